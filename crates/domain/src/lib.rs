@@ -1,0 +1,22 @@
+//! Concord's domain: entities, validated value objects and the permission rules
+//! of the contract (API.md section 2).
+//!
+//! Everything here is pure: no I/O, no async, no framework, no serialization.
+//! Both HTTP dialects and the realtime gateway reach these rules through the
+//! services in `concord-ports`; nothing outside this crate decides who may do what.
+
+pub mod channel;
+pub mod ids;
+pub mod permissions;
+pub mod user;
+pub mod validation;
+pub mod workspace;
+
+pub use channel::{Channel, ChannelKind, ChannelName, ChannelPatch, NewChannel};
+pub use ids::{ChannelId, MembershipId, UserId, WorkspaceId};
+pub use permissions::Denied;
+pub use user::{Email, NewUser, Password, PersonName, User, Username};
+pub use validation::{Invalid, Validator};
+pub use workspace::{
+    InviteCode, Membership, NewWorkspace, Role, Workspace, WorkspaceName, WorkspacePatch,
+};

@@ -1,0 +1,168 @@
+//! Storage ports. One trait per aggregate; the Postgres adapter implements
+//! them all on one pool.
+//!
+//! Every method is one atomic unit: where it touches several tables (creating a
+//! workspace also creates its owner's membership and its `general` channel) the
+//! adapter wraps it in a transaction.
+
+use chrono::{DateTime, Utc};
+use concord_domain::{
+    Channel, ChannelId, ChannelPatch, Membership, MembershipId, NewChannel, NewWorkspace, Role,
+    User, UserId, Workspace, WorkspaceId, WorkspacePatch,
+};
+
+/// What can go wrong in storage, in terms the services can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A uniqueness rule was broken.
+    #[error("duplicate")]
+    Duplicate,
+    /// The row to change, or a row it refers to, does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The database cannot be reached (pool exhausted, server down).
+    #[error("database unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A user ready to be stored: validated, password already hashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserInsert {
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub image_url: Option<String>,
+}
+
+/// Users and their credentials.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait UserRepository: Send + Sync {
+    /// Store a new user.
+    /// # Errors
+    /// - `RepoError::Duplicate` if the email or the username (case-insensitively) is taken.
+    fn insert_user(&self, user: &UserInsert) -> Result<User, RepoError>;
+
+    /// The user with `id`, if any.
+    fn user_by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
+
+    /// The user registered under `email` (already normalised) and their password hash.
+    fn credentials_by_email(&self, email: &str) -> Result<Option<(User, String)>, RepoError>;
+}
+
+/// Server-side token revocation (logout).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait SessionRepository: Send + Sync {
+    /// Remember that the token `jti` is revoked until it would have expired anyway.
+    /// Revoking twice is not an error.
+    fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<(), RepoError>;
+
+    /// Whether `jti` was revoked.
+    fn is_token_revoked(&self, jti: &str) -> Result<bool, RepoError>;
+}
+
+/// Workspaces (servers).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait WorkspaceRepository: Send + Sync {
+    /// Create a workspace owned by `owner`, in one transaction with the owner's
+    /// membership (role owner), the `general` channel and the owner's
+    /// membership of it. The adapter draws a fresh random invite code.
+    /// # Errors
+    /// - `RepoError::NotFound` if `owner` does not exist.
+    fn create_workspace(&self, owner: UserId, workspace: &NewWorkspace) -> Result<Workspace, RepoError>;
+
+    /// The workspace with `id`, if any.
+    fn workspace_by_id(&self, id: WorkspaceId) -> Result<Option<Workspace>, RepoError>;
+
+    /// The workspaces `user` is a member of (owner included), oldest first.
+    fn workspaces_of_user(&self, user: UserId) -> Result<Vec<Workspace>, RepoError>;
+
+    /// Apply `patch` and bump `updated_at`.
+    /// # Errors
+    /// - `RepoError::NotFound` if the workspace does not exist.
+    fn update_workspace(&self, id: WorkspaceId, patch: &WorkspacePatch) -> Result<Workspace, RepoError>;
+
+    /// Delete the workspace and, by cascade, everything in it.
+    /// # Errors
+    /// - `RepoError::NotFound` if the workspace does not exist.
+    fn delete_workspace(&self, id: WorkspaceId) -> Result<(), RepoError>;
+}
+
+/// Memberships of users in workspaces.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait MembershipRepository: Send + Sync {
+    /// Add `user` to `workspace` with `role`.
+    /// # Errors
+    /// - `RepoError::Duplicate` if they are a member already.
+    /// - `RepoError::NotFound` if the user or the workspace does not exist.
+    fn add_member(&self, workspace: WorkspaceId, user: UserId, role: Role) -> Result<Membership, RepoError>;
+
+    /// `user`'s membership of `workspace`, if any.
+    fn membership(&self, workspace: WorkspaceId, user: UserId) -> Result<Option<Membership>, RepoError>;
+
+    /// The membership with `id`, if any.
+    fn membership_by_id(&self, id: MembershipId) -> Result<Option<Membership>, RepoError>;
+
+    /// Every member of `workspace` with their user, oldest membership first.
+    fn members_with_users(&self, workspace: WorkspaceId) -> Result<Vec<(Membership, User)>, RepoError>;
+
+    /// Change a membership's role.
+    /// # Errors
+    /// - `RepoError::NotFound` if the membership does not exist.
+    fn set_role(&self, id: MembershipId, role: Role) -> Result<Membership, RepoError>;
+
+    /// Remove `user` from `workspace` and from every channel in it, in one transaction.
+    /// # Errors
+    /// - `RepoError::NotFound` if they were not a member.
+    fn remove_member(&self, workspace: WorkspaceId, user: UserId) -> Result<(), RepoError>;
+}
+
+/// Channels and their member lists.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait ChannelRepository: Send + Sync {
+    /// Create a channel in `workspace` with `creator` as its first member.
+    /// # Errors
+    /// - `RepoError::NotFound` if the workspace no longer exists.
+    fn create_channel(
+        &self,
+        workspace: WorkspaceId,
+        creator: UserId,
+        channel: &NewChannel,
+    ) -> Result<Channel, RepoError>;
+
+    /// The channel with `id`, if any.
+    fn channel_by_id(&self, id: ChannelId) -> Result<Option<Channel>, RepoError>;
+
+    /// Every channel of `workspace`, `general` first, then oldest first.
+    fn channels_of_workspace(&self, workspace: WorkspaceId) -> Result<Vec<Channel>, RepoError>;
+
+    /// The ids of the channels of `workspace` that `user` is a member of.
+    fn channel_ids_of_member(&self, workspace: WorkspaceId, user: UserId) -> Result<Vec<ChannelId>, RepoError>;
+
+    /// Apply `patch` and bump `updated_at`.
+    /// # Errors
+    /// - `RepoError::NotFound` if the channel does not exist.
+    fn update_channel(&self, id: ChannelId, patch: &ChannelPatch) -> Result<Channel, RepoError>;
+
+    /// Delete the channel and, by cascade, its messages and member list.
+    /// # Errors
+    /// - `RepoError::NotFound` if the channel does not exist.
+    fn delete_channel(&self, id: ChannelId) -> Result<(), RepoError>;
+
+    /// Whether `user` is a member of the channel.
+    fn is_channel_member(&self, channel: ChannelId, user: UserId) -> Result<bool, RepoError>;
+
+    /// Add `user` to the channel.
+    /// # Errors
+    /// - `RepoError::Duplicate` if they are a member already.
+    /// - `RepoError::NotFound` if the channel or the user does not exist.
+    fn add_channel_member(&self, channel: ChannelId, user: UserId) -> Result<(), RepoError>;
+
+    /// Remove `user` from the channel.
+    /// # Errors
+    /// - `RepoError::NotFound` if they were not a member.
+    fn remove_channel_member(&self, channel: ChannelId, user: UserId) -> Result<(), RepoError>;
+}

@@ -1,0 +1,409 @@
+//! Use-case tests against mocked ports: each asserts what a caller sees and
+//! what is (or is not) written.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use concord_domain::channel::ChannelKind;
+use concord_domain::{
+    Channel, ChannelId, ChannelName, ChannelPatch, Email, Membership, MembershipId, NewChannel,
+    NewUser, Password, PersonName, Role, User, UserId, Username, Workspace,
+    WorkspaceId, WorkspaceName, WorkspacePatch,
+};
+
+use super::{ChatService, Clash, Missing, Ports, ServiceError};
+use crate::auth::{Claims, IssuedToken, MockClock, MockPasswordHasher, MockTokenIssuer};
+use crate::repo::{
+    MockChannelRepository, MockMembershipRepository, MockSessionRepository, MockUserRepository,
+    MockWorkspaceRepository, RepoError,
+};
+
+const WS: WorkspaceId = WorkspaceId::new(1);
+const OWNER: UserId = UserId::new(1);
+const GUEST: UserId = UserId::new(2);
+const OUTSIDER: UserId = UserId::new(3);
+
+#[derive(Default)]
+struct Mocks {
+    users: MockUserRepository,
+    sessions: MockSessionRepository,
+    workspaces: MockWorkspaceRepository,
+    members: MockMembershipRepository,
+    channels: MockChannelRepository,
+    hasher: MockPasswordHasher,
+    tokens: MockTokenIssuer,
+}
+
+impl Mocks {
+    /// Mocks where workspace 1 exists, user 1 owns it and user 2 is a guest.
+    fn with_workspace(members_can_create_channels: bool) -> Self {
+        let mut m = Mocks::default();
+        m.workspaces
+            .expect_workspace_by_id()
+            .returning(move |_| Ok(Some(workspace(members_can_create_channels))));
+        m.members.expect_membership().returning(|_, user| {
+            Ok(match user.get() {
+                1 => Some(membership(1, Role::Owner)),
+                2 => Some(membership(2, Role::Guest)),
+                _ => None,
+            })
+        });
+        m
+    }
+
+    fn service(self) -> ChatService {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(|| Utc.timestamp_opt(1_700_000_000, 0).unwrap());
+        ChatService::new(Ports {
+            users: Arc::new(self.users),
+            sessions: Arc::new(self.sessions),
+            workspaces: Arc::new(self.workspaces),
+            members: Arc::new(self.members),
+            channels: Arc::new(self.channels),
+            hasher: Arc::new(self.hasher),
+            tokens: Arc::new(self.tokens),
+            clock: Arc::new(clock),
+        })
+    }
+}
+
+fn user(id: i64) -> User {
+    User {
+        id: UserId::new(id),
+        username: format!("user{id}"),
+        email: format!("user{id}@example.com"),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        image_url: None,
+        created_at: Utc.timestamp_opt(0, 0).unwrap(),
+    }
+}
+
+fn workspace(members_can_create_channels: bool) -> Workspace {
+    let t = Utc.timestamp_opt(0, 0).unwrap();
+    Workspace {
+        id: WS,
+        name: "Team".into(),
+        description: None,
+        image_url: None,
+        owner_id: OWNER,
+        invite_code: "abcdefghijkl".into(),
+        members_can_create_channels,
+        created_at: t,
+        updated_at: t,
+    }
+}
+
+fn membership(user: i64, role: Role) -> Membership {
+    let t = Utc.timestamp_opt(0, 0).unwrap();
+    Membership {
+        id: MembershipId::new(user),
+        workspace_id: WS,
+        user_id: UserId::new(user),
+        role,
+        created_at: t,
+        updated_at: t,
+    }
+}
+
+fn channel(id: i64, creator: UserId, private: bool, is_general: bool) -> Channel {
+    let t = Utc.timestamp_opt(0, 0).unwrap();
+    Channel {
+        id: ChannelId::new(id),
+        workspace_id: WS,
+        name: format!("c{id}"),
+        kind: ChannelKind::Text,
+        description: None,
+        topic: None,
+        private,
+        creator_id: creator,
+        is_general,
+        created_at: t,
+        updated_at: t,
+        last_message_at: None,
+    }
+}
+
+fn claims(jti: &str) -> Claims {
+    Claims {
+        user_id: OWNER,
+        jti: jti.into(),
+        issued_at: Utc.timestamp_opt(0, 0).unwrap(),
+        expires_at: Utc.timestamp_opt(10, 0).unwrap(),
+    }
+}
+
+fn new_user() -> NewUser {
+    NewUser {
+        username: Username::parse("ada").unwrap(),
+        email: Email::parse("ada@example.com").unwrap(),
+        password: Password::parse("secret-pw").unwrap(),
+        first_name: PersonName::parse("Ada", "First Name").unwrap(),
+        last_name: PersonName::parse("Lovelace", "Last Name").unwrap(),
+        image_url: None,
+    }
+}
+
+#[test]
+fn signing_up_with_a_taken_email_is_a_conflict_and_issues_no_token() {
+    let mut m = Mocks::default();
+    m.hasher.expect_hash().returning(|_| Ok("hash".into()));
+    m.users.expect_insert_user().returning(|_| Err(RepoError::Duplicate));
+    m.tokens.expect_issue().never();
+
+    let err = m.service().sign_up(new_user()).unwrap_err();
+
+    assert!(matches!(err, ServiceError::Conflict(Clash::UserExists)));
+}
+
+#[test]
+fn signing_up_stores_the_hash_never_the_password() {
+    let mut m = Mocks::default();
+    m.hasher.expect_hash().returning(|_| Ok("bcrypt-hash".into()));
+    m.users
+        .expect_insert_user()
+        .withf(|u| u.password_hash == "bcrypt-hash" && u.email == "ada@example.com")
+        .returning(|_| Ok(user(7)));
+    m.tokens.expect_issue().returning(|id, now| {
+        Ok(IssuedToken { token: "t".into(), claims: Claims { user_id: id, jti: "j".into(), issued_at: now, expires_at: now } })
+    });
+
+    let (u, token) = m.service().sign_up(new_user()).unwrap();
+
+    assert_eq!(u.id, UserId::new(7));
+    assert_eq!(token.claims.user_id, UserId::new(7));
+}
+
+#[test]
+fn logging_in_with_an_unknown_email_still_checks_a_password() {
+    let mut m = Mocks::default();
+    m.users.expect_credentials_by_email().returning(|_| Ok(None));
+    m.hasher.expect_verify().withf(|_, hash| hash.is_none()).times(1).return_const(false);
+    m.tokens.expect_issue().never();
+
+    let err = m.service().log_in("nobody@example.com", "whatever").unwrap_err();
+
+    assert!(matches!(err, ServiceError::InvalidCredentials));
+}
+
+#[test]
+fn logging_in_with_a_wrong_password_is_refused() {
+    let mut m = Mocks::default();
+    m.users.expect_credentials_by_email().returning(|_| Ok(Some((user(1), "h".into()))));
+    m.hasher.expect_verify().return_const(false);
+    m.tokens.expect_issue().never();
+
+    assert!(matches!(m.service().log_in("USER1@example.com", "x"), Err(ServiceError::InvalidCredentials)));
+}
+
+#[test]
+fn a_revoked_token_no_longer_authenticates() {
+    let mut m = Mocks::default();
+    m.tokens.expect_verify().returning(|_, _| Ok(claims("revoked")));
+    m.sessions.expect_is_token_revoked().returning(|jti| Ok(jti == "revoked"));
+
+    assert!(matches!(m.service().authenticate("t"), Err(ServiceError::Unauthenticated)));
+}
+
+#[test]
+fn a_forged_token_is_refused_before_any_lookup() {
+    let mut m = Mocks::default();
+    m.tokens.expect_verify().returning(|_, _| Err(crate::auth::TokenError::Invalid));
+    m.sessions.expect_is_token_revoked().never();
+
+    assert!(matches!(m.service().authenticate("forged"), Err(ServiceError::Unauthenticated)));
+}
+
+#[test]
+fn a_guest_cannot_edit_the_workspace_and_nothing_is_written() {
+    let mut m = Mocks::with_workspace(true);
+    m.workspaces.expect_update_workspace().never();
+
+    let patch = WorkspacePatch { name: Some(WorkspaceName::parse("New").unwrap()), ..Default::default() };
+    let err = m.service().update_workspace(GUEST, WS, patch).unwrap_err();
+
+    assert!(matches!(err, ServiceError::Forbidden(_)));
+}
+
+#[test]
+fn an_outsider_cannot_read_the_workspace() {
+    let m = Mocks::with_workspace(true);
+
+    assert!(matches!(m.service().workspace_details(OUTSIDER, WS), Err(ServiceError::Forbidden(_))));
+}
+
+#[test]
+fn a_missing_workspace_is_not_found_rather_than_forbidden() {
+    let mut m = Mocks::default();
+    m.workspaces.expect_workspace_by_id().returning(|_| Ok(None));
+
+    let err = m.service().workspace_details(OWNER, WorkspaceId::new(99)).unwrap_err();
+
+    assert!(matches!(err, ServiceError::NotFound(Missing::Workspace)));
+}
+
+#[test]
+fn only_the_owner_deletes_a_workspace() {
+    let mut m = Mocks::with_workspace(true);
+    m.workspaces.expect_delete_workspace().never();
+
+    assert!(matches!(m.service().delete_workspace(GUEST, WS), Err(ServiceError::Forbidden(_))));
+
+    let mut m = Mocks::with_workspace(true);
+    m.members.expect_members_with_users().returning(|_| Ok(vec![(membership(1, Role::Owner), user(1))]));
+    m.workspaces.expect_delete_workspace().times(1).returning(|_| Ok(()));
+
+    let gone = m.service().delete_workspace(OWNER, WS).unwrap();
+    assert_eq!(gone.owner.id, OWNER);
+}
+
+#[test]
+fn adding_an_existing_member_is_a_conflict() {
+    let mut m = Mocks::with_workspace(true);
+    m.users.expect_user_by_id().returning(|id| Ok(Some(user(id.get()))));
+    m.members.expect_add_member().returning(|_, _, _| Err(RepoError::Duplicate));
+
+    let err = m.service().add_member(OWNER, WS, GUEST).unwrap_err();
+
+    assert!(matches!(err, ServiceError::Conflict(Clash::MemberExists)));
+}
+
+#[test]
+fn adding_an_unknown_user_is_not_found_and_writes_nothing() {
+    let mut m = Mocks::with_workspace(true);
+    m.users.expect_user_by_id().returning(|_| Ok(None));
+    m.members.expect_add_member().never();
+
+    let err = m.service().add_member(OWNER, WS, UserId::new(42)).unwrap_err();
+
+    assert!(matches!(err, ServiceError::NotFound(Missing::User)));
+}
+
+#[test]
+fn a_guest_cannot_add_members() {
+    let mut m = Mocks::with_workspace(true);
+    m.members.expect_add_member().never();
+
+    assert!(matches!(m.service().add_member(GUEST, WS, OUTSIDER), Err(ServiceError::Forbidden(_))));
+}
+
+#[test]
+fn the_owner_cannot_leave_but_a_guest_can() {
+    let mut m = Mocks::with_workspace(true);
+    m.members.expect_remove_member().never();
+    assert!(matches!(m.service().remove_member(OWNER, WS, OWNER), Err(ServiceError::Forbidden(_))));
+
+    let mut m = Mocks::with_workspace(true);
+    m.members.expect_remove_member().withf(|_, u| *u == GUEST).times(1).returning(|_, _| Ok(()));
+    m.service().remove_member(GUEST, WS, GUEST).unwrap();
+}
+
+#[test]
+fn a_guest_cannot_kick_the_owner() {
+    let mut m = Mocks::with_workspace(true);
+    m.members.expect_remove_member().never();
+
+    assert!(matches!(m.service().remove_member(GUEST, WS, OWNER), Err(ServiceError::Forbidden(_))));
+}
+
+#[test]
+fn removing_a_non_member_is_not_found() {
+    let m = Mocks::with_workspace(true);
+
+    let err = m.service().remove_member(OWNER, WS, OUTSIDER).unwrap_err();
+
+    assert!(matches!(err, ServiceError::NotFound(Missing::WorkspaceMember)));
+}
+
+fn new_channel(private: bool) -> NewChannel {
+    NewChannel {
+        name: ChannelName::parse("random").unwrap(),
+        kind: ChannelKind::Text,
+        description: None,
+        topic: None,
+        private,
+    }
+}
+
+#[test]
+fn guests_create_channels_only_where_the_workspace_allows_it() {
+    let mut m = Mocks::with_workspace(false);
+    m.channels.expect_create_channel().never();
+    assert!(matches!(m.service().create_channel(GUEST, WS, new_channel(false)), Err(ServiceError::Forbidden(_))));
+
+    let mut m = Mocks::with_workspace(true);
+    m.channels.expect_create_channel().times(1).returning(|_, u, _| Ok(channel(9, u, false, false)));
+    assert_eq!(m.service().create_channel(GUEST, WS, new_channel(false)).unwrap().creator_id, GUEST);
+}
+
+#[test]
+fn private_channels_are_listed_only_to_their_members_and_admins() {
+    let all = || Ok(vec![channel(10, OWNER, false, true), channel(11, OWNER, true, false), channel(12, GUEST, true, false)]);
+
+    let mut m = Mocks::with_workspace(true);
+    m.channels.expect_channels_of_workspace().returning(move |_| all());
+    m.channels.expect_channel_ids_of_member().returning(|_, _| Ok(vec![ChannelId::new(12)]));
+    let ids: Vec<i64> = m.service().list_channels(GUEST, WS).unwrap().iter().map(|c| c.id.get()).collect();
+    assert_eq!(ids, vec![10, 12]);
+
+    let mut m = Mocks::with_workspace(true);
+    m.channels.expect_channels_of_workspace().returning(move |_| all());
+    m.channels.expect_channel_ids_of_member().returning(|_, _| Ok(vec![]));
+    assert_eq!(m.service().list_channels(OWNER, WS).unwrap().len(), 3);
+}
+
+#[test]
+fn a_guest_outside_a_private_channel_cannot_read_it() {
+    let mut m = Mocks::with_workspace(true);
+    m.channels.expect_channel_by_id().returning(|_| Ok(Some(channel(11, OWNER, true, false))));
+    m.channels.expect_is_channel_member().returning(|_, _| Ok(false));
+
+    let err = m.service().get_channel(GUEST, ChannelId::new(11)).unwrap_err();
+
+    assert!(matches!(err, ServiceError::Forbidden(_)));
+}
+
+#[test]
+fn the_general_channel_is_never_deleted_nor_renamed() {
+    let mut m = Mocks::with_workspace(true);
+    m.channels.expect_channel_by_id().returning(|_| Ok(Some(channel(10, OWNER, false, true))));
+    m.channels.expect_delete_channel().never();
+    m.channels.expect_update_channel().never();
+    let svc = m.service();
+
+    assert!(matches!(svc.delete_channel(OWNER, ChannelId::new(10)), Err(ServiceError::Forbidden(_))));
+    let rename = ChannelPatch { name: Some(ChannelName::parse("lobby").unwrap()), ..Default::default() };
+    assert!(matches!(svc.update_channel(OWNER, ChannelId::new(10), rename), Err(ServiceError::Forbidden(_))));
+}
+
+#[test]
+fn a_guest_cannot_delete_someone_elses_channel() {
+    let mut m = Mocks::with_workspace(true);
+    m.channels.expect_channel_by_id().returning(|_| Ok(Some(channel(11, OWNER, false, false))));
+    m.channels.expect_delete_channel().never();
+
+    assert!(matches!(m.service().delete_channel(GUEST, ChannelId::new(11)), Err(ServiceError::Forbidden(_))));
+}
+
+#[test]
+fn only_workspace_members_can_be_added_to_a_channel() {
+    let mut m = Mocks::with_workspace(true);
+    m.channels.expect_channel_by_id().returning(|_| Ok(Some(channel(11, OWNER, false, false))));
+    m.channels.expect_is_channel_member().returning(|_, _| Ok(true));
+    m.users.expect_user_by_id().returning(|id| Ok(Some(user(id.get()))));
+    m.channels.expect_add_channel_member().never();
+
+    let err = m.service().add_to_channel(OWNER, ChannelId::new(11), OUTSIDER).unwrap_err();
+
+    assert!(matches!(err, ServiceError::NotFound(Missing::WorkspaceMember)));
+}
+
+#[test]
+fn a_database_outage_surfaces_as_unavailable() {
+    let mut m = Mocks::default();
+    m.workspaces
+        .expect_workspace_by_id()
+        .returning(|_| Err(RepoError::Unavailable(anyhow::anyhow!("pool timed out"))));
+
+    assert!(matches!(m.service().workspace_details(OWNER, WS), Err(ServiceError::Unavailable(_))));
+}
