@@ -1,0 +1,35 @@
+# Entry points for everyday work. One line per target, no logic:
+# anything longer belongs in scripts/. `make` alone lists the targets.
+
+.DEFAULT_GOAL := help
+.PHONY: help build run test test-unit lint fmt db-up db-down check
+
+help: ## List targets
+	@awk -F':.*## ' '/^[a-zA-Z0-9_-]+:.*## /{printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## Release build of the whole workspace
+	cargo build --workspace --release
+
+run: ## Run the concord server against the dev database
+	scripts/dev-db.sh exec cargo run --release --bin concord
+
+test: ## All tests; integration tests create their own databases
+	scripts/dev-db.sh exec cargo test --workspace
+
+test-unit: ## Unit tests only, no database needed
+	cargo test --workspace --lib --bins
+
+lint: ## rustfmt check and clippy with warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format all code
+	cargo fmt --all
+
+db-up: ## Start the dev database (if needed) and print its URL
+	scripts/dev-db.sh start
+
+db-down: ## Stop the project-local dev database, if running
+	scripts/dev-db.sh stop
+
+check: lint test ## Everything CI runs

@@ -1,0 +1,131 @@
+//! The Postgres adapter: every repository port on one r2d2 pool of diesel
+//! connections. All of Concord's SQL lives in this module.
+//!
+//! Callers are already off the async executor (the api crate runs each use case
+//! in a blocking task), so blocking on a pooled connection here is fine.
+
+mod channels;
+mod rows;
+pub mod schema;
+mod users;
+mod workspaces;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use concord_ports::RepoError;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// The schema migrations, compiled into the binary and applied at start.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+type PgPool = Pool<ConnectionManager<PgConnection>>;
+type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// Every repository, on one pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connect to `url` (creating the database if the server lacks it), apply
+    /// pending migrations and open a pool of `pool_size` connections.
+    /// # Errors
+    /// If the server cannot be reached or a migration fails.
+    pub fn connect(url: &str, pool_size: u32, connect_timeout: Duration) -> anyhow::Result<Self> {
+        ensure_database(url)?;
+        let mut conn = PgConnection::establish(url).context("connecting to the database")?;
+        conn.run_pending_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(connect_timeout)
+            .test_on_check_out(false)
+            .build(ConnectionManager::<PgConnection>::new(url))
+            .context("opening the connection pool")?;
+        Ok(Self { pool })
+    }
+
+    /// Whether the database answers a trivial query now.
+    /// # Errors
+    /// `RepoError::Unavailable` when it does not.
+    pub fn ping(&self) -> Result<(), RepoError> {
+        let mut conn = self.conn()?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .map(|_| ())
+            .map_err(|e| RepoError::Unavailable(e.into()))
+    }
+
+    fn conn(&self) -> Result<PgConn, RepoError> {
+        self.pool.get().map_err(|e| RepoError::Unavailable(e.into()))
+    }
+}
+
+/// Creates the database named in `url` when the server answers but lacks it,
+/// so that a fresh machine needs no manual `createdb`.
+fn ensure_database(url: &str) -> anyhow::Result<()> {
+    match PgConnection::establish(url) {
+        Ok(_) => Ok(()),
+        Err(e) if e.to_string().contains("does not exist") => {
+            let (server, name) = split_database_url(url).context("DATABASE_URL names no database")?;
+            let mut admin = PgConnection::establish(&format!("{server}/postgres"))
+                .context("connecting to the maintenance database to create Concord's")?;
+            let quoted = name.replace('"', "\"\"");
+            match diesel::sql_query(format!("CREATE DATABASE \"{quoted}\"")).execute(&mut admin) {
+                Ok(_) => Ok(()),
+                // another node created it first
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+                Err(e) if e.to_string().contains("already exists") => Ok(()),
+                Err(e) => Err(e).context("creating the database"),
+            }
+        }
+        Err(e) => Err(e).context("connecting to the database"),
+    }
+}
+
+/// Splits `postgres://u@h:p/db?x=y` into (`postgres://u@h:p`, `db`); the
+/// query string is dropped from the server part.
+pub fn split_database_url(url: &str) -> Option<(String, String)> {
+    let without_query = url.split('?').next()?;
+    let scheme_end = without_query.find("://")? + 3;
+    let slash = without_query[scheme_end..].rfind('/')? + scheme_end;
+    let name = &without_query[slash + 1..];
+    (!name.is_empty()).then(|| (without_query[..slash].to_owned(), name.to_owned()))
+}
+
+/// Maps a diesel error to the port's terms: unique violations are duplicates,
+/// foreign-key violations mean a referenced row is gone, lost connections are
+/// an outage; the rest is unexpected and keeps `what` as context for the log.
+fn db_err(what: &'static str) -> impl Fn(DieselError) -> RepoError {
+    move |e| match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => RepoError::Duplicate,
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => RepoError::NotFound,
+        DieselError::NotFound => RepoError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
+            RepoError::Unavailable(anyhow::Error::new(e).context(what))
+        }
+        e => RepoError::Unexpected(anyhow::Error::new(e).context(what)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_split_into_server_and_name() {
+        assert_eq!(
+            split_database_url("postgres://postgres@127.0.0.1:5432/concord?sslmode=disable"),
+            Some(("postgres://postgres@127.0.0.1:5432".into(), "concord".into()))
+        );
+        assert_eq!(split_database_url("postgres://h:1/"), None);
+        assert_eq!(split_database_url("nonsense"), None);
+    }
+}

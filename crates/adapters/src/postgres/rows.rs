@@ -1,0 +1,206 @@
+//! Row types: what diesel reads and writes. They stay inside this adapter and
+//! convert to and from the domain's entities at the boundary.
+
+use chrono::{DateTime, Utc};
+use concord_domain::{
+    Channel, ChannelId, ChannelKind, Membership, MembershipId, Role, User, UserId, Workspace,
+    WorkspaceId,
+};
+use concord_ports::RepoError;
+use diesel::prelude::*;
+
+use super::schema::{channel_members, channels, memberships, users, workspaces};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub image_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: UserId::new(r.id),
+            username: r.username,
+            email: r.email,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            image_url: r.image_url,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub(crate) struct NewUserRow<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub image_url: Option<&'a str>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = workspaces, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct WorkspaceRow {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub image_url: Option<String>,
+    pub owner_id: i64,
+    pub invite_code: String,
+    pub members_can_create_channels: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<WorkspaceRow> for Workspace {
+    fn from(r: WorkspaceRow) -> Self {
+        Workspace {
+            id: WorkspaceId::new(r.id),
+            name: r.name,
+            description: r.description,
+            image_url: r.image_url,
+            owner_id: UserId::new(r.owner_id),
+            invite_code: r.invite_code,
+            members_can_create_channels: r.members_can_create_channels,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = workspaces)]
+pub(crate) struct NewWorkspaceRow<'a> {
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub image_url: Option<&'a str>,
+    pub owner_id: i64,
+    pub invite_code: &'a str,
+    pub members_can_create_channels: bool,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = workspaces)]
+pub(crate) struct WorkspaceChangeset<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<Option<&'a str>>,
+    pub image_url: Option<Option<&'a str>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = memberships, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct MembershipRow {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub user_id: i64,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<MembershipRow> for Membership {
+    type Error = RepoError;
+
+    fn try_from(r: MembershipRow) -> Result<Self, RepoError> {
+        let role = Role::parse(&r.role)
+            .ok_or_else(|| RepoError::Unexpected(anyhow::anyhow!("unknown role {:?} in membership {}", r.role, r.id)))?;
+        Ok(Membership {
+            id: MembershipId::new(r.id),
+            workspace_id: WorkspaceId::new(r.workspace_id),
+            user_id: UserId::new(r.user_id),
+            role,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = memberships)]
+pub(crate) struct NewMembershipRow {
+    pub workspace_id: i64,
+    pub user_id: i64,
+    pub role: &'static str,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = channels, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ChannelRow {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    pub kind: String,
+    pub description: Option<String>,
+    pub topic: Option<String>,
+    pub private: bool,
+    pub creator_id: i64,
+    pub is_general: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_message_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ChannelRow> for Channel {
+    type Error = RepoError;
+
+    fn try_from(r: ChannelRow) -> Result<Self, RepoError> {
+        let kind = ChannelKind::parse(&r.kind)
+            .map_err(|_| RepoError::Unexpected(anyhow::anyhow!("unknown kind {:?} in channel {}", r.kind, r.id)))?;
+        Ok(Channel {
+            id: ChannelId::new(r.id),
+            workspace_id: WorkspaceId::new(r.workspace_id),
+            name: r.name,
+            kind,
+            description: r.description,
+            topic: r.topic,
+            private: r.private,
+            creator_id: UserId::new(r.creator_id),
+            is_general: r.is_general,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_message_at: r.last_message_at,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = channels)]
+pub(crate) struct NewChannelRow<'a> {
+    pub workspace_id: i64,
+    pub name: &'a str,
+    pub kind: &'static str,
+    pub description: Option<&'a str>,
+    pub topic: Option<&'a str>,
+    pub private: bool,
+    pub creator_id: i64,
+    pub is_general: bool,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = channels)]
+pub(crate) struct ChannelChangeset<'a> {
+    pub name: Option<&'a str>,
+    pub kind: Option<&'static str>,
+    pub description: Option<Option<&'a str>>,
+    pub topic: Option<Option<&'a str>>,
+    pub private: Option<bool>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = channel_members)]
+pub(crate) struct NewChannelMemberRow {
+    pub channel_id: i64,
+    pub user_id: i64,
+}

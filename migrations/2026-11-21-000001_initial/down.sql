@@ -1,0 +1,13 @@
+DROP TABLE idempotency_keys;
+DROP TABLE message_events;
+DROP TABLE messages;
+DROP TABLE attachments;
+DROP TABLE conversation_participants;
+DROP TABLE conversations;
+DROP TABLE channel_members;
+DROP TABLE channels;
+DROP SEQUENCE IF EXISTS room_id_seq;
+DROP TABLE memberships;
+DROP TABLE workspaces;
+DROP TABLE revoked_tokens;
+DROP TABLE users;
