@@ -94,14 +94,28 @@ impl TokenIssuer for JwtIssuer {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked below against the injected clock, not the system's.
         validation.validate_exp = false;
-        validation.required_spec_claims = ["sub", "iat", "exp", "jti"].iter().map(|s| s.to_string()).collect();
-        let data = decode::<JwtClaims>(token, &self.decoding, &validation).map_err(|_| TokenError::Invalid)?;
+        validation.required_spec_claims = ["sub", "iat", "exp", "jti"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let data = decode::<JwtClaims>(token, &self.decoding, &validation)
+            .map_err(|_| TokenError::Invalid)?;
         let c = data.claims;
         if c.exp <= now.timestamp() {
             return Err(TokenError::Expired);
         }
-        let user_id = c.sub.parse().ok().and_then(UserId::parse).ok_or(TokenError::Invalid)?;
-        Ok(Claims { user_id, jti: c.jti, issued_at: timestamp(c.iat), expires_at: timestamp(c.exp) })
+        let user_id = c
+            .sub
+            .parse()
+            .ok()
+            .and_then(UserId::parse)
+            .ok_or(TokenError::Invalid)?;
+        Ok(Claims {
+            user_id,
+            jti: c.jti,
+            issued_at: timestamp(c.iat),
+            expires_at: timestamp(c.exp),
+        })
     }
 }
 
@@ -112,7 +126,9 @@ fn timestamp(secs: i64) -> DateTime<Utc> {
 /// `bytes` random bytes from the thread's cryptographic RNG, hex-encoded.
 fn random_hex(bytes: usize) -> String {
     let mut rng = rand::rng();
-    (0..bytes).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
+    (0..bytes)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
 }
 
 /// The system's clock.
@@ -129,7 +145,10 @@ mod tests {
     use super::*;
 
     fn issuer() -> JwtIssuer {
-        JwtIssuer::new(b"test-secret-test-secret-test-secret", Duration::from_secs(60))
+        JwtIssuer::new(
+            b"test-secret-test-secret-test-secret",
+            Duration::from_secs(60),
+        )
     }
 
     #[test]
@@ -146,7 +165,10 @@ mod tests {
     #[test]
     fn every_token_has_its_own_jti() {
         let now = Utc::now();
-        assert_ne!(issuer().issue(UserId::new(1), now).unwrap().claims.jti, issuer().issue(UserId::new(1), now).unwrap().claims.jti);
+        assert_ne!(
+            issuer().issue(UserId::new(1), now).unwrap().claims.jti,
+            issuer().issue(UserId::new(1), now).unwrap().claims.jti
+        );
     }
 
     #[test]
@@ -161,9 +183,15 @@ mod tests {
     fn an_unsigned_alg_none_token_is_refused() {
         let now = Utc::now().timestamp();
         let header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"; // {"alg":"none","typ":"JWT"}
-        let body = base64url(&format!(r#"{{"sub":"1","iat":{now},"exp":{},"jti":"x"}}"#, now + 60));
+        let body = base64url(&format!(
+            r#"{{"sub":"1","iat":{now},"exp":{},"jti":"x"}}"#,
+            now + 60
+        ));
         let forged = format!("{header}.{body}.");
-        assert_eq!(issuer().verify(&forged, Utc::now()), Err(TokenError::Invalid));
+        assert_eq!(
+            issuer().verify(&forged, Utc::now()),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
@@ -188,7 +216,10 @@ mod tests {
         let b = s.as_bytes();
         let mut out = String::new();
         for chunk in b.chunks(3) {
-            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &x)| acc | (u32::from(x) << (16 - 8 * i)));
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, &x)| acc | (u32::from(x) << (16 - 8 * i)));
             for i in 0..=chunk.len() {
                 out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
             }

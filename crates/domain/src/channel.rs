@@ -107,7 +107,9 @@ pub struct ChannelPatch {
 impl ChannelPatch {
     /// Whether the patch would rename the channel to something other than its name.
     pub fn renames(&self, channel: &Channel) -> bool {
-        self.name.as_ref().is_some_and(|n| n.as_str() != channel.name)
+        self.name
+            .as_ref()
+            .is_some_and(|n| n.as_str() != channel.name)
     }
 }
 

@@ -21,31 +21,52 @@ fn allow_if(ok: bool, reason: &'static str) -> Result<(), Denied> {
 
 /// Editing a workspace's name, description or image: owner and admins.
 pub fn edit_workspace(actor: Role) -> Result<(), Denied> {
-    allow_if(actor >= Role::Admin, "Only the owner or an admin can edit the workspace")
+    allow_if(
+        actor >= Role::Admin,
+        "Only the owner or an admin can edit the workspace",
+    )
 }
 
 /// Deleting a workspace: the owner alone.
 pub fn delete_workspace(actor: Role) -> Result<(), Denied> {
-    allow_if(actor == Role::Owner, "Only the owner can delete the workspace")
+    allow_if(
+        actor == Role::Owner,
+        "Only the owner can delete the workspace",
+    )
 }
 
 /// Adding a user to a workspace directly (not by invite code): owner and admins.
 pub fn add_member(actor: Role) -> Result<(), Denied> {
-    allow_if(actor >= Role::Admin, "Only the owner or an admin can add members")
+    allow_if(
+        actor >= Role::Admin,
+        "Only the owner or an admin can add members",
+    )
 }
 
 /// Regenerating the invite code: owner and admins.
 pub fn regenerate_invite_code(actor: Role) -> Result<(), Denied> {
-    allow_if(actor >= Role::Admin, "Only the owner or an admin can regenerate the invite code")
+    allow_if(
+        actor >= Role::Admin,
+        "Only the owner or an admin can regenerate the invite code",
+    )
 }
 
 /// Changing `target`'s role to `new_role`. Owner and admins may; nobody changes
 /// the owner's role or their own; only the owner makes (or unmakes) admins; the
 /// owner role cannot be given.
 pub fn change_role(actor: &Membership, target: &Membership, new_role: Role) -> Result<(), Denied> {
-    allow_if(actor.role >= Role::Admin, "Only the owner or an admin can change roles")?;
-    allow_if(target.role != Role::Owner, "The owner's role cannot be changed")?;
-    allow_if(target.user_id != actor.user_id, "You cannot change your own role")?;
+    allow_if(
+        actor.role >= Role::Admin,
+        "Only the owner or an admin can change roles",
+    )?;
+    allow_if(
+        target.role != Role::Owner,
+        "The owner's role cannot be changed",
+    )?;
+    allow_if(
+        target.user_id != actor.user_id,
+        "You cannot change your own role",
+    )?;
     allow_if(new_role != Role::Owner, "The owner role cannot be given")?;
     allow_if(
         actor.role == Role::Owner || (new_role < Role::Admin && target.role < Role::Admin),
@@ -58,7 +79,10 @@ pub fn change_role(actor: &Membership, target: &Membership, new_role: Role) -> R
 /// kicked; leaving yourself is [`leave_workspace`].
 pub fn kick_member(actor: &Membership, target: &Membership) -> Result<(), Denied> {
     allow_if(target.role != Role::Owner, "The owner cannot be removed")?;
-    allow_if(target.user_id != actor.user_id, "Leave the workspace instead of removing yourself")?;
+    allow_if(
+        target.user_id != actor.user_id,
+        "Leave the workspace instead of removing yourself",
+    )?;
     allow_if(
         actor.role >= Role::Moderator && target.role < actor.role && target.role < Role::Admin
             || actor.role == Role::Owner,
@@ -100,7 +124,10 @@ pub fn edit_channel(actor: &Membership, channel: &Channel, renames: bool) -> Res
         channel.creator_id == actor.user_id || actor.role >= Role::Moderator,
         "Must be channel owner to edit a channel",
     )?;
-    allow_if(!(channel.is_general && renames), "The general channel cannot be renamed")
+    allow_if(
+        !(channel.is_general && renames),
+        "The general channel cannot be renamed",
+    )
 }
 
 /// Deleting a channel: its creator and moderators and up; never `general`.
@@ -132,7 +159,11 @@ pub fn add_to_channel(
 
 /// Removing `target` from a channel: the creator, the owner, admins, or the
 /// user themself.
-pub fn remove_from_channel(actor: &Membership, channel: &Channel, target: UserId) -> Result<(), Denied> {
+pub fn remove_from_channel(
+    actor: &Membership,
+    channel: &Channel,
+    target: UserId,
+) -> Result<(), Denied> {
     allow_if(
         channel.creator_id == actor.user_id || actor.role >= Role::Admin || target == actor.user_id,
         "Must be channel owner or current user",
@@ -147,7 +178,11 @@ pub fn edit_message(actor: UserId, author: UserId, deleted: bool) -> Result<(), 
 
 /// Deleting a message: its author, or moderators and up in its workspace.
 /// `actor_role` is `None` in a conversation's context where only authorship counts.
-pub fn delete_message(actor: UserId, actor_role: Option<Role>, author: UserId) -> Result<(), Denied> {
+pub fn delete_message(
+    actor: UserId,
+    actor_role: Option<Role>,
+    author: UserId,
+) -> Result<(), Denied> {
     allow_if(
         actor == author || actor_role.is_some_and(|r| r >= Role::Moderator),
         "Only the author or a moderator can delete a message",
@@ -156,12 +191,18 @@ pub fn delete_message(actor: UserId, actor_role: Option<Role>, author: UserId) -
 
 /// Reading or posting in a conversation: its participants alone.
 pub fn use_conversation(is_participant: bool) -> Result<(), Denied> {
-    allow_if(is_participant, "User does not have permission to send message in this Direct Message")
+    allow_if(
+        is_participant,
+        "User does not have permission to send message in this Direct Message",
+    )
 }
 
 /// Retitling or deleting a conversation: its creator alone.
 pub fn manage_conversation(actor: UserId, creator: UserId) -> Result<(), Denied> {
-    allow_if(actor == creator, "Only the creator can change this conversation")
+    allow_if(
+        actor == creator,
+        "Only the creator can change this conversation",
+    )
 }
 
 #[cfg(test)]
@@ -267,7 +308,11 @@ mod tests {
         ];
         for (actor, target, new_role, allowed) in rows {
             let got = change_role(&member(1, actor), &member(2, target), new_role);
-            assert_eq!(got.is_ok(), allowed, "{actor:?} sets {target:?} to {new_role:?}");
+            assert_eq!(
+                got.is_ok(),
+                allowed,
+                "{actor:?} sets {target:?} to {new_role:?}"
+            );
         }
     }
 
@@ -310,7 +355,9 @@ mod tests {
     #[test]
     fn channel_creation_depends_on_the_workspace_setting() {
         only(&ALL, |r| create_channel(r, &workspace(true)));
-        only(&[Owner, Admin, Moderator], |r| create_channel(r, &workspace(false)));
+        only(&[Owner, Admin, Moderator], |r| {
+            create_channel(r, &workspace(false))
+        });
     }
 
     #[test]
@@ -323,7 +370,9 @@ mod tests {
     #[test]
     fn private_channels_are_visible_to_their_members_owner_and_admins() {
         let private = channel(1, true, false);
-        only(&[Owner, Admin], |r| see_channel(&member(2, r), &private, false));
+        only(&[Owner, Admin], |r| {
+            see_channel(&member(2, r), &private, false)
+        });
         for role in ALL {
             assert!(see_channel(&member(2, role), &private, true).is_ok());
         }
@@ -332,9 +381,13 @@ mod tests {
     #[test]
     fn channels_are_edited_by_their_creator_and_moderators_up() {
         let c = channel(1, false, false);
-        only(&[Owner, Admin, Moderator], |r| edit_channel(&member(2, r), &c, true));
+        only(&[Owner, Admin, Moderator], |r| {
+            edit_channel(&member(2, r), &c, true)
+        });
         assert!(edit_channel(&member(1, Guest), &c, true).is_ok());
-        only(&[Owner, Admin, Moderator], |r| delete_channel(&member(2, r), &c));
+        only(&[Owner, Admin, Moderator], |r| {
+            delete_channel(&member(2, r), &c)
+        });
         assert!(delete_channel(&member(1, Guest), &c).is_ok());
     }
 
@@ -361,7 +414,9 @@ mod tests {
     fn private_channels_are_joined_only_through_creator_owner_or_admin() {
         let c = channel(1, true, false);
         assert!(add_to_channel(&member(1, Guest), &c, true, UserId::new(3)).is_ok());
-        only(&[Owner, Admin], |r| add_to_channel(&member(2, r), &c, true, UserId::new(3)));
+        only(&[Owner, Admin], |r| {
+            add_to_channel(&member(2, r), &c, true, UserId::new(3))
+        });
         assert!(add_to_channel(&member(2, Guest), &c, false, UserId::new(2)).is_err());
     }
 
@@ -369,7 +424,9 @@ mod tests {
     fn channel_removal_by_creator_owner_admin_or_self() {
         let c = channel(1, false, false);
         assert!(remove_from_channel(&member(1, Guest), &c, UserId::new(3)).is_ok());
-        only(&[Owner, Admin], |r| remove_from_channel(&member(2, r), &c, UserId::new(3)));
+        only(&[Owner, Admin], |r| {
+            remove_from_channel(&member(2, r), &c, UserId::new(3))
+        });
         assert!(remove_from_channel(&member(3, Guest), &c, UserId::new(3)).is_ok());
     }
 
@@ -386,7 +443,9 @@ mod tests {
         let (me, other) = (UserId::new(1), UserId::new(2));
         assert!(delete_message(me, Some(Guest), me).is_ok());
         assert!(delete_message(me, None, me).is_ok());
-        only(&[Owner, Admin, Moderator], |r| delete_message(other, Some(r), me));
+        only(&[Owner, Admin, Moderator], |r| {
+            delete_message(other, Some(r), me)
+        });
         assert!(delete_message(other, None, me).is_err());
     }
 

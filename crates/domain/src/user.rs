@@ -58,7 +58,9 @@ impl Email {
                 }
                 None => false,
             };
-        valid.then_some(Self(s)).ok_or_else(|| Invalid::one("Invalid email"))
+        valid
+            .then_some(Self(s))
+            .ok_or_else(|| Invalid::one("Invalid email"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -77,7 +79,9 @@ impl Username {
         if s.is_empty() {
             return Err(Invalid::one("Username is required"));
         }
-        let ok_chars = s.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        let ok_chars = s
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if s.chars().count() > 40 || !ok_chars {
             return Err(Invalid::one(
                 "Username must be 1-40 letters, digits, '_', '.' or '-'",
@@ -140,7 +144,9 @@ pub fn parse_image_url(raw: &str) -> Result<Option<String>, Invalid> {
         return Ok(None);
     }
     if s.chars().count() > MAX_URL_CHARS || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Invalid::one("Image URL must be at most 2048 characters, without spaces"));
+        return Err(Invalid::one(
+            "Image URL must be at most 2048 characters, without spaces",
+        ));
     }
     Ok(Some(s.to_owned()))
 }
@@ -151,8 +157,19 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse(" John@Example.COM ").unwrap().as_str(), "john@example.com");
-        for bad in ["", "john", "john@", "@example.com", "john@example", "a b@c.de", "a@b@c.de"] {
+        assert_eq!(
+            Email::parse(" John@Example.COM ").unwrap().as_str(),
+            "john@example.com"
+        );
+        for bad in [
+            "",
+            "john",
+            "john@",
+            "@example.com",
+            "john@example",
+            "a b@c.de",
+            "a@b@c.de",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -163,7 +180,10 @@ mod tests {
         assert!(Username::parse("john doe").is_err());
         assert!(Username::parse("<script>").is_err());
         assert!(Username::parse(&"a".repeat(41)).is_err());
-        assert_eq!(Username::parse("  ").unwrap_err().0, vec!["Username is required"]);
+        assert_eq!(
+            Username::parse("  ").unwrap_err().0,
+            vec!["Username is required"]
+        );
     }
 
     #[test]
@@ -171,19 +191,28 @@ mod tests {
         assert!(Password::parse("secret").is_ok());
         assert!(Password::parse("short").is_err());
         assert!(Password::parse(&"x".repeat(73)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("secret!").unwrap()), "Password(***)");
+        assert_eq!(
+            format!("{:?}", Password::parse("secret!").unwrap()),
+            "Password(***)"
+        );
     }
 
     #[test]
     fn names_use_the_seed_labels() {
-        assert_eq!(PersonName::parse("", "First Name").unwrap_err().0, vec!["First Name is required"]);
+        assert_eq!(
+            PersonName::parse("", "First Name").unwrap_err().0,
+            vec!["First Name is required"]
+        );
         assert!(PersonName::parse(&"n".repeat(81), "Last Name").is_err());
     }
 
     #[test]
     fn image_urls_are_optional_and_bounded() {
         assert_eq!(parse_image_url("").unwrap(), None);
-        assert_eq!(parse_image_url(" https://x.io/a.png ").unwrap().as_deref(), Some("https://x.io/a.png"));
+        assert_eq!(
+            parse_image_url(" https://x.io/a.png ").unwrap().as_deref(),
+            Some("https://x.io/a.png")
+        );
         assert!(parse_image_url("https://x.io/a b.png").is_err());
         assert!(parse_image_url(&"h".repeat(2049)).is_err());
     }

@@ -88,7 +88,12 @@ impl Validator {
 
 /// Trims `raw` and checks its length in characters and the absence of control
 /// characters; `label` names the field in the error.
-pub(crate) fn bounded_text(raw: &str, label: &str, min: usize, max: usize) -> Result<String, Invalid> {
+pub(crate) fn bounded_text(
+    raw: &str,
+    label: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, Invalid> {
     let s = raw.trim();
     let len = s.chars().count();
     if len < min {
@@ -99,10 +104,14 @@ pub(crate) fn bounded_text(raw: &str, label: &str, min: usize, max: usize) -> Re
         }));
     }
     if len > max {
-        return Err(Invalid::one(format!("{label} must be at most {max} characters")));
+        return Err(Invalid::one(format!(
+            "{label} must be at most {max} characters"
+        )));
     }
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Invalid::one(format!("{label} must not contain control characters")));
+        return Err(Invalid::one(format!(
+            "{label} must not contain control characters"
+        )));
     }
     Ok(s.to_owned())
 }
@@ -115,7 +124,9 @@ mod tests {
     fn every_failing_field_is_reported() {
         let mut v = Validator::new();
         let a: Option<String> = v.require("Name", None::<&str>, |s| bounded_text(s, "Name", 1, 80));
-        let b = v.require("Description", Some(""), |s| bounded_text(s, "Description", 1, 10));
+        let b = v.require("Description", Some(""), |s| {
+            bounded_text(s, "Description", 1, 10)
+        });
         let err = v.finish(|| Some((a?, b?))).unwrap_err();
         assert_eq!(err.0, vec!["Name is required", "Description is required"]);
     }

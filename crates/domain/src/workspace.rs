@@ -71,7 +71,8 @@ impl InviteCode {
     pub fn parse(raw: &str) -> Option<Self> {
         let s = raw.trim();
         let ok = (10..=64).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         ok.then(|| Self(s.to_owned()))
     }
 
@@ -153,6 +154,11 @@ mod tests {
     fn long_text_is_optional_and_bounded() {
         assert_eq!(parse_long_text("  ", "Description").unwrap(), None);
         assert!(parse_long_text(&"d".repeat(1001), "Description").is_err());
-        assert_eq!(parse_long_text(&"d".repeat(1000), "Topic").unwrap().map(|s| s.len()), Some(1000));
+        assert_eq!(
+            parse_long_text(&"d".repeat(1000), "Topic")
+                .unwrap()
+                .map(|s| s.len()),
+            Some(1000)
+        );
     }
 }

@@ -16,7 +16,7 @@ pub mod service;
 
 pub use auth::{Claims, Clock, IssuedToken, PasswordHasher, TokenError, TokenIssuer};
 pub use repo::{
-    ChannelRepository, MembershipRepository, RepoError, SessionRepository, UserInsert,
+    ChannelRepository, MembershipRepository, RepoError, SessionRepository, StoreHealth, UserInsert,
     UserRepository, WorkspaceRepository,
 };
 pub use service::{ChatService, Clash, Missing, Ports, ServiceError, WorkspaceDetails};

@@ -38,6 +38,15 @@ pub struct UserInsert {
     pub image_url: Option<String>,
 }
 
+/// Whether storage answers at all (readiness probes).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait StoreHealth: Send + Sync {
+    /// Run a trivial query.
+    /// # Errors
+    /// - `RepoError::Unavailable` when the database cannot be reached.
+    fn ping(&self) -> Result<(), RepoError>;
+}
+
 /// Users and their credentials.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait UserRepository: Send + Sync {
@@ -72,7 +81,11 @@ pub trait WorkspaceRepository: Send + Sync {
     /// membership of it. The adapter draws a fresh random invite code.
     /// # Errors
     /// - `RepoError::NotFound` if `owner` does not exist.
-    fn create_workspace(&self, owner: UserId, workspace: &NewWorkspace) -> Result<Workspace, RepoError>;
+    fn create_workspace(
+        &self,
+        owner: UserId,
+        workspace: &NewWorkspace,
+    ) -> Result<Workspace, RepoError>;
 
     /// The workspace with `id`, if any.
     fn workspace_by_id(&self, id: WorkspaceId) -> Result<Option<Workspace>, RepoError>;
@@ -83,7 +96,11 @@ pub trait WorkspaceRepository: Send + Sync {
     /// Apply `patch` and bump `updated_at`.
     /// # Errors
     /// - `RepoError::NotFound` if the workspace does not exist.
-    fn update_workspace(&self, id: WorkspaceId, patch: &WorkspacePatch) -> Result<Workspace, RepoError>;
+    fn update_workspace(
+        &self,
+        id: WorkspaceId,
+        patch: &WorkspacePatch,
+    ) -> Result<Workspace, RepoError>;
 
     /// Delete the workspace and, by cascade, everything in it.
     /// # Errors
@@ -98,16 +115,28 @@ pub trait MembershipRepository: Send + Sync {
     /// # Errors
     /// - `RepoError::Duplicate` if they are a member already.
     /// - `RepoError::NotFound` if the user or the workspace does not exist.
-    fn add_member(&self, workspace: WorkspaceId, user: UserId, role: Role) -> Result<Membership, RepoError>;
+    fn add_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        role: Role,
+    ) -> Result<Membership, RepoError>;
 
     /// `user`'s membership of `workspace`, if any.
-    fn membership(&self, workspace: WorkspaceId, user: UserId) -> Result<Option<Membership>, RepoError>;
+    fn membership(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> Result<Option<Membership>, RepoError>;
 
     /// The membership with `id`, if any.
     fn membership_by_id(&self, id: MembershipId) -> Result<Option<Membership>, RepoError>;
 
     /// Every member of `workspace` with their user, oldest membership first.
-    fn members_with_users(&self, workspace: WorkspaceId) -> Result<Vec<(Membership, User)>, RepoError>;
+    fn members_with_users(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<(Membership, User)>, RepoError>;
 
     /// Change a membership's role.
     /// # Errors
@@ -140,7 +169,11 @@ pub trait ChannelRepository: Send + Sync {
     fn channels_of_workspace(&self, workspace: WorkspaceId) -> Result<Vec<Channel>, RepoError>;
 
     /// The ids of the channels of `workspace` that `user` is a member of.
-    fn channel_ids_of_member(&self, workspace: WorkspaceId, user: UserId) -> Result<Vec<ChannelId>, RepoError>;
+    fn channel_ids_of_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> Result<Vec<ChannelId>, RepoError>;
 
     /// Apply `patch` and bump `updated_at`.
     /// # Errors

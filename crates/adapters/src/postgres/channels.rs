@@ -10,7 +10,12 @@ use super::schema::{channel_members, channels};
 use super::{PgStore, db_err};
 
 impl ChannelRepository for PgStore {
-    fn create_channel(&self, workspace: WorkspaceId, creator: UserId, new: &NewChannel) -> Result<Channel, RepoError> {
+    fn create_channel(
+        &self,
+        workspace: WorkspaceId,
+        creator: UserId,
+        new: &NewChannel,
+    ) -> Result<Channel, RepoError> {
         let mut conn = self.conn()?;
         conn.transaction(|c| {
             let row = diesel::insert_into(channels::table)
@@ -27,7 +32,10 @@ impl ChannelRepository for PgStore {
                 .returning(ChannelRow::as_returning())
                 .get_result(c)?;
             diesel::insert_into(channel_members::table)
-                .values(NewChannelMemberRow { channel_id: row.id, user_id: creator.get() })
+                .values(NewChannelMemberRow {
+                    channel_id: row.id,
+                    user_id: creator.get(),
+                })
                 .execute(c)?;
             Ok(row)
         })
@@ -60,7 +68,11 @@ impl ChannelRepository for PgStore {
             .collect()
     }
 
-    fn channel_ids_of_member(&self, workspace: WorkspaceId, user: UserId) -> Result<Vec<ChannelId>, RepoError> {
+    fn channel_ids_of_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> Result<Vec<ChannelId>, RepoError> {
         let mut conn = self.conn()?;
         let ids: Vec<i64> = channel_members::table
             .inner_join(channels::table)
@@ -94,20 +106,29 @@ impl ChannelRepository for PgStore {
         let n = diesel::delete(channels::table.find(id.get()))
             .execute(&mut conn)
             .map_err(db_err("delete channel"))?;
-        if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+        if n == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     fn is_channel_member(&self, channel: ChannelId, user: UserId) -> Result<bool, RepoError> {
         let mut conn = self.conn()?;
-        diesel::select(diesel::dsl::exists(channel_members::table.find((channel.get(), user.get()))))
-            .get_result(&mut conn)
-            .map_err(db_err("is channel member"))
+        diesel::select(diesel::dsl::exists(
+            channel_members::table.find((channel.get(), user.get())),
+        ))
+        .get_result(&mut conn)
+        .map_err(db_err("is channel member"))
     }
 
     fn add_channel_member(&self, channel: ChannelId, user: UserId) -> Result<(), RepoError> {
         let mut conn = self.conn()?;
         diesel::insert_into(channel_members::table)
-            .values(NewChannelMemberRow { channel_id: channel.get(), user_id: user.get() })
+            .values(NewChannelMemberRow {
+                channel_id: channel.get(),
+                user_id: user.get(),
+            })
             .execute(&mut conn)
             .map_err(db_err("add channel member"))?;
         Ok(())
@@ -118,6 +139,10 @@ impl ChannelRepository for PgStore {
         let n = diesel::delete(channel_members::table.find((channel.get(), user.get())))
             .execute(&mut conn)
             .map_err(db_err("remove channel member"))?;
-        if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+        if n == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 }

@@ -13,7 +13,7 @@ mod workspaces;
 use std::time::Duration;
 
 use anyhow::Context;
-use concord_ports::RepoError;
+use concord_ports::{RepoError, StoreHealth};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -52,19 +52,20 @@ impl PgStore {
         Ok(Self { pool })
     }
 
-    /// Whether the database answers a trivial query now.
-    /// # Errors
-    /// `RepoError::Unavailable` when it does not.
-    pub fn ping(&self) -> Result<(), RepoError> {
+    fn conn(&self) -> Result<PgConn, RepoError> {
+        self.pool
+            .get()
+            .map_err(|e| RepoError::Unavailable(e.into()))
+    }
+}
+
+impl StoreHealth for PgStore {
+    fn ping(&self) -> Result<(), RepoError> {
         let mut conn = self.conn()?;
         diesel::sql_query("SELECT 1")
             .execute(&mut conn)
             .map(|_| ())
             .map_err(|e| RepoError::Unavailable(e.into()))
-    }
-
-    fn conn(&self) -> Result<PgConn, RepoError> {
-        self.pool.get().map_err(|e| RepoError::Unavailable(e.into()))
     }
 }
 
@@ -74,7 +75,8 @@ fn ensure_database(url: &str) -> anyhow::Result<()> {
     match PgConnection::establish(url) {
         Ok(_) => Ok(()),
         Err(e) if e.to_string().contains("does not exist") => {
-            let (server, name) = split_database_url(url).context("DATABASE_URL names no database")?;
+            let (server, name) =
+                split_database_url(url).context("DATABASE_URL names no database")?;
             let mut admin = PgConnection::establish(&format!("{server}/postgres"))
                 .context("connecting to the maintenance database to create Concord's")?;
             let quoted = name.replace('"', "\"\"");
@@ -106,9 +108,12 @@ pub fn split_database_url(url: &str) -> Option<(String, String)> {
 fn db_err(what: &'static str) -> impl Fn(DieselError) -> RepoError {
     move |e| match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => RepoError::Duplicate,
-        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => RepoError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            RepoError::NotFound
+        }
         DieselError::NotFound => RepoError::NotFound,
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+        | DieselError::BrokenTransactionManager => {
             RepoError::Unavailable(anyhow::Error::new(e).context(what))
         }
         e => RepoError::Unexpected(anyhow::Error::new(e).context(what)),
@@ -123,7 +128,10 @@ mod tests {
     fn database_urls_split_into_server_and_name() {
         assert_eq!(
             split_database_url("postgres://postgres@127.0.0.1:5432/concord?sslmode=disable"),
-            Some(("postgres://postgres@127.0.0.1:5432".into(), "concord".into()))
+            Some((
+                "postgres://postgres@127.0.0.1:5432".into(),
+                "concord".into()
+            ))
         );
         assert_eq!(split_database_url("postgres://h:1/"), None);
         assert_eq!(split_database_url("nonsense"), None);

@@ -113,8 +113,13 @@ impl TryFrom<MembershipRow> for Membership {
     type Error = RepoError;
 
     fn try_from(r: MembershipRow) -> Result<Self, RepoError> {
-        let role = Role::parse(&r.role)
-            .ok_or_else(|| RepoError::Unexpected(anyhow::anyhow!("unknown role {:?} in membership {}", r.role, r.id)))?;
+        let role = Role::parse(&r.role).ok_or_else(|| {
+            RepoError::Unexpected(anyhow::anyhow!(
+                "unknown role {:?} in membership {}",
+                r.role,
+                r.id
+            ))
+        })?;
         Ok(Membership {
             id: MembershipId::new(r.id),
             workspace_id: WorkspaceId::new(r.workspace_id),
@@ -155,8 +160,13 @@ impl TryFrom<ChannelRow> for Channel {
     type Error = RepoError;
 
     fn try_from(r: ChannelRow) -> Result<Self, RepoError> {
-        let kind = ChannelKind::parse(&r.kind)
-            .map_err(|_| RepoError::Unexpected(anyhow::anyhow!("unknown kind {:?} in channel {}", r.kind, r.id)))?;
+        let kind = ChannelKind::parse(&r.kind).map_err(|_| {
+            RepoError::Unexpected(anyhow::anyhow!(
+                "unknown kind {:?} in channel {}",
+                r.kind,
+                r.id
+            ))
+        })?;
         Ok(Channel {
             id: ChannelId::new(r.id),
             workspace_id: WorkspaceId::new(r.workspace_id),

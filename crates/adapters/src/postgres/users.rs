@@ -56,10 +56,15 @@ impl SessionRepository for PgStore {
         conn.transaction(|c| {
             // Housekeeping rides along with each logout: revocations of tokens
             // that have expired anyway are no longer needed (indexed on expires_at).
-            diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.lt(diesel::dsl::now)))
-                .execute(c)?;
+            diesel::delete(
+                revoked_tokens::table.filter(revoked_tokens::expires_at.lt(diesel::dsl::now)),
+            )
+            .execute(c)?;
             diesel::insert_into(revoked_tokens::table)
-                .values((revoked_tokens::jti.eq(jti), revoked_tokens::expires_at.eq(expires_at)))
+                .values((
+                    revoked_tokens::jti.eq(jti),
+                    revoked_tokens::expires_at.eq(expires_at),
+                ))
                 .on_conflict_do_nothing()
                 .execute(c)
         })

@@ -11,8 +11,8 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 use super::rows::{
-    MembershipRow, NewChannelMemberRow, NewChannelRow, NewMembershipRow, NewWorkspaceRow,
-    UserRow, WorkspaceChangeset, WorkspaceRow,
+    MembershipRow, NewChannelMemberRow, NewChannelRow, NewMembershipRow, NewWorkspaceRow, UserRow,
+    WorkspaceChangeset, WorkspaceRow,
 };
 use super::schema::{channel_members, channels, memberships, users, workspaces};
 use super::{PgStore, db_err};
@@ -23,7 +23,11 @@ const INVITE_CODE_LEN: usize = 16;
 
 /// A fresh random invite code.
 pub(crate) fn new_invite_code() -> String {
-    rand::rng().sample_iter(&Alphanumeric).take(INVITE_CODE_LEN).map(char::from).collect()
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(INVITE_CODE_LEN)
+        .map(char::from)
+        .collect()
 }
 
 impl WorkspaceRepository for PgStore {
@@ -43,7 +47,11 @@ impl WorkspaceRepository for PgStore {
                     .returning(WorkspaceRow::as_returning())
                     .get_result(c)?;
                 diesel::insert_into(memberships::table)
-                    .values(NewMembershipRow { workspace_id: ws.id, user_id: owner.get(), role: Role::Owner.as_str() })
+                    .values(NewMembershipRow {
+                        workspace_id: ws.id,
+                        user_id: owner.get(),
+                        role: Role::Owner.as_str(),
+                    })
                     .execute(c)?;
                 let general: i64 = diesel::insert_into(channels::table)
                     .values(NewChannelRow {
@@ -59,7 +67,10 @@ impl WorkspaceRepository for PgStore {
                     .returning(channels::id)
                     .get_result(c)?;
                 diesel::insert_into(channel_members::table)
-                    .values(NewChannelMemberRow { channel_id: general, user_id: owner.get() })
+                    .values(NewChannelMemberRow {
+                        channel_id: general,
+                        user_id: owner.get(),
+                    })
                     .execute(c)?;
                 Ok(ws)
             })
@@ -90,7 +101,11 @@ impl WorkspaceRepository for PgStore {
         Ok(rows.into_iter().map(Workspace::from).collect())
     }
 
-    fn update_workspace(&self, id: WorkspaceId, patch: &WorkspacePatch) -> Result<Workspace, RepoError> {
+    fn update_workspace(
+        &self,
+        id: WorkspaceId,
+        patch: &WorkspacePatch,
+    ) -> Result<Workspace, RepoError> {
         let mut conn = self.conn()?;
         let row = diesel::update(workspaces::table.find(id.get()))
             .set(WorkspaceChangeset {
@@ -110,22 +125,39 @@ impl WorkspaceRepository for PgStore {
         let n = diesel::delete(workspaces::table.find(id.get()))
             .execute(&mut conn)
             .map_err(db_err("delete workspace"))?;
-        if n == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+        if n == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 }
 
 impl MembershipRepository for PgStore {
-    fn add_member(&self, workspace: WorkspaceId, user: UserId, role: Role) -> Result<Membership, RepoError> {
+    fn add_member(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        role: Role,
+    ) -> Result<Membership, RepoError> {
         let mut conn = self.conn()?;
         diesel::insert_into(memberships::table)
-            .values(NewMembershipRow { workspace_id: workspace.get(), user_id: user.get(), role: role.as_str() })
+            .values(NewMembershipRow {
+                workspace_id: workspace.get(),
+                user_id: user.get(),
+                role: role.as_str(),
+            })
             .returning(MembershipRow::as_returning())
             .get_result(&mut conn)
             .map_err(db_err("add member"))?
             .try_into()
     }
 
-    fn membership(&self, workspace: WorkspaceId, user: UserId) -> Result<Option<Membership>, RepoError> {
+    fn membership(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> Result<Option<Membership>, RepoError> {
         let mut conn = self.conn()?;
         memberships::table
             .filter(memberships::workspace_id.eq(workspace.get()))
@@ -150,7 +182,10 @@ impl MembershipRepository for PgStore {
             .transpose()
     }
 
-    fn members_with_users(&self, workspace: WorkspaceId) -> Result<Vec<(Membership, User)>, RepoError> {
+    fn members_with_users(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<(Membership, User)>, RepoError> {
         let mut conn = self.conn()?;
         let rows = memberships::table
             .inner_join(users::table)
@@ -159,13 +194,18 @@ impl MembershipRepository for PgStore {
             .select((MembershipRow::as_select(), UserRow::as_select()))
             .load::<(MembershipRow, UserRow)>(&mut conn)
             .map_err(db_err("members with users"))?;
-        rows.into_iter().map(|(m, u)| Ok((m.try_into()?, u.into()))).collect()
+        rows.into_iter()
+            .map(|(m, u)| Ok((m.try_into()?, u.into())))
+            .collect()
     }
 
     fn set_role(&self, id: MembershipId, role: Role) -> Result<Membership, RepoError> {
         let mut conn = self.conn()?;
         diesel::update(memberships::table.find(id.get()))
-            .set((memberships::role.eq(role.as_str()), memberships::updated_at.eq(Utc::now())))
+            .set((
+                memberships::role.eq(role.as_str()),
+                memberships::updated_at.eq(Utc::now()),
+            ))
             .returning(MembershipRow::as_returning())
             .get_result(&mut conn)
             .map_err(db_err("set role"))?
@@ -175,7 +215,9 @@ impl MembershipRepository for PgStore {
     fn remove_member(&self, workspace: WorkspaceId, user: UserId) -> Result<(), RepoError> {
         let mut conn = self.conn()?;
         conn.transaction(|c| {
-            let in_workspace = channels::table.filter(channels::workspace_id.eq(workspace.get())).select(channels::id);
+            let in_workspace = channels::table
+                .filter(channels::workspace_id.eq(workspace.get()))
+                .select(channels::id);
             diesel::delete(
                 channel_members::table
                     .filter(channel_members::user_id.eq(user.get()))
@@ -188,7 +230,11 @@ impl MembershipRepository for PgStore {
                     .filter(memberships::user_id.eq(user.get())),
             )
             .execute(c)?;
-            if n == 0 { Err(diesel::result::Error::NotFound) } else { Ok(()) }
+            if n == 0 {
+                Err(diesel::result::Error::NotFound)
+            } else {
+                Ok(())
+            }
         })
         .map_err(db_err("remove member"))
     }

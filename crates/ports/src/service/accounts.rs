@@ -11,7 +11,11 @@ impl ChatService {
     /// # Errors
     /// `Conflict(UserExists)` if the email or username is taken.
     pub fn sign_up(&self, new: NewUser) -> Result<(User, IssuedToken), ServiceError> {
-        let password_hash = self.ports.hasher.hash(&new.password).map_err(ServiceError::Unexpected)?;
+        let password_hash = self
+            .ports
+            .hasher
+            .hash(&new.password)
+            .map_err(ServiceError::Unexpected)?;
         let insert = UserInsert {
             username: new.username.as_str().to_owned(),
             email: new.email.as_str().to_owned(),
@@ -64,7 +68,10 @@ impl ChatService {
 
     /// Revoke the token behind `claims`; later use of it is refused.
     pub fn log_out(&self, claims: &Claims) -> Result<(), ServiceError> {
-        Ok(self.ports.sessions.revoke_token(&claims.jti, claims.expires_at)?)
+        Ok(self
+            .ports
+            .sessions
+            .revoke_token(&claims.jti, claims.expires_at)?)
     }
 
     /// The user with `id`.
@@ -75,6 +82,9 @@ impl ChatService {
     }
 
     fn issue(&self, user: UserId) -> Result<IssuedToken, ServiceError> {
-        self.ports.tokens.issue(user, self.ports.clock.now()).map_err(ServiceError::Unexpected)
+        self.ports
+            .tokens
+            .issue(user, self.ports.clock.now())
+            .map_err(ServiceError::Unexpected)
     }
 }

@@ -10,7 +10,12 @@ use crate::repo::RepoError;
 
 impl ChatService {
     /// Create a channel; `actor` becomes its creator and first member.
-    pub fn create_channel(&self, actor: UserId, workspace: WorkspaceId, new: NewChannel) -> Result<Channel, ServiceError> {
+    pub fn create_channel(
+        &self,
+        actor: UserId,
+        workspace: WorkspaceId,
+        new: NewChannel,
+    ) -> Result<Channel, ServiceError> {
         let (ws, me) = self.member_of(actor, workspace)?;
         permissions::create_channel(me.role, &ws)?;
         self.ports
@@ -20,9 +25,16 @@ impl ChatService {
     }
 
     /// The channels of a workspace that `actor` may see.
-    pub fn list_channels(&self, actor: UserId, workspace: WorkspaceId) -> Result<Vec<Channel>, ServiceError> {
+    pub fn list_channels(
+        &self,
+        actor: UserId,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<Channel>, ServiceError> {
         let (_, me) = self.member_of(actor, workspace)?;
-        let joined = self.ports.channels.channel_ids_of_member(workspace, actor)?;
+        let joined = self
+            .ports
+            .channels
+            .channel_ids_of_member(workspace, actor)?;
         let all = self.ports.channels.channels_of_workspace(workspace)?;
         Ok(all
             .into_iter()
@@ -37,10 +49,18 @@ impl ChatService {
     }
 
     /// Change a channel; its creator and moderators and up. `general` keeps its name.
-    pub fn update_channel(&self, actor: UserId, id: ChannelId, patch: ChannelPatch) -> Result<Channel, ServiceError> {
+    pub fn update_channel(
+        &self,
+        actor: UserId,
+        id: ChannelId,
+        patch: ChannelPatch,
+    ) -> Result<Channel, ServiceError> {
         let (channel, me) = self.visible_channel(actor, id)?;
         permissions::edit_channel(&me, &channel, patch.renames(&channel))?;
-        self.ports.channels.update_channel(id, &patch).map_err(not_found(Missing::Channel))
+        self.ports
+            .channels
+            .update_channel(id, &patch)
+            .map_err(not_found(Missing::Channel))
     }
 
     /// Delete a channel and its messages; its creator and moderators and up.
@@ -48,7 +68,10 @@ impl ChatService {
     pub fn delete_channel(&self, actor: UserId, id: ChannelId) -> Result<Channel, ServiceError> {
         let (channel, me) = self.visible_channel(actor, id)?;
         permissions::delete_channel(&me, &channel)?;
-        self.ports.channels.delete_channel(id).map_err(not_found(Missing::Channel))?;
+        self.ports
+            .channels
+            .delete_channel(id)
+            .map_err(not_found(Missing::Channel))?;
         Ok(channel)
     }
 
@@ -56,25 +79,43 @@ impl ChatService {
     /// # Errors
     /// `NotFound(User)` for an unknown user, `NotFound(WorkspaceMember)` for a
     /// user outside the workspace, `Conflict(ChannelMemberExists)`.
-    pub fn add_to_channel(&self, actor: UserId, id: ChannelId, user: UserId) -> Result<(), ServiceError> {
+    pub fn add_to_channel(
+        &self,
+        actor: UserId,
+        id: ChannelId,
+        user: UserId,
+    ) -> Result<(), ServiceError> {
         let (channel, me) = self.visible_channel(actor, id)?;
         let actor_in_channel = self.ports.channels.is_channel_member(id, actor)?;
         permissions::add_to_channel(&me, &channel, actor_in_channel, user)?;
         self.user(user)?;
-        if self.ports.members.membership(channel.workspace_id, user)?.is_none() {
+        if self
+            .ports
+            .members
+            .membership(channel.workspace_id, user)?
+            .is_none()
+        {
             return Err(ServiceError::NotFound(Missing::WorkspaceMember));
         }
-        self.ports.channels.add_channel_member(id, user).map_err(|e| match e {
-            RepoError::Duplicate => ServiceError::Conflict(Clash::ChannelMemberExists),
-            RepoError::NotFound => ServiceError::NotFound(Missing::Channel),
-            e => e.into(),
-        })
+        self.ports
+            .channels
+            .add_channel_member(id, user)
+            .map_err(|e| match e {
+                RepoError::Duplicate => ServiceError::Conflict(Clash::ChannelMemberExists),
+                RepoError::NotFound => ServiceError::NotFound(Missing::Channel),
+                e => e.into(),
+            })
     }
 
     /// Remove `user` from a channel: its creator, the owner, admins, or the user themself.
     /// # Errors
     /// `NotFound(ChannelMember)` if they were not in it.
-    pub fn remove_from_channel(&self, actor: UserId, id: ChannelId, user: UserId) -> Result<(), ServiceError> {
+    pub fn remove_from_channel(
+        &self,
+        actor: UserId,
+        id: ChannelId,
+        user: UserId,
+    ) -> Result<(), ServiceError> {
         let (channel, me) = self.visible_channel(actor, id)?;
         permissions::remove_from_channel(&me, &channel, user)?;
         self.ports
@@ -84,7 +125,11 @@ impl ChatService {
     }
 
     /// The channel and the caller's membership of its workspace, if the caller may see it.
-    fn visible_channel(&self, actor: UserId, id: ChannelId) -> Result<(Channel, Membership), ServiceError> {
+    fn visible_channel(
+        &self,
+        actor: UserId,
+        id: ChannelId,
+    ) -> Result<(Channel, Membership), ServiceError> {
         let channel = self
             .ports
             .channels

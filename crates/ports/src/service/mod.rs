@@ -16,8 +16,8 @@ use concord_domain::{Denied, Invalid, Membership, User, UserId, Workspace, Works
 
 use crate::auth::{Clock, PasswordHasher, TokenIssuer};
 use crate::repo::{
-    ChannelRepository, MembershipRepository, RepoError, SessionRepository, UserRepository,
-    WorkspaceRepository,
+    ChannelRepository, MembershipRepository, RepoError, SessionRepository, StoreHealth,
+    UserRepository, WorkspaceRepository,
 };
 
 pub use workspaces::WorkspaceDetails;
@@ -33,6 +33,7 @@ pub struct Ports {
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
     pub clock: Arc<dyn Clock>,
+    pub health: Arc<dyn StoreHealth>,
 }
 
 /// Concord's use cases. Cheap to clone; share one per process.
@@ -46,10 +47,21 @@ impl ChatService {
         Self { ports }
     }
 
+    /// Whether the service can reach its storage.
+    /// # Errors
+    /// `Unavailable` when it cannot.
+    pub fn ready(&self) -> Result<(), ServiceError> {
+        Ok(self.ports.health.ping()?)
+    }
+
     /// The caller's membership of `workspace`, which must exist.
     /// # Errors
     /// `NotFound(Workspace)` if it does not exist; `Forbidden` if the caller is not a member.
-    fn member_of(&self, actor: UserId, workspace: WorkspaceId) -> Result<(Workspace, Membership), ServiceError> {
+    fn member_of(
+        &self,
+        actor: UserId,
+        workspace: WorkspaceId,
+    ) -> Result<(Workspace, Membership), ServiceError> {
         let ws = self
             .ports
             .workspaces
@@ -64,7 +76,10 @@ impl ChatService {
     }
 
     fn user(&self, id: UserId) -> Result<User, ServiceError> {
-        self.ports.users.user_by_id(id)?.ok_or(ServiceError::NotFound(Missing::User))
+        self.ports
+            .users
+            .user_by_id(id)?
+            .ok_or(ServiceError::NotFound(Missing::User))
     }
 }
 
@@ -127,8 +142,12 @@ impl From<RepoError> for ServiceError {
         match e {
             RepoError::Unavailable(e) => ServiceError::Unavailable(e),
             RepoError::Unexpected(e) => ServiceError::Unexpected(e),
-            RepoError::Duplicate => ServiceError::Unexpected(anyhow::anyhow!("unexpected duplicate")),
-            RepoError::NotFound => ServiceError::Unexpected(anyhow::anyhow!("unexpected missing row")),
+            RepoError::Duplicate => {
+                ServiceError::Unexpected(anyhow::anyhow!("unexpected duplicate"))
+            }
+            RepoError::NotFound => {
+                ServiceError::Unexpected(anyhow::anyhow!("unexpected missing row"))
+            }
         }
     }
 }

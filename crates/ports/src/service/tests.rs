@@ -7,8 +7,8 @@ use chrono::{TimeZone, Utc};
 use concord_domain::channel::ChannelKind;
 use concord_domain::{
     Channel, ChannelId, ChannelName, ChannelPatch, Email, Membership, MembershipId, NewChannel,
-    NewUser, Password, PersonName, Role, User, UserId, Username, Workspace,
-    WorkspaceId, WorkspaceName, WorkspacePatch,
+    NewUser, Password, PersonName, Role, User, UserId, Username, Workspace, WorkspaceId,
+    WorkspaceName, WorkspacePatch,
 };
 
 use super::{ChatService, Clash, Missing, Ports, ServiceError};
@@ -53,7 +53,9 @@ impl Mocks {
 
     fn service(self) -> ChatService {
         let mut clock = MockClock::new();
-        clock.expect_now().returning(|| Utc.timestamp_opt(1_700_000_000, 0).unwrap());
+        clock
+            .expect_now()
+            .returning(|| Utc.timestamp_opt(1_700_000_000, 0).unwrap());
         ChatService::new(Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
@@ -63,6 +65,7 @@ impl Mocks {
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             clock: Arc::new(clock),
+            health: Arc::new(crate::repo::MockStoreHealth::new()),
         })
     }
 }
@@ -148,7 +151,9 @@ fn new_user() -> NewUser {
 fn signing_up_with_a_taken_email_is_a_conflict_and_issues_no_token() {
     let mut m = Mocks::default();
     m.hasher.expect_hash().returning(|_| Ok("hash".into()));
-    m.users.expect_insert_user().returning(|_| Err(RepoError::Duplicate));
+    m.users
+        .expect_insert_user()
+        .returning(|_| Err(RepoError::Duplicate));
     m.tokens.expect_issue().never();
 
     let err = m.service().sign_up(new_user()).unwrap_err();
@@ -159,13 +164,23 @@ fn signing_up_with_a_taken_email_is_a_conflict_and_issues_no_token() {
 #[test]
 fn signing_up_stores_the_hash_never_the_password() {
     let mut m = Mocks::default();
-    m.hasher.expect_hash().returning(|_| Ok("bcrypt-hash".into()));
+    m.hasher
+        .expect_hash()
+        .returning(|_| Ok("bcrypt-hash".into()));
     m.users
         .expect_insert_user()
         .withf(|u| u.password_hash == "bcrypt-hash" && u.email == "ada@example.com")
         .returning(|_| Ok(user(7)));
     m.tokens.expect_issue().returning(|id, now| {
-        Ok(IssuedToken { token: "t".into(), claims: Claims { user_id: id, jti: "j".into(), issued_at: now, expires_at: now } })
+        Ok(IssuedToken {
+            token: "t".into(),
+            claims: Claims {
+                user_id: id,
+                jti: "j".into(),
+                issued_at: now,
+                expires_at: now,
+            },
+        })
     });
 
     let (u, token) = m.service().sign_up(new_user()).unwrap();
@@ -177,11 +192,20 @@ fn signing_up_stores_the_hash_never_the_password() {
 #[test]
 fn logging_in_with_an_unknown_email_still_checks_a_password() {
     let mut m = Mocks::default();
-    m.users.expect_credentials_by_email().returning(|_| Ok(None));
-    m.hasher.expect_verify().withf(|_, hash| hash.is_none()).times(1).return_const(false);
+    m.users
+        .expect_credentials_by_email()
+        .returning(|_| Ok(None));
+    m.hasher
+        .expect_verify()
+        .withf(|_, hash| hash.is_none())
+        .times(1)
+        .return_const(false);
     m.tokens.expect_issue().never();
 
-    let err = m.service().log_in("nobody@example.com", "whatever").unwrap_err();
+    let err = m
+        .service()
+        .log_in("nobody@example.com", "whatever")
+        .unwrap_err();
 
     assert!(matches!(err, ServiceError::InvalidCredentials));
 }
@@ -189,29 +213,46 @@ fn logging_in_with_an_unknown_email_still_checks_a_password() {
 #[test]
 fn logging_in_with_a_wrong_password_is_refused() {
     let mut m = Mocks::default();
-    m.users.expect_credentials_by_email().returning(|_| Ok(Some((user(1), "h".into()))));
+    m.users
+        .expect_credentials_by_email()
+        .returning(|_| Ok(Some((user(1), "h".into()))));
     m.hasher.expect_verify().return_const(false);
     m.tokens.expect_issue().never();
 
-    assert!(matches!(m.service().log_in("USER1@example.com", "x"), Err(ServiceError::InvalidCredentials)));
+    assert!(matches!(
+        m.service().log_in("USER1@example.com", "x"),
+        Err(ServiceError::InvalidCredentials)
+    ));
 }
 
 #[test]
 fn a_revoked_token_no_longer_authenticates() {
     let mut m = Mocks::default();
-    m.tokens.expect_verify().returning(|_, _| Ok(claims("revoked")));
-    m.sessions.expect_is_token_revoked().returning(|jti| Ok(jti == "revoked"));
+    m.tokens
+        .expect_verify()
+        .returning(|_, _| Ok(claims("revoked")));
+    m.sessions
+        .expect_is_token_revoked()
+        .returning(|jti| Ok(jti == "revoked"));
 
-    assert!(matches!(m.service().authenticate("t"), Err(ServiceError::Unauthenticated)));
+    assert!(matches!(
+        m.service().authenticate("t"),
+        Err(ServiceError::Unauthenticated)
+    ));
 }
 
 #[test]
 fn a_forged_token_is_refused_before_any_lookup() {
     let mut m = Mocks::default();
-    m.tokens.expect_verify().returning(|_, _| Err(crate::auth::TokenError::Invalid));
+    m.tokens
+        .expect_verify()
+        .returning(|_, _| Err(crate::auth::TokenError::Invalid));
     m.sessions.expect_is_token_revoked().never();
 
-    assert!(matches!(m.service().authenticate("forged"), Err(ServiceError::Unauthenticated)));
+    assert!(matches!(
+        m.service().authenticate("forged"),
+        Err(ServiceError::Unauthenticated)
+    ));
 }
 
 #[test]
@@ -219,7 +260,10 @@ fn a_guest_cannot_edit_the_workspace_and_nothing_is_written() {
     let mut m = Mocks::with_workspace(true);
     m.workspaces.expect_update_workspace().never();
 
-    let patch = WorkspacePatch { name: Some(WorkspaceName::parse("New").unwrap()), ..Default::default() };
+    let patch = WorkspacePatch {
+        name: Some(WorkspaceName::parse("New").unwrap()),
+        ..Default::default()
+    };
     let err = m.service().update_workspace(GUEST, WS, patch).unwrap_err();
 
     assert!(matches!(err, ServiceError::Forbidden(_)));
@@ -229,15 +273,23 @@ fn a_guest_cannot_edit_the_workspace_and_nothing_is_written() {
 fn an_outsider_cannot_read_the_workspace() {
     let m = Mocks::with_workspace(true);
 
-    assert!(matches!(m.service().workspace_details(OUTSIDER, WS), Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        m.service().workspace_details(OUTSIDER, WS),
+        Err(ServiceError::Forbidden(_))
+    ));
 }
 
 #[test]
 fn a_missing_workspace_is_not_found_rather_than_forbidden() {
     let mut m = Mocks::default();
-    m.workspaces.expect_workspace_by_id().returning(|_| Ok(None));
+    m.workspaces
+        .expect_workspace_by_id()
+        .returning(|_| Ok(None));
 
-    let err = m.service().workspace_details(OWNER, WorkspaceId::new(99)).unwrap_err();
+    let err = m
+        .service()
+        .workspace_details(OWNER, WorkspaceId::new(99))
+        .unwrap_err();
 
     assert!(matches!(err, ServiceError::NotFound(Missing::Workspace)));
 }
@@ -247,11 +299,19 @@ fn only_the_owner_deletes_a_workspace() {
     let mut m = Mocks::with_workspace(true);
     m.workspaces.expect_delete_workspace().never();
 
-    assert!(matches!(m.service().delete_workspace(GUEST, WS), Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        m.service().delete_workspace(GUEST, WS),
+        Err(ServiceError::Forbidden(_))
+    ));
 
     let mut m = Mocks::with_workspace(true);
-    m.members.expect_members_with_users().returning(|_| Ok(vec![(membership(1, Role::Owner), user(1))]));
-    m.workspaces.expect_delete_workspace().times(1).returning(|_| Ok(()));
+    m.members
+        .expect_members_with_users()
+        .returning(|_| Ok(vec![(membership(1, Role::Owner), user(1))]));
+    m.workspaces
+        .expect_delete_workspace()
+        .times(1)
+        .returning(|_| Ok(()));
 
     let gone = m.service().delete_workspace(OWNER, WS).unwrap();
     assert_eq!(gone.owner.id, OWNER);
@@ -260,8 +320,12 @@ fn only_the_owner_deletes_a_workspace() {
 #[test]
 fn adding_an_existing_member_is_a_conflict() {
     let mut m = Mocks::with_workspace(true);
-    m.users.expect_user_by_id().returning(|id| Ok(Some(user(id.get()))));
-    m.members.expect_add_member().returning(|_, _, _| Err(RepoError::Duplicate));
+    m.users
+        .expect_user_by_id()
+        .returning(|id| Ok(Some(user(id.get()))));
+    m.members
+        .expect_add_member()
+        .returning(|_, _, _| Err(RepoError::Duplicate));
 
     let err = m.service().add_member(OWNER, WS, GUEST).unwrap_err();
 
@@ -274,7 +338,10 @@ fn adding_an_unknown_user_is_not_found_and_writes_nothing() {
     m.users.expect_user_by_id().returning(|_| Ok(None));
     m.members.expect_add_member().never();
 
-    let err = m.service().add_member(OWNER, WS, UserId::new(42)).unwrap_err();
+    let err = m
+        .service()
+        .add_member(OWNER, WS, UserId::new(42))
+        .unwrap_err();
 
     assert!(matches!(err, ServiceError::NotFound(Missing::User)));
 }
@@ -284,17 +351,27 @@ fn a_guest_cannot_add_members() {
     let mut m = Mocks::with_workspace(true);
     m.members.expect_add_member().never();
 
-    assert!(matches!(m.service().add_member(GUEST, WS, OUTSIDER), Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        m.service().add_member(GUEST, WS, OUTSIDER),
+        Err(ServiceError::Forbidden(_))
+    ));
 }
 
 #[test]
 fn the_owner_cannot_leave_but_a_guest_can() {
     let mut m = Mocks::with_workspace(true);
     m.members.expect_remove_member().never();
-    assert!(matches!(m.service().remove_member(OWNER, WS, OWNER), Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        m.service().remove_member(OWNER, WS, OWNER),
+        Err(ServiceError::Forbidden(_))
+    ));
 
     let mut m = Mocks::with_workspace(true);
-    m.members.expect_remove_member().withf(|_, u| *u == GUEST).times(1).returning(|_, _| Ok(()));
+    m.members
+        .expect_remove_member()
+        .withf(|_, u| *u == GUEST)
+        .times(1)
+        .returning(|_, _| Ok(()));
     m.service().remove_member(GUEST, WS, GUEST).unwrap();
 }
 
@@ -303,7 +380,10 @@ fn a_guest_cannot_kick_the_owner() {
     let mut m = Mocks::with_workspace(true);
     m.members.expect_remove_member().never();
 
-    assert!(matches!(m.service().remove_member(GUEST, WS, OWNER), Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        m.service().remove_member(GUEST, WS, OWNER),
+        Err(ServiceError::Forbidden(_))
+    ));
 }
 
 #[test]
@@ -312,7 +392,10 @@ fn removing_a_non_member_is_not_found() {
 
     let err = m.service().remove_member(OWNER, WS, OUTSIDER).unwrap_err();
 
-    assert!(matches!(err, ServiceError::NotFound(Missing::WorkspaceMember)));
+    assert!(matches!(
+        err,
+        ServiceError::NotFound(Missing::WorkspaceMember)
+    ));
 }
 
 fn new_channel(private: bool) -> NewChannel {
@@ -329,36 +412,75 @@ fn new_channel(private: bool) -> NewChannel {
 fn guests_create_channels_only_where_the_workspace_allows_it() {
     let mut m = Mocks::with_workspace(false);
     m.channels.expect_create_channel().never();
-    assert!(matches!(m.service().create_channel(GUEST, WS, new_channel(false)), Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        m.service().create_channel(GUEST, WS, new_channel(false)),
+        Err(ServiceError::Forbidden(_))
+    ));
 
     let mut m = Mocks::with_workspace(true);
-    m.channels.expect_create_channel().times(1).returning(|_, u, _| Ok(channel(9, u, false, false)));
-    assert_eq!(m.service().create_channel(GUEST, WS, new_channel(false)).unwrap().creator_id, GUEST);
+    m.channels
+        .expect_create_channel()
+        .times(1)
+        .returning(|_, u, _| Ok(channel(9, u, false, false)));
+    assert_eq!(
+        m.service()
+            .create_channel(GUEST, WS, new_channel(false))
+            .unwrap()
+            .creator_id,
+        GUEST
+    );
 }
 
 #[test]
 fn private_channels_are_listed_only_to_their_members_and_admins() {
-    let all = || Ok(vec![channel(10, OWNER, false, true), channel(11, OWNER, true, false), channel(12, GUEST, true, false)]);
+    let all = || {
+        Ok(vec![
+            channel(10, OWNER, false, true),
+            channel(11, OWNER, true, false),
+            channel(12, GUEST, true, false),
+        ])
+    };
 
     let mut m = Mocks::with_workspace(true);
-    m.channels.expect_channels_of_workspace().returning(move |_| all());
-    m.channels.expect_channel_ids_of_member().returning(|_, _| Ok(vec![ChannelId::new(12)]));
-    let ids: Vec<i64> = m.service().list_channels(GUEST, WS).unwrap().iter().map(|c| c.id.get()).collect();
+    m.channels
+        .expect_channels_of_workspace()
+        .returning(move |_| all());
+    m.channels
+        .expect_channel_ids_of_member()
+        .returning(|_, _| Ok(vec![ChannelId::new(12)]));
+    let ids: Vec<i64> = m
+        .service()
+        .list_channels(GUEST, WS)
+        .unwrap()
+        .iter()
+        .map(|c| c.id.get())
+        .collect();
     assert_eq!(ids, vec![10, 12]);
 
     let mut m = Mocks::with_workspace(true);
-    m.channels.expect_channels_of_workspace().returning(move |_| all());
-    m.channels.expect_channel_ids_of_member().returning(|_, _| Ok(vec![]));
+    m.channels
+        .expect_channels_of_workspace()
+        .returning(move |_| all());
+    m.channels
+        .expect_channel_ids_of_member()
+        .returning(|_, _| Ok(vec![]));
     assert_eq!(m.service().list_channels(OWNER, WS).unwrap().len(), 3);
 }
 
 #[test]
 fn a_guest_outside_a_private_channel_cannot_read_it() {
     let mut m = Mocks::with_workspace(true);
-    m.channels.expect_channel_by_id().returning(|_| Ok(Some(channel(11, OWNER, true, false))));
-    m.channels.expect_is_channel_member().returning(|_, _| Ok(false));
+    m.channels
+        .expect_channel_by_id()
+        .returning(|_| Ok(Some(channel(11, OWNER, true, false))));
+    m.channels
+        .expect_is_channel_member()
+        .returning(|_, _| Ok(false));
 
-    let err = m.service().get_channel(GUEST, ChannelId::new(11)).unwrap_err();
+    let err = m
+        .service()
+        .get_channel(GUEST, ChannelId::new(11))
+        .unwrap_err();
 
     assert!(matches!(err, ServiceError::Forbidden(_)));
 }
@@ -366,36 +488,64 @@ fn a_guest_outside_a_private_channel_cannot_read_it() {
 #[test]
 fn the_general_channel_is_never_deleted_nor_renamed() {
     let mut m = Mocks::with_workspace(true);
-    m.channels.expect_channel_by_id().returning(|_| Ok(Some(channel(10, OWNER, false, true))));
+    m.channels
+        .expect_channel_by_id()
+        .returning(|_| Ok(Some(channel(10, OWNER, false, true))));
     m.channels.expect_delete_channel().never();
     m.channels.expect_update_channel().never();
     let svc = m.service();
 
-    assert!(matches!(svc.delete_channel(OWNER, ChannelId::new(10)), Err(ServiceError::Forbidden(_))));
-    let rename = ChannelPatch { name: Some(ChannelName::parse("lobby").unwrap()), ..Default::default() };
-    assert!(matches!(svc.update_channel(OWNER, ChannelId::new(10), rename), Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        svc.delete_channel(OWNER, ChannelId::new(10)),
+        Err(ServiceError::Forbidden(_))
+    ));
+    let rename = ChannelPatch {
+        name: Some(ChannelName::parse("lobby").unwrap()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        svc.update_channel(OWNER, ChannelId::new(10), rename),
+        Err(ServiceError::Forbidden(_))
+    ));
 }
 
 #[test]
 fn a_guest_cannot_delete_someone_elses_channel() {
     let mut m = Mocks::with_workspace(true);
-    m.channels.expect_channel_by_id().returning(|_| Ok(Some(channel(11, OWNER, false, false))));
+    m.channels
+        .expect_channel_by_id()
+        .returning(|_| Ok(Some(channel(11, OWNER, false, false))));
     m.channels.expect_delete_channel().never();
 
-    assert!(matches!(m.service().delete_channel(GUEST, ChannelId::new(11)), Err(ServiceError::Forbidden(_))));
+    assert!(matches!(
+        m.service().delete_channel(GUEST, ChannelId::new(11)),
+        Err(ServiceError::Forbidden(_))
+    ));
 }
 
 #[test]
 fn only_workspace_members_can_be_added_to_a_channel() {
     let mut m = Mocks::with_workspace(true);
-    m.channels.expect_channel_by_id().returning(|_| Ok(Some(channel(11, OWNER, false, false))));
-    m.channels.expect_is_channel_member().returning(|_, _| Ok(true));
-    m.users.expect_user_by_id().returning(|id| Ok(Some(user(id.get()))));
+    m.channels
+        .expect_channel_by_id()
+        .returning(|_| Ok(Some(channel(11, OWNER, false, false))));
+    m.channels
+        .expect_is_channel_member()
+        .returning(|_, _| Ok(true));
+    m.users
+        .expect_user_by_id()
+        .returning(|id| Ok(Some(user(id.get()))));
     m.channels.expect_add_channel_member().never();
 
-    let err = m.service().add_to_channel(OWNER, ChannelId::new(11), OUTSIDER).unwrap_err();
+    let err = m
+        .service()
+        .add_to_channel(OWNER, ChannelId::new(11), OUTSIDER)
+        .unwrap_err();
 
-    assert!(matches!(err, ServiceError::NotFound(Missing::WorkspaceMember)));
+    assert!(matches!(
+        err,
+        ServiceError::NotFound(Missing::WorkspaceMember)
+    ));
 }
 
 #[test]
@@ -405,5 +555,8 @@ fn a_database_outage_surfaces_as_unavailable() {
         .expect_workspace_by_id()
         .returning(|_| Err(RepoError::Unavailable(anyhow::anyhow!("pool timed out"))));
 
-    assert!(matches!(m.service().workspace_details(OWNER, WS), Err(ServiceError::Unavailable(_))));
+    assert!(matches!(
+        m.service().workspace_details(OWNER, WS),
+        Err(ServiceError::Unavailable(_))
+    ));
 }

@@ -18,7 +18,11 @@ pub struct WorkspaceDetails {
 
 impl ChatService {
     /// Create a workspace owned by `actor`, with its `general` channel.
-    pub fn create_workspace(&self, actor: UserId, new: NewWorkspace) -> Result<(Workspace, User), ServiceError> {
+    pub fn create_workspace(
+        &self,
+        actor: UserId,
+        new: NewWorkspace,
+    ) -> Result<(Workspace, User), ServiceError> {
         let owner = self.user(actor)?;
         let ws = self.ports.workspaces.create_workspace(actor, &new)?;
         Ok((ws, owner))
@@ -30,7 +34,11 @@ impl ChatService {
     }
 
     /// A workspace with its owner and members; members only.
-    pub fn workspace_details(&self, actor: UserId, id: WorkspaceId) -> Result<WorkspaceDetails, ServiceError> {
+    pub fn workspace_details(
+        &self,
+        actor: UserId,
+        id: WorkspaceId,
+    ) -> Result<WorkspaceDetails, ServiceError> {
         let (workspace, _) = self.member_of(actor, id)?;
         self.details(workspace)
     }
@@ -44,39 +52,63 @@ impl ChatService {
     ) -> Result<(Workspace, User), ServiceError> {
         let (ws, me) = self.member_of(actor, id)?;
         permissions::edit_workspace(me.role)?;
-        let updated = self.ports.workspaces.update_workspace(id, &patch).map_err(not_found(Missing::Workspace))?;
+        let updated = self
+            .ports
+            .workspaces
+            .update_workspace(id, &patch)
+            .map_err(not_found(Missing::Workspace))?;
         let owner = self.user(ws.owner_id)?;
         Ok((updated, owner))
     }
 
     /// Delete a workspace and everything in it; the owner alone. Returns it as it was.
-    pub fn delete_workspace(&self, actor: UserId, id: WorkspaceId) -> Result<WorkspaceDetails, ServiceError> {
+    pub fn delete_workspace(
+        &self,
+        actor: UserId,
+        id: WorkspaceId,
+    ) -> Result<WorkspaceDetails, ServiceError> {
         let (ws, me) = self.member_of(actor, id)?;
         permissions::delete_workspace(me.role)?;
         let details = self.details(ws)?;
-        self.ports.workspaces.delete_workspace(id).map_err(not_found(Missing::Workspace))?;
+        self.ports
+            .workspaces
+            .delete_workspace(id)
+            .map_err(not_found(Missing::Workspace))?;
         Ok(details)
     }
 
     /// Add `user` to the workspace as a guest; owner and admins.
     /// # Errors
     /// `NotFound(User)` for an unknown user; `Conflict(MemberExists)` if already a member.
-    pub fn add_member(&self, actor: UserId, id: WorkspaceId, user: UserId) -> Result<Membership, ServiceError> {
+    pub fn add_member(
+        &self,
+        actor: UserId,
+        id: WorkspaceId,
+        user: UserId,
+    ) -> Result<Membership, ServiceError> {
         let (_, me) = self.member_of(actor, id)?;
         permissions::add_member(me.role)?;
         self.user(user)?;
-        self.ports.members.add_member(id, user, Role::Guest).map_err(|e| match e {
-            RepoError::Duplicate => ServiceError::Conflict(Clash::MemberExists),
-            RepoError::NotFound => ServiceError::NotFound(Missing::User),
-            e => e.into(),
-        })
+        self.ports
+            .members
+            .add_member(id, user, Role::Guest)
+            .map_err(|e| match e {
+                RepoError::Duplicate => ServiceError::Conflict(Clash::MemberExists),
+                RepoError::NotFound => ServiceError::NotFound(Missing::User),
+                e => e.into(),
+            })
     }
 
     /// Remove `user` from the workspace: leaving when `user` is the caller,
     /// kicking otherwise.
     /// # Errors
     /// `NotFound(WorkspaceMember)` if `user` is not a member.
-    pub fn remove_member(&self, actor: UserId, id: WorkspaceId, user: UserId) -> Result<(), ServiceError> {
+    pub fn remove_member(
+        &self,
+        actor: UserId,
+        id: WorkspaceId,
+        user: UserId,
+    ) -> Result<(), ServiceError> {
         let (_, me) = self.member_of(actor, id)?;
         if user == actor {
             permissions::leave_workspace(me.role)?;
@@ -88,7 +120,10 @@ impl ChatService {
                 .ok_or(ServiceError::NotFound(Missing::WorkspaceMember))?;
             permissions::kick_member(&me, &target)?;
         }
-        self.ports.members.remove_member(id, user).map_err(not_found(Missing::WorkspaceMember))
+        self.ports
+            .members
+            .remove_member(id, user)
+            .map_err(not_found(Missing::WorkspaceMember))
     }
 
     fn details(&self, workspace: Workspace) -> Result<WorkspaceDetails, ServiceError> {
@@ -97,7 +132,11 @@ impl ChatService {
             Some((_, user)) => user.clone(),
             None => self.user(workspace.owner_id)?,
         };
-        Ok(WorkspaceDetails { workspace, owner, members })
+        Ok(WorkspaceDetails {
+            workspace,
+            owner,
+            members,
+        })
     }
 }
 

@@ -1,0 +1,17 @@
+//! Concord's HTTP API: thin actix-web handlers for the workspace dialect
+//! (`/api`, seed 004) and the server dialect (root paths, seed 000), and the
+//! composition root that wires adapters into the service.
+//!
+//! Handlers extract and validate input, call one use case on the blocking
+//! pool, and map the result to the dialect's JSON. No SQL and no permission
+//! rule lives here.
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+
+pub use settings::Settings;
+pub use startup::Application;

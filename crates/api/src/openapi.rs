@@ -1,0 +1,66 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{system, workspace};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Concord", description = "A self-hostable team-chat backend: the workspace dialect under /api and the server dialect at the root."),
+    paths(
+        system::health, system::ready, system::openapi_json,
+        workspace::session::sign_up, workspace::session::log_in, workspace::session::get_session,
+        workspace::session::log_out, workspace::session::get_user,
+        workspace::workspaces::list_my_workspaces, workspace::workspaces::get_workspace,
+        workspace::workspaces::create_workspace, workspace::workspaces::update_workspace,
+        workspace::workspaces::delete_workspace, workspace::workspaces::add_member,
+        workspace::workspaces::remove_member,
+        workspace::channels::list_channels, workspace::channels::create_channel,
+        workspace::channels::get_channel, workspace::channels::update_channel,
+        workspace::channels::delete_channel, workspace::channels::add_channel_user,
+        workspace::channels::remove_channel_user,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "system"), (name = "session"), (name = "users"), (name = "workspaces"), (name = "channels"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_lists_every_workspace_route() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        for path in [
+            "/api/users",
+            "/api/session",
+            "/api/workspaces/{id}",
+            "/api/channels/{id}/users",
+        ] {
+            assert!(doc["paths"].get(path).is_some(), "{path} missing");
+        }
+        assert!(doc["components"]["schemas"].get("ErrorBody").is_some());
+    }
+}

@@ -1,0 +1,78 @@
+//! Every route Concord serves, in one place.
+
+pub mod system;
+pub mod workspace;
+
+use actix_web::web;
+use concord_ports::ChatService;
+
+use crate::error::ApiError;
+
+/// The use cases, as handlers receive them.
+pub type Chat = web::Data<ChatService>;
+
+/// Registers every route. Each path is one `resource` with its methods, so an
+/// unsupported method on a known path is a 405, not a 404.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use workspace::{channels, session, workspaces};
+
+    cfg.service(web::resource("/health").route(web::get().to(system::health)))
+        .service(web::resource("/ready").route(web::get().to(system::ready)))
+        .service(web::resource("/api/openapi.json").route(web::get().to(system::openapi_json)))
+        // workspace dialect (seed 004)
+        .service(web::resource("/api/users").route(web::post().to(session::sign_up)))
+        .service(web::resource("/api/users/{id}").route(web::get().to(session::get_user)))
+        .service(
+            web::resource("/api/session")
+                .route(web::get().to(session::get_session))
+                .route(web::post().to(session::log_in))
+                .route(web::delete().to(session::log_out)),
+        )
+        .service(
+            web::resource("/api/workspaces").route(web::post().to(workspaces::create_workspace)),
+        )
+        // before /api/workspaces/{id}, which would take "session" for an id
+        .service(
+            web::resource("/api/workspaces/session")
+                .route(web::get().to(workspaces::list_my_workspaces)),
+        )
+        .service(
+            web::resource("/api/workspaces/{id}")
+                .route(web::get().to(workspaces::get_workspace))
+                .route(web::put().to(workspaces::update_workspace))
+                .route(web::delete().to(workspaces::delete_workspace)),
+        )
+        .service(
+            web::resource("/api/workspaces/{id}/members")
+                .route(web::post().to(workspaces::add_member)),
+        )
+        .service(
+            web::resource("/api/workspaces/{workspaceId}/members/{userId}")
+                .route(web::delete().to(workspaces::remove_member)),
+        )
+        .service(
+            web::resource("/api/workspaces/{workspaceId}/channels")
+                .route(web::get().to(channels::list_channels))
+                .route(web::post().to(channels::create_channel)),
+        )
+        .service(
+            web::resource("/api/channels/{id}")
+                .route(web::get().to(channels::get_channel))
+                .route(web::put().to(channels::update_channel))
+                .route(web::delete().to(channels::delete_channel)),
+        )
+        .service(
+            web::resource("/api/channels/{id}/users")
+                .route(web::post().to(channels::add_channel_user))
+                .route(web::delete().to(channels::remove_channel_user)),
+        );
+}
+
+/// Anything no route matched.
+pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "Not found",
+        vec![format!("No route for {} {}", req.method(), req.path())],
+    ))
+}

@@ -1,0 +1,38 @@
+//! Liveness, readiness and the OpenAPI document.
+
+use actix_web::HttpResponse;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::Chat;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::run;
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusDto {
+    #[schema(example = "ok")]
+    status: &'static str,
+}
+
+/// Liveness: the process answers.
+/// # Responses: 200
+#[utoipa::path(get, path = "/health", tag = "system", responses((status = 200, body = StatusDto)))]
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(StatusDto { status: "ok" })
+}
+
+/// Readiness: the database answers.
+/// # Responses: 200 · 503 database unreachable
+#[utoipa::path(get, path = "/ready", tag = "system",
+    responses((status = 200, body = StatusDto), (status = 503, body = ErrorBody)))]
+pub async fn ready(chat: Chat) -> Result<HttpResponse, ApiError> {
+    run(&chat, |s| s.ready()).await?;
+    Ok(HttpResponse::Ok().json(StatusDto { status: "ok" }))
+}
+
+/// The OpenAPI 3.1 document of this API.
+/// # Responses: 200
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI document")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+}

@@ -1,0 +1,242 @@
+//! The workspace dialect's JSON: snake_case everywhere, shapes as in seed 004
+//! and API.md section 3.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use concord_domain::{Channel, Membership, User, Workspace};
+use concord_ports::WorkspaceDetails;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// RFC 3339 in UTC with a `Z`, to the second: `2023-04-25T10:15:30Z`.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A user.
+#[derive(Serialize, ToSchema)]
+pub struct UserDto {
+    #[schema(example = 1)]
+    pub id: i64,
+    #[schema(example = "john_doe")]
+    pub username: String,
+    #[schema(example = "johndoe@example.com")]
+    pub email: String,
+    #[schema(example = "john")]
+    pub first_name: String,
+    #[schema(example = "doe")]
+    pub last_name: String,
+    pub image_url: Option<String>,
+}
+
+impl From<&User> for UserDto {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.get(),
+            username: u.username.clone(),
+            email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            image_url: u.image_url.clone(),
+        }
+    }
+}
+
+/// A user with a fresh bearer token (sign-up and login).
+#[derive(Serialize, ToSchema)]
+pub struct SessionDto {
+    #[serde(flatten)]
+    pub user: UserDto,
+    pub token: String,
+}
+
+/// `GET /api/session` without a token.
+#[derive(Serialize, ToSchema)]
+pub struct NoSessionDto {
+    #[schema(value_type = Option<Object>)]
+    pub user: Option<()>,
+}
+
+/// A plain confirmation.
+#[derive(Serialize, ToSchema)]
+pub struct MessageDto {
+    #[schema(example = "Workspace deleted")]
+    pub message: &'static str,
+}
+
+impl MessageDto {
+    pub fn new(message: &'static str) -> Self {
+        Self { message }
+    }
+}
+
+/// A workspace in the list of the caller's workspaces.
+#[derive(Serialize, ToSchema)]
+pub struct WorkspaceSummaryDto {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner_id: i64,
+    pub image_url: Option<String>,
+}
+
+impl From<&Workspace> for WorkspaceSummaryDto {
+    fn from(w: &Workspace) -> Self {
+        Self {
+            id: w.id.get(),
+            name: w.name.clone(),
+            description: w.description.clone(),
+            owner_id: w.owner_id.get(),
+            image_url: w.image_url.clone(),
+        }
+    }
+}
+
+/// The owner as shown on a created or edited workspace.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerDto {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub image_url: Option<String>,
+}
+
+/// A created or edited workspace.
+#[derive(Serialize, ToSchema)]
+pub struct WorkspaceDto {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub owner_id: i64,
+    pub owner: OwnerDto,
+    pub image_url: Option<String>,
+}
+
+impl WorkspaceDto {
+    pub fn new(w: &Workspace, owner: &User) -> Self {
+        Self {
+            id: w.id.get(),
+            name: w.name.clone(),
+            description: w.description.clone(),
+            owner_id: w.owner_id.get(),
+            owner: OwnerDto {
+                id: owner.id.get(),
+                first_name: owner.first_name.clone(),
+                last_name: owner.last_name.clone(),
+                email: owner.email.clone(),
+                image_url: owner.image_url.clone(),
+            },
+            image_url: w.image_url.clone(),
+        }
+    }
+}
+
+/// A person in a workspace's details.
+#[derive(Serialize, ToSchema)]
+pub struct PersonDto {
+    pub id: i64,
+    #[schema(example = "John Smith")]
+    pub name: String,
+    pub email: String,
+}
+
+/// A member in a workspace's details; `id` is the user's id.
+#[derive(Serialize, ToSchema)]
+pub struct MemberDto {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    #[schema(example = "guest")]
+    pub role: &'static str,
+}
+
+/// A workspace with its owner and every member.
+#[derive(Serialize, ToSchema)]
+pub struct WorkspaceDetailsDto {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub image_url: Option<String>,
+    pub owner_id: i64,
+    pub owner: PersonDto,
+    pub members: Vec<MemberDto>,
+}
+
+impl From<&WorkspaceDetails> for WorkspaceDetailsDto {
+    fn from(d: &WorkspaceDetails) -> Self {
+        let w = &d.workspace;
+        Self {
+            id: w.id.get(),
+            name: w.name.clone(),
+            description: w.description.clone(),
+            image_url: w.image_url.clone(),
+            owner_id: w.owner_id.get(),
+            owner: PersonDto {
+                id: d.owner.id.get(),
+                name: d.owner.full_name(),
+                email: d.owner.email.clone(),
+            },
+            members: d
+                .members
+                .iter()
+                .map(|(m, u)| MemberDto {
+                    id: u.id.get(),
+                    name: u.full_name(),
+                    email: u.email.clone(),
+                    role: m.role.as_str(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A new membership.
+#[derive(Serialize, ToSchema)]
+pub struct MembershipDto {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub user_id: i64,
+}
+
+impl From<&Membership> for MembershipDto {
+    fn from(m: &Membership) -> Self {
+        Self {
+            id: m.id.get(),
+            workspace_id: m.workspace_id.get(),
+            user_id: m.user_id.get(),
+        }
+    }
+}
+
+/// A channel.
+#[derive(Serialize, ToSchema)]
+pub struct ChannelDto {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub topic: Option<String>,
+    /// The channel's creator.
+    pub owner_id: i64,
+    #[schema(example = "2023-04-23")]
+    pub date_created: String,
+    pub workspace_id: i64,
+    pub private: bool,
+    #[schema(example = "2023-04-23T12:00:00Z")]
+    pub last_sent_message_timestamp: Option<String>,
+}
+
+impl From<&Channel> for ChannelDto {
+    fn from(c: &Channel) -> Self {
+        Self {
+            id: c.id.get(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+            topic: c.topic.clone(),
+            owner_id: c.creator_id.get(),
+            date_created: c.date_created().format("%Y-%m-%d").to_string(),
+            workspace_id: c.workspace_id.get(),
+            private: c.private,
+            last_sent_message_timestamp: c.last_message_at.map(timestamp),
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Workspaces and their members.
+
+use actix_web::{HttpResponse, web};
+use concord_domain::user::parse_image_url;
+use concord_domain::workspace::parse_long_text;
+use concord_domain::{NewWorkspace, UserId, Validator, WorkspaceId, WorkspaceName, WorkspacePatch};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::dto::{
+    MembershipDto, MessageDto, WorkspaceDetailsDto, WorkspaceDto, WorkspaceSummaryDto,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AuthUser, Id, run};
+use crate::routes::Chat;
+
+/// A new workspace. `name` and `description` are required, as in seed 004.
+#[derive(Deserialize, ToSchema)]
+pub struct CreateWorkspaceBody {
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(alias = "imageUrl")]
+    image_url: Option<String>,
+}
+
+impl CreateWorkspaceBody {
+    fn into_domain(self) -> Result<NewWorkspace, ApiError> {
+        let mut v = Validator::new();
+        let name = v.require("Name", self.name, |s| WorkspaceName::parse(&s));
+        let description = v.require("Description", self.description, |s| {
+            parse_long_text(&s, "Description")
+        });
+        let image_url = v
+            .optional(self.image_url, |s| parse_image_url(&s))
+            .flatten();
+        v.finish(|| {
+            Some(NewWorkspace {
+                name: name?,
+                description: description?,
+                image_url,
+                members_can_create_channels: true,
+            })
+        })
+        .map_err(|e| ApiError::invalid_body(e.0))
+    }
+}
+
+/// Changes to a workspace; absent fields stay as they are, an empty
+/// description or image clears it.
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateWorkspaceBody {
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(alias = "imageUrl")]
+    image_url: Option<String>,
+}
+
+impl UpdateWorkspaceBody {
+    fn into_domain(self) -> Result<WorkspacePatch, ApiError> {
+        let mut v = Validator::new();
+        let name = v.optional(self.name, |s| WorkspaceName::parse(&s));
+        let description = v.optional(self.description, |s| parse_long_text(&s, "Description"));
+        let image_url = v.optional(self.image_url, |s| parse_image_url(&s));
+        v.finish(|| {
+            Some(WorkspacePatch {
+                name,
+                description,
+                image_url,
+            })
+        })
+        .map_err(|e| ApiError::validation(e.0))
+    }
+}
+
+/// A user to add to a workspace. A body `workspace_id` is ignored: the path wins.
+#[derive(Deserialize, ToSchema)]
+pub struct AddMemberBody {
+    #[serde(alias = "userId")]
+    #[schema(value_type = Option<i64>)]
+    user_id: Option<Id>,
+}
+
+/// The caller's workspaces.
+/// # Responses: 200 · 401
+#[utoipa::path(get, path = "/api/workspaces/session", tag = "workspaces",
+    responses((status = 200, body = Vec<WorkspaceSummaryDto>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_my_workspaces(chat: Chat, me: AuthUser) -> Result<HttpResponse, ApiError> {
+    let list = run(&chat, move |s| s.workspaces_of(me.id)).await?;
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(WorkspaceSummaryDto::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// A workspace with its owner and members; members only.
+/// # Responses: 200 · 400 · 401 · 403 not a member · 404 workspace not found
+#[utoipa::path(get, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = i64, Path)),
+    responses((status = 200, body = WorkspaceDetailsDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_workspace(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let id = WorkspaceId::new(id.into_inner().get());
+    let details = run(&chat, move |s| s.workspace_details(me.id, id)).await?;
+    Ok(HttpResponse::Ok().json(WorkspaceDetailsDto::from(&details)))
+}
+
+/// Create a workspace; the caller owns it and it starts with a `general` channel.
+/// # Responses: 201 · 400 invalid body · 401
+#[utoipa::path(post, path = "/api/workspaces", tag = "workspaces", request_body = CreateWorkspaceBody,
+    responses((status = 201, body = WorkspaceDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_workspace(
+    chat: Chat,
+    me: AuthUser,
+    body: web::Json<CreateWorkspaceBody>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.into_inner().into_domain()?;
+    let (ws, owner) = run(&chat, move |s| s.create_workspace(me.id, new)).await?;
+    Ok(HttpResponse::Created().json(WorkspaceDto::new(&ws, &owner)))
+}
+
+/// Edit a workspace; owner and admins.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(put, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = i64, Path)), request_body = UpdateWorkspaceBody,
+    responses((status = 200, body = WorkspaceDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_workspace(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    body: web::Json<UpdateWorkspaceBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = WorkspaceId::new(id.into_inner().get());
+    let patch = body.into_inner().into_domain()?;
+    let (ws, owner) = run(&chat, move |s| s.update_workspace(me.id, id, patch)).await?;
+    Ok(HttpResponse::Ok().json(WorkspaceDto::new(&ws, &owner)))
+}
+
+/// Delete a workspace and everything in it; the owner alone.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(delete, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = i64, Path)),
+    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_workspace(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let id = WorkspaceId::new(id.into_inner().get());
+    run(&chat, move |s| s.delete_workspace(me.id, id)).await?;
+    Ok(HttpResponse::Ok().json(MessageDto::new("Workspace deleted")))
+}
+
+/// Add a user to a workspace as a guest; owner and admins.
+/// # Responses: 201 · 400 · 401 · 403 · 404 workspace or user not found · 409 already a member
+#[utoipa::path(post, path = "/api/workspaces/{id}/members", tag = "workspaces", params(("id" = i64, Path)), request_body = AddMemberBody,
+    responses((status = 201, body = MembershipDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn add_member(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    body: web::Json<AddMemberBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = WorkspaceId::new(id.into_inner().get());
+    let user = body
+        .into_inner()
+        .user_id
+        .ok_or_else(|| ApiError::validation(vec!["User ID is required".into()]))?;
+    let user = UserId::new(user.get());
+    let membership = run(&chat, move |s| s.add_member(me.id, id, user)).await?;
+    Ok(HttpResponse::Created().json(MembershipDto::from(&membership)))
+}
+
+/// Remove a member: kicking (owner, admins; moderators kick guests) or
+/// leaving when the user is the caller (anyone but the owner).
+/// # Responses: 200 · 400 · 401 · 403 · 404 workspace not found or user not in it
+#[utoipa::path(delete, path = "/api/workspaces/{workspaceId}/members/{userId}", tag = "workspaces",
+    params(("workspaceId" = i64, Path), ("userId" = i64, Path)),
+    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn remove_member(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (ws, user) = path.into_inner();
+    let (ws, user) = (WorkspaceId::new(ws.get()), UserId::new(user.get()));
+    run(&chat, move |s| s.remove_member(me.id, ws, user)).await?;
+    Ok(HttpResponse::Ok().json(MessageDto::new("User removed from workspace")))
+}

@@ -1,0 +1,222 @@
+//! Typed configuration: `config/default.toml` (compiled in), then an optional
+//! `config/local.toml` in the working directory, then `CONCORD__SECTION__KEY`
+//! environment variables, with `DATABASE_URL` honoured for `database.url`.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+/// The secret shipped in `config/default.toml`, fit only for development.
+pub const DEV_JWT_SECRET: &str = "concord-development-secret-change-me-in-production";
+
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Worker threads; 0 means one per CPU core.
+    pub workers: usize,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: String,
+    pub token_ttl_secs: u64,
+    pub bcrypt_cost: u32,
+}
+
+// Credentials never reach a log line.
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &"***")
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("jwt_secret", &"***")
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Load from the layered sources, reading the process environment.
+    /// # Errors
+    /// A message naming the offending key when a value is missing, of the wrong
+    /// type, unknown, or out of range.
+    pub fn load() -> anyhow::Result<Self> {
+        Self::from_env(std::env::vars())
+    }
+
+    /// Load with `vars` standing in for the environment (tests use this).
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let vars: std::collections::HashMap<String, String> = vars.into_iter().collect();
+        let mut builder = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::with_name("config/local").required(false))
+            .add_source(
+                Environment::with_prefix("CONCORD")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(
+                        vars.clone()
+                            .into_iter()
+                            .filter(|(k, _)| k.starts_with("CONCORD__"))
+                            .collect(),
+                    )),
+            );
+        if let (Some(url), false) = (
+            vars.get("DATABASE_URL"),
+            vars.contains_key("CONCORD__DATABASE__URL"),
+        ) {
+            builder = builder.set_override("database.url", url.as_str())?;
+        }
+        let settings: Settings = builder
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(4..=31).contains(&self.auth.bcrypt_cost) {
+            bail!(
+                "invalid configuration: auth.bcrypt_cost must be between 4 and 31, got {}",
+                self.auth.bcrypt_cost
+            );
+        }
+        if self.auth.jwt_secret.len() < 32 {
+            bail!("invalid configuration: auth.jwt_secret must be at least 32 bytes");
+        }
+        if self.auth.token_ttl_secs == 0 {
+            bail!("invalid configuration: auth.token_ttl_secs must be positive");
+        }
+        if self.database.pool_size == 0 {
+            bail!("invalid configuration: database.pool_size must be positive");
+        }
+        if !self.database.url.starts_with("postgres://")
+            && !self.database.url.starts_with("postgresql://")
+        {
+            bail!("invalid configuration: database.url must be a postgres:// URL");
+        }
+        Ok(())
+    }
+
+    /// Whether the server runs with the development secret.
+    pub fn uses_dev_secret(&self) -> bool {
+        self.auth.jwt_secret == DEV_JWT_SECRET
+    }
+
+    pub fn token_ttl(&self) -> Duration {
+        Duration::from_secs(self.auth.token_ttl_secs)
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.database.connect_timeout_secs.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_load_without_any_environment() {
+        let s = Settings::from_env(env(&[])).unwrap();
+        assert_eq!((s.server.host.as_str(), s.server.port), ("127.0.0.1", 8080));
+        assert_eq!(s.auth.bcrypt_cost, 12);
+        assert!(s.uses_dev_secret());
+    }
+
+    #[test]
+    fn environment_variables_override_each_key() {
+        let s = Settings::from_env(env(&[
+            ("CONCORD__SERVER__PORT", "9001"),
+            ("CONCORD__AUTH__BCRYPT_COST", "4"),
+            ("DATABASE_URL", "postgres://db.example/x"),
+        ]))
+        .unwrap();
+        assert_eq!(s.server.port, 9001);
+        assert_eq!(s.auth.bcrypt_cost, 4);
+        assert_eq!(s.database.url, "postgres://db.example/x");
+    }
+
+    #[test]
+    fn the_prefixed_database_url_wins_over_database_url() {
+        let s = Settings::from_env(env(&[
+            ("CONCORD__DATABASE__URL", "postgres://a/one"),
+            ("DATABASE_URL", "postgres://b/two"),
+        ]))
+        .unwrap();
+        assert_eq!(s.database.url, "postgres://a/one");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = format!(
+            "{:#}",
+            Settings::from_env(env(&[("CONCORD__SERVER__PORT", "eighty")])).unwrap_err()
+        );
+        assert!(err.contains("port"), "{err}");
+        let err = format!(
+            "{:#}",
+            Settings::from_env(env(&[("CONCORD__AUTH__BCRYPT_COST", "99")])).unwrap_err()
+        );
+        assert!(err.contains("auth.bcrypt_cost"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused() {
+        assert!(Settings::from_env(env(&[("CONCORD__SERVER__PROT", "1")])).is_err());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let s = Settings::from_env(env(&[])).unwrap();
+        let dbg = format!("{s:?}");
+        assert!(
+            !dbg.contains(DEV_JWT_SECRET) && !dbg.contains("postgres://"),
+            "{dbg}"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Concord's integration tests: one binary, real Postgres, real HTTP.
+
+mod http;
+mod repos;
