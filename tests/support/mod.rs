@@ -1,5 +1,9 @@
 //! The test harness: a fresh database per test, Concord spawned on a free
 //! port against it, and an HTTP client that speaks its API.
+#![expect(
+    clippy::expect_used,
+    reason = "a failed setup step must fail the test loudly"
+)]
 
 use std::sync::Once;
 
@@ -68,19 +72,17 @@ impl Drop for TestDb {
     }
 }
 
+/// Server logs, quiet unless `TEST_LOG` is set (then `RUST_LOG` filters them).
 fn init_tracing() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        if std::env::var("TEST_LOG").is_ok() {
-            tracing_subscriber_init();
+        if std::env::var_os("TEST_LOG").is_some() {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .init();
         }
     });
-}
-
-fn tracing_subscriber_init() {
-    // Logs stay quiet unless TEST_LOG is set; concord's own subscriber is not
-    // installed in tests, so nothing is printed otherwise.
-    eprintln!("TEST_LOG set: run the binary with RUST_LOG for server logs");
 }
 
 /// Settings for a test server on a free port against `db`.
