@@ -131,6 +131,17 @@ impl From<ServiceError> for ApiError {
                     "User not found in channel",
                     "User with that ID is not a member of the channel",
                 ),
+                Missing::Conversation => not_found(
+                    "Direct message not found",
+                    "Direct message with that ID does not exist",
+                ),
+                Missing::Message => {
+                    not_found("Message not found", "Message with that ID does not exist")
+                }
+                Missing::ParentMessage => not_found(
+                    "Parent Message not found",
+                    "Parent Message with that ID does not exist",
+                ),
             },
             ServiceError::Conflict(clash) => match clash {
                 // The seed answers a taken email with 403, and API.md keeps it.
@@ -148,6 +159,11 @@ impl From<ServiceError> for ApiError {
                     StatusCode::CONFLICT,
                     "User already in channel",
                     vec!["User with that ID is already a member of the channel".to_owned()],
+                ),
+                Clash::IdempotencyKeyReused => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "Idempotency key reused",
+                    vec!["Idempotency-Key was already used for a different request".to_owned()],
                 ),
             },
             ServiceError::Unavailable(cause) => {

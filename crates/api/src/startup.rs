@@ -46,6 +46,8 @@ impl Application {
             workspaces: store.clone(),
             members: store.clone(),
             channels: store.clone(),
+            conversations: store.clone(),
+            messages: store.clone(),
             hasher: Arc::new(BcryptHasher::new(settings.auth.bcrypt_cost)?),
             tokens: Arc::new(JwtIssuer::new(
                 settings.auth.jwt_secret.as_bytes(),

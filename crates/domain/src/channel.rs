@@ -78,6 +78,19 @@ impl ChannelName {
         Ok(Self(s))
     }
 
+    /// Like [`ChannelName::parse`], but lets `general` through, for a patch
+    /// that may repeat the general channel's own name. Whether that is a rename
+    /// is decided against the channel by [`ChannelPatch::renames`] and
+    /// [`ChannelPatch::takes_reserved_name`].
+    pub fn parse_in_patch(raw: &str) -> Result<Self, Invalid> {
+        let s = bounded_text(raw, "Name", 1, 80)?;
+        if s.eq_ignore_ascii_case(GENERAL) {
+            Ok(Self(GENERAL.to_owned()))
+        } else {
+            Self::parse(&s)
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -111,6 +124,11 @@ impl ChannelPatch {
             .as_ref()
             .is_some_and(|n| n.as_str() != channel.name)
     }
+
+    /// Whether the patch would give a channel other than `general` the reserved name.
+    pub fn takes_reserved_name(&self, channel: &Channel) -> bool {
+        !channel.is_general && self.name.as_ref().is_some_and(|n| n.as_str() == GENERAL)
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +140,15 @@ mod tests {
         assert!(ChannelName::parse("General").is_err());
         assert!(ChannelName::parse(" general ").is_err());
         assert!(ChannelName::parse("general-chat").is_ok());
+    }
+
+    #[test]
+    fn a_patch_may_repeat_general_but_only_on_general() {
+        assert_eq!(
+            ChannelName::parse_in_patch(" General ").unwrap().as_str(),
+            GENERAL
+        );
+        assert!(ChannelName::parse_in_patch("").is_err());
     }
 
     #[test]

@@ -52,6 +52,20 @@ id_type!(
     ChannelId
 );
 
+id_type!(
+    /// A conversation (a direct message between members of one workspace).
+    /// Drawn from the same sequence as channel ids.
+    ConversationId
+);
+id_type!(
+    /// A message, in a channel or a conversation.
+    MessageId
+);
+id_type!(
+    /// A file attached to a message.
+    AttachmentId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,14 +6,23 @@
 //! services in `concord-ports`; nothing outside this crate decides who may do what.
 
 pub mod channel;
+pub mod conversation;
 pub mod ids;
+pub mod message;
 pub mod permissions;
 pub mod user;
 pub mod validation;
 pub mod workspace;
 
 pub use channel::{Channel, ChannelKind, ChannelName, ChannelPatch, NewChannel};
-pub use ids::{ChannelId, MembershipId, UserId, WorkspaceId};
+pub use conversation::{Conversation, NewConversation};
+pub use ids::{
+    AttachmentId, ChannelId, ConversationId, MembershipId, MessageId, UserId, WorkspaceId,
+};
+pub use message::{
+    Attachment, ChatEvent, EventKind, IdempotencyKey, Message, MessageContent, NewMessage, Page,
+    Room,
+};
 pub use permissions::Denied;
 pub use user::{Email, NewUser, Password, PersonName, User, Username};
 pub use validation::{Invalid, Validator};

@@ -16,7 +16,10 @@ pub mod service;
 
 pub use auth::{Claims, Clock, IssuedToken, PasswordHasher, TokenError, TokenIssuer};
 pub use repo::{
-    ChannelRepository, MembershipRepository, RepoError, SessionRepository, StoreHealth, UserInsert,
+    ChannelRepository, ConversationRepository, Idempotency, MembershipRepository,
+    MessageRepository, Posted, RepoError, SessionRepository, StoreHealth, UserInsert,
     UserRepository, WorkspaceRepository,
 };
-pub use service::{ChatService, Clash, Missing, Ports, ServiceError, WorkspaceDetails};
+pub use service::{
+    ChatService, Clash, Missing, Ports, PostResult, ServiceError, Thread, WorkspaceDetails,
+};

@@ -7,8 +7,10 @@
 
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    Channel, ChannelId, ChannelPatch, Membership, MembershipId, NewChannel, NewWorkspace, Role,
-    User, UserId, Workspace, WorkspaceId, WorkspacePatch,
+    Channel, ChannelId, ChannelPatch, ChatEvent, Conversation, ConversationId, IdempotencyKey,
+    Membership, MembershipId, Message, MessageContent, MessageId, NewChannel, NewConversation,
+    NewMessage, NewWorkspace, Page, Role, Room, User, UserId, Workspace, WorkspaceId,
+    WorkspacePatch,
 };
 
 /// What can go wrong in storage, in terms the services can act on.
@@ -198,4 +200,101 @@ pub trait ChannelRepository: Send + Sync {
     /// # Errors
     /// - `RepoError::NotFound` if they were not a member.
     fn remove_channel_member(&self, channel: ChannelId, user: UserId) -> Result<(), RepoError>;
+}
+
+/// Conversations (direct messages) and their participants.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait ConversationRepository: Send + Sync {
+    /// Create a conversation of `creator` and `new.others` in `workspace`. With
+    /// a `direct_key`, return the existing conversation under that key instead
+    /// of creating a second one (1:1 get-or-create).
+    /// # Errors
+    /// - `RepoError::NotFound` if the workspace or a participant does not exist.
+    fn create_conversation(
+        &self,
+        workspace: WorkspaceId,
+        creator: UserId,
+        new: &NewConversation,
+        direct_key: Option<String>,
+    ) -> Result<Conversation, RepoError>;
+
+    /// The conversation with `id` and its participants, if any.
+    fn conversation_by_id(&self, id: ConversationId) -> Result<Option<Conversation>, RepoError>;
+
+    /// The conversations `user` takes part in, optionally in one workspace, oldest first.
+    fn conversations_of_user(
+        &self,
+        user: UserId,
+        workspace: Option<WorkspaceId>,
+    ) -> Result<Vec<Conversation>, RepoError>;
+
+    /// Set or clear the topic.
+    /// # Errors
+    /// - `RepoError::NotFound` if the conversation does not exist.
+    fn set_conversation_topic(
+        &self,
+        id: ConversationId,
+        topic: Option<String>,
+    ) -> Result<Conversation, RepoError>;
+
+    /// Delete the conversation and, by cascade, its messages.
+    /// # Errors
+    /// - `RepoError::NotFound` if the conversation does not exist.
+    fn delete_conversation(&self, id: ConversationId) -> Result<(), RepoError>;
+}
+
+/// A client's request to post exactly once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: IdempotencyKey,
+    /// What the request asked for; the same key with another fingerprint is refused.
+    pub fingerprint: String,
+}
+
+/// What posting did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Posted {
+    /// A new message, and the event that records it.
+    Created(ChatEvent),
+    /// The idempotency key was seen before with the same request: the original message.
+    Replayed(Message),
+}
+
+/// Messages and the per-room event log. Every write appends, in the same
+/// transaction, an event whose `seq` is the room's previous `seq` plus one.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait MessageRepository: Send + Sync {
+    /// Store `msg`, advance the room's `seq` and last-message time, append a
+    /// `message.created` event and remember `idempotency`, all in one transaction.
+    /// # Errors
+    /// - `RepoError::Duplicate` if the idempotency key was used by this author
+    ///   within 24 hours for a different request.
+    /// - `RepoError::NotFound` if the room no longer exists.
+    fn post_message(
+        &self,
+        msg: &NewMessage,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Posted, RepoError>;
+
+    /// The message with `id`, if any.
+    fn message_by_id(&self, id: MessageId) -> Result<Option<Message>, RepoError>;
+
+    /// Replace a message's content, set `edited_at`, append `message.updated`.
+    /// # Errors
+    /// - `RepoError::NotFound` if the message does not exist.
+    fn edit_message(&self, id: MessageId, content: &MessageContent)
+    -> Result<ChatEvent, RepoError>;
+
+    /// Make a message a tombstone and append `message.deleted`.
+    /// # Errors
+    /// - `RepoError::NotFound` if the message does not exist.
+    fn delete_message(&self, id: MessageId) -> Result<ChatEvent, RepoError>;
+
+    /// Up to `limit` messages of `room` older than `before` (all when `None`),
+    /// newest first, by keyset on the message id.
+    fn history(&self, room: Room, before: Option<MessageId>, limit: u32)
+    -> Result<Page, RepoError>;
+
+    /// Every reply in the thread rooted at `root`, oldest first.
+    fn replies(&self, root: MessageId) -> Result<Vec<Message>, RepoError>;
 }

@@ -5,6 +5,8 @@
 //! in a blocking task), so blocking on a pooled connection here is fine.
 
 mod channels;
+mod conversations;
+mod messages;
 mod rows;
 pub mod schema;
 mod users;

@@ -3,13 +3,17 @@
 
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    Channel, ChannelId, ChannelKind, Membership, MembershipId, Role, User, UserId, Workspace,
+    Attachment, AttachmentId, Channel, ChannelId, ChannelKind, Conversation, ConversationId,
+    EventKind, Membership, MembershipId, Message, MessageId, Role, Room, User, UserId, Workspace,
     WorkspaceId,
 };
 use concord_ports::RepoError;
 use diesel::prelude::*;
 
-use super::schema::{channel_members, channels, memberships, users, workspaces};
+use super::schema::{
+    channel_members, channels, conversations, memberships, message_events, messages, users,
+    workspaces,
+};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
@@ -213,4 +217,122 @@ pub(crate) struct ChannelChangeset<'a> {
 pub(crate) struct NewChannelMemberRow {
     pub channel_id: i64,
     pub user_id: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = conversations, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ConversationRow {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub topic: Option<String>,
+    pub creator_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_message_at: Option<DateTime<Utc>>,
+}
+
+impl ConversationRow {
+    pub fn into_domain(self, participants: Vec<UserId>) -> Conversation {
+        Conversation {
+            id: ConversationId::new(self.id),
+            workspace_id: WorkspaceId::new(self.workspace_id),
+            topic: self.topic,
+            creator_id: UserId::new(self.creator_id),
+            participants,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            last_message_at: self.last_message_at,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = messages, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct MessageRow {
+    pub id: i64,
+    pub channel_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub author_id: i64,
+    pub parent_id: Option<i64>,
+    pub content: String,
+    pub attachment_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl MessageRow {
+    /// The domain message, with its attachment's URL when it has one.
+    pub fn into_domain(self, attachment_url: Option<String>) -> Result<Message, RepoError> {
+        let room = match (self.channel_id, self.conversation_id) {
+            (Some(c), None) => Room::Channel(ChannelId::new(c)),
+            (None, Some(c)) => Room::Conversation(ConversationId::new(c)),
+            _ => {
+                return Err(RepoError::Unexpected(anyhow::anyhow!(
+                    "message {} has no single room",
+                    self.id
+                )));
+            }
+        };
+        let attachment = match (self.attachment_id, attachment_url) {
+            (Some(id), Some(url)) => Some(Attachment {
+                id: AttachmentId::new(id),
+                url,
+            }),
+            _ => None,
+        };
+        Ok(Message {
+            id: MessageId::new(self.id),
+            room,
+            author_id: UserId::new(self.author_id),
+            parent_id: self.parent_id.map(MessageId::new),
+            content: self.content,
+            attachment,
+            created_at: self.created_at,
+            edited_at: self.edited_at,
+            deleted_at: self.deleted_at,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = messages)]
+pub(crate) struct NewMessageRow<'a> {
+    pub channel_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub author_id: i64,
+    pub parent_id: Option<i64>,
+    pub content: &'a str,
+    pub attachment_id: Option<i64>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = message_events)]
+pub(crate) struct NewEventRow {
+    pub channel_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub seq: i64,
+    pub kind: &'static str,
+    pub message_id: i64,
+}
+
+impl NewEventRow {
+    pub fn new(room: Room, seq: i64, kind: EventKind, message_id: i64) -> Self {
+        let (channel_id, conversation_id) = room_columns(room);
+        Self {
+            channel_id,
+            conversation_id,
+            seq,
+            kind: kind.as_str(),
+            message_id,
+        }
+    }
+}
+
+/// A room as the pair of nullable columns messages and events store it in.
+pub(crate) fn room_columns(room: Room) -> (Option<i64>, Option<i64>) {
+    match room {
+        Room::Channel(c) => (Some(c.get()), None),
+        Room::Conversation(c) => (None, Some(c.get())),
+    }
 }

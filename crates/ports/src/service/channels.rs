@@ -1,7 +1,8 @@
 //! Channels and their member lists.
 
 use concord_domain::{
-    Channel, ChannelId, ChannelPatch, Membership, NewChannel, UserId, WorkspaceId, permissions,
+    Channel, ChannelId, ChannelPatch, Invalid, Membership, NewChannel, UserId, WorkspaceId,
+    permissions,
 };
 
 use super::workspaces::not_found;
@@ -57,6 +58,9 @@ impl ChatService {
     ) -> Result<Channel, ServiceError> {
         let (channel, me) = self.visible_channel(actor, id)?;
         permissions::edit_channel(&me, &channel, patch.renames(&channel))?;
+        if patch.takes_reserved_name(&channel) {
+            return Err(Invalid::one("Name cannot be 'general'").into());
+        }
         self.ports
             .channels
             .update_channel(id, &patch)
@@ -125,7 +129,7 @@ impl ChatService {
     }
 
     /// The channel and the caller's membership of its workspace, if the caller may see it.
-    fn visible_channel(
+    pub(super) fn visible_channel(
         &self,
         actor: UserId,
         id: ChannelId,

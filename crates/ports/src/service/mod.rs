@@ -5,6 +5,7 @@
 
 mod accounts;
 mod channels;
+mod messages;
 mod workspaces;
 
 #[cfg(test)]
@@ -16,10 +17,11 @@ use concord_domain::{Denied, Invalid, Membership, User, UserId, Workspace, Works
 
 use crate::auth::{Clock, PasswordHasher, TokenIssuer};
 use crate::repo::{
-    ChannelRepository, MembershipRepository, RepoError, SessionRepository, StoreHealth,
-    UserRepository, WorkspaceRepository,
+    ChannelRepository, ConversationRepository, MembershipRepository, MessageRepository, RepoError,
+    SessionRepository, StoreHealth, UserRepository, WorkspaceRepository,
 };
 
+pub use messages::{PostResult, Thread};
 pub use workspaces::WorkspaceDetails;
 
 /// Everything the services need from the outside world.
@@ -30,6 +32,8 @@ pub struct Ports {
     pub workspaces: Arc<dyn WorkspaceRepository>,
     pub members: Arc<dyn MembershipRepository>,
     pub channels: Arc<dyn ChannelRepository>,
+    pub conversations: Arc<dyn ConversationRepository>,
+    pub messages: Arc<dyn MessageRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
     pub clock: Arc<dyn Clock>,
@@ -120,6 +124,11 @@ pub enum Missing {
     WorkspaceMember,
     /// The user is not a member of the channel.
     ChannelMember,
+    Conversation,
+    /// No such message in the room named.
+    Message,
+    /// A reply's parent is not a message of the same room.
+    ParentMessage,
 }
 
 /// What already exists.
@@ -131,6 +140,8 @@ pub enum Clash {
     MemberExists,
     /// The user is a member of the channel already.
     ChannelMemberExists,
+    /// The Idempotency-Key was used for a different request.
+    IdempotencyKeyReused,
 }
 
 impl From<RepoError> for ServiceError {

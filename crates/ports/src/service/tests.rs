@@ -14,8 +14,9 @@ use concord_domain::{
 use super::{ChatService, Clash, Missing, Ports, ServiceError};
 use crate::auth::{Claims, IssuedToken, MockClock, MockPasswordHasher, MockTokenIssuer};
 use crate::repo::{
-    MockChannelRepository, MockMembershipRepository, MockSessionRepository, MockUserRepository,
-    MockWorkspaceRepository, RepoError,
+    MockChannelRepository, MockConversationRepository, MockMembershipRepository,
+    MockMessageRepository, MockSessionRepository, MockUserRepository, MockWorkspaceRepository,
+    RepoError,
 };
 
 const WS: WorkspaceId = WorkspaceId::new(1);
@@ -30,6 +31,8 @@ struct Mocks {
     workspaces: MockWorkspaceRepository,
     members: MockMembershipRepository,
     channels: MockChannelRepository,
+    conversations: MockConversationRepository,
+    messages: MockMessageRepository,
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
 }
@@ -62,6 +65,8 @@ impl Mocks {
             workspaces: Arc::new(self.workspaces),
             members: Arc::new(self.members),
             channels: Arc::new(self.channels),
+            conversations: Arc::new(self.conversations),
+            messages: Arc::new(self.messages),
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             clock: Arc::new(clock),

@@ -67,7 +67,7 @@ pub struct UpdateChannelBody {
 impl UpdateChannelBody {
     fn into_domain(self) -> Result<ChannelPatch, ApiError> {
         let mut v = Validator::new();
-        let name = v.optional(self.name, |s| ChannelName::parse(&s));
+        let name = v.optional(self.name, |s| ChannelName::parse_in_patch(&s));
         let description = v.optional(self.description, |s| parse_long_text(&s, "Description"));
         let topic = v.optional(self.topic, |s| parse_long_text(&s, "Topic"));
         let kind = v.optional(self.kind, |s| ChannelKind::parse(&s));

@@ -1,0 +1,304 @@
+//! Messages, the per-room event log and idempotency keys.
+//!
+//! Every write locks the room's row first (`UPDATE ... SET last_seq = last_seq
+//! + 1`), so writers to one room are serialised on that row: `seq` is
+//! assigned in commit order, with no gap and no duplicate, and
+//! `last_message_at` moves in the same statement.
+
+use concord_domain::message::DELETED_CONTENT;
+use concord_domain::{
+    ChatEvent, EventKind, Message, MessageContent, MessageId, NewMessage, Page, Room,
+};
+use concord_ports::{Idempotency, MessageRepository, Posted, RepoError};
+use diesel::dsl::{now, sql};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::Bool;
+use sha2::{Digest, Sha256};
+
+use super::rows::{MessageRow, NewEventRow, NewMessageRow, room_columns};
+use super::schema::{
+    attachments, channels, conversations, idempotency_keys, message_events, messages,
+};
+use super::{PgConn, PgStore, db_err};
+
+/// How long an idempotency key is remembered.
+const IDEMPOTENCY_WINDOW: &str = "24 hours";
+
+/// Advances `room`'s sequence (and, for a post, its last-message time) and
+/// returns the new `seq`. Takes the room row's lock until commit.
+fn advance_room(c: &mut PgConn, room: Room, touch_last_message: bool) -> QueryResult<i64> {
+    match (room, touch_last_message) {
+        (Room::Channel(id), true) => diesel::update(channels::table.find(id.get()))
+            .set((
+                channels::last_seq.eq(channels::last_seq + 1),
+                channels::last_message_at.eq(now),
+            ))
+            .returning(channels::last_seq)
+            .get_result(c),
+        (Room::Channel(id), false) => diesel::update(channels::table.find(id.get()))
+            .set(channels::last_seq.eq(channels::last_seq + 1))
+            .returning(channels::last_seq)
+            .get_result(c),
+        (Room::Conversation(id), true) => diesel::update(conversations::table.find(id.get()))
+            .set((
+                conversations::last_seq.eq(conversations::last_seq + 1),
+                conversations::last_message_at.eq(now),
+            ))
+            .returning(conversations::last_seq)
+            .get_result(c),
+        (Room::Conversation(id), false) => diesel::update(conversations::table.find(id.get()))
+            .set(conversations::last_seq.eq(conversations::last_seq + 1))
+            .returning(conversations::last_seq)
+            .get_result(c),
+    }
+}
+
+/// The message `id` with its attachment's URL.
+fn load_message(c: &mut PgConn, id: i64) -> QueryResult<Option<(MessageRow, Option<String>)>> {
+    messages::table
+        .left_join(attachments::table)
+        .filter(messages::id.eq(id))
+        .select((MessageRow::as_select(), attachments::url.nullable()))
+        .first(c)
+        .optional()
+}
+
+fn to_domain(rows: Vec<(MessageRow, Option<String>)>) -> Result<Vec<Message>, RepoError> {
+    rows.into_iter()
+        .map(|(m, url)| m.into_domain(url))
+        .collect()
+}
+
+fn fingerprint_hash(fingerprint: &str) -> String {
+    Sha256::digest(fingerprint.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The outcome of an earlier request under the same key, if still remembered.
+fn replay(
+    c: &mut PgConn,
+    author: i64,
+    idem: &Idempotency,
+    hash: &str,
+) -> Result<Option<Posted>, RepoError> {
+    let found: Option<(String, i64)> = idempotency_keys::table
+        .find((author, idem.key.as_str()))
+        .filter(sql::<Bool>(&format!(
+            "created_at > now() - interval '{IDEMPOTENCY_WINDOW}'"
+        )))
+        .select((idempotency_keys::request_hash, idempotency_keys::message_id))
+        .first(c)
+        .optional()
+        .map_err(db_err("idempotency key"))?;
+    match found {
+        None => Ok(None),
+        Some((stored, _)) if stored != hash => Err(RepoError::Duplicate),
+        Some((_, message_id)) => {
+            let (row, url) = load_message(c, message_id)
+                .map_err(db_err("replayed message"))?
+                .ok_or(RepoError::NotFound)?;
+            Ok(Some(Posted::Replayed(row.into_domain(url)?)))
+        }
+    }
+}
+
+impl MessageRepository for PgStore {
+    fn post_message(
+        &self,
+        msg: &NewMessage,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Posted, RepoError> {
+        let mut conn = self.conn()?;
+        let author = msg.author_id.get();
+        let hash = idempotency
+            .as_ref()
+            .map(|i| fingerprint_hash(&i.fingerprint));
+        if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
+            // Forget keys past their window (indexed on created_at), then look for this one.
+            diesel::delete(idempotency_keys::table)
+                .filter(sql::<Bool>(&format!(
+                    "created_at <= now() - interval '{IDEMPOTENCY_WINDOW}'"
+                )))
+                .execute(&mut conn)
+                .map_err(db_err("purge idempotency keys"))?;
+            if let Some(posted) = replay(&mut conn, author, idem, hash)? {
+                return Ok(posted);
+            }
+        }
+        let (channel_id, conversation_id) = room_columns(msg.room);
+        let created = conn.transaction(|c| {
+            let seq = advance_room(c, msg.room, true)?;
+            let attachment_id = match &msg.attachment_url {
+                Some(url) => Some(
+                    diesel::insert_into(attachments::table)
+                        .values((
+                            attachments::url.eq(url),
+                            attachments::uploader_id.eq(author),
+                        ))
+                        .returning(attachments::id)
+                        .get_result::<i64>(c)?,
+                ),
+                None => None,
+            };
+            let row = diesel::insert_into(messages::table)
+                .values(NewMessageRow {
+                    channel_id,
+                    conversation_id,
+                    author_id: author,
+                    parent_id: msg.parent_id.map(MessageId::get),
+                    content: msg.content.as_str(),
+                    attachment_id,
+                })
+                .returning(MessageRow::as_returning())
+                .get_result(c)?;
+            diesel::insert_into(message_events::table)
+                .values(NewEventRow::new(msg.room, seq, EventKind::Created, row.id))
+                .execute(c)?;
+            if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
+                diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::user_id.eq(author),
+                        idempotency_keys::key.eq(idem.key.as_str()),
+                        idempotency_keys::request_hash.eq(hash),
+                        idempotency_keys::message_id.eq(row.id),
+                    ))
+                    .execute(c)?;
+            }
+            Ok((row, seq, msg.attachment_url.clone()))
+        });
+        match created {
+            Ok((row, seq, url)) => Ok(Posted::Created(ChatEvent {
+                seq,
+                kind: EventKind::Created,
+                message: row.into_domain(url)?,
+            })),
+            // The same key raced in from another request (or node) and won:
+            // everything above rolled back, so answer as a retry would.
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+                if idempotency.is_some() =>
+            {
+                let (Some(idem), Some(hash)) = (&idempotency, &hash) else {
+                    return Err(RepoError::Duplicate);
+                };
+                replay(&mut conn, author, idem, hash)?.ok_or(RepoError::Duplicate)
+            }
+            Err(e) => Err(db_err("post message")(e)),
+        }
+    }
+
+    fn message_by_id(&self, id: MessageId) -> Result<Option<Message>, RepoError> {
+        let mut conn = self.conn()?;
+        load_message(&mut conn, id.get())
+            .map_err(db_err("message by id"))?
+            .map(|(row, url)| row.into_domain(url))
+            .transpose()
+    }
+
+    fn edit_message(
+        &self,
+        id: MessageId,
+        content: &MessageContent,
+    ) -> Result<ChatEvent, RepoError> {
+        self.change_message(id, EventKind::Updated, |c| {
+            diesel::update(messages::table.find(id.get()))
+                .set((
+                    messages::content.eq(content.as_str()),
+                    messages::edited_at.eq(now),
+                ))
+                .execute(c)
+        })
+    }
+
+    fn delete_message(&self, id: MessageId) -> Result<ChatEvent, RepoError> {
+        self.change_message(id, EventKind::Deleted, |c| {
+            diesel::update(messages::table.find(id.get()))
+                .set((
+                    messages::content.eq(DELETED_CONTENT),
+                    messages::attachment_id.eq(None::<i64>),
+                    messages::deleted_at.eq(now),
+                ))
+                .execute(c)
+        })
+    }
+
+    fn history(
+        &self,
+        room: Room,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Page, RepoError> {
+        let mut conn = self.conn()?;
+        let mut query = messages::table
+            .left_join(attachments::table)
+            .filter(messages::room_id.eq(room.id()))
+            .order(messages::id.desc())
+            .limit(i64::from(limit) + 1)
+            .select((MessageRow::as_select(), attachments::url.nullable()))
+            .into_boxed();
+        if let Some(before) = before {
+            query = query.filter(messages::id.lt(before.get()));
+        }
+        let mut messages = to_domain(query.load(&mut conn).map_err(db_err("history"))?)?;
+        let more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        let next_cursor = if more {
+            messages.last().map(|m| m.id)
+        } else {
+            None
+        };
+        Ok(Page {
+            messages,
+            next_cursor,
+        })
+    }
+
+    fn replies(&self, root: MessageId) -> Result<Vec<Message>, RepoError> {
+        let mut conn = self.conn()?;
+        let rows = messages::table
+            .left_join(attachments::table)
+            .filter(messages::parent_id.eq(root.get()))
+            .order(messages::id.asc())
+            .select((MessageRow::as_select(), attachments::url.nullable()))
+            .load(&mut conn)
+            .map_err(db_err("replies"))?;
+        to_domain(rows)
+    }
+}
+
+impl PgStore {
+    /// Applies `change` to message `id` and appends its event, in one
+    /// transaction that first takes the room's lock.
+    fn change_message(
+        &self,
+        id: MessageId,
+        kind: EventKind,
+        change: impl FnOnce(&mut PgConn) -> QueryResult<usize>,
+    ) -> Result<ChatEvent, RepoError> {
+        let mut conn = self.conn()?;
+        let (row, url) = load_message(&mut conn, id.get())
+            .map_err(db_err("message"))?
+            .ok_or(RepoError::NotFound)?;
+        let room = row.into_domain(url)?.room;
+        let (seq, row, url) = conn
+            .transaction(|c| {
+                let seq = advance_room(c, room, false)?;
+                if change(c)? == 0 {
+                    return Err(DieselError::NotFound);
+                }
+                diesel::insert_into(message_events::table)
+                    .values(NewEventRow::new(room, seq, kind, id.get()))
+                    .execute(c)?;
+                let (row, url) = load_message(c, id.get())?.ok_or(DieselError::NotFound)?;
+                Ok((seq, row, url))
+            })
+            .map_err(db_err("change message"))?;
+        Ok(ChatEvent {
+            seq,
+            kind,
+            message: row.into_domain(url)?,
+        })
+    }
+}

@@ -1,0 +1,316 @@
+//! Conversations and messages: posting (exactly once), editing, soft
+//! deletion, history and threads.
+
+use concord_domain::message::MAX_PAGE;
+use concord_domain::{
+    ChannelId, ChatEvent, Conversation, ConversationId, IdempotencyKey, Invalid, Message,
+    MessageContent, MessageId, NewConversation, NewMessage, Page, Role, Room, UserId, WorkspaceId,
+    conversation::direct_key, permissions,
+};
+
+use super::workspaces::not_found;
+use super::{ChatService, Clash, Missing, ServiceError};
+use crate::repo::{Idempotency, Posted, RepoError};
+
+/// A thread: its root and every reply, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Thread {
+    pub root: Message,
+    pub replies: Vec<Message>,
+}
+
+/// What a post produced: the message and whether it is new (`false` when an
+/// idempotent retry returned the original).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostResult {
+    pub message: Message,
+    pub event: Option<ChatEvent>,
+}
+
+impl ChatService {
+    /// Start a conversation of `actor` and `new.others`, all members of the workspace.
+    /// # Errors
+    /// `Invalid` without other participants; `NotFound(WorkspaceMember)` if one is not a member.
+    pub fn create_conversation(
+        &self,
+        actor: UserId,
+        workspace: WorkspaceId,
+        new: NewConversation,
+    ) -> Result<Conversation, ServiceError> {
+        self.member_of(actor, workspace)?;
+        if new.others.is_empty() {
+            return Err(Invalid::one("Users must name at least one other workspace member").into());
+        }
+        for user in &new.others {
+            if self.ports.members.membership(workspace, *user)?.is_none() {
+                return Err(ServiceError::NotFound(Missing::WorkspaceMember));
+            }
+        }
+        self.ports
+            .conversations
+            .create_conversation(workspace, actor, &new, None)
+            .map_err(not_found(Missing::WorkspaceMember))
+    }
+
+    /// The one 1:1 conversation between `actor` and `other` in `workspace`,
+    /// created on first use.
+    pub fn direct_conversation(
+        &self,
+        actor: UserId,
+        workspace: WorkspaceId,
+        other: UserId,
+    ) -> Result<Conversation, ServiceError> {
+        self.member_of(actor, workspace)?;
+        if other == actor {
+            return Err(Invalid::one("A conversation needs another member").into());
+        }
+        if self.ports.members.membership(workspace, other)?.is_none() {
+            return Err(ServiceError::NotFound(Missing::WorkspaceMember));
+        }
+        let new = NewConversation::new(actor, None, [other]);
+        self.ports
+            .conversations
+            .create_conversation(workspace, actor, &new, Some(direct_key(actor, other)))
+            .map_err(not_found(Missing::WorkspaceMember))
+    }
+
+    /// The conversations `actor` takes part in, optionally in one workspace.
+    pub fn list_conversations(
+        &self,
+        actor: UserId,
+        workspace: Option<WorkspaceId>,
+    ) -> Result<Vec<Conversation>, ServiceError> {
+        Ok(self
+            .ports
+            .conversations
+            .conversations_of_user(actor, workspace)?)
+    }
+
+    /// One conversation; participants only.
+    pub fn get_conversation(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+    ) -> Result<Conversation, ServiceError> {
+        let (conversation, _) = self.readable_conversation(actor, id)?;
+        Ok(conversation)
+    }
+
+    /// Retitle a conversation; its creator alone.
+    pub fn set_conversation_topic(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        topic: Option<String>,
+    ) -> Result<Conversation, ServiceError> {
+        let (conversation, _) = self.readable_conversation(actor, id)?;
+        permissions::manage_conversation(actor, conversation.creator_id)?;
+        self.ports
+            .conversations
+            .set_conversation_topic(id, topic)
+            .map_err(not_found(Missing::Conversation))
+    }
+
+    /// Delete a conversation and its messages; its creator alone.
+    pub fn delete_conversation(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+    ) -> Result<Conversation, ServiceError> {
+        let (conversation, _) = self.readable_conversation(actor, id)?;
+        permissions::manage_conversation(actor, conversation.creator_id)?;
+        self.ports
+            .conversations
+            .delete_conversation(id)
+            .map_err(not_found(Missing::Conversation))?;
+        Ok(conversation)
+    }
+
+    /// Post in a room `actor` may read. A `parent` must be a message of the
+    /// same room; a reply to a reply is attached to the thread's root. With an
+    /// idempotency key, a retry of the same request returns the original
+    /// message and writes nothing.
+    /// # Errors
+    /// `NotFound(ParentMessage)`; `Conflict(IdempotencyKeyReused)` for the same
+    /// key with a different request.
+    pub fn post_message(
+        &self,
+        actor: UserId,
+        room: Room,
+        content: MessageContent,
+        parent: Option<MessageId>,
+        attachment_url: Option<String>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<PostResult, ServiceError> {
+        self.room_role(actor, room)?;
+        let parent_id = match parent {
+            Some(id) => Some(
+                self.message_in(room, id, Missing::ParentMessage)?
+                    .thread_root(),
+            ),
+            None => None,
+        };
+        let idempotency = key.map(|key| Idempotency {
+            fingerprint: format!(
+                "{}|{}|{}|{}",
+                room.id(),
+                parent.map_or(0, MessageId::get),
+                attachment_url.as_deref().unwrap_or(""),
+                content.as_str()
+            ),
+            key,
+        });
+        let new = NewMessage {
+            room,
+            author_id: actor,
+            parent_id,
+            content,
+            attachment_url,
+        };
+        match self.ports.messages.post_message(&new, idempotency) {
+            Ok(Posted::Created(event)) => Ok(PostResult {
+                message: event.message.clone(),
+                event: Some(event),
+            }),
+            Ok(Posted::Replayed(message)) => Ok(PostResult {
+                message,
+                event: None,
+            }),
+            Err(RepoError::Duplicate) => Err(ServiceError::Conflict(Clash::IdempotencyKeyReused)),
+            Err(RepoError::NotFound) => Err(ServiceError::NotFound(room_missing(room))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Edit a message of `room`; its author alone, and never a deleted one.
+    pub fn edit_message(
+        &self,
+        actor: UserId,
+        room: Room,
+        id: MessageId,
+        content: MessageContent,
+    ) -> Result<ChatEvent, ServiceError> {
+        self.room_role(actor, room)?;
+        let message = self.message_in(room, id, Missing::Message)?;
+        permissions::edit_message(actor, message.author_id, message.is_deleted())?;
+        self.ports
+            .messages
+            .edit_message(id, &content)
+            .map_err(not_found(Missing::Message))
+    }
+
+    /// Soft-delete a message of `room`; its author, or moderators and up.
+    /// Deleting a tombstone again changes nothing and returns it.
+    pub fn delete_message(
+        &self,
+        actor: UserId,
+        room: Room,
+        id: MessageId,
+    ) -> Result<PostResult, ServiceError> {
+        let role = self.room_role(actor, room)?;
+        let message = self.message_in(room, id, Missing::Message)?;
+        permissions::delete_message(actor, Some(role), message.author_id)?;
+        if message.is_deleted() {
+            return Ok(PostResult {
+                message,
+                event: None,
+            });
+        }
+        let event = self
+            .ports
+            .messages
+            .delete_message(id)
+            .map_err(not_found(Missing::Message))?;
+        Ok(PostResult {
+            message: event.message.clone(),
+            event: Some(event),
+        })
+    }
+
+    /// A page of `room`'s history, newest first, older than `before`.
+    /// `limit` is clamped to 1..=100.
+    pub fn history(
+        &self,
+        actor: UserId,
+        room: Room,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Page, ServiceError> {
+        self.room_role(actor, room)?;
+        Ok(self
+            .ports
+            .messages
+            .history(room, before, limit.clamp(1, MAX_PAGE))?)
+    }
+
+    /// The thread rooted at `root` (or at the root of the thread `root` belongs to).
+    pub fn thread(
+        &self,
+        actor: UserId,
+        room: Room,
+        root: MessageId,
+    ) -> Result<Thread, ServiceError> {
+        self.room_role(actor, room)?;
+        let message = self.message_in(room, root, Missing::Message)?;
+        let root = match message.parent_id {
+            Some(parent) => self.message_in(room, parent, Missing::Message)?,
+            None => message,
+        };
+        let replies = self.ports.messages.replies(root.id)?;
+        Ok(Thread { root, replies })
+    }
+
+    /// The caller's role in the room's workspace, if they may read the room.
+    fn room_role(&self, actor: UserId, room: Room) -> Result<Role, ServiceError> {
+        match room {
+            Room::Channel(id) => self.readable_channel_role(actor, id),
+            Room::Conversation(id) => self.readable_conversation(actor, id).map(|(_, role)| role),
+        }
+    }
+
+    fn readable_channel_role(&self, actor: UserId, id: ChannelId) -> Result<Role, ServiceError> {
+        let (_, me) = self.visible_channel(actor, id)?;
+        Ok(me.role)
+    }
+
+    /// A conversation the caller takes part in and whose workspace they still belong to.
+    fn readable_conversation(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+    ) -> Result<(Conversation, Role), ServiceError> {
+        let conversation = self
+            .ports
+            .conversations
+            .conversation_by_id(id)?
+            .ok_or(ServiceError::NotFound(Missing::Conversation))?;
+        permissions::use_conversation(conversation.has_participant(actor))?;
+        let me = self
+            .ports
+            .members
+            .membership(conversation.workspace_id, actor)?
+            .ok_or(ServiceError::Forbidden(super::NOT_A_MEMBER))?;
+        Ok((conversation, me.role))
+    }
+
+    /// The message `id`, which must belong to `room`; else `missing`.
+    fn message_in(
+        &self,
+        room: Room,
+        id: MessageId,
+        missing: Missing,
+    ) -> Result<Message, ServiceError> {
+        self.ports
+            .messages
+            .message_by_id(id)?
+            .filter(|m| m.room == room)
+            .ok_or(ServiceError::NotFound(missing))
+    }
+}
+
+fn room_missing(room: Room) -> Missing {
+    match room {
+        Room::Channel(_) => Missing::Channel,
+        Room::Conversation(_) => Missing::Conversation,
+    }
+}
