@@ -8,7 +8,7 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use concord_domain::UserId;
-use concord_ports::{ChatService, Claims};
+use concord_ports::{ChatService, Claims, ServiceError};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
@@ -194,14 +194,25 @@ pub fn query_config() -> web::QueryConfig {
 /// on Postgres or bcrypt.
 pub async fn run<T, F>(chat: &web::Data<ChatService>, f: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&ChatService) -> Result<T, concord_ports::ServiceError> + Send + 'static,
+    F: FnOnce(&ChatService) -> Result<T, ServiceError> + Send + 'static,
+    T: Send + 'static,
+{
+    run_mapped(chat, f, ApiError::from).await
+}
+
+/// [`run`], with `map` turning the service's error into the response a route
+/// wants (for routes whose seed spells a message differently).
+pub async fn run_mapped<T, F, M>(chat: &web::Data<ChatService>, f: F, map: M) -> Result<T, ApiError>
+where
+    F: FnOnce(&ChatService) -> Result<T, ServiceError> + Send + 'static,
+    M: FnOnce(ServiceError) -> ApiError,
     T: Send + 'static,
 {
     let chat = chat.clone();
     let result = web::block(move || f(&chat))
         .await
         .map_err(|_| ApiError::internal())?;
-    result.map_err(ApiError::from)
+    result.map_err(map)
 }
 
 #[cfg(test)]

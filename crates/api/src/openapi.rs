@@ -20,10 +20,20 @@ use crate::routes::{system, workspace};
         workspace::channels::get_channel, workspace::channels::update_channel,
         workspace::channels::delete_channel, workspace::channels::add_channel_user,
         workspace::channels::remove_channel_user,
+        workspace::direct_messages::create_direct_message, workspace::direct_messages::list_direct_messages,
+        workspace::direct_messages::get_direct_message, workspace::direct_messages::update_direct_message,
+        workspace::direct_messages::delete_direct_message,
+        workspace::messages::send_channel_message, workspace::messages::list_channel_messages,
+        workspace::messages::update_channel_message, workspace::messages::delete_channel_message,
+        workspace::messages::list_channel_replies,
+        workspace::messages::send_direct_message, workspace::messages::list_direct_messages_messages,
+        workspace::messages::update_direct_message_message, workspace::messages::delete_direct_message_message,
+        workspace::messages::list_direct_message_replies,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "system"), (name = "session"), (name = "users"), (name = "workspaces"), (name = "channels"),
+        (name = "direct messages"), (name = "messages"),
     )
 )]
 pub struct ApiDoc;

@@ -14,7 +14,7 @@ pub type Chat = web::Data<ChatService>;
 /// Registers every route. Each path is one `resource` with its methods, so an
 /// unsupported method on a known path is a 405, not a 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use workspace::{channels, session, workspaces};
+    use workspace::{channels, direct_messages, messages, session, workspaces};
 
     cfg.service(web::resource("/health").route(web::get().to(system::health)))
         .service(web::resource("/ready").route(web::get().to(system::ready)))
@@ -65,6 +65,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/api/channels/{id}/users")
                 .route(web::post().to(channels::add_channel_user))
                 .route(web::delete().to(channels::remove_channel_user)),
+        )
+        .service(
+            web::resource("/api/workspaces/{workspaceId}/direct_messages")
+                .route(web::post().to(direct_messages::create_direct_message)),
+        )
+        .service(
+            web::resource("/api/direct_messages")
+                .route(web::get().to(direct_messages::list_direct_messages)),
+        )
+        .service(
+            web::resource("/api/direct_messages/{id}")
+                .route(web::get().to(direct_messages::get_direct_message))
+                .route(web::put().to(direct_messages::update_direct_message))
+                .route(web::delete().to(direct_messages::delete_direct_message)),
+        )
+        .service(
+            web::resource("/api/channels/{channelId}/messages")
+                .route(web::get().to(messages::list_channel_messages))
+                .route(web::post().to(messages::send_channel_message)),
+        )
+        .service(
+            web::resource("/api/channels/{channelId}/messages/{messageId}")
+                .route(web::put().to(messages::update_channel_message))
+                .route(web::delete().to(messages::delete_channel_message)),
+        )
+        .service(
+            web::resource("/api/channels/{channelId}/messages/{messageId}/replies")
+                .route(web::get().to(messages::list_channel_replies)),
+        )
+        .service(
+            web::resource("/api/direct_messages/{directMessageId}/messages")
+                .route(web::get().to(messages::list_direct_messages_messages))
+                .route(web::post().to(messages::send_direct_message)),
+        )
+        .service(
+            web::resource("/api/direct_messages/{directMessageId}/messages/{messageId}")
+                .route(web::put().to(messages::update_direct_message_message))
+                .route(web::delete().to(messages::delete_direct_message_message)),
+        )
+        .service(
+            web::resource("/api/direct_messages/{directMessageId}/messages/{messageId}/replies")
+                .route(web::get().to(messages::list_direct_message_replies)),
         );
 }
 

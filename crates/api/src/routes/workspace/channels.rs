@@ -8,7 +8,7 @@ use concord_domain::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::dto::{ChannelDto, MessageDto};
+use super::dto::{ChannelDto, NoticeDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, run};
 use crate::routes::Chat;
@@ -184,7 +184,7 @@ pub async fn delete_channel(
 /// Add a workspace member to a channel.
 /// # Responses: 201 · 400 · 401 · 403 · 404 channel, user or workspace membership missing · 409 already in channel
 #[utoipa::path(post, path = "/api/channels/{id}/users", tag = "channels", params(("id" = i64, Path)), request_body = ChannelUserBody,
-    responses((status = 201, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_channel_user(
     chat: Chat,
@@ -195,13 +195,13 @@ pub async fn add_channel_user(
     let id = ChannelId::new(id.into_inner().get());
     let user = body.into_inner().user()?;
     run(&chat, move |s| s.add_to_channel(me.id, id, user)).await?;
-    Ok(HttpResponse::Created().json(MessageDto::new("User added to channel successfully")))
+    Ok(HttpResponse::Created().json(NoticeDto::new("User added to channel successfully")))
 }
 
 /// Remove a user from a channel: its creator, the owner, admins, or the user themself.
 /// # Responses: 200 · 400 · 401 · 403 · 404 channel not found or user not in it
 #[utoipa::path(delete, path = "/api/channels/{id}/users", tag = "channels", params(("id" = i64, Path)), request_body = ChannelUserBody,
-    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_channel_user(
     chat: Chat,
@@ -212,5 +212,5 @@ pub async fn remove_channel_user(
     let id = ChannelId::new(id.into_inner().get());
     let user = body.into_inner().user()?;
     run(&chat, move |s| s.remove_from_channel(me.id, id, user)).await?;
-    Ok(HttpResponse::Ok().json(MessageDto::new("User successfully removed from channel")))
+    Ok(HttpResponse::Ok().json(NoticeDto::new("User successfully removed from channel")))
 }

@@ -2,8 +2,8 @@
 //! and API.md section 3.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use concord_domain::{Channel, Membership, User, Workspace};
-use concord_ports::WorkspaceDetails;
+use concord_domain::{Channel, Conversation, Membership, Message, Page, Room, User, Workspace};
+use concord_ports::{Thread, WorkspaceDetails};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -58,12 +58,12 @@ pub struct NoSessionDto {
 
 /// A plain confirmation.
 #[derive(Serialize, ToSchema)]
-pub struct MessageDto {
+pub struct NoticeDto {
     #[schema(example = "Workspace deleted")]
     pub message: &'static str,
 }
 
-impl MessageDto {
+impl NoticeDto {
     pub fn new(message: &'static str) -> Self {
         Self { message }
     }
@@ -237,6 +237,100 @@ impl From<&Channel> for ChannelDto {
             workspace_id: c.workspace_id.get(),
             private: c.private,
             last_sent_message_timestamp: c.last_message_at.map(timestamp),
+        }
+    }
+}
+
+/// A conversation ("direct message" in this dialect).
+#[derive(Serialize, ToSchema)]
+pub struct DirectMessageDto {
+    pub id: i64,
+    pub topic: Option<String>,
+    pub workspace_id: i64,
+    /// Every participant's user id, the caller included.
+    pub users: Vec<i64>,
+    pub last_sent_message_timestamp: Option<String>,
+}
+
+impl From<&Conversation> for DirectMessageDto {
+    fn from(c: &Conversation) -> Self {
+        Self {
+            id: c.id.get(),
+            topic: c.topic.clone(),
+            workspace_id: c.workspace_id.get(),
+            users: c.participants.iter().map(|u| u.get()).collect(),
+            last_sent_message_timestamp: c.last_message_at.map(timestamp),
+        }
+    }
+}
+
+/// A message in a channel or a direct message.
+#[derive(Serialize, ToSchema)]
+pub struct MessageDto {
+    pub id: i64,
+    pub content: String,
+    pub user_id: i64,
+    pub channel_id: Option<i64>,
+    pub direct_message_id: Option<i64>,
+    /// The thread's root, for a reply.
+    pub parent_id: Option<i64>,
+    pub attachment_id: Option<i64>,
+    #[schema(example = "2023-04-25T10:15:30Z")]
+    pub timestamp: String,
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+}
+
+impl From<&Message> for MessageDto {
+    fn from(m: &Message) -> Self {
+        let (channel_id, direct_message_id) = match m.room {
+            Room::Channel(c) => (Some(c.get()), None),
+            Room::Conversation(c) => (None, Some(c.get())),
+        };
+        Self {
+            id: m.id.get(),
+            content: m.content.clone(),
+            user_id: m.author_id.get(),
+            channel_id,
+            direct_message_id,
+            parent_id: m.parent_id.map(|p| p.get()),
+            attachment_id: m.attachment.as_ref().map(|a| a.id.get()),
+            timestamp: timestamp(m.created_at),
+            edited_at: m.edited_at.map(timestamp),
+            deleted: m.is_deleted(),
+        }
+    }
+}
+
+/// A page of history, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryDto {
+    pub messages: Vec<MessageDto>,
+    /// Pass as `before` for the next (older) page; `null` at the beginning.
+    pub next_cursor: Option<i64>,
+}
+
+impl From<&Page> for HistoryDto {
+    fn from(p: &Page) -> Self {
+        Self {
+            messages: p.messages.iter().map(MessageDto::from).collect(),
+            next_cursor: p.next_cursor.map(|c| c.get()),
+        }
+    }
+}
+
+/// A thread: its root message and every reply, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct ThreadDto {
+    pub parent: MessageDto,
+    pub replies: Vec<MessageDto>,
+}
+
+impl From<&Thread> for ThreadDto {
+    fn from(t: &Thread) -> Self {
+        Self {
+            parent: MessageDto::from(&t.root),
+            replies: t.replies.iter().map(MessageDto::from).collect(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The workspace dialect (`/api`, seed 004): snake_case JSON.
 
 pub mod channels;
+pub mod direct_messages;
 pub mod dto;
+pub mod messages;
 pub mod session;
 pub mod workspaces;

@@ -6,7 +6,7 @@ use concord_domain::{Email, Invalid, NewUser, Password, PersonName, Username, Va
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::dto::{MessageDto, NoSessionDto, SessionDto, UserDto};
+use super::dto::{NoSessionDto, NoticeDto, SessionDto, UserDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, MaybeAuthUser, run};
 use crate::routes::Chat;
@@ -116,10 +116,10 @@ pub async fn get_session(chat: Chat, user: MaybeAuthUser) -> Result<HttpResponse
 /// Log out: the token is revoked and refused from now on.
 /// # Responses: 200 · 401
 #[utoipa::path(delete, path = "/api/session", tag = "session",
-    responses((status = 200, body = MessageDto), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NoticeDto), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn log_out(chat: Chat, me: AuthUser) -> Result<HttpResponse, ApiError> {
     run(&chat, move |s| s.log_out(&me.claims)).await?;
-    Ok(HttpResponse::Ok().json(MessageDto::new("Successfully logged out")))
+    Ok(HttpResponse::Ok().json(NoticeDto::new("Successfully logged out")))
 }
 
 /// One user.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::dto::{
-    MembershipDto, MessageDto, WorkspaceDetailsDto, WorkspaceDto, WorkspaceSummaryDto,
+    MembershipDto, NoticeDto, WorkspaceDetailsDto, WorkspaceDto, WorkspaceSummaryDto,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, run};
@@ -143,7 +143,7 @@ pub async fn update_workspace(
 /// Delete a workspace and everything in it; the owner alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = i64, Path)),
-    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_workspace(
     chat: Chat,
@@ -152,7 +152,7 @@ pub async fn delete_workspace(
 ) -> Result<HttpResponse, ApiError> {
     let id = WorkspaceId::new(id.into_inner().get());
     run(&chat, move |s| s.delete_workspace(me.id, id)).await?;
-    Ok(HttpResponse::Ok().json(MessageDto::new("Workspace deleted")))
+    Ok(HttpResponse::Ok().json(NoticeDto::new("Workspace deleted")))
 }
 
 /// Add a user to a workspace as a guest; owner and admins.
@@ -181,7 +181,7 @@ pub async fn add_member(
 /// # Responses: 200 · 400 · 401 · 403 · 404 workspace not found or user not in it
 #[utoipa::path(delete, path = "/api/workspaces/{workspaceId}/members/{userId}", tag = "workspaces",
     params(("workspaceId" = i64, Path), ("userId" = i64, Path)),
-    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_member(
     chat: Chat,
@@ -191,5 +191,5 @@ pub async fn remove_member(
     let (ws, user) = path.into_inner();
     let (ws, user) = (WorkspaceId::new(ws.get()), UserId::new(user.get()));
     run(&chat, move |s| s.remove_member(me.id, ws, user)).await?;
-    Ok(HttpResponse::Ok().json(MessageDto::new("User removed from workspace")))
+    Ok(HttpResponse::Ok().json(NoticeDto::new("User removed from workspace")))
 }

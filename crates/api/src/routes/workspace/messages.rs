@@ -1,0 +1,327 @@
+//! Messages in channels and direct messages: send (exactly once with an
+//! `Idempotency-Key`), edit, soft delete, history and threads. Each route is a
+//! thin wrapper naming its room; the work is shared.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use concord_domain::{
+    ChannelId, ConversationId, IdempotencyKey, MessageContent, MessageId, Room, Validator,
+};
+use concord_ports::ServiceError;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::{HistoryDto, MessageDto, NoticeDto, ThreadDto};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AuthUser, Id, run_mapped};
+use crate::routes::Chat;
+
+/// The header that makes a send exactly-once.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// A message to send. Body `user_id`, `channel_id` and `direct_message_id`
+/// are ignored: the caller is the author and the path names the room.
+#[derive(Deserialize, ToSchema)]
+pub struct SendMessageBody {
+    content: Option<String>,
+    /// Reply in the thread of this message (of the same room).
+    #[serde(alias = "parentId")]
+    #[schema(value_type = Option<i64>)]
+    parent_id: Option<Id>,
+}
+
+/// New content for a message.
+#[derive(Deserialize, ToSchema)]
+pub struct EditMessageBody {
+    content: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// Only messages older than this message id (the previous page's `next_cursor`).
+    #[param(value_type = Option<i64>)]
+    before: Option<Id>,
+    /// Page size, 1 to 100; 50 by default.
+    limit: Option<u32>,
+}
+
+fn content(raw: Option<String>) -> Result<MessageContent, ApiError> {
+    let mut v = Validator::new();
+    let content = v.require("Message content", raw, |s| MessageContent::parse(&s));
+    v.finish(|| content)
+        .map_err(|e| ApiError::invalid_body(e.0))
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let raw = value
+        .to_str()
+        .map_err(|_| ApiError::validation(vec!["Idempotency-Key must be visible ASCII".into()]))?;
+    IdempotencyKey::parse(raw)
+        .map(Some)
+        .map_err(|e| ApiError::validation(e.0))
+}
+
+/// In the direct-message routes the seed capitalises "Direct Message" in
+/// "not found" and speaks of a Direct Message in 403s.
+fn in_direct_message(room: Room) -> impl Fn(ServiceError) -> ApiError {
+    move |e| {
+        let api = ApiError::from(e);
+        match room {
+            Room::Conversation(_)
+                if api.status() == StatusCode::NOT_FOUND
+                    && api.message() == "Direct message not found" =>
+            {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "Direct Message not found",
+                    vec!["Direct Message with that ID does not exist".into()],
+                )
+            }
+            _ => api,
+        }
+    }
+}
+
+async fn send(
+    chat: Chat,
+    me: AuthUser,
+    room: Room,
+    req: HttpRequest,
+    body: SendMessageBody,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req)?;
+    let content = content(body.content)?;
+    let parent = body.parent_id.map(|p| MessageId::new(p.get()));
+    let posted = run_in(&chat, room, move |s| {
+        s.post_message(me.id, room, content, parent, None, key)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(MessageDto::from(&posted.message)))
+}
+
+async fn edit(
+    chat: Chat,
+    me: AuthUser,
+    room: Room,
+    id: Id,
+    body: EditMessageBody,
+) -> Result<HttpResponse, ApiError> {
+    let content = content(body.content)?;
+    let id = MessageId::new(id.get());
+    let event = run_in(&chat, room, move |s| {
+        s.edit_message(me.id, room, id, content)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(MessageDto::from(&event.message)))
+}
+
+async fn delete(chat: Chat, me: AuthUser, room: Room, id: Id) -> Result<HttpResponse, ApiError> {
+    let id = MessageId::new(id.get());
+    run_in(&chat, room, move |s| s.delete_message(me.id, room, id)).await?;
+    Ok(HttpResponse::Ok().json(NoticeDto::new("Message succesfully deleted")))
+}
+
+async fn history(
+    chat: Chat,
+    me: AuthUser,
+    room: Room,
+    query: HistoryQuery,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::validation(vec![
+            "limit must be between 1 and 100".into(),
+        ]));
+    }
+    let before = query.before.map(|b| MessageId::new(b.get()));
+    let page = run_in(&chat, room, move |s| s.history(me.id, room, before, limit)).await?;
+    Ok(HttpResponse::Ok().json(HistoryDto::from(&page)))
+}
+
+async fn thread(chat: Chat, me: AuthUser, room: Room, id: Id) -> Result<HttpResponse, ApiError> {
+    let id = MessageId::new(id.get());
+    let thread = run_in(&chat, room, move |s| s.thread(me.id, room, id)).await?;
+    Ok(HttpResponse::Ok().json(ThreadDto::from(&thread)))
+}
+
+/// [`run_mapped`] with the direct-message spelling of "not found".
+async fn run_in<T, F>(chat: &Chat, room: Room, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&concord_ports::ChatService) -> Result<T, ServiceError> + Send + 'static,
+    T: Send + 'static,
+{
+    run_mapped(chat, f, in_direct_message(room)).await
+}
+
+fn channel(id: Id) -> Room {
+    Room::Channel(ChannelId::new(id.get()))
+}
+
+fn conversation(id: Id) -> Room {
+    Room::Conversation(ConversationId::new(id.get()))
+}
+
+/// Send a message (or a threaded reply) to a channel.
+/// # Responses: 201 · 400 · 401 · 403 · 404 channel or parent not found · 409 Idempotency-Key reused
+#[utoipa::path(post, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = i64, Path),
+    ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key, at most 64 characters")),
+    request_body = SendMessageBody,
+    responses((status = 201, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn send_channel_message(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    req: HttpRequest,
+    body: web::Json<SendMessageBody>,
+) -> Result<HttpResponse, ApiError> {
+    send(chat, me, channel(id.into_inner()), req, body.into_inner()).await
+}
+
+/// A page of a channel's history, newest first.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(get, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = i64, Path), HistoryQuery),
+    responses((status = 200, body = HistoryDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_channel_messages(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    history(chat, me, channel(id.into_inner()), query.into_inner()).await
+}
+
+/// Edit a message in a channel; its author alone.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(put, path = "/api/channels/{channelId}/messages/{messageId}", tag = "messages",
+    params(("channelId" = i64, Path), ("messageId" = i64, Path)), request_body = EditMessageBody,
+    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_channel_message(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+    body: web::Json<EditMessageBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (room, id) = path.into_inner();
+    edit(chat, me, channel(room), id, body.into_inner()).await
+}
+
+/// Soft-delete a message in a channel; its author or moderators and up.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(delete, path = "/api/channels/{channelId}/messages/{messageId}", tag = "messages",
+    params(("channelId" = i64, Path), ("messageId" = i64, Path)),
+    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_channel_message(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (room, id) = path.into_inner();
+    delete(chat, me, channel(room), id).await
+}
+
+/// A thread in a channel: its root and every reply, oldest first.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(get, path = "/api/channels/{channelId}/messages/{messageId}/replies", tag = "messages",
+    params(("channelId" = i64, Path), ("messageId" = i64, Path)),
+    responses((status = 200, body = ThreadDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_channel_replies(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (room, id) = path.into_inner();
+    thread(chat, me, channel(room), id).await
+}
+
+/// Send a message (or a threaded reply) to a direct message.
+/// # Responses: 201 · 400 · 401 · 403 · 404 direct message or parent not found · 409 Idempotency-Key reused
+#[utoipa::path(post, path = "/api/direct_messages/{directMessageId}/messages", tag = "messages",
+    params(("directMessageId" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key, at most 64 characters")),
+    request_body = SendMessageBody,
+    responses((status = 201, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn send_direct_message(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    req: HttpRequest,
+    body: web::Json<SendMessageBody>,
+) -> Result<HttpResponse, ApiError> {
+    send(
+        chat,
+        me,
+        conversation(id.into_inner()),
+        req,
+        body.into_inner(),
+    )
+    .await
+}
+
+/// A page of a direct message's history, newest first.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(get, path = "/api/direct_messages/{directMessageId}/messages", tag = "messages",
+    params(("directMessageId" = i64, Path), HistoryQuery),
+    responses((status = 200, body = HistoryDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_direct_messages_messages(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    history(chat, me, conversation(id.into_inner()), query.into_inner()).await
+}
+
+/// Edit a message in a direct message; its author alone.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(put, path = "/api/direct_messages/{directMessageId}/messages/{messageId}", tag = "messages",
+    params(("directMessageId" = i64, Path), ("messageId" = i64, Path)), request_body = EditMessageBody,
+    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_direct_message_message(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+    body: web::Json<EditMessageBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (room, id) = path.into_inner();
+    edit(chat, me, conversation(room), id, body.into_inner()).await
+}
+
+/// Soft-delete a message in a direct message; its author or moderators and up.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(delete, path = "/api/direct_messages/{directMessageId}/messages/{messageId}", tag = "messages",
+    params(("directMessageId" = i64, Path), ("messageId" = i64, Path)),
+    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_direct_message_message(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (room, id) = path.into_inner();
+    delete(chat, me, conversation(room), id).await
+}
+
+/// A thread in a direct message: its root and every reply, oldest first.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(get, path = "/api/direct_messages/{directMessageId}/messages/{messageId}/replies", tag = "messages",
+    params(("directMessageId" = i64, Path), ("messageId" = i64, Path)),
+    responses((status = 200, body = ThreadDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_direct_message_replies(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (room, id) = path.into_inner();
+    thread(chat, me, conversation(room), id).await
+}
