@@ -2,6 +2,7 @@
 //! freshly created and migrated database.
 
 mod channels;
+mod messages;
 mod users;
 mod workspaces;
 

@@ -565,3 +565,328 @@ fn a_database_outage_surfaces_as_unavailable() {
         Err(ServiceError::Unavailable(_))
     ));
 }
+
+mod messaging {
+    use concord_domain::{
+        Conversation, ConversationId, IdempotencyKey, Message, MessageContent, MessageId,
+        NewConversation, Page, Room,
+    };
+
+    use super::*;
+    use crate::repo::Posted;
+
+    const CHANNEL: ChannelId = ChannelId::new(10);
+    const ROOM: Room = Room::Channel(CHANNEL);
+
+    fn message(id: i64, author: UserId, room: Room, parent: Option<i64>) -> Message {
+        Message {
+            id: MessageId::new(id),
+            room,
+            author_id: author,
+            parent_id: parent.map(MessageId::new),
+            content: "hi".into(),
+            attachment: None,
+            created_at: Utc.timestamp_opt(0, 0).unwrap(),
+            edited_at: None,
+            deleted_at: None,
+        }
+    }
+
+    fn text(s: &str) -> MessageContent {
+        MessageContent::parse(s).unwrap()
+    }
+
+    /// Workspace 1 with a public channel 10 created by the owner.
+    fn with_channel(private: bool) -> Mocks {
+        let mut m = Mocks::with_workspace(true);
+        m.channels
+            .expect_channel_by_id()
+            .returning(move |_| Ok(Some(channel(10, OWNER, private, false))));
+        m.channels
+            .expect_is_channel_member()
+            .returning(|_, u| Ok(u == OWNER));
+        m
+    }
+
+    fn created(msg: &concord_domain::NewMessage) -> Posted {
+        let mut m = message(50, msg.author_id, msg.room, msg.parent_id.map(|p| p.get()));
+        m.content = msg.content.as_str().to_owned();
+        Posted::Created(concord_domain::ChatEvent {
+            seq: 1,
+            kind: concord_domain::EventKind::Created,
+            message: m,
+        })
+    }
+
+    #[test]
+    fn a_guest_cannot_post_in_a_private_channel_they_are_not_in() {
+        let mut m = with_channel(true);
+        m.messages.expect_post_message().never();
+
+        let err = m
+            .service()
+            .post_message(GUEST, ROOM, text("hi"), None, None, None)
+            .unwrap_err();
+
+        assert!(matches!(err, ServiceError::Forbidden(_)));
+    }
+
+    #[test]
+    fn an_outsider_cannot_post_in_a_public_channel() {
+        let mut m = with_channel(false);
+        m.messages.expect_post_message().never();
+
+        let err = m
+            .service()
+            .post_message(OUTSIDER, ROOM, text("hi"), None, None, None)
+            .unwrap_err();
+
+        assert!(matches!(err, ServiceError::Forbidden(_)));
+    }
+
+    #[test]
+    fn a_parent_from_another_room_is_not_found_and_nothing_is_posted() {
+        let mut m = with_channel(false);
+        m.messages.expect_message_by_id().returning(|_| {
+            Ok(Some(message(
+                7,
+                OWNER,
+                Room::Channel(ChannelId::new(99)),
+                None,
+            )))
+        });
+        m.messages.expect_post_message().never();
+
+        let err = m
+            .service()
+            .post_message(GUEST, ROOM, text("re"), Some(MessageId::new(7)), None, None)
+            .unwrap_err();
+
+        assert!(matches!(
+            err,
+            ServiceError::NotFound(Missing::ParentMessage)
+        ));
+    }
+
+    #[test]
+    fn a_reply_to_a_reply_is_attached_to_the_root() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_message_by_id()
+            .returning(|_| Ok(Some(message(8, OWNER, ROOM, Some(7)))));
+        m.messages
+            .expect_post_message()
+            .withf(|msg, _| msg.parent_id == Some(MessageId::new(7)))
+            .times(1)
+            .returning(|msg, _| Ok(created(msg)));
+
+        let posted = m
+            .service()
+            .post_message(GUEST, ROOM, text("re"), Some(MessageId::new(8)), None, None)
+            .unwrap();
+
+        assert_eq!(posted.message.parent_id, Some(MessageId::new(7)));
+        assert!(posted.event.is_some());
+    }
+
+    #[test]
+    fn a_reused_idempotency_key_is_a_conflict() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_post_message()
+            .returning(|_, _| Err(RepoError::Duplicate));
+
+        let key = IdempotencyKey::parse("k").unwrap();
+        let err = m
+            .service()
+            .post_message(GUEST, ROOM, text("hi"), None, None, Some(key))
+            .unwrap_err();
+
+        assert!(matches!(
+            err,
+            ServiceError::Conflict(Clash::IdempotencyKeyReused)
+        ));
+    }
+
+    #[test]
+    fn a_replayed_send_carries_no_new_event() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_post_message()
+            .returning(|_, _| Ok(Posted::Replayed(message(5, GUEST, ROOM, None))));
+
+        let key = IdempotencyKey::parse("k").unwrap();
+        let posted = m
+            .service()
+            .post_message(GUEST, ROOM, text("hi"), None, None, Some(key))
+            .unwrap();
+
+        assert_eq!((posted.message.id, posted.event), (MessageId::new(5), None));
+    }
+
+    #[test]
+    fn only_the_author_edits_a_message() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_message_by_id()
+            .returning(|_| Ok(Some(message(5, GUEST, ROOM, None))));
+        m.messages.expect_edit_message().never();
+
+        let err = m
+            .service()
+            .edit_message(OWNER, ROOM, MessageId::new(5), text("mine now"))
+            .unwrap_err();
+
+        assert!(matches!(err, ServiceError::Forbidden(_)));
+    }
+
+    #[test]
+    fn a_message_named_through_another_room_is_not_found() {
+        let mut m = with_channel(false);
+        m.messages.expect_message_by_id().returning(|_| {
+            Ok(Some(message(
+                5,
+                GUEST,
+                Room::Channel(ChannelId::new(11)),
+                None,
+            )))
+        });
+        m.messages.expect_delete_message().never();
+
+        let err = m
+            .service()
+            .delete_message(GUEST, ROOM, MessageId::new(5))
+            .unwrap_err();
+
+        assert!(matches!(err, ServiceError::NotFound(Missing::Message)));
+    }
+
+    #[test]
+    fn moderators_delete_others_messages_but_guests_do_not() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_message_by_id()
+            .returning(|_| Ok(Some(message(5, OUTSIDER, ROOM, None))));
+        m.messages.expect_delete_message().never();
+        let err = m
+            .service()
+            .delete_message(GUEST, ROOM, MessageId::new(5))
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Forbidden(_)));
+
+        let mut m = with_channel(false);
+        m.messages
+            .expect_message_by_id()
+            .returning(|_| Ok(Some(message(5, GUEST, ROOM, None))));
+        m.messages.expect_delete_message().times(1).returning(|id| {
+            let mut gone = message(id.get(), GUEST, ROOM, None);
+            gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
+            Ok(concord_domain::ChatEvent {
+                seq: 2,
+                kind: concord_domain::EventKind::Deleted,
+                message: gone,
+            })
+        });
+        assert!(
+            m.service()
+                .delete_message(OWNER, ROOM, MessageId::new(5))
+                .unwrap()
+                .message
+                .is_deleted()
+        );
+    }
+
+    #[test]
+    fn deleting_a_tombstone_again_writes_nothing() {
+        let mut m = with_channel(false);
+        m.messages.expect_message_by_id().returning(|_| {
+            let mut gone = message(5, GUEST, ROOM, None);
+            gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
+            Ok(Some(gone))
+        });
+        m.messages.expect_delete_message().never();
+
+        let again = m
+            .service()
+            .delete_message(GUEST, ROOM, MessageId::new(5))
+            .unwrap();
+
+        assert_eq!(again.event, None);
+    }
+
+    #[test]
+    fn history_limits_are_clamped_to_one_hundred() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_history()
+            .withf(|_, _, limit| *limit == 100)
+            .returning(|_, _, _| {
+                Ok(Page {
+                    messages: vec![],
+                    next_cursor: None,
+                })
+            });
+
+        m.service().history(GUEST, ROOM, None, 5000).unwrap();
+    }
+
+    fn conversation(participants: &[UserId]) -> Conversation {
+        Conversation {
+            id: ConversationId::new(20),
+            workspace_id: WS,
+            topic: None,
+            creator_id: participants[0],
+            participants: participants.to_vec(),
+            created_at: Utc.timestamp_opt(0, 0).unwrap(),
+            updated_at: Utc.timestamp_opt(0, 0).unwrap(),
+            last_message_at: None,
+        }
+    }
+
+    #[test]
+    fn only_participants_read_or_post_in_a_conversation() {
+        let mut m = Mocks::with_workspace(true);
+        m.conversations
+            .expect_conversation_by_id()
+            .returning(|_| Ok(Some(conversation(&[OWNER]))));
+        m.messages.expect_post_message().never();
+        let room = Room::Conversation(ConversationId::new(20));
+
+        let err = m
+            .service()
+            .post_message(GUEST, room, text("let me in"), None, None, None)
+            .unwrap_err();
+
+        assert!(matches!(err, ServiceError::Forbidden(_)));
+    }
+
+    #[test]
+    fn only_the_creator_retitles_a_conversation() {
+        let mut m = Mocks::with_workspace(true);
+        m.conversations
+            .expect_conversation_by_id()
+            .returning(|_| Ok(Some(conversation(&[OWNER, GUEST]))));
+        m.conversations.expect_set_conversation_topic().never();
+
+        let err = m
+            .service()
+            .set_conversation_topic(GUEST, ConversationId::new(20), None)
+            .unwrap_err();
+
+        assert!(matches!(err, ServiceError::Forbidden(_)));
+    }
+
+    #[test]
+    fn conversations_are_only_with_workspace_members() {
+        let mut m = Mocks::with_workspace(true);
+        m.conversations.expect_create_conversation().never();
+
+        let new = NewConversation::new(OWNER, None, [GUEST, OUTSIDER]);
+        let err = m.service().create_conversation(OWNER, WS, new).unwrap_err();
+
+        assert!(matches!(
+            err,
+            ServiceError::NotFound(Missing::WorkspaceMember)
+        ));
+    }
+}

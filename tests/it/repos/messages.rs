@@ -1,0 +1,455 @@
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::thread;
+
+use concord_adapters::PgStore;
+use concord_domain::message::DELETED_CONTENT;
+use concord_domain::{
+    EventKind, IdempotencyKey, MessageContent, MessageId, NewConversation, NewMessage, Room, UserId,
+};
+use concord_ports::{ConversationRepository, Idempotency, MessageRepository, Posted, RepoError};
+use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+
+use super::{add_channel, add_user, add_workspace, store};
+
+fn new_message(room: Room, author: UserId, text: &str) -> NewMessage {
+    NewMessage {
+        room,
+        author_id: author,
+        parent_id: None,
+        content: MessageContent::parse(text).unwrap(),
+        attachment_url: None,
+    }
+}
+
+fn created(posted: Posted) -> concord_domain::ChatEvent {
+    match posted {
+        Posted::Created(event) => event,
+        Posted::Replayed(m) => panic!("expected a new message, got replay of {:?}", m.id),
+    }
+}
+
+fn idem(key: &str, fingerprint: &str) -> Option<Idempotency> {
+    Some(Idempotency {
+        key: IdempotencyKey::parse(key).unwrap(),
+        fingerprint: fingerprint.into(),
+    })
+}
+
+/// (seq, kind, message id) of every event of `room`, in seq order.
+fn events(db_url: &str, room: i64) -> Vec<(i64, String, i64)> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        seq: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        kind: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        message_id: i64,
+    }
+    let mut conn = PgConnection::establish(db_url).unwrap();
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT seq, kind, message_id FROM message_events WHERE room_id = {room} ORDER BY seq"
+    ))
+    .load(&mut conn)
+    .unwrap();
+    rows.into_iter()
+        .map(|r| (r.seq, r.kind, r.message_id))
+        .collect()
+}
+
+#[test]
+fn posting_edits_and_deletes_each_append_the_next_seq() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+
+    let first = created(
+        store
+            .post_message(&new_message(room, ada.id, "one"), None)
+            .unwrap(),
+    );
+    let edit = store
+        .edit_message(first.message.id, &MessageContent::parse("uno").unwrap())
+        .unwrap();
+    let delete = store.delete_message(first.message.id).unwrap();
+
+    assert_eq!((first.seq, edit.seq, delete.seq), (1, 2, 3));
+    assert_eq!(
+        (edit.kind, edit.message.content.as_str()),
+        (EventKind::Updated, "uno")
+    );
+    assert!(edit.message.edited_at.is_some());
+    assert_eq!(
+        (delete.kind, delete.message.content.as_str()),
+        (EventKind::Deleted, DELETED_CONTENT)
+    );
+    assert!(delete.message.is_deleted());
+    let id = first.message.id.get();
+    assert_eq!(
+        events(&db.url, room.id()),
+        vec![
+            (1, "message.created".into(), id),
+            (2, "message.updated".into(), id),
+            (3, "message.deleted".into(), id)
+        ]
+    );
+}
+
+#[test]
+fn a_post_advances_the_rooms_last_message_time() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let channel = add_channel(&store, &ws, ada.id, "c");
+
+    let event = created(
+        store
+            .post_message(&new_message(Room::Channel(channel.id), ada.id, "hi"), None)
+            .unwrap(),
+    );
+
+    use concord_ports::ChannelRepository;
+    let after = store.channel_by_id(channel.id).unwrap().unwrap();
+    assert_eq!(after.last_message_at, Some(event.message.created_at));
+}
+
+#[test]
+fn concurrent_posts_get_a_gapless_duplicate_free_seq() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "busy").id);
+    let store = Arc::new(store);
+
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let store = Arc::clone(&store);
+            thread::spawn(move || {
+                for i in 0..25 {
+                    store
+                        .post_message(&new_message(room, ada.id, &format!("w{w} m{i}")), None)
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+
+    let seqs: Vec<i64> = events(&db.url, room.id())
+        .into_iter()
+        .map(|(seq, _, _)| seq)
+        .collect();
+    assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+    let ids: HashSet<i64> = events(&db.url, room.id())
+        .into_iter()
+        .map(|(_, _, id)| id)
+        .collect();
+    assert_eq!(ids.len(), 200);
+}
+
+#[test]
+fn rooms_count_their_seq_independently() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let a = Room::Channel(add_channel(&store, &ws, ada.id, "a").id);
+    let b = Room::Channel(add_channel(&store, &ws, ada.id, "b").id);
+
+    created(
+        store
+            .post_message(&new_message(a, ada.id, "1"), None)
+            .unwrap(),
+    );
+    created(
+        store
+            .post_message(&new_message(a, ada.id, "2"), None)
+            .unwrap(),
+    );
+    let first_in_b = created(
+        store
+            .post_message(&new_message(b, ada.id, "1"), None)
+            .unwrap(),
+    );
+
+    assert_eq!(first_in_b.seq, 1);
+}
+
+#[test]
+fn an_idempotent_retry_returns_the_original_and_writes_nothing() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+    let msg = new_message(room, ada.id, "once");
+
+    let first = created(store.post_message(&msg, idem("k-1", "fp")).unwrap());
+    let again = store.post_message(&msg, idem("k-1", "fp")).unwrap();
+
+    assert_eq!(again, Posted::Replayed(first.message.clone()));
+    assert_eq!(events(&db.url, room.id()).len(), 1);
+    assert!(matches!(
+        store.post_message(&msg, idem("k-1", "other")),
+        Err(RepoError::Duplicate)
+    ));
+}
+
+#[test]
+fn idempotency_keys_are_scoped_to_their_author() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let bob = add_user(&store, "bob");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+
+    let a = created(
+        store
+            .post_message(&new_message(room, ada.id, "x"), idem("same", "fp"))
+            .unwrap(),
+    );
+    let b = created(
+        store
+            .post_message(&new_message(room, bob.id, "x"), idem("same", "fp"))
+            .unwrap(),
+    );
+
+    assert_ne!(a.message.id, b.message.id);
+}
+
+#[test]
+fn concurrent_sends_with_one_key_create_one_message() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+    let store = Arc::new(store);
+
+    let senders: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            thread::spawn(move || {
+                let posted = store
+                    .post_message(&new_message(room, ada.id, "race"), idem("race-key", "fp"))
+                    .unwrap();
+                match posted {
+                    Posted::Created(e) => e.message.id,
+                    Posted::Replayed(m) => m.id,
+                }
+            })
+        })
+        .collect();
+    let ids: HashSet<MessageId> = senders.into_iter().map(|s| s.join().unwrap()).collect();
+
+    assert_eq!(ids.len(), 1);
+    assert_eq!(events(&db.url, room.id()).len(), 1);
+}
+
+#[test]
+fn expired_idempotency_keys_are_forgotten() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+    let first = created(
+        store
+            .post_message(&new_message(room, ada.id, "day one"), idem("k", "fp"))
+            .unwrap(),
+    );
+    let mut conn = PgConnection::establish(&db.url).unwrap();
+    diesel::sql_query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'")
+        .execute(&mut conn)
+        .unwrap();
+
+    let second = created(
+        store
+            .post_message(&new_message(room, ada.id, "day two"), idem("k", "fp2"))
+            .unwrap(),
+    );
+
+    assert_ne!(first.message.id, second.message.id);
+}
+
+#[test]
+fn history_pages_newest_first_by_keyset() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+    let ids: Vec<MessageId> = (0..5)
+        .map(|i| {
+            created(
+                store
+                    .post_message(&new_message(room, ada.id, &i.to_string()), None)
+                    .unwrap(),
+            )
+            .message
+            .id
+        })
+        .collect();
+
+    let first = store.history(room, None, 2).unwrap();
+    assert_eq!(
+        first.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![ids[4], ids[3]]
+    );
+    assert_eq!(first.next_cursor, Some(ids[3]));
+    let second = store.history(room, first.next_cursor, 2).unwrap();
+    assert_eq!(
+        second.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![ids[2], ids[1]]
+    );
+    let last = store.history(room, second.next_cursor, 2).unwrap();
+    assert_eq!((last.messages.len(), last.next_cursor), (1, None));
+}
+
+#[test]
+fn replies_belong_to_their_root_and_survive_its_deletion() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+    let root = created(
+        store
+            .post_message(&new_message(room, ada.id, "root"), None)
+            .unwrap(),
+    )
+    .message;
+    let mut reply = new_message(room, ada.id, "reply");
+    reply.parent_id = Some(root.id);
+    let reply = created(store.post_message(&reply, None).unwrap()).message;
+
+    store.delete_message(root.id).unwrap();
+
+    assert_eq!(store.replies(root.id).unwrap(), vec![reply]);
+}
+
+#[test]
+fn attachments_are_stored_and_cleared_on_delete() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+    let mut msg = new_message(room, ada.id, "see file");
+    msg.attachment_url = Some("https://files.example/a.png".into());
+
+    let posted = created(store.post_message(&msg, None).unwrap()).message;
+    assert_eq!(
+        posted.attachment.as_ref().map(|a| a.url.as_str()),
+        Some("https://files.example/a.png")
+    );
+
+    let deleted = store.delete_message(posted.id).unwrap().message;
+    assert_eq!(deleted.attachment, None);
+}
+
+#[test]
+fn posting_to_a_deleted_room_is_not_found() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let channel = add_channel(&store, &ws, ada.id, "c");
+    use concord_ports::ChannelRepository;
+    store.delete_channel(channel.id).unwrap();
+
+    let got = store.post_message(
+        &new_message(Room::Channel(channel.id), ada.id, "late"),
+        None,
+    );
+
+    assert!(matches!(got, Err(RepoError::NotFound)));
+}
+
+fn conversation(
+    store: &PgStore,
+    ws: &concord_domain::Workspace,
+    creator: UserId,
+    others: &[UserId],
+) -> concord_domain::Conversation {
+    store
+        .create_conversation(
+            ws.id,
+            creator,
+            &NewConversation::new(creator, Some("t".into()), others.iter().copied()),
+            None,
+        )
+        .unwrap()
+}
+
+#[test]
+fn conversations_list_their_participants_and_are_found_by_participant() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let bob = add_user(&store, "bob");
+    let cy = add_user(&store, "cy");
+    let ws = add_workspace(&store, ada.id);
+
+    let group = conversation(&store, &ws, ada.id, &[cy.id, bob.id, bob.id]);
+
+    assert_eq!(group.participants, vec![ada.id, bob.id, cy.id]);
+    assert_eq!(
+        store.conversations_of_user(bob.id, Some(ws.id)).unwrap(),
+        vec![group.clone()]
+    );
+    assert!(
+        store
+            .conversations_of_user(bob.id, Some(concord_domain::WorkspaceId::new(999)))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.conversation_by_id(group.id).unwrap(), Some(group));
+}
+
+#[test]
+fn a_direct_key_finds_the_one_conversation_between_two_members() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let bob = add_user(&store, "bob");
+    let ws = add_workspace(&store, ada.id);
+    let key = concord_domain::conversation::direct_key(ada.id, bob.id);
+
+    let first = store
+        .create_conversation(
+            ws.id,
+            ada.id,
+            &NewConversation::new(ada.id, None, [bob.id]),
+            Some(key.clone()),
+        )
+        .unwrap();
+    let again = store
+        .create_conversation(
+            ws.id,
+            bob.id,
+            &NewConversation::new(bob.id, None, [ada.id]),
+            Some(key),
+        )
+        .unwrap();
+
+    assert_eq!(first.id, again.id);
+}
+
+#[test]
+fn deleting_a_conversation_takes_its_messages() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let bob = add_user(&store, "bob");
+    let ws = add_workspace(&store, ada.id);
+    let conv = conversation(&store, &ws, ada.id, &[bob.id]);
+    let room = Room::Conversation(conv.id);
+    let m = created(
+        store
+            .post_message(&new_message(room, bob.id, "hi"), None)
+            .unwrap(),
+    )
+    .message;
+
+    store.delete_conversation(conv.id).unwrap();
+
+    assert_eq!(store.message_by_id(m.id).unwrap(), None);
+    assert!(matches!(
+        store.delete_conversation(conv.id),
+        Err(RepoError::NotFound)
+    ));
+}
