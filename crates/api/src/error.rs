@@ -142,6 +142,14 @@ impl From<ServiceError> for ApiError {
                 Missing::Message => {
                     not_found("Message not found", "Message with that ID does not exist")
                 }
+                Missing::Member => not_found(
+                    "Member not found",
+                    "Member with that ID does not exist in the server",
+                ),
+                Missing::InviteCode => not_found(
+                    "Invite code not found",
+                    "No server matches that invite code",
+                ),
                 Missing::ParentMessage => not_found(
                     "Parent Message not found",
                     "Parent Message with that ID does not exist",

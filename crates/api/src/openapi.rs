@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{system, workspace};
+use crate::routes::{server, system, workspace};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,11 +29,22 @@ use crate::routes::{system, workspace};
         workspace::messages::send_direct_message, workspace::messages::list_direct_messages_messages,
         workspace::messages::update_direct_message_message, workspace::messages::delete_direct_message_message,
         workspace::messages::list_direct_message_replies,
+        server::servers::create_server, server::servers::update_server, server::servers::delete_server,
+        server::servers::leave_server, server::servers::invite_code,
+        server::members::update_member, server::members::delete_member,
+        server::channels::create_server_channel, server::channels::update_server_channel,
+        server::channels::delete_server_channel,
+        server::messages::start_conversation,
+        server::messages::send_server_message, server::messages::update_server_message,
+        server::messages::delete_server_message, server::messages::list_server_messages,
+        server::messages::send_server_direct_message, server::messages::update_server_direct_message,
+        server::messages::delete_server_direct_message, server::messages::list_server_direct_messages,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "system"), (name = "session"), (name = "users"), (name = "workspaces"), (name = "channels"),
         (name = "direct messages"), (name = "messages"),
+        (name = "servers"), (name = "members"), (name = "server channels"), (name = "server messages"),
     )
 )]
 pub struct ApiDoc;

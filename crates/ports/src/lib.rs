@@ -21,5 +21,6 @@ pub use repo::{
     UserRepository, WorkspaceRepository,
 };
 pub use service::{
-    ChatService, Clash, Missing, Ports, PostResult, ServiceError, Thread, WorkspaceDetails,
+    ChatService, Clash, Missing, Ports, PostResult, ServerView, ServiceError, Thread,
+    WorkspaceDetails,
 };

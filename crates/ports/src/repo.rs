@@ -108,6 +108,11 @@ pub trait WorkspaceRepository: Send + Sync {
     /// # Errors
     /// - `RepoError::NotFound` if the workspace does not exist.
     fn delete_workspace(&self, id: WorkspaceId) -> Result<(), RepoError>;
+
+    /// Give the workspace a fresh random invite code.
+    /// # Errors
+    /// - `RepoError::NotFound` if the workspace does not exist.
+    fn regenerate_invite_code(&self, id: WorkspaceId) -> Result<Workspace, RepoError>;
 }
 
 /// Memberships of users in workspaces.

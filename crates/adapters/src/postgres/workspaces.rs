@@ -131,6 +131,26 @@ impl WorkspaceRepository for PgStore {
             Ok(())
         }
     }
+
+    // Retried on the (astronomically unlikely) clash of two random codes.
+    fn regenerate_invite_code(&self, id: WorkspaceId) -> Result<Workspace, RepoError> {
+        let mut conn = self.conn()?;
+        let mut attempts = 0;
+        loop {
+            let result = diesel::update(workspaces::table.find(id.get()))
+                .set((
+                    workspaces::invite_code.eq(new_invite_code()),
+                    workspaces::updated_at.eq(Utc::now()),
+                ))
+                .returning(WorkspaceRow::as_returning())
+                .get_result(&mut conn)
+                .map_err(db_err("regenerate invite code"));
+            match result {
+                Err(RepoError::Duplicate) if attempts < 3 => attempts += 1,
+                other => return other.map(Workspace::from),
+            }
+        }
+    }
 }
 
 impl MembershipRepository for PgStore {

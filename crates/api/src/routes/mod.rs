@@ -1,5 +1,6 @@
 //! Every route Concord serves, in one place.
 
+pub mod server;
 pub mod system;
 pub mod workspace;
 
@@ -107,6 +108,63 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/api/direct_messages/{directMessageId}/messages/{messageId}/replies")
                 .route(web::get().to(messages::list_direct_message_replies)),
+        );
+    configure_server_dialect(cfg);
+}
+
+/// The server dialect (seed 000), at the root paths.
+fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
+    use server::{channels, members, messages, servers};
+
+    cfg.service(web::resource("/servers").route(web::post().to(servers::create_server)))
+        .service(
+            web::resource("/servers/{serverId}")
+                .route(web::patch().to(servers::update_server))
+                .route(web::delete().to(servers::delete_server)),
+        )
+        .service(
+            web::resource("/servers/{serverId}/leave")
+                .route(web::patch().to(servers::leave_server)),
+        )
+        .service(
+            web::resource("/servers/{serverId}/invite-code")
+                .route(web::patch().to(servers::invite_code)),
+        )
+        .service(
+            web::resource("/members/{memberId}")
+                .route(web::patch().to(members::update_member))
+                .route(web::delete().to(members::delete_member)),
+        )
+        .service(web::resource("/channels").route(web::post().to(channels::create_server_channel)))
+        .service(
+            web::resource("/channels/{channelId}")
+                .route(web::patch().to(channels::update_server_channel))
+                .route(web::delete().to(channels::delete_server_channel)),
+        )
+        .service(
+            web::resource("/conversations").route(web::post().to(messages::start_conversation)),
+        )
+        .service(
+            web::resource("/socket/messages").route(web::post().to(messages::send_server_message)),
+        )
+        .service(
+            web::resource("/socket/messages/{messageId}")
+                .route(web::patch().to(messages::update_server_message))
+                .route(web::delete().to(messages::delete_server_message)),
+        )
+        .service(web::resource("/messages").route(web::get().to(messages::list_server_messages)))
+        .service(
+            web::resource("/socket/direct-messages")
+                .route(web::post().to(messages::send_server_direct_message)),
+        )
+        .service(
+            web::resource("/socket/direct-messages/{directMessageId}")
+                .route(web::patch().to(messages::update_server_direct_message))
+                .route(web::delete().to(messages::delete_server_direct_message)),
+        )
+        .service(
+            web::resource("/direct-messages")
+                .route(web::get().to(messages::list_server_direct_messages)),
         );
 }
 

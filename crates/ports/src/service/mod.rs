@@ -6,6 +6,7 @@
 mod accounts;
 mod channels;
 mod messages;
+mod servers;
 mod workspaces;
 
 #[cfg(test)]
@@ -22,6 +23,7 @@ use crate::repo::{
 };
 
 pub use messages::{PostResult, Thread};
+pub use servers::ServerView;
 pub use workspaces::WorkspaceDetails;
 
 /// Everything the services need from the outside world.
@@ -129,6 +131,11 @@ pub enum Missing {
     Message,
     /// A reply's parent is not a message of the same room.
     ParentMessage,
+    /// No membership with that id in the workspace.
+    Member,
+    /// No workspace matches the invite code (or the workspace does not exist:
+    /// the answer is the same, so a code reveals nothing).
+    InviteCode,
 }
 
 /// What already exists.

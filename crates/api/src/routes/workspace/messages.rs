@@ -45,14 +45,14 @@ pub struct HistoryQuery {
     limit: Option<u32>,
 }
 
-fn content(raw: Option<String>) -> Result<MessageContent, ApiError> {
+pub(crate) fn content(raw: Option<String>) -> Result<MessageContent, ApiError> {
     let mut v = Validator::new();
     let content = v.require("Message content", raw, |s| MessageContent::parse(&s));
     v.finish(|| content)
         .map_err(|e| ApiError::invalid_body(e.0))
 }
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
+pub(crate) fn idempotency_key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };

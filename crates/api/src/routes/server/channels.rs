@@ -1,0 +1,135 @@
+//! Channels of a server, named by `?serverId=`.
+
+use actix_web::{HttpResponse, web};
+use concord_domain::{
+    ChannelId, ChannelKind, ChannelName, ChannelPatch, NewChannel, Validator, WorkspaceId,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::dto::ServerDto;
+use super::{ServerQuery, in_server_dialect};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AuthUser, Id, run_mapped};
+use crate::routes::Chat;
+
+/// A channel's name and type (`TEXT`, `AUDIO`, `VIDEO`; `TEXT` by default).
+#[derive(Deserialize, ToSchema)]
+pub struct ChannelBody {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// Create a channel: any member where the server lets members create
+/// channels, else moderators and up. `general` is reserved (400).
+/// # Responses: 201 the server · 400 · 401 · 403 · 404
+#[utoipa::path(post, path = "/channels", tag = "server channels", params(ServerQuery), request_body = ChannelBody,
+    responses((status = 201, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_server_channel(
+    chat: Chat,
+    me: AuthUser,
+    query: web::Query<ServerQuery>,
+    body: web::Json<ChannelBody>,
+) -> Result<HttpResponse, ApiError> {
+    let server = WorkspaceId::new(query.into_inner().server_id.get());
+    let ChannelBody { name, kind } = body.into_inner();
+    let mut v = Validator::new();
+    let name = v.require("Name", name, |s| ChannelName::parse(&s));
+    let kind = v
+        .optional(kind, |s| ChannelKind::parse(&s))
+        .unwrap_or_default();
+    let new = v
+        .finish(|| {
+            Some(NewChannel {
+                name: name?,
+                kind,
+                description: None,
+                topic: None,
+                private: false,
+            })
+        })
+        .map_err(|e| ApiError::validation(e.0))?;
+    let view = run_mapped(
+        &chat,
+        move |s| {
+            s.create_channel(me.id, server, new)?;
+            s.server_view(me.id, server)
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(ServerDto::from(&view)))
+}
+
+/// Rename or retype a channel: its creator, moderators and up; `general` keeps its name.
+/// # Responses: 200 the server · 400 · 401 · 403 · 404
+#[utoipa::path(patch, path = "/channels/{channelId}", tag = "server channels", params(("channelId" = i64, Path), ServerQuery),
+    request_body = ChannelBody,
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_server_channel(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<ServerQuery>,
+    body: web::Json<ChannelBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (channel, server) = (
+        ChannelId::new(id.into_inner().get()),
+        WorkspaceId::new(query.into_inner().server_id.get()),
+    );
+    let ChannelBody { name, kind } = body.into_inner();
+    let mut v = Validator::new();
+    let name = v.optional(name, |s| ChannelName::parse_in_patch(&s));
+    let kind = v.optional(kind, |s| ChannelKind::parse(&s));
+    let patch = v
+        .finish(|| {
+            Some(ChannelPatch {
+                name,
+                kind,
+                ..Default::default()
+            })
+        })
+        .map_err(|e| ApiError::validation(e.0))?;
+    let view = run_mapped(
+        &chat,
+        move |s| {
+            s.channel_of_server(me.id, server, channel)?;
+            s.update_channel(me.id, channel, patch)?;
+            s.server_view(me.id, server)
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}
+
+/// Delete a channel: its creator, moderators and up; never `general`.
+/// # Responses: 200 the server · 400 · 401 · 403 · 404
+#[utoipa::path(delete, path = "/channels/{channelId}", tag = "server channels", params(("channelId" = i64, Path), ServerQuery),
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_server_channel(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<ServerQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (channel, server) = (
+        ChannelId::new(id.into_inner().get()),
+        WorkspaceId::new(query.into_inner().server_id.get()),
+    );
+    let view = run_mapped(
+        &chat,
+        move |s| {
+            s.channel_of_server(me.id, server, channel)?;
+            s.delete_channel(me.id, channel)?;
+            s.server_view(me.id, server)
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}

@@ -1,0 +1,228 @@
+//! The server dialect's JSON: camelCase, the shapes of API.md section 4.
+
+use std::collections::HashMap;
+
+use concord_domain::{Channel, Conversation, Membership, Message, Role, Room, User, UserId};
+use concord_ports::ServerView;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::routes::workspace::dto::timestamp;
+
+/// The person behind a membership.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileDto {
+    pub id: i64,
+    #[schema(example = "John Smith")]
+    pub name: String,
+    pub image_url: Option<String>,
+    pub email: String,
+}
+
+/// A membership. The owner shows as `ADMIN` with `isOwner: true`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberDto {
+    pub id: i64,
+    #[schema(example = "GUEST")]
+    pub role: &'static str,
+    pub is_owner: bool,
+    pub profile_id: i64,
+    pub server_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub profile: ProfileDto,
+}
+
+/// The server dialect's spelling of a role.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Owner | Role::Admin => "ADMIN",
+        Role::Moderator => "MODERATOR",
+        Role::Guest => "GUEST",
+    }
+}
+
+impl MemberDto {
+    pub fn new(m: &Membership, u: &User) -> Self {
+        Self {
+            id: m.id.get(),
+            role: role_name(m.role),
+            is_owner: m.role == Role::Owner,
+            profile_id: u.id.get(),
+            server_id: m.workspace_id.get(),
+            created_at: timestamp(m.created_at),
+            updated_at: timestamp(m.updated_at),
+            profile: ProfileDto {
+                id: u.id.get(),
+                name: u.full_name(),
+                image_url: u.image_url.clone(),
+                email: u.email.clone(),
+            },
+        }
+    }
+}
+
+/// A channel.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelDto {
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    #[schema(example = "TEXT")]
+    pub kind: &'static str,
+    pub profile_id: i64,
+    pub server_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Channel> for ChannelDto {
+    fn from(c: &Channel) -> Self {
+        Self {
+            id: c.id.get(),
+            name: c.name.clone(),
+            kind: c.kind.as_str(),
+            profile_id: c.creator_id.get(),
+            server_id: c.workspace_id.get(),
+            created_at: timestamp(c.created_at),
+            updated_at: timestamp(c.updated_at),
+        }
+    }
+}
+
+/// A server with its channels (those the caller may see) and members.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerDto {
+    pub id: i64,
+    pub name: String,
+    pub image_url: Option<String>,
+    pub invite_code: String,
+    /// The owner's user id.
+    pub profile_id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub channels: Vec<ChannelDto>,
+    pub members: Vec<MemberDto>,
+}
+
+impl From<&ServerView> for ServerDto {
+    fn from(v: &ServerView) -> Self {
+        let w = &v.workspace;
+        Self {
+            id: w.id.get(),
+            name: w.name.clone(),
+            image_url: w.image_url.clone(),
+            invite_code: w.invite_code.clone(),
+            profile_id: w.owner_id.get(),
+            created_at: timestamp(w.created_at),
+            updated_at: timestamp(w.updated_at),
+            channels: v.channels.iter().map(ChannelDto::from).collect(),
+            members: v
+                .members
+                .iter()
+                .map(|(m, u)| MemberDto::new(m, u))
+                .collect(),
+        }
+    }
+}
+
+/// Looks up message authors' memberships.
+pub struct Authors(HashMap<UserId, (Membership, User)>);
+
+impl Authors {
+    pub fn new(members: Vec<(Membership, User)>) -> Self {
+        Self(members.into_iter().map(|(m, u)| (u.id, (m, u))).collect())
+    }
+
+    fn member(&self, user: UserId) -> Option<MemberDto> {
+        self.0.get(&user).map(|(m, u)| MemberDto::new(m, u))
+    }
+}
+
+/// A message in a channel (`channelId`) or a conversation (`conversationId`).
+/// `member` is null when the author has since left the server.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDto {
+    pub id: i64,
+    pub content: String,
+    pub file_url: Option<String>,
+    pub member_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<i64>,
+    pub deleted: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub member: Option<MemberDto>,
+}
+
+impl MessageDto {
+    pub fn new(m: &Message, authors: &Authors) -> Self {
+        let member = authors.member(m.author_id);
+        let (channel_id, conversation_id) = match m.room {
+            Room::Channel(c) => (Some(c.get()), None),
+            Room::Conversation(c) => (None, Some(c.get())),
+        };
+        let updated = [m.deleted_at, m.edited_at]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(m.created_at);
+        Self {
+            id: m.id.get(),
+            content: m.content.clone(),
+            file_url: m.attachment.as_ref().map(|a| a.url.clone()),
+            member_id: member.as_ref().map(|mb| mb.id),
+            channel_id,
+            conversation_id,
+            deleted: m.is_deleted(),
+            created_at: timestamp(m.created_at),
+            updated_at: timestamp(updated),
+            member,
+        }
+    }
+}
+
+/// A page of messages, newest first.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePageDto {
+    pub items: Vec<MessageDto>,
+    /// Pass as `cursor` for the next (older) page; `null` at the beginning.
+    pub next_cursor: Option<i64>,
+}
+
+/// A 1:1 conversation between two members.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationDto {
+    pub id: i64,
+    pub server_id: i64,
+    pub member_one_id: Option<i64>,
+    pub member_two_id: Option<i64>,
+    pub member_one: Option<MemberDto>,
+    pub member_two: Option<MemberDto>,
+}
+
+impl ConversationDto {
+    /// `memberOne` is the conversation's creator, `memberTwo` the other participant.
+    pub fn new(c: &Conversation, authors: &Authors) -> Self {
+        let other = c.participants.iter().copied().find(|u| *u != c.creator_id);
+        let one = authors.member(c.creator_id);
+        let two = other.and_then(|u| authors.member(u));
+        Self {
+            id: c.id.get(),
+            server_id: c.workspace_id.get(),
+            member_one_id: one.as_ref().map(|m| m.id),
+            member_two_id: two.as_ref().map(|m| m.id),
+            member_one: one,
+            member_two: two,
+        }
+    }
+}

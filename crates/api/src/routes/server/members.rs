@@ -1,0 +1,80 @@
+//! Members by membership id: change a role, kick.
+
+use actix_web::{HttpResponse, web};
+use concord_domain::{MembershipId, Role, WorkspaceId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::dto::ServerDto;
+use super::{ServerQuery, in_server_dialect};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AuthUser, Id, run_mapped};
+use crate::routes::Chat;
+
+/// The new role: `ADMIN`, `MODERATOR` or `GUEST`.
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateMemberBody {
+    role: Option<String>,
+}
+
+fn target(id: web::Path<Id>, query: web::Query<ServerQuery>) -> (MembershipId, WorkspaceId) {
+    (
+        MembershipId::new(id.into_inner().get()),
+        WorkspaceId::new(query.into_inner().server_id.get()),
+    )
+}
+
+/// Change a member's role: owner and admins; never the owner's or your own;
+/// only the owner makes admins.
+/// # Responses: 200 the server · 400 · 401 · 403 · 404 server or member not found
+#[utoipa::path(patch, path = "/members/{memberId}", tag = "members", params(("memberId" = i64, Path), ServerQuery),
+    request_body = UpdateMemberBody,
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_member(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<ServerQuery>,
+    body: web::Json<UpdateMemberBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (member, server) = target(id, query);
+    let role = match body.into_inner().role.as_deref().map(Role::parse) {
+        Some(Some(role)) if role != Role::Owner => role,
+        Some(_) => {
+            return Err(ApiError::validation(vec![
+                "Role must be one of ADMIN, MODERATOR, GUEST".into(),
+            ]));
+        }
+        None => return Err(ApiError::validation(vec!["Role is required".into()])),
+    };
+    let view = run_mapped(
+        &chat,
+        move |s| s.change_role(me.id, server, member, role),
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}
+
+/// Kick a member: owner and admins (anyone ranked below them), moderators
+/// (guests); never the owner.
+/// # Responses: 200 the server · 400 · 401 · 403 · 404
+#[utoipa::path(delete, path = "/members/{memberId}", tag = "members", params(("memberId" = i64, Path), ServerQuery),
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_member(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<ServerQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (member, server) = target(id, query);
+    let view = run_mapped(
+        &chat,
+        move |s| s.kick_member(me.id, server, member),
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}

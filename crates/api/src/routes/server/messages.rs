@@ -1,0 +1,369 @@
+//! Messages and direct messages of the server dialect, and starting a 1:1
+//! conversation. The socket-style paths of seed 000 are plain HTTP here; the
+//! realtime gateway pushes the resulting events.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use concord_domain::user::parse_image_url;
+use concord_domain::{
+    ChannelId, ConversationId, MembershipId, MessageId, Room, Validator, WorkspaceId,
+};
+use concord_ports::{ChatService, ServiceError};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::{Authors, ConversationDto, MessageDto, MessagePageDto};
+use super::{ServerQuery, in_server_dialect};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AuthUser, Id, run_mapped};
+use crate::routes::Chat;
+use crate::routes::workspace::messages::{content, idempotency_key};
+
+/// `?serverId=&channelId=`
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelMessageQuery {
+    #[param(value_type = i64)]
+    server_id: Id,
+    #[param(value_type = i64)]
+    channel_id: Id,
+}
+
+/// `?conversationId=`
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationQuery {
+    #[param(value_type = i64)]
+    conversation_id: Id,
+}
+
+/// `?channelId=&cursor=&limit=`
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelPageQuery {
+    #[param(value_type = i64)]
+    channel_id: Id,
+    /// The previous page's `nextCursor`.
+    #[param(value_type = Option<i64>)]
+    cursor: Option<Id>,
+    /// 1 to 100; 10 by default.
+    limit: Option<u32>,
+}
+
+/// `?conversationId=&cursor=&limit=`
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationPageQuery {
+    #[param(value_type = i64)]
+    conversation_id: Id,
+    #[param(value_type = Option<i64>)]
+    cursor: Option<Id>,
+    limit: Option<u32>,
+}
+
+/// A message to send.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SendBody {
+    content: Option<String>,
+    #[serde(alias = "file_url")]
+    file_url: Option<String>,
+}
+
+/// New content.
+#[derive(Deserialize, ToSchema)]
+pub struct EditBody {
+    content: Option<String>,
+}
+
+/// The member to talk to.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StartConversationBody {
+    #[serde(alias = "member_id")]
+    #[schema(value_type = Option<i64>)]
+    member_id: Option<Id>,
+}
+
+/// Runs `f` for `room` and renders its message with the room's members as authors.
+async fn respond(
+    chat: &Chat,
+    me: AuthUser,
+    room: Room,
+    created: bool,
+    f: impl FnOnce(&ChatService) -> Result<concord_domain::Message, ServiceError> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let (message, authors) = run_mapped(
+        chat,
+        move |s| Ok((f(s)?, s.room_members(me.id, room)?)),
+        in_server_dialect,
+    )
+    .await?;
+    let dto = MessageDto::new(&message, &Authors::new(authors));
+    Ok(if created {
+        HttpResponse::Created().json(dto)
+    } else {
+        HttpResponse::Ok().json(dto)
+    })
+}
+
+async fn page(
+    chat: &Chat,
+    me: AuthUser,
+    room: Room,
+    cursor: Option<Id>,
+    limit: Option<u32>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = limit.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::validation(vec![
+            "limit must be between 1 and 100".into(),
+        ]));
+    }
+    let before = cursor.map(|c| MessageId::new(c.get()));
+    let (page, authors) = run_mapped(
+        chat,
+        move |s| {
+            Ok((
+                s.history(me.id, room, before, limit)?,
+                s.room_members(me.id, room)?,
+            ))
+        },
+        in_server_dialect,
+    )
+    .await?;
+    let authors = Authors::new(authors);
+    Ok(HttpResponse::Ok().json(MessagePageDto {
+        items: page
+            .messages
+            .iter()
+            .map(|m| MessageDto::new(m, &authors))
+            .collect(),
+        next_cursor: page.next_cursor.map(|c| c.get()),
+    }))
+}
+
+fn send_fields(
+    body: SendBody,
+) -> Result<(concord_domain::MessageContent, Option<String>), ApiError> {
+    let content = content(body.content)?;
+    let mut v = Validator::new();
+    let file_url = v.optional(body.file_url, |s| parse_image_url(&s)).flatten();
+    v.finish(|| Some(()))
+        .map_err(|e| ApiError::validation(e.0))?;
+    Ok((content, file_url))
+}
+
+fn channel_room(q: &ChannelMessageQuery) -> (WorkspaceId, ChannelId, Room) {
+    let channel = ChannelId::new(q.channel_id.get());
+    (
+        WorkspaceId::new(q.server_id.get()),
+        channel,
+        Room::Channel(channel),
+    )
+}
+
+/// Send a message to a channel of a server.
+/// # Responses: 201 · 400 · 401 · 403 · 404 · 409 Idempotency-Key reused
+#[utoipa::path(post, path = "/socket/messages", tag = "server messages", params(ChannelMessageQuery), request_body = SendBody,
+    responses((status = 201, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn send_server_message(
+    chat: Chat,
+    me: AuthUser,
+    req: HttpRequest,
+    query: web::Query<ChannelMessageQuery>,
+    body: web::Json<SendBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (server, channel, room) = channel_room(&query);
+    let key = idempotency_key(&req)?;
+    let (text, file_url) = send_fields(body.into_inner())?;
+    respond(&chat, me.clone(), room, true, move |s| {
+        s.channel_of_server(me.id, server, channel)?;
+        Ok(s.post_message(me.id, room, text, None, file_url, key)?
+            .message)
+    })
+    .await
+}
+
+/// Edit a message in a channel; its author alone.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(patch, path = "/socket/messages/{messageId}", tag = "server messages", params(("messageId" = i64, Path), ChannelMessageQuery),
+    request_body = EditBody,
+    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_server_message(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<ChannelMessageQuery>,
+    body: web::Json<EditBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (server, channel, room) = channel_room(&query);
+    let id = MessageId::new(id.into_inner().get());
+    let text = content(body.into_inner().content)?;
+    respond(&chat, me.clone(), room, false, move |s| {
+        s.channel_of_server(me.id, server, channel)?;
+        Ok(s.edit_message(me.id, room, id, text)?.message)
+    })
+    .await
+}
+
+/// Soft-delete a message in a channel; its author or moderators and up.
+/// # Responses: 200 the tombstone · 400 · 401 · 403 · 404
+#[utoipa::path(delete, path = "/socket/messages/{messageId}", tag = "server messages", params(("messageId" = i64, Path), ChannelMessageQuery),
+    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_server_message(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<ChannelMessageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (server, channel, room) = channel_room(&query);
+    let id = MessageId::new(id.into_inner().get());
+    respond(&chat, me.clone(), room, false, move |s| {
+        s.channel_of_server(me.id, server, channel)?;
+        Ok(s.delete_message(me.id, room, id)?.message)
+    })
+    .await
+}
+
+/// A page of a channel's messages, newest first, 10 by default.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(get, path = "/messages", tag = "server messages", params(ChannelPageQuery),
+    responses((status = 200, body = MessagePageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_server_messages(
+    chat: Chat,
+    me: AuthUser,
+    query: web::Query<ChannelPageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    page(
+        &chat,
+        me,
+        Room::Channel(ChannelId::new(q.channel_id.get())),
+        q.cursor,
+        q.limit,
+    )
+    .await
+}
+
+fn conversation_room(q: &ConversationQuery) -> Room {
+    Room::Conversation(ConversationId::new(q.conversation_id.get()))
+}
+
+/// Send a direct message in a conversation.
+/// # Responses: 201 · 400 · 401 · 403 · 404 · 409 Idempotency-Key reused
+#[utoipa::path(post, path = "/socket/direct-messages", tag = "server messages", params(ConversationQuery), request_body = SendBody,
+    responses((status = 201, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn send_server_direct_message(
+    chat: Chat,
+    me: AuthUser,
+    req: HttpRequest,
+    query: web::Query<ConversationQuery>,
+    body: web::Json<SendBody>,
+) -> Result<HttpResponse, ApiError> {
+    let room = conversation_room(&query);
+    let key = idempotency_key(&req)?;
+    let (text, file_url) = send_fields(body.into_inner())?;
+    respond(&chat, me.clone(), room, true, move |s| {
+        Ok(s.post_message(me.id, room, text, None, file_url, key)?
+            .message)
+    })
+    .await
+}
+
+/// Edit a direct message; its author alone.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(patch, path = "/socket/direct-messages/{directMessageId}", tag = "server messages",
+    params(("directMessageId" = i64, Path), ConversationQuery), request_body = EditBody,
+    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_server_direct_message(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<ConversationQuery>,
+    body: web::Json<EditBody>,
+) -> Result<HttpResponse, ApiError> {
+    let room = conversation_room(&query);
+    let id = MessageId::new(id.into_inner().get());
+    let text = content(body.into_inner().content)?;
+    respond(&chat, me.clone(), room, false, move |s| {
+        Ok(s.edit_message(me.id, room, id, text)?.message)
+    })
+    .await
+}
+
+/// Soft-delete a direct message; its author (or moderators and up taking part).
+/// # Responses: 200 the tombstone · 400 · 401 · 403 · 404
+#[utoipa::path(delete, path = "/socket/direct-messages/{directMessageId}", tag = "server messages",
+    params(("directMessageId" = i64, Path), ConversationQuery),
+    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_server_direct_message(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    query: web::Query<ConversationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let room = conversation_room(&query);
+    let id = MessageId::new(id.into_inner().get());
+    respond(&chat, me.clone(), room, false, move |s| {
+        Ok(s.delete_message(me.id, room, id)?.message)
+    })
+    .await
+}
+
+/// A page of a conversation's messages, newest first, 10 by default.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(get, path = "/direct-messages", tag = "server messages", params(ConversationPageQuery),
+    responses((status = 200, body = MessagePageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_server_direct_messages(
+    chat: Chat,
+    me: AuthUser,
+    query: web::Query<ConversationPageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    page(
+        &chat,
+        me,
+        Room::Conversation(ConversationId::new(q.conversation_id.get())),
+        q.cursor,
+        q.limit,
+    )
+    .await
+}
+
+/// Get or create the one conversation between the caller and a member.
+/// # Responses: 200 · 400 · 401 · 403 · 404 server or member not found
+#[utoipa::path(post, path = "/conversations", tag = "server messages", params(ServerQuery), request_body = StartConversationBody,
+    responses((status = 200, body = ConversationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn start_conversation(
+    chat: Chat,
+    me: AuthUser,
+    query: web::Query<ServerQuery>,
+    body: web::Json<StartConversationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let server = WorkspaceId::new(query.into_inner().server_id.get());
+    let member = body
+        .into_inner()
+        .member_id
+        .map(|m| MembershipId::new(m.get()))
+        .ok_or_else(|| ApiError::validation(vec!["Member ID is required".into()]))?;
+    let (conversation, authors) = run_mapped(
+        &chat,
+        move |s| {
+            let members = s.members_of(me.id, server)?;
+            let other = s.member_user(server, member)?;
+            Ok((s.direct_conversation(me.id, server, other)?, members))
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ConversationDto::new(&conversation, &Authors::new(authors))))
+}

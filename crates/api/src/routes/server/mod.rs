@@ -1,0 +1,38 @@
+//! The server dialect (root paths, seed 000): camelCase JSON, servers,
+//! members by membership id, channels by `serverId`, and the socket-style
+//! message routes. The same use cases as the workspace dialect serve it.
+
+pub mod channels;
+pub mod dto;
+pub mod members;
+pub mod messages;
+pub mod servers;
+
+use actix_web::http::StatusCode;
+use concord_ports::ServiceError;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::error::ApiError;
+use crate::extract::Id;
+
+/// `?serverId=`
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerQuery {
+    #[param(value_type = i64)]
+    pub server_id: Id,
+}
+
+/// This dialect calls a workspace a server, also in its errors.
+pub fn in_server_dialect(e: ServiceError) -> ApiError {
+    let api = ApiError::from(e);
+    if api.status() == StatusCode::NOT_FOUND && api.message() == "Workspace not found" {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "Server not found",
+            vec!["Server with that ID does not exist".into()],
+        );
+    }
+    api
+}

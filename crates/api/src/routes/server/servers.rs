@@ -1,0 +1,222 @@
+//! Servers: create, edit, delete, leave, and join or regenerate by invite code.
+
+use actix_web::{HttpResponse, web};
+use concord_domain::user::parse_image_url;
+use concord_domain::{
+    InviteCode, NewWorkspace, Validator, WorkspaceId, WorkspaceName, WorkspacePatch,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::dto::ServerDto;
+use super::in_server_dialect;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AuthUser, Id, run_mapped};
+use crate::routes::Chat;
+
+/// A new server.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateServerBody {
+    name: Option<String>,
+    #[serde(alias = "image_url")]
+    image_url: Option<String>,
+}
+
+/// Changes to a server; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateServerBody {
+    name: Option<String>,
+    #[serde(alias = "image_url")]
+    image_url: Option<String>,
+}
+
+/// With `inviteCode`, join; without, regenerate the code (owner and admins).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteCodeBody {
+    #[serde(alias = "invite_code")]
+    invite_code: Option<String>,
+}
+
+fn server_id(id: web::Path<Id>) -> WorkspaceId {
+    WorkspaceId::new(id.into_inner().get())
+}
+
+/// Create a server: the caller owns it, it gets an invite code and a `general`
+/// TEXT channel, and only moderators and up create channels in it.
+/// # Responses: 201 · 400 · 401
+#[utoipa::path(post, path = "/servers", tag = "servers", request_body = CreateServerBody,
+    responses((status = 201, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_server(
+    chat: Chat,
+    me: AuthUser,
+    body: web::Json<CreateServerBody>,
+) -> Result<HttpResponse, ApiError> {
+    let CreateServerBody { name, image_url } = body.into_inner();
+    let mut v = Validator::new();
+    let name = v.require("Name", name, |s| WorkspaceName::parse(&s));
+    let image_url = v.optional(image_url, |s| parse_image_url(&s)).flatten();
+    let new = v
+        .finish(|| {
+            Some(NewWorkspace {
+                name: name?,
+                description: None,
+                image_url,
+                members_can_create_channels: false,
+            })
+        })
+        .map_err(|e| ApiError::validation(e.0))?;
+    let view = run_mapped(
+        &chat,
+        move |s| {
+            let (ws, _) = s.create_workspace(me.id, new)?;
+            s.server_view(me.id, ws.id)
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(ServerDto::from(&view)))
+}
+
+/// Rename a server or change its image; owner and admins.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(patch, path = "/servers/{serverId}", tag = "servers", params(("serverId" = i64, Path)), request_body = UpdateServerBody,
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_server(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    body: web::Json<UpdateServerBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = server_id(id);
+    let UpdateServerBody { name, image_url } = body.into_inner();
+    let mut v = Validator::new();
+    let name = v.optional(name, |s| WorkspaceName::parse(&s));
+    let image_url = v.optional(image_url, |s| parse_image_url(&s));
+    let patch = v
+        .finish(|| {
+            Some(WorkspacePatch {
+                name,
+                description: None,
+                image_url,
+            })
+        })
+        .map_err(|e| ApiError::validation(e.0))?;
+    let view = run_mapped(
+        &chat,
+        move |s| {
+            s.update_workspace(me.id, id, patch)?;
+            s.server_view(me.id, id)
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}
+
+/// Delete a server and everything in it; the owner alone. Returns it as it was.
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(delete, path = "/servers/{serverId}", tag = "servers", params(("serverId" = i64, Path)),
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_server(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let id = server_id(id);
+    let view = run_mapped(
+        &chat,
+        move |s| {
+            let view = s.server_view(me.id, id)?;
+            s.delete_workspace(me.id, id)?;
+            Ok(view)
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}
+
+/// Leave a server; anyone but the owner. Returns the server without the caller.
+/// # Responses: 200 · 400 · 401 · 403 owner · 404
+#[utoipa::path(patch, path = "/servers/{serverId}/leave", tag = "servers", params(("serverId" = i64, Path)),
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn leave_server(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let id = server_id(id);
+    let view = run_mapped(
+        &chat,
+        move |s| {
+            let mut view = s.server_view(me.id, id)?;
+            view.workspace = s.leave_workspace(me.id, id)?;
+            view.members.retain(|(m, _)| m.user_id != me.id);
+            view.channels.retain(|c| !c.private);
+            Ok(view)
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}
+
+/// With `{"inviteCode"}`: join as a guest (already a member: no change; a wrong
+/// code: 404, whatever the server). Without: regenerate the code (owner, admins).
+/// # Responses: 200 · 400 · 401 · 403 · 404
+#[utoipa::path(patch, path = "/servers/{serverId}/invite-code", tag = "servers", params(("serverId" = i64, Path)),
+    request_body(content = Option<InviteCodeBody>),
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn invite_code(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = server_id(id);
+    // An empty body means "regenerate": the seed's client sends none.
+    let body: InviteCodeBody = if body.iter().all(u8::is_ascii_whitespace) {
+        InviteCodeBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::validation(vec![format!("Malformed JSON: {e}")]))?
+    };
+    let view = match body.invite_code {
+        Some(raw) => {
+            let Some(code) = InviteCode::parse(&raw) else {
+                return Err(in_server_dialect(concord_ports::ServiceError::NotFound(
+                    concord_ports::Missing::InviteCode,
+                )));
+            };
+            run_mapped(
+                &chat,
+                move |s| {
+                    s.join_with_invite(me.id, id, &code)
+                        .and_then(|ws| s.server_view(me.id, ws.id))
+                },
+                in_server_dialect,
+            )
+            .await?
+        }
+        None => {
+            run_mapped(
+                &chat,
+                move |s| {
+                    s.regenerate_invite_code(me.id, id)
+                        .and_then(|ws| s.server_view(me.id, ws.id))
+                },
+                in_server_dialect,
+            )
+            .await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}
