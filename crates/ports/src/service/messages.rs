@@ -74,16 +74,28 @@ impl ChatService {
             .map_err(not_found(Missing::WorkspaceMember))
     }
 
-    /// The conversations `actor` takes part in, optionally in one workspace.
+    /// The conversations `actor` takes part in, optionally in one workspace;
+    /// those of workspaces they have left are not shown (nor readable).
     pub fn list_conversations(
         &self,
         actor: UserId,
         workspace: Option<WorkspaceId>,
     ) -> Result<Vec<Conversation>, ServiceError> {
-        Ok(self
+        let mine: Vec<WorkspaceId> = self
+            .ports
+            .workspaces
+            .workspaces_of_user(actor)?
+            .iter()
+            .map(|w| w.id)
+            .collect();
+        let all = self
             .ports
             .conversations
-            .conversations_of_user(actor, workspace)?)
+            .conversations_of_user(actor, workspace)?;
+        Ok(all
+            .into_iter()
+            .filter(|c| mine.contains(&c.workspace_id))
+            .collect())
     }
 
     /// One conversation; participants only.
