@@ -97,24 +97,47 @@ pub fn test_settings(db: &TestDb) -> Settings {
     .expect("test settings")
 }
 
-/// A running Concord with its own database.
+/// A running Concord with its own database. Dropping it stops the server
+/// (its worker threads would otherwise outlive the test) and then drops the
+/// database.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: TestDb,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent at once; there is nothing to wait for here.
+        drop(self.server.stop(false));
+    }
 }
 
 /// Start Concord on a free port with a fresh database.
 pub async fn spawn_app() -> TestApp {
     init_tracing();
     let db = TestDb::new();
-    let app = Application::build(&test_settings(&db)).expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let settings = test_settings(&db);
+    // The server runs in an actix system of its own, on its own thread, so
+    // that stopping it does not depend on the test's runtime still being
+    // polled, and its workers end with it.
+    let (ready, started) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(&settings).expect("build app");
+            ready
+                .send((app.port(), app.handle()))
+                .expect("report the port");
+            app.run_until_stopped().await
+        })
+    });
+    let (port, server) = started.recv().expect("the server thread started");
     TestApp {
-        address,
+        address: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::new(),
         db,
+        server,
     }
 }
 
@@ -263,4 +286,224 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, mess
     assert_eq!(body["message"], message, "{body}");
     assert_eq!(body["statusCode"], expected.as_u16(), "{body}");
     assert!(body["errors"].is_array(), "{body}");
+}
+
+/// A workspace with one member of every role, and a signed-up user outside it.
+pub struct Team {
+    pub ws: i64,
+    pub owner: TestUser,
+    pub admin: TestUser,
+    pub moderator: TestUser,
+    pub guest: TestUser,
+    pub outsider: TestUser,
+}
+
+impl TestApp {
+    /// Sign up `owner`, `admin`, `moderator`, `guest` and `outsider`; the owner
+    /// creates a workspace and the next three join it with their roles.
+    pub async fn team(&self) -> Team {
+        let owner = self.sign_up("owner").await;
+        let admin = self.sign_up("admin").await;
+        let moderator = self.sign_up("moderator").await;
+        let guest = self.sign_up("guest").await;
+        let outsider = self.sign_up("outsider").await;
+        let ws = self.create_workspace(&owner, "Team").await;
+        for user in [&admin, &moderator, &guest] {
+            self.add_member(ws, &owner, user).await;
+        }
+        self.set_role(ws, &admin, "admin");
+        self.set_role(ws, &moderator, "moderator");
+        Team {
+            ws,
+            owner,
+            admin,
+            moderator,
+            guest,
+            outsider,
+        }
+    }
+
+    /// Send raw bytes with an optional `Content-Type` and bearer token. Any
+    /// non-empty answer must be JSON (`Content-Type: application/json`); it is
+    /// returned parsed (`Value::Null` for an empty body).
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.address, path))
+            .body(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(content_type) = content_type {
+            req = req.header(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        let res = req.send().await.expect("request failed");
+        let status = res.status();
+        let content_type = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = res.bytes().await.expect("body");
+        if bytes.is_empty() {
+            return (status, Value::Null);
+        }
+        assert!(
+            content_type.starts_with("application/json"),
+            "{status} answered with Content-Type {content_type:?}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("non-JSON body: {}", String::from_utf8_lossy(&bytes)));
+        (status, json)
+    }
+
+    /// Drop this test's database out from under the running server
+    /// (`DROP DATABASE ... WITH (FORCE)`), as an outage would.
+    pub fn drop_database(&self) {
+        let mut admin = PgConnection::establish(&format!("{}/postgres", self.db.server))
+            .expect("connect to the maintenance database");
+        diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.db.name
+        ))
+        .execute(&mut admin)
+        .expect("drop test database");
+    }
+
+    /// Delete `user`'s row directly in the database (there is no account
+    /// deletion endpoint); their token stays validly signed.
+    pub fn delete_user_row(&self, user: &TestUser) {
+        let mut conn = PgConnection::establish(&self.db.url).expect("connect");
+        let n = diesel::sql_query(format!("DELETE FROM users WHERE id = {}", user.id))
+            .execute(&mut conn)
+            .expect("delete user");
+        assert_eq!(n, 1, "user {} does not exist", user.id);
+    }
+
+    /// An HS256 token over `claims`, signed with the secret this server uses.
+    pub fn sign_token(&self, claims: &Value) -> String {
+        let secret = test_settings(&self.db).auth.jwt_secret;
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("sign token")
+    }
+}
+
+/// Asserts the contract's error envelope with `status`, whatever its message.
+pub fn assert_envelope(status: StatusCode, body: &Value, expected: StatusCode) {
+    assert_eq!(status, expected, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["statusCode"], expected.as_u16(), "{body}");
+    assert!(body["errors"].is_array(), "{body}");
+}
+
+/// Messaging helpers: conversations, messages and `Idempotency-Key` sends.
+impl TestApp {
+    /// Start a conversation in `ws` of `by` and `users` with `topic`; returns
+    /// its JSON (201 asserted).
+    pub async fn create_direct_message(
+        &self,
+        ws: i64,
+        by: &TestUser,
+        users: &[&TestUser],
+        topic: &str,
+    ) -> Value {
+        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+        let (status, body) = self
+            .post(
+                &format!("/api/workspaces/{ws}/direct_messages"),
+                &by.token,
+                json!({"users": ids, "topic": topic}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// Post `content` to `messages_path` (`/api/channels/{id}/messages` or
+    /// `/api/direct_messages/{id}/messages`) as `by`; returns the message JSON
+    /// (201 asserted).
+    pub async fn send_message(&self, messages_path: &str, by: &TestUser, content: &str) -> Value {
+        let (status, body) = self
+            .post(messages_path, &by.token, json!({"content": content}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// `POST path` with `body`, a bearer token and an `Idempotency-Key` header.
+    pub async fn post_with_key(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let res = self
+            .client
+            .post(format!("{}{}", self.address, path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request failed");
+        let status = res.status();
+        let body = res.json().await.expect("JSON body");
+        (status, body)
+    }
+}
+
+/// The fields of a message in the workspace dialect, sorted.
+pub const MESSAGE_FIELDS: [&str; 10] = [
+    "attachment_id",
+    "channel_id",
+    "content",
+    "deleted",
+    "direct_message_id",
+    "edited_at",
+    "id",
+    "parent_id",
+    "timestamp",
+    "user_id",
+];
+
+/// Asserts `message` has exactly the workspace dialect's message fields and
+/// an RFC 3339 UTC `timestamp` (`2023-04-25T10:15:30Z`).
+pub fn assert_message_shape(message: &Value) {
+    let mut keys: Vec<&str> = message
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {message}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, MESSAGE_FIELDS, "{message}");
+    assert!(message["id"].as_i64().is_some_and(|id| id > 0), "{message}");
+    assert_rfc3339_utc(&message["timestamp"]);
+    assert!(message["deleted"].is_boolean(), "{message}");
+}
+
+/// Asserts `value` is an RFC 3339 timestamp in UTC with a `Z`.
+pub fn assert_rfc3339_utc(value: &Value) {
+    let s = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a timestamp string: {value}"));
+    assert!(s.ends_with('Z'), "not UTC with a Z: {s}");
+    chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("not RFC 3339: {s}: {e}"));
 }

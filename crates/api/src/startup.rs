@@ -67,6 +67,11 @@ impl Application {
         self.port
     }
 
+    /// A handle to stop the server from elsewhere (tests, signals).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serve until the process is told to stop.
     /// # Errors
     /// If the server fails while running.

@@ -1,1 +1,10 @@
-mod smoke;
+//! End-to-end tests of the workspace dialect over real HTTP, one file per
+//! resource, plus bad input and the system endpoints.
+
+mod channels;
+mod errors;
+mod members;
+mod session;
+mod system;
+mod users;
+mod workspaces;

@@ -118,13 +118,42 @@ fn db_err(what: &'static str) -> impl Fn(DieselError) -> RepoError {
         | DieselError::BrokenTransactionManager => {
             RepoError::Unavailable(anyhow::Error::new(e).context(what))
         }
+        DieselError::DatabaseError(_, ref info) if is_connection_loss(info.message()) => {
+            RepoError::Unavailable(anyhow::Error::new(e).context(what))
+        }
         e => RepoError::Unexpected(anyhow::Error::new(e).context(what)),
     }
+}
+
+/// libpq reports a server that went away mid-session (shutdown, a dropped
+/// database, a killed backend: SQLSTATE class 57P) only in words.
+fn is_connection_loss(message: &str) -> bool {
+    const SIGNS: [&str; 5] = [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "connection to server",
+        "could not receive data from server",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_going_away_counts_as_an_outage() {
+        assert!(is_connection_loss(
+            "terminating connection due to administrator command"
+        ));
+        assert!(is_connection_loss(
+            "server closed the connection unexpectedly"
+        ));
+        assert!(!is_connection_loss(
+            "duplicate key value violates unique constraint"
+        ));
+    }
 
     #[test]
     fn database_urls_split_into_server_and_name() {

@@ -3,7 +3,7 @@
 
 use concord_domain::message::MAX_PAGE;
 use concord_domain::{
-    ChannelId, ChatEvent, Conversation, ConversationId, IdempotencyKey, Invalid, Message,
+    ChannelId, ChatEvent, Conversation, ConversationId, Denied, IdempotencyKey, Invalid, Message,
     MessageContent, MessageId, NewConversation, NewMessage, Page, Role, Room, UserId, WorkspaceId,
     conversation::direct_key, permissions,
 };
@@ -154,7 +154,10 @@ impl ChatService {
         attachment_url: Option<String>,
         key: Option<IdempotencyKey>,
     ) -> Result<PostResult, ServiceError> {
-        self.room_role(actor, room)?;
+        self.room_role(actor, room).map_err(|e| match e {
+            ServiceError::Forbidden(_) => ServiceError::Forbidden(send_denied(room)),
+            e => e,
+        })?;
         let parent_id = match parent {
             Some(id) => Some(
                 self.message_in(room, id, Missing::ParentMessage)?
@@ -317,6 +320,16 @@ impl ChatService {
             .message_by_id(id)?
             .filter(|m| m.room == room)
             .ok_or(ServiceError::NotFound(missing))
+    }
+}
+
+/// The seed's words for a refused send, whatever rule refused it.
+fn send_denied(room: Room) -> Denied {
+    match room {
+        Room::Channel(_) => Denied("User does not have permission to send message in this channel"),
+        Room::Conversation(_) => {
+            Denied("User does not have permission to send message in this Direct Message")
+        }
     }
 }
 

@@ -29,7 +29,10 @@ impl ChatService {
     }
 
     /// The workspaces `actor` belongs to.
+    /// # Errors
+    /// `NotFound(User)` if the caller's account no longer exists.
     pub fn workspaces_of(&self, actor: UserId) -> Result<Vec<Workspace>, ServiceError> {
+        self.user(actor)?;
         Ok(self.ports.workspaces.workspaces_of_user(actor)?)
     }
 

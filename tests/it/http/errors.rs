@@ -1,0 +1,483 @@
+//! What a client gets for bad input: the error envelope, routing misses, body
+//! limits, content types, malformed JSON, bad ids and bad tokens.
+
+use concord_tests::{assert_envelope, assert_error, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+// --- routing ---
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_in_the_envelope() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+
+    for path in ["/nope", "/api/nope", "/api/workspaces/1/nope", "/"] {
+        let (status, err) = app
+            .send_raw(Method::GET, path, Some(&ada.token), None, vec![])
+            .await;
+        assert_envelope(status, &err, StatusCode::NOT_FOUND);
+    }
+    let (status, err) = app
+        .send_raw(Method::POST, "/api/nope", None, None, vec![])
+        .await;
+    assert_envelope(status, &err, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_a_known_route_is_a_405_in_the_envelope() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let ws = app.create_workspace(&ada, "Ada's").await;
+
+    for (method, path) in [
+        (Method::PATCH, format!("/api/workspaces/{ws}")),
+        (Method::GET, "/api/users".to_owned()),
+        (Method::DELETE, "/api/workspaces".to_owned()),
+        (Method::PUT, "/api/session".to_owned()),
+        (Method::POST, "/health".to_owned()),
+        (Method::GET, format!("/api/channels/{ws}/users")),
+    ] {
+        let (status, err) = app
+            .send_raw(method, &path, Some(&ada.token), None, vec![])
+            .await;
+        assert_envelope(status, &err, StatusCode::METHOD_NOT_ALLOWED);
+    }
+}
+
+#[tokio::test]
+async fn a_405_names_the_methods_the_route_allows() {
+    let app = spawn_app().await;
+
+    let res = app.request(Method::PATCH, "/api/session", None, None).await;
+
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let allow = res
+        .headers()
+        .get(reqwest::header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .expect("Allow header")
+        .to_owned();
+    let mut methods: Vec<&str> = allow.split(',').map(str::trim).collect();
+    methods.sort_unstable();
+    assert_eq!(methods, ["DELETE", "GET", "POST"], "{allow}");
+}
+
+// --- bodies ---
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_a_413_in_the_envelope() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let big = format!(
+        r#"{{"name": "big", "description": "{}"}}"#,
+        "x".repeat(1024 * 1024)
+    );
+
+    let (status, err) = app
+        .send_raw(
+            Method::POST,
+            "/api/workspaces",
+            Some(&ada.token),
+            Some("application/json"),
+            big.clone().into_bytes(),
+        )
+        .await;
+    assert_envelope(status, &err, StatusCode::PAYLOAD_TOO_LARGE);
+
+    let (status, err) = app
+        .send_raw(
+            Method::POST,
+            "/api/users",
+            None,
+            Some("application/json"),
+            big.into_bytes(),
+        )
+        .await;
+    assert_envelope(status, &err, StatusCode::PAYLOAD_TOO_LARGE);
+
+    let (_, list) = app.get("/api/workspaces/session", &ada.token).await;
+    assert_eq!(list, json!([]));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_by_content_type_is_a_415_in_the_envelope() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let body = br#"{"name": "n", "description": "d"}"#.to_vec();
+
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let (status, err) = app
+            .send_raw(
+                Method::POST,
+                "/api/workspaces",
+                Some(&ada.token),
+                content_type,
+                body.clone(),
+            )
+            .await;
+        assert_envelope(status, &err, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+    let (_, list) = app.get("/api/workspaces/session", &ada.token).await;
+    assert_eq!(list, json!([]));
+}
+
+#[tokio::test]
+async fn json_with_a_charset_parameter_is_accepted() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+
+    let (status, ws) = app
+        .send_raw(
+            Method::POST,
+            "/api/workspaces",
+            Some(&ada.token),
+            Some("application/json; charset=utf-8"),
+            br#"{"name": "n", "description": "d"}"#.to_vec(),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::CREATED, "{ws}");
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_in_the_envelope() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+
+    for body in [
+        &br#"{"name": "n", "description": "#[..],
+        b"not json at all",
+        b"",
+        br#"{"name": "n",, }"#,
+    ] {
+        let (status, err) = app
+            .send_raw(
+                Method::POST,
+                "/api/workspaces",
+                Some(&ada.token),
+                Some("application/json"),
+                body.to_vec(),
+            )
+            .await;
+        assert_error(status, &err, StatusCode::BAD_REQUEST, "Validation error");
+        assert!(
+            !err["errors"].as_array().expect("errors").is_empty(),
+            "{err}"
+        );
+    }
+    let (status, err) = app
+        .send_raw(
+            Method::POST,
+            "/api/session",
+            None,
+            Some("application/json"),
+            b"{email".to_vec(),
+        )
+        .await;
+    assert_error(status, &err, StatusCode::BAD_REQUEST, "Validation error");
+}
+
+#[tokio::test]
+async fn json_of_the_wrong_shape_or_types_is_a_400_in_the_envelope() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+
+    for body in [
+        json!([{"name": "n", "description": "d"}]),
+        json!("a string"),
+        json!(null),
+        json!({"name": 123, "description": "d"}),
+        json!({"name": "n", "description": ["d"]}),
+    ] {
+        let (status, err) = app.post("/api/workspaces", &ada.token, body).await;
+        assert_envelope(status, &err, StatusCode::BAD_REQUEST);
+        let message = err["message"].as_str().expect("message");
+        assert!(
+            message == "Validation error" || message == "Invalid request body",
+            "{err}"
+        );
+    }
+    let (_, list) = app.get("/api/workspaces/session", &ada.token).await;
+    assert_eq!(list, json!([]));
+}
+
+#[tokio::test]
+async fn unknown_request_fields_are_ignored() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+
+    let (status, ws) = app
+        .post(
+            "/api/workspaces",
+            &ada.token,
+            json!({"name": "n", "description": "d", "colour": "blue", "id": 999}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::CREATED, "{ws}");
+    assert_ne!(ws["id"], 999);
+}
+
+// --- path ids ---
+
+#[tokio::test]
+async fn non_numeric_zero_negative_and_out_of_range_path_ids_are_a_400_everywhere() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let body = json!({"name": "n", "description": "d", "user_id": ada.id});
+
+    for bad in [
+        "abc",
+        "0",
+        "-1",
+        "1.5",
+        "1e3",
+        "99999999999999999999",
+        "9223372036854775808",
+    ] {
+        for (method, path) in [
+            (Method::GET, format!("/api/users/{bad}")),
+            (Method::GET, format!("/api/workspaces/{bad}")),
+            (Method::PUT, format!("/api/workspaces/{bad}")),
+            (Method::DELETE, format!("/api/workspaces/{bad}")),
+            (Method::POST, format!("/api/workspaces/{bad}/members")),
+            (Method::DELETE, format!("/api/workspaces/{bad}/members/1")),
+            (Method::DELETE, format!("/api/workspaces/1/members/{bad}")),
+            (Method::GET, format!("/api/workspaces/{bad}/channels")),
+            (Method::POST, format!("/api/workspaces/{bad}/channels")),
+            (Method::GET, format!("/api/channels/{bad}")),
+            (Method::PUT, format!("/api/channels/{bad}")),
+            (Method::DELETE, format!("/api/channels/{bad}")),
+            (Method::POST, format!("/api/channels/{bad}/users")),
+            (Method::DELETE, format!("/api/channels/{bad}/users")),
+        ] {
+            let (status, err) = app
+                .call(method.clone(), &path, Some(&ada.token), Some(body.clone()))
+                .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {err}");
+            assert_error(status, &err, StatusCode::BAD_REQUEST, "Validation error");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_largest_valid_id_is_simply_not_found() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let max = i64::MAX;
+
+    let (status, err) = app.get(&format!("/api/workspaces/{max}"), &ada.token).await;
+    assert_error(status, &err, StatusCode::NOT_FOUND, "Workspace not found");
+    let (status, err) = app.get(&format!("/api/channels/{max}"), &ada.token).await;
+    assert_error(status, &err, StatusCode::NOT_FOUND, "Channel not found");
+    let (status, err) = app.get(&format!("/api/users/{max}"), &ada.token).await;
+    assert_error(status, &err, StatusCode::NOT_FOUND, "User not found");
+}
+
+// --- tokens ---
+
+/// A JWT segment: base64url without padding.
+fn b64url(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Every authenticated endpoint's answer to `token` must be a 401.
+async fn assert_refused_everywhere(app: &concord_tests::TestApp, token: &str, ws: i64) {
+    for (method, path) in [
+        (Method::GET, "/api/session".to_owned()),
+        (Method::DELETE, "/api/session".to_owned()),
+        (Method::GET, "/api/users/1".to_owned()),
+        (Method::GET, "/api/workspaces/session".to_owned()),
+        (Method::POST, "/api/workspaces".to_owned()),
+        (Method::GET, format!("/api/workspaces/{ws}")),
+        (Method::PUT, format!("/api/workspaces/{ws}")),
+        (Method::DELETE, format!("/api/workspaces/{ws}")),
+        (Method::POST, format!("/api/workspaces/{ws}/members")),
+        (Method::DELETE, format!("/api/workspaces/{ws}/members/1")),
+        (Method::GET, format!("/api/workspaces/{ws}/channels")),
+        (Method::POST, format!("/api/workspaces/{ws}/channels")),
+        (Method::GET, "/api/channels/1".to_owned()),
+        (Method::PUT, "/api/channels/1".to_owned()),
+        (Method::DELETE, "/api/channels/1".to_owned()),
+        (Method::POST, "/api/channels/1/users".to_owned()),
+        (Method::DELETE, "/api/channels/1/users".to_owned()),
+    ] {
+        let (status, err) = app
+            .call(
+                method.clone(),
+                &path,
+                Some(token),
+                Some(json!({"name": "n", "description": "d", "user_id": 1})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {err}");
+        assert_error(
+            status,
+            &err,
+            StatusCode::UNAUTHORIZED,
+            "Authentication required",
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_signed_by_the_servers_secret_is_accepted() {
+    // the control for the forged-token tests below: signing works as the server expects
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let token = app.sign_token(&json!({
+        "sub": ada.id.to_string(), "iat": now(), "exp": now() + 600, "jti": "control",
+    }));
+
+    let (status, me) = app.get("/api/session", &token).await;
+
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["id"], ada.id);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let ws = app.create_workspace(&ada, "Ada's").await;
+    let token = app.sign_token(&json!({
+        "sub": ada.id.to_string(), "iat": now() - 7200, "exp": now() - 3600, "jti": "expired",
+    }));
+
+    assert_refused_everywhere(&app, &token, ws).await;
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_secret_is_refused() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let ws = app.create_workspace(&ada, "Ada's").await;
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": ada.id.to_string(), "iat": now(), "exp": now() + 600, "jti": "forged"}),
+        &jsonwebtoken::EncodingKey::from_secret(b"an-attacker-guessed-secret-of-32-bytes"),
+    )
+    .expect("sign");
+
+    assert_refused_everywhere(&app, &token, ws).await;
+}
+
+#[tokio::test]
+async fn a_token_whose_claims_were_altered_is_refused() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let eve = app.sign_up("eve").await;
+    let ws = app.create_workspace(&ada, "Ada's").await;
+    // eve keeps her signature but claims to be ada
+    let parts: Vec<&str> = eve.token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let claims = format!(
+        r#"{{"sub":"{}","iat":{},"exp":{},"jti":"tampered"}}"#,
+        ada.id,
+        now(),
+        now() + 600
+    );
+    let forged = format!("{}.{}.{}", parts[0], b64url(claims.as_bytes()), parts[2]);
+
+    assert_refused_everywhere(&app, &forged, ws).await;
+    let (status, _) = app.get(&format!("/api/workspaces/{ws}"), &ada.token).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_unsigned_alg_none_token_is_refused() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let ws = app.create_workspace(&ada, "Ada's").await;
+    let header = b64url(br#"{"alg":"none","typ":"JWT"}"#);
+    let claims = b64url(
+        format!(
+            r#"{{"sub":"{}","iat":{},"exp":{},"jti":"none"}}"#,
+            ada.id,
+            now(),
+            now() + 600
+        )
+        .as_bytes(),
+    );
+
+    for token in [format!("{header}.{claims}."), format!("{header}.{claims}")] {
+        assert_refused_everywhere(&app, &token, ws).await;
+    }
+}
+
+#[tokio::test]
+async fn garbage_tokens_are_refused() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let ws = app.create_workspace(&ada, "Ada's").await;
+
+    for token in [
+        "garbage",
+        "a.b.c",
+        "null",
+        "eyJhbGciOiJIUzI1NiJ9..",
+        &"x".repeat(5000),
+    ] {
+        assert_refused_everywhere(&app, token, ws).await;
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let ws = app.create_workspace(&ada, "Ada's").await;
+    let (status, _) = app.delete("/api/session", &ada.token).await;
+    assert_eq!(status, StatusCode::OK);
+
+    assert_refused_everywhere(&app, &ada.token, ws).await;
+}
+
+#[tokio::test]
+async fn an_authorization_header_that_is_not_a_bearer_token_is_refused() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+
+    for value in [
+        format!("Basic {}", ada.token),
+        ada.token.clone(),
+        "Bearer ".to_owned(),
+        "Bearer".to_owned(),
+    ] {
+        let res = app
+            .client
+            .get(format!("{}/api/workspaces/session", app.address))
+            .header(reqwest::header::AUTHORIZATION, value.clone())
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_error(
+            status,
+            &body,
+            StatusCode::UNAUTHORIZED,
+            "Authentication required",
+        );
+    }
+}
