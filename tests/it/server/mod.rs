@@ -1,0 +1,12 @@
+//! End-to-end tests of the server dialect (seed 000) and its crossings with the workspace dialect.
+
+mod channels;
+mod crossing;
+mod direct_messages;
+mod invites;
+mod members;
+mod messages;
+mod routes;
+mod scenario;
+mod servers;
+mod support;
