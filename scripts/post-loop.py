@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A quick posting loop: signs up a user, creates a workspace and CHANNELS channels,
 then CLIENTS threads each post POSTS ~200-byte messages over keep-alive HTTP.
-Usage: scripts/post-loop.py PORT CLIENTS POSTS CHANNELS. Not the benchmark (make bench is).
+Usage: scripts/post-loop.py PORT CLIENTS POSTS CHANNELS. Rough figures only: it is not a benchmark.
 """
 import http.client, json, sys, threading, time, uuid
 
