@@ -9,7 +9,7 @@ use concord_tests::{
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const DELETED_CONTENT: &str = "This message has been deleted.";
+use super::{DELETED_CONTENT, history, id_of};
 
 fn messages_path(channel: i64) -> String {
     format!("/api/channels/{channel}/messages")
@@ -19,30 +19,9 @@ fn message_path(channel: i64, message: i64) -> String {
     format!("/api/channels/{channel}/messages/{message}")
 }
 
-fn id_of(message: &Value) -> i64 {
-    message["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no id: {message}"))
-}
-
-/// The channel's whole history as `user` sees it, newest first.
-async fn history(app: &TestApp, channel: i64, user: &TestUser) -> Vec<Value> {
-    let (status, page) = app
-        .get(
-            &format!("{}?limit=100", messages_path(channel)),
-            &user.token,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    page["messages"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no messages: {page}"))
-        .clone()
-}
-
 /// The one message `id` of the channel's history.
 async fn seen(app: &TestApp, channel: i64, user: &TestUser, id: i64) -> Value {
-    history(app, channel, user)
+    history(app, &messages_path(channel), user)
         .await
         .into_iter()
         .find(|m| m["id"] == id)
@@ -74,7 +53,7 @@ async fn sending_a_message_returns_201_with_the_seeds_shape() {
     assert!(message["edited_at"].is_null(), "{message}");
     assert_eq!(message["deleted"], false);
 
-    let history = history(&app, channel, &team.owner).await;
+    let history = history(&app, &messages_path(channel), &team.owner).await;
     assert_eq!(history, vec![message]);
 }
 
@@ -99,7 +78,11 @@ async fn the_caller_is_the_author_and_the_path_names_the_channel_whatever_the_bo
     assert_eq!(message["user_id"], team.guest.id);
     assert_eq!(message["channel_id"], channel);
     assert!(message["direct_message_id"].is_null(), "{message}");
-    assert!(history(&app, other, &team.owner).await.is_empty());
+    assert!(
+        history(&app, &messages_path(other), &team.owner)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -115,7 +98,12 @@ async fn every_member_may_post_in_a_public_channel() {
             .await;
         assert_eq!(message["user_id"], user.id);
     }
-    assert_eq!(history(&app, channel, &team.guest).await.len(), 4);
+    assert_eq!(
+        history(&app, &messages_path(channel), &team.guest)
+            .await
+            .len(),
+        4
+    );
 }
 
 #[tokio::test]
@@ -148,7 +136,11 @@ async fn missing_or_blank_content_is_400_invalid_request_body() {
             "{body} -> {answer}"
         );
     }
-    assert!(history(&app, channel, &team.owner).await.is_empty());
+    assert!(
+        history(&app, &messages_path(channel), &team.owner)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -168,7 +160,11 @@ async fn content_of_the_wrong_type_is_400() {
             .await;
         assert_envelope(status, &answer, StatusCode::BAD_REQUEST);
     }
-    assert!(history(&app, channel, &team.owner).await.is_empty());
+    assert!(
+        history(&app, &messages_path(channel), &team.owner)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -189,7 +185,11 @@ async fn content_over_4000_characters_is_400() {
         assert_envelope(status, &answer, StatusCode::BAD_REQUEST);
         assert_eq!(answer["message"], "Invalid request body", "{answer}");
     }
-    assert!(history(&app, channel, &team.owner).await.is_empty());
+    assert!(
+        history(&app, &messages_path(channel), &team.owner)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -231,7 +231,11 @@ async fn content_with_a_nul_byte_is_400() {
             .await;
         assert_envelope(status, &answer, StatusCode::BAD_REQUEST);
     }
-    assert!(history(&app, channel, &team.owner).await.is_empty());
+    assert!(
+        history(&app, &messages_path(channel), &team.owner)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -347,7 +351,7 @@ async fn a_non_member_of_the_workspace_can_neither_post_nor_read() {
         assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
     }
     assert_eq!(
-        history(&app, channel, &team.owner).await,
+        history(&app, &messages_path(channel), &team.owner).await,
         vec![message],
         "nothing changed"
     );
@@ -392,7 +396,12 @@ async fn only_members_owner_and_admins_post_in_a_private_channel() {
     assert!(status.is_success(), "{body}");
     app.send_message(&messages_path(channel), &team.guest, "now I'm in")
         .await;
-    assert_eq!(history(&app, channel, &team.guest).await.len(), 4);
+    assert_eq!(
+        history(&app, &messages_path(channel), &team.guest)
+            .await
+            .len(),
+        4
+    );
 }
 
 #[tokio::test]
@@ -602,7 +611,7 @@ async fn a_deleted_message_stays_in_history_as_a_tombstone_and_its_replies_survi
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    let history = history(&app, channel, &team.admin).await;
+    let history = history(&app, &messages_path(channel), &team.admin).await;
     assert_eq!(history.len(), 2, "{history:?}");
     let tombstone = &history[1];
     assert_message_shape(tombstone);
@@ -680,7 +689,11 @@ async fn a_message_of_another_channel_is_not_found_through_this_channels_path() 
         assert_error(status, &body, StatusCode::NOT_FOUND, "Message not found");
     }
     assert_eq!(seen(&app, there, &team.guest, id).await, elsewhere);
-    assert!(history(&app, here, &team.guest).await.is_empty());
+    assert!(
+        history(&app, &messages_path(here), &team.guest)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -780,7 +793,12 @@ async fn channel_message_routes_require_authentication() {
         StatusCode::UNAUTHORIZED,
         "Authentication required",
     );
-    assert_eq!(history(&app, channel, &team.owner).await.len(), 1);
+    assert_eq!(
+        history(&app, &messages_path(channel), &team.owner)
+            .await
+            .len(),
+        1
+    );
 }
 
 /// The seed's 401 "User not authorized to send message in channel" is a 403
@@ -911,5 +929,9 @@ async fn ids_out_of_range_are_400() {
     for (status, body) in answers {
         assert_envelope(status, &body, StatusCode::BAD_REQUEST);
     }
-    assert!(history(&app, channel, &team.owner).await.is_empty());
+    assert!(
+        history(&app, &messages_path(channel), &team.owner)
+            .await
+            .is_empty()
+    );
 }

@@ -8,7 +8,7 @@ use concord_tests::{
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const DELETED_CONTENT: &str = "This message has been deleted.";
+use super::{DELETED_CONTENT, history, id_of};
 
 fn messages_path(dm: i64) -> String {
     format!("/api/direct_messages/{dm}/messages")
@@ -18,26 +18,8 @@ fn message_path(dm: i64, message: i64) -> String {
     format!("/api/direct_messages/{dm}/messages/{message}")
 }
 
-fn id_of(value: &Value) -> i64 {
-    value["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no id: {value}"))
-}
-
-/// The conversation's whole history as `user` sees it, newest first.
-async fn history(app: &TestApp, dm: i64, user: &TestUser) -> Vec<Value> {
-    let (status, page) = app
-        .get(&format!("{}?limit=100", messages_path(dm)), &user.token)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    page["messages"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no messages: {page}"))
-        .clone()
-}
-
 async fn seen(app: &TestApp, dm: i64, user: &TestUser, id: i64) -> Value {
-    history(app, dm, user)
+    history(app, &messages_path(dm), user)
         .await
         .into_iter()
         .find(|m| m["id"] == id)
@@ -89,7 +71,10 @@ async fn sending_a_direct_message_returns_201_with_the_seeds_shape() {
     assert!(message["attachment_id"].is_null(), "{message}");
     assert!(message["edited_at"].is_null(), "{message}");
     assert_eq!(message["deleted"], false);
-    assert_eq!(history(&app, dm, &team.moderator).await, vec![message]);
+    assert_eq!(
+        history(&app, &messages_path(dm), &team.moderator).await,
+        vec![message]
+    );
 }
 
 #[tokio::test]
@@ -105,7 +90,7 @@ async fn every_participant_posts_and_reads_the_same_history() {
     assert_eq!(second["user_id"], team.moderator.id);
     for user in [&team.guest, &team.moderator] {
         assert_eq!(
-            history(&app, dm, user).await,
+            history(&app, &messages_path(dm), user).await,
             vec![second.clone(), first.clone()]
         );
     }
@@ -157,7 +142,11 @@ async fn missing_or_blank_content_is_400_invalid_request_body() {
             "{body} -> {answer}"
         );
     }
-    assert!(history(&app, dm, &team.guest).await.is_empty());
+    assert!(
+        history(&app, &messages_path(dm), &team.guest)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -174,7 +163,11 @@ async fn overlong_or_nul_content_is_400() {
             .await;
         assert_envelope(status, &answer, StatusCode::BAD_REQUEST);
     }
-    assert!(history(&app, dm, &team.guest).await.is_empty());
+    assert!(
+        history(&app, &messages_path(dm), &team.guest)
+            .await
+            .is_empty()
+    );
     let message = app
         .send_message(&messages_path(dm), &team.guest, &"x".repeat(4000))
         .await;
@@ -273,7 +266,10 @@ async fn a_non_participant_can_neither_post_nor_read_nor_change_messages() {
             assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
         }
     }
-    assert_eq!(history(&app, dm, &team.guest).await, vec![message]);
+    assert_eq!(
+        history(&app, &messages_path(dm), &team.guest).await,
+        vec![message]
+    );
 }
 
 #[tokio::test]
@@ -299,7 +295,10 @@ async fn a_participant_removed_from_the_workspace_loses_the_conversation() {
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
     let (status, body) = app.get(&messages_path(dm), &team.moderator.token).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
-    assert_eq!(history(&app, dm, &team.guest).await.len(), 1);
+    assert_eq!(
+        history(&app, &messages_path(dm), &team.guest).await.len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -437,7 +436,7 @@ async fn a_deleted_direct_message_is_a_tombstone_and_its_replies_survive() {
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    let history = history(&app, dm, &team.moderator).await;
+    let history = history(&app, &messages_path(dm), &team.moderator).await;
     assert_eq!(history.len(), 2);
     assert_eq!(history[0], reply);
     assert_eq!(history[1]["id"], id_of(&root));
@@ -500,7 +499,11 @@ async fn a_message_of_another_room_is_not_found_through_this_conversations_path(
         seen(&app, other, &team.owner, id_of(&in_other)).await,
         in_other
     );
-    assert!(history(&app, dm, &team.guest).await.is_empty());
+    assert!(
+        history(&app, &messages_path(dm), &team.guest)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -528,7 +531,10 @@ async fn direct_message_message_routes_require_authentication() {
             "Authentication required",
         );
     }
-    assert_eq!(history(&app, dm, &team.guest).await.len(), 1);
+    assert_eq!(
+        history(&app, &messages_path(dm), &team.guest).await.len(),
+        1
+    );
 }
 
 #[tokio::test]

@@ -9,11 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
-fn id_of(value: &Value) -> i64 {
-    value["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no id: {value}"))
-}
+use super::id_of;
 
 /// One page: its message ids (in the order given) and its `next_cursor`.
 async fn page(app: &TestApp, path: &str, user: &TestUser) -> (Vec<i64>, Option<i64>) {

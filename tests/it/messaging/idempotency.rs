@@ -3,27 +3,13 @@
 
 use std::sync::Arc;
 
-use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app};
+use concord_tests::{TestApp, assert_envelope, assert_error, spawn_app};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
+
+use super::{history, id_of};
 
 const KEY: &str = "550e8400-e29b-41d4-a716-446655440000";
-
-fn id_of(value: &Value) -> i64 {
-    value["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no id: {value}"))
-}
-
-/// Every message of the room behind `path`, newest first.
-async fn history(app: &TestApp, path: &str, user: &TestUser) -> Vec<Value> {
-    let (status, page) = app.get(&format!("{path}?limit=100"), &user.token).await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    page["messages"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no messages: {page}"))
-        .clone()
-}
 
 /// A team and one public channel's messages path.
 async fn channel(app: &TestApp) -> (concord_tests::Team, String) {

@@ -5,11 +5,7 @@ use concord_tests::{TestApp, TestUser, assert_error, assert_message_shape, spawn
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn id_of(value: &Value) -> i64 {
-    value["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no id: {value}"))
-}
+use super::id_of;
 
 async fn reply(
     app: &TestApp,
