@@ -9,7 +9,7 @@ pub mod messages;
 pub mod servers;
 
 use actix_web::http::StatusCode;
-use concord_ports::ServiceError;
+use concord_ports::{Missing, ServiceError};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -26,13 +26,12 @@ pub struct ServerQuery {
 
 /// This dialect calls a workspace a server, also in its errors.
 pub fn in_server_dialect(e: ServiceError) -> ApiError {
-    let api = ApiError::from(e);
-    if api.status() == StatusCode::NOT_FOUND && api.message() == "Workspace not found" {
-        return ApiError::new(
+    match e {
+        ServiceError::NotFound(Missing::Workspace) => ApiError::new(
             StatusCode::NOT_FOUND,
             "Server not found",
             vec!["Server with that ID does not exist".into()],
-        );
+        ),
+        e => ApiError::from(e),
     }
-    api
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use concord_domain::{
     ChannelId, ConversationId, IdempotencyKey, MessageContent, MessageId, Room, Validator,
 };
-use concord_ports::ServiceError;
+use concord_ports::{Missing, ServiceError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -67,21 +67,13 @@ pub(crate) fn idempotency_key(req: &HttpRequest) -> Result<Option<IdempotencyKey
 /// In the direct-message routes the seed capitalises "Direct Message" in
 /// "not found" and speaks of a Direct Message in 403s.
 fn in_direct_message(room: Room) -> impl Fn(ServiceError) -> ApiError {
-    move |e| {
-        let api = ApiError::from(e);
-        match room {
-            Room::Conversation(_)
-                if api.status() == StatusCode::NOT_FOUND
-                    && api.message() == "Direct message not found" =>
-            {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "Direct Message not found",
-                    vec!["Direct Message with that ID does not exist".into()],
-                )
-            }
-            _ => api,
-        }
+    move |e| match (room, e) {
+        (Room::Conversation(_), ServiceError::NotFound(Missing::Conversation)) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "Direct Message not found",
+            vec!["Direct Message with that ID does not exist".into()],
+        ),
+        (_, e) => ApiError::from(e),
     }
 }
 
