@@ -13,8 +13,9 @@ build: ## Release build of the whole workspace
 run: ## Run the concord server against the dev database
 	scripts/dev-db.sh exec cargo run --release --bin concord
 
-test: ## All tests; integration tests create their own databases
-	scripts/dev-db.sh exec cargo test --workspace
+test: ## All tests; integration tests create their own databases (and start Redis if needed)
+	cargo build --bin concord
+	scripts/dev-db.sh exec scripts/dev-redis.sh exec cargo test --workspace
 
 test-unit: ## Unit tests only, no database needed
 	cargo test --workspace --lib --bins

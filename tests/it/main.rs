@@ -4,3 +4,4 @@ mod http;
 mod messaging;
 mod repos;
 mod server;
+mod ws;

@@ -5,6 +5,9 @@
     reason = "a failed setup step must fail the test loudly"
 )]
 
+pub mod node;
+pub mod ws;
+
 use std::sync::Once;
 
 use concord_api::{Application, Settings};
@@ -85,16 +88,22 @@ fn init_tracing() {
     });
 }
 
-/// Settings for a test server on a free port against `db`.
-pub fn test_settings(db: &TestDb) -> Settings {
-    Settings::from_env([
-        ("CONCORD__SERVER__PORT".to_owned(), "0".to_owned()),
-        ("CONCORD__SERVER__WORKERS".to_owned(), "2".to_owned()),
-        ("CONCORD__AUTH__BCRYPT_COST".to_owned(), "4".to_owned()),
-        ("CONCORD__DATABASE__POOL_SIZE".to_owned(), "8".to_owned()),
-        ("CONCORD__DATABASE__URL".to_owned(), db.url.clone()),
-    ])
-    .expect("test settings")
+/// Settings for a test server on a free port against `db`: a single node
+/// unless `extra` names a broker.
+pub fn test_settings(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
+    let mut vars: Vec<(String, String)> = [
+        ("CONCORD__SERVER__PORT", "0"),
+        ("CONCORD__SERVER__WORKERS", "2"),
+        ("CONCORD__AUTH__BCRYPT_COST", "4"),
+        ("CONCORD__DATABASE__POOL_SIZE", "8"),
+        ("CONCORD__REALTIME__BROKER", "local"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    vars.push(("CONCORD__DATABASE__URL".to_owned(), db.url.clone()));
+    Settings::from_env(vars).expect("test settings")
 }
 
 /// A running Concord with its own database. Dropping it stops the server
@@ -104,7 +113,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: TestDb,
-    server: actix_web::dev::ServerHandle,
+    server: concord_api::startup::StopHandle,
 }
 
 impl Drop for TestApp {
@@ -116,9 +125,14 @@ impl Drop for TestApp {
 
 /// Start Concord on a free port with a fresh database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// As [`spawn_app`], with settings overridden by `CONCORD__...` pairs.
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     init_tracing();
     let db = TestDb::new();
-    let settings = test_settings(&db);
+    let settings = test_settings(&db, extra);
     // The server runs in an actix system of its own, on its own thread, so
     // that stopping it does not depend on the test's runtime still being
     // polled, and its workers end with it.
@@ -391,7 +405,7 @@ impl TestApp {
 
     /// An HS256 token over `claims`, signed with the secret this server uses.
     pub fn sign_token(&self, claims: &Value) -> String {
-        let secret = test_settings(&self.db).auth.jwt_secret;
+        let secret = test_settings(&self.db, &[]).auth.jwt_secret;
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
             claims,

@@ -2,12 +2,15 @@
 //!
 //! - [`postgres`]: every repository, with diesel on an r2d2 pool. All SQL lives here.
 //! - [`auth`]: bcrypt password hashing, HS256 JWTs and the system clock.
+//! - [`realtime`]: the WebSocket gateway, its hub and the notifiers that carry
+//!   events between nodes (in-process, Postgres `LISTEN/NOTIFY`, Redis).
 //!
 //! Adapters translate driver errors into `RepoError` at the boundary and never
 //! decide a business rule.
 
 pub mod auth;
 pub mod postgres;
+pub mod realtime;
 
 pub use auth::{BcryptHasher, JwtIssuer, SystemClock};
 pub use postgres::PgStore;

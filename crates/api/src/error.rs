@@ -150,6 +150,9 @@ impl From<ServiceError> for ApiError {
                     "Parent Message not found",
                     "Parent Message with that ID does not exist",
                 ),
+                Missing::Room => {
+                    not_found("Room not found", "No channel or conversation has that ID")
+                }
             },
             ServiceError::Conflict(clash) => match clash {
                 // The seed answers a taken email with 403, and API.md keeps it.

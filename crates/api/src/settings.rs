@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use concord_adapters::realtime::{Broker, HubConfig, SessionConfig};
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
@@ -19,6 +20,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub realtime: RealtimeSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -46,6 +48,28 @@ pub struct AuthSettings {
     pub bcrypt_cost: u32,
 }
 
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealtimeSettings {
+    /// How events reach other nodes: `local`, `postgres` or `redis`.
+    pub broker: BrokerKind,
+    pub redis_url: String,
+    pub heartbeat_interval_ms: u64,
+    pub identify_timeout_ms: u64,
+    /// Frames a slow connection may have waiting before it is closed.
+    pub queue_capacity: usize,
+    pub max_frame_bytes: usize,
+    pub max_topics_per_connection: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrokerKind {
+    Local,
+    Postgres,
+    Redis,
+}
+
 // Credentials never reach a log line.
 impl std::fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,6 +87,20 @@ impl std::fmt::Debug for AuthSettings {
             .field("jwt_secret", &"***")
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("bcrypt_cost", &self.bcrypt_cost)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RealtimeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealtimeSettings")
+            .field("broker", &self.broker)
+            .field("redis_url", &"***")
+            .field("heartbeat_interval_ms", &self.heartbeat_interval_ms)
+            .field("identify_timeout_ms", &self.identify_timeout_ms)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("max_frame_bytes", &self.max_frame_bytes)
+            .field("max_topics_per_connection", &self.max_topics_per_connection)
             .finish()
     }
 }
@@ -127,6 +165,24 @@ impl Settings {
         if self.database.pool_size == 0 {
             bail!("invalid configuration: database.pool_size must be positive");
         }
+        let rt = &self.realtime;
+        if rt.heartbeat_interval_ms < 100 || rt.identify_timeout_ms < 100 {
+            bail!(
+                "invalid configuration: realtime.heartbeat_interval_ms and realtime.identify_timeout_ms must be at least 100"
+            );
+        }
+        if rt.queue_capacity == 0 || rt.max_frame_bytes < 1024 || rt.max_topics_per_connection == 0
+        {
+            bail!(
+                "invalid configuration: realtime.queue_capacity and realtime.max_topics_per_connection must be positive, realtime.max_frame_bytes at least 1024"
+            );
+        }
+        if rt.broker == BrokerKind::Redis
+            && !rt.redis_url.starts_with("redis://")
+            && !rt.redis_url.starts_with("rediss://")
+        {
+            bail!("invalid configuration: realtime.redis_url must be a redis:// URL");
+        }
         if !self.database.url.starts_with("postgres://")
             && !self.database.url.starts_with("postgresql://")
         {
@@ -146,6 +202,35 @@ impl Settings {
 
     pub fn connect_timeout(&self) -> Duration {
         Duration::from_secs(self.database.connect_timeout_secs.max(1))
+    }
+
+    /// The gateway's broker, with its connection URL.
+    pub fn broker(&self) -> Broker {
+        match self.realtime.broker {
+            BrokerKind::Local => Broker::Local,
+            BrokerKind::Postgres => Broker::Postgres {
+                url: self.database.url.clone(),
+            },
+            BrokerKind::Redis => Broker::Redis {
+                url: self.realtime.redis_url.clone(),
+            },
+        }
+    }
+
+    pub fn hub_config(&self) -> HubConfig {
+        HubConfig {
+            queue_capacity: self.realtime.queue_capacity,
+            ..HubConfig::default()
+        }
+    }
+
+    pub fn session_config(&self) -> SessionConfig {
+        SessionConfig {
+            heartbeat_interval: Duration::from_millis(self.realtime.heartbeat_interval_ms),
+            identify_timeout: Duration::from_millis(self.realtime.identify_timeout_ms),
+            max_frame_bytes: self.realtime.max_frame_bytes,
+            max_topics: self.realtime.max_topics_per_connection,
+        }
     }
 }
 
@@ -203,6 +288,29 @@ mod tests {
             Settings::from_env(env(&[("CONCORD__AUTH__BCRYPT_COST", "99")])).unwrap_err()
         );
         assert!(err.contains("auth.bcrypt_cost"), "{err}");
+    }
+
+    #[test]
+    fn the_broker_is_postgres_by_default_and_redis_when_asked() {
+        let s = Settings::from_env(env(&[("DATABASE_URL", "postgres://db/x")])).unwrap();
+        assert_eq!(
+            s.broker(),
+            Broker::Postgres {
+                url: "postgres://db/x".into()
+            }
+        );
+        let s = Settings::from_env(env(&[
+            ("CONCORD__REALTIME__BROKER", "redis"),
+            ("CONCORD__REALTIME__REDIS_URL", "redis://cache:6379"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.broker(),
+            Broker::Redis {
+                url: "redis://cache:6379".into()
+            }
+        );
+        assert!(Settings::from_env(env(&[("CONCORD__REALTIME__BROKER", "kafka")])).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use concord_adapters::realtime::{Hub, Realtime};
 use concord_adapters::{BcryptHasher, JwtIssuer, PgStore, SystemClock};
 use concord_ports::{ChatService, Ports};
 use tracing_actix_web::TracingLogger;
@@ -15,12 +16,34 @@ use tracing_actix_web::TracingLogger;
 use crate::error::envelope_fallback;
 use crate::extract::{MAX_BODY_BYTES, json_config, path_config, query_config};
 use crate::routes;
+use crate::routes::gateway::{DialectWire, Gateway};
 use crate::settings::Settings;
 
 /// A bound, not yet running, Concord server.
 pub struct Application {
     port: u16,
     server: Server,
+    // Declared after `server`, so it outlives it: the gateway's runtime stops
+    // only once no handler can reach it.
+    realtime: Realtime,
+}
+
+/// Stops a running server: WebSocket clients get a 1001 close frame first,
+/// then HTTP connections drain.
+#[derive(Clone)]
+pub struct StopHandle {
+    server: actix_web::dev::ServerHandle,
+    hub: Hub,
+}
+
+impl StopHandle {
+    /// Starts stopping at once; the future resolves when the server has
+    /// stopped. `graceful` waits for in-flight requests; otherwise
+    /// connections are cut.
+    pub fn stop(&self, graceful: bool) -> impl Future<Output = ()> + use<> {
+        self.hub.shutdown();
+        self.server.stop(graceful)
+    }
 }
 
 impl Application {
@@ -40,6 +63,7 @@ impl Application {
             settings.database.pool_size,
             settings.connect_timeout(),
         )?);
+        let realtime = Realtime::start(settings.broker(), settings.hub_config())?;
         let chat = ChatService::new(Ports {
             users: store.clone(),
             sessions: store.clone(),
@@ -55,12 +79,29 @@ impl Application {
             )),
             clock: Arc::new(SystemClock),
             health: store,
+            notifier: realtime.notifier(),
+        });
+        realtime
+            .hub()
+            .attach(chat.clone(), Arc::new(DialectWire { chat: chat.clone() }));
+        let gateway = web::Data::new(Gateway {
+            hub: realtime.hub().clone(),
+            session: settings.session_config(),
         });
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, web::Data::new(chat), settings.server.workers)?;
-        Ok(Self { port, server })
+        let server = serve(
+            listener,
+            web::Data::new(chat),
+            gateway,
+            settings.server.workers,
+        )?;
+        Ok(Self {
+            port,
+            server,
+            realtime,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -68,21 +109,58 @@ impl Application {
     }
 
     /// A handle to stop the server from elsewhere (tests, signals).
-    pub fn handle(&self) -> actix_web::dev::ServerHandle {
-        self.server.handle()
+    pub fn handle(&self) -> StopHandle {
+        StopHandle {
+            server: self.server.handle(),
+            hub: self.realtime.hub().clone(),
+        }
     }
 
-    /// Serve until the process is told to stop.
+    /// Serve until stopped through a [`StopHandle`] or by SIGINT/SIGTERM,
+    /// which close every WebSocket with 1001 and then drain HTTP.
     /// # Errors
     /// If the server fails while running.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let stop = self.handle();
+        actix_web::rt::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: closing WebSockets, draining requests");
+            stop.stop(true).await;
+        });
+        let served = self.server.await;
+        drop(self.realtime);
+        served
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }
 
 fn serve(
     listener: TcpListener,
     chat: web::Data<ChatService>,
+    gateway: web::Data<Gateway>,
     workers: usize,
 ) -> anyhow::Result<Server> {
     let mut server = HttpServer::new(move || {
@@ -91,6 +169,7 @@ fn serve(
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(TracingLogger::default())
             .app_data(chat.clone())
+            .app_data(gateway.clone())
             .app_data(json_config())
             .app_data(path_config())
             .app_data(query_config())
@@ -98,6 +177,9 @@ fn serve(
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })
+    // Signals are handled by `run_until_stopped`, which closes WebSockets
+    // before HTTP drains (actix would otherwise wait on them until its timeout).
+    .disable_signals()
     .listen(listener)?;
     if workers > 0 {
         server = server.workers(workers);

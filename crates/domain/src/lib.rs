@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod ids;
 pub mod message;
 pub mod permissions;
+pub mod topic;
 pub mod user;
 pub mod validation;
 pub mod workspace;
@@ -24,6 +25,7 @@ pub use message::{
     Room,
 };
 pub use permissions::Denied;
+pub use topic::{Topic, TopicKind};
 pub use user::{Email, NewUser, Password, PersonName, User, Username};
 pub use validation::{Invalid, Validator};
 pub use workspace::{

@@ -1,7 +1,7 @@
 //! Concord's ports and use cases.
 //!
-//! `repo` and `auth` hold the outbound ports: the traits the adapters implement
-//! (storage, password hashing, tokens, time). `service` holds the use cases,
+//! `repo`, `auth` and `notify` hold the outbound ports: the traits the adapters
+//! implement (storage, password hashing, tokens, time, realtime delivery). `service` holds the use cases,
 //! written only against those traits so that they can be unit-tested with the
 //! `mockall` mocks generated under the `mock` feature. Nothing here performs I/O
 //! itself.
@@ -11,16 +11,18 @@
 //! waits on Postgres or bcrypt.
 
 pub mod auth;
+pub mod notify;
 pub mod repo;
 pub mod service;
 
 pub use auth::{Claims, Clock, IssuedToken, PasswordHasher, TokenError, TokenIssuer};
+pub use notify::{AccessChange, Notifier};
 pub use repo::{
     ChannelRepository, ConversationRepository, Idempotency, MembershipRepository,
-    MessageRepository, Posted, RepoError, SessionRepository, StoreHealth, UserInsert,
+    MessageRepository, Posted, RepoError, RoomInfo, SessionRepository, StoreHealth, UserInsert,
     UserRepository, WorkspaceRepository,
 };
 pub use service::{
-    ChatService, Clash, Missing, Ports, PostResult, ServerView, ServiceError, Thread,
-    WorkspaceDetails,
+    ChatService, Clash, MAX_EVENTS_PER_READ, Missing, Ports, PostResult, ServerView, ServiceError,
+    Thread, WorkspaceDetails,
 };

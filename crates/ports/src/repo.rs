@@ -302,4 +302,24 @@ pub trait MessageRepository: Send + Sync {
 
     /// Every reply in the thread rooted at `root`, oldest first.
     fn replies(&self, root: MessageId) -> Result<Vec<Message>, RepoError>;
+
+    /// The channel or conversation with id `room_id` (one id space), its
+    /// workspace and its latest `seq`.
+    fn room_info(&self, room_id: i64) -> Result<Option<RoomInfo>, RepoError>;
+
+    /// Up to `limit` events of the room with `seq > after`, by rising `seq`.
+    /// Each carries the message as that event left it.
+    fn events_after(&self, room: Room, after: i64, limit: u32)
+    -> Result<Vec<ChatEvent>, RepoError>;
+
+    /// The latest `seq` of each room in `room_ids` that still exists.
+    fn latest_seqs(&self, room_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
+}
+
+/// A room as the gateway needs it: what it is, where, and how far its log goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoomInfo {
+    pub room: Room,
+    pub workspace_id: WorkspaceId,
+    pub last_seq: i64,
 }

@@ -5,11 +5,13 @@
 //! assigned in commit order, with no gap and no duplicate, and
 //! `last_message_at` moves in the same statement.
 
+use chrono::{DateTime, Utc};
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
-    ChatEvent, EventKind, Message, MessageContent, MessageId, NewMessage, Page, Room,
+    ChannelId, ChatEvent, ConversationId, EventKind, Message, MessageContent, MessageId,
+    NewMessage, Page, Room, WorkspaceId,
 };
-use concord_ports::{Idempotency, MessageRepository, Posted, RepoError};
+use concord_ports::{Idempotency, MessageRepository, Posted, RepoError, RoomInfo};
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -155,7 +157,13 @@ impl MessageRepository for PgStore {
                 .returning(MessageRow::as_returning())
                 .get_result(c)?;
             diesel::insert_into(message_events::table)
-                .values(NewEventRow::new(msg.room, seq, EventKind::Created, row.id))
+                .values(NewEventRow::new(
+                    msg.room,
+                    seq,
+                    EventKind::Created,
+                    row.id,
+                    Some(msg.content.as_str()),
+                ))
                 .execute(c)?;
             if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
                 diesel::insert_into(idempotency_keys::table)
@@ -202,7 +210,7 @@ impl MessageRepository for PgStore {
         id: MessageId,
         content: &MessageContent,
     ) -> Result<ChatEvent, RepoError> {
-        self.change_message(id, EventKind::Updated, |c| {
+        self.change_message(id, EventKind::Updated, Some(content.as_str()), |c| {
             diesel::update(messages::table.find(id.get()))
                 .set((
                     messages::content.eq(content.as_str()),
@@ -213,7 +221,12 @@ impl MessageRepository for PgStore {
     }
 
     fn delete_message(&self, id: MessageId) -> Result<ChatEvent, RepoError> {
-        self.change_message(id, EventKind::Deleted, |c| {
+        self.change_message(id, EventKind::Deleted, None, |c| {
+            // The log must not replay what the author took back.
+            diesel::update(message_events::table)
+                .filter(message_events::message_id.eq(id.get()))
+                .set(message_events::content.eq(None::<String>))
+                .execute(c)?;
             diesel::update(messages::table.find(id.get()))
                 .set((
                     messages::content.eq(DELETED_CONTENT),
@@ -266,6 +279,105 @@ impl MessageRepository for PgStore {
             .map_err(db_err("replies"))?;
         to_domain(rows)
     }
+
+    fn room_info(&self, room_id: i64) -> Result<Option<RoomInfo>, RepoError> {
+        let mut conn = self.conn()?;
+        let channel: Option<(i64, i64)> = channels::table
+            .find(room_id)
+            .select((channels::workspace_id, channels::last_seq))
+            .first(&mut conn)
+            .optional()
+            .map_err(db_err("room"))?;
+        if let Some((workspace, last_seq)) = channel {
+            return Ok(Some(RoomInfo {
+                room: Room::Channel(ChannelId::new(room_id)),
+                workspace_id: WorkspaceId::new(workspace),
+                last_seq,
+            }));
+        }
+        let conversation: Option<(i64, i64)> = conversations::table
+            .find(room_id)
+            .select((conversations::workspace_id, conversations::last_seq))
+            .first(&mut conn)
+            .optional()
+            .map_err(db_err("room"))?;
+        Ok(conversation.map(|(workspace, last_seq)| RoomInfo {
+            room: Room::Conversation(ConversationId::new(room_id)),
+            workspace_id: WorkspaceId::new(workspace),
+            last_seq,
+        }))
+    }
+
+    fn events_after(
+        &self,
+        room: Room,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<ChatEvent>, RepoError> {
+        let mut conn = self.conn()?;
+        let rows: Vec<EventWithMessage> = message_events::table
+            .inner_join(messages::table.left_join(attachments::table))
+            .filter(message_events::room_id.eq(room.id()))
+            .filter(message_events::seq.gt(after))
+            .order(message_events::seq.asc())
+            .limit(i64::from(limit))
+            .select((
+                message_events::seq,
+                message_events::kind,
+                message_events::content,
+                message_events::created_at,
+                MessageRow::as_select(),
+                attachments::url.nullable(),
+            ))
+            .load(&mut conn)
+            .map_err(db_err("events after"))?;
+        rows.into_iter().map(as_it_was).collect()
+    }
+
+    fn latest_seqs(&self, room_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError> {
+        let mut conn = self.conn()?;
+        let mut seqs: Vec<(i64, i64)> = channels::table
+            .filter(channels::id.eq_any(room_ids))
+            .select((channels::id, channels::last_seq))
+            .load(&mut conn)
+            .map_err(db_err("latest seqs"))?;
+        seqs.extend(
+            conversations::table
+                .filter(conversations::id.eq_any(room_ids))
+                .select((conversations::id, conversations::last_seq))
+                .load::<(i64, i64)>(&mut conn)
+                .map_err(db_err("latest seqs"))?,
+        );
+        Ok(seqs)
+    }
+}
+
+/// An event row joined with its message's current row.
+type EventWithMessage = (
+    i64,
+    String,
+    Option<String>,
+    DateTime<Utc>,
+    MessageRow,
+    Option<String>,
+);
+
+/// The event with its message as the event left it. The log keeps each
+/// event's text; the rest of a message never changes, except that deletion
+/// erases every earlier text, so a deleted message replays as its tombstone.
+fn as_it_was((seq, kind, content, at, row, url): EventWithMessage) -> Result<ChatEvent, RepoError> {
+    let kind = EventKind::parse(&kind)
+        .ok_or_else(|| RepoError::Unexpected(anyhow::anyhow!("unknown event kind {kind:?}")))?;
+    let mut message = row.into_domain(url)?;
+    if let Some(content) = content {
+        message.content = content;
+        message.deleted_at = None;
+        message.edited_at = match kind {
+            EventKind::Created => None,
+            EventKind::Updated | EventKind::Deleted => Some(at),
+        };
+    }
+    Ok(ChatEvent { seq, kind, message })
 }
 
 impl PgStore {
@@ -275,6 +387,7 @@ impl PgStore {
         &self,
         id: MessageId,
         kind: EventKind,
+        content: Option<&str>,
         change: impl FnOnce(&mut PgConn) -> QueryResult<usize>,
     ) -> Result<ChatEvent, RepoError> {
         let mut conn = self.conn()?;
@@ -289,7 +402,7 @@ impl PgStore {
                     return Err(DieselError::NotFound);
                 }
                 diesel::insert_into(message_events::table)
-                    .values(NewEventRow::new(room, seq, kind, id.get()))
+                    .values(NewEventRow::new(room, seq, kind, id.get(), content))
                     .execute(c)?;
                 let (row, url) = load_message(c, id.get())?.ok_or(DieselError::NotFound)?;
                 Ok((seq, row, url))

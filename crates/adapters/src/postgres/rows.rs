@@ -308,16 +308,24 @@ pub(crate) struct NewMessageRow<'a> {
 
 #[derive(Insertable)]
 #[diesel(table_name = message_events)]
-pub(crate) struct NewEventRow {
+pub(crate) struct NewEventRow<'a> {
     pub channel_id: Option<i64>,
     pub conversation_id: Option<i64>,
     pub seq: i64,
     pub kind: &'static str,
     pub message_id: i64,
+    /// The message's text after this event; `None` for a deletion.
+    pub content: Option<&'a str>,
 }
 
-impl NewEventRow {
-    pub fn new(room: Room, seq: i64, kind: EventKind, message_id: i64) -> Self {
+impl<'a> NewEventRow<'a> {
+    pub fn new(
+        room: Room,
+        seq: i64,
+        kind: EventKind,
+        message_id: i64,
+        content: Option<&'a str>,
+    ) -> Self {
         let (channel_id, conversation_id) = room_columns(room);
         Self {
             channel_id,
@@ -325,6 +333,7 @@ impl NewEventRow {
             seq,
             kind: kind.as_str(),
             message_id,
+            content,
         }
     }
 }

@@ -87,6 +87,7 @@ diesel::table! {
         kind -> Text,
         message_id -> Int8,
         created_at -> Timestamptz,
+        content -> Nullable<Text>,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Every route Concord serves, in one place.
 
+pub mod gateway;
 pub mod server;
 pub mod system;
 pub mod workspace;
@@ -20,6 +21,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health").route(web::get().to(system::health)))
         .service(web::resource("/ready").route(web::get().to(system::ready)))
         .service(web::resource("/api/openapi.json").route(web::get().to(system::openapi_json)))
+        // realtime gateway (API.md section 5)
+        .service(web::resource("/ws").route(web::get().to(gateway::connect)))
+        .service(web::resource("/api/asyncapi.json").route(web::get().to(gateway::asyncapi_json)))
         // workspace dialect (seed 004)
         .service(web::resource("/api/users").route(web::post().to(session::sign_up)))
         .service(web::resource("/api/users/{id}").route(web::get().to(session::get_user)))

@@ -7,6 +7,7 @@ use concord_domain::{
 
 use super::workspaces::not_found;
 use super::{ChatService, Clash, Missing, ServiceError};
+use crate::notify::AccessChange;
 use crate::repo::RepoError;
 
 impl ChatService {
@@ -61,10 +62,17 @@ impl ChatService {
         if patch.takes_reserved_name(&channel) {
             return Err(Invalid::one("Name cannot be 'general'").into());
         }
-        self.ports
+        let updated = self
+            .ports
             .channels
             .update_channel(id, &patch)
-            .map_err(not_found(Missing::Channel))
+            .map_err(not_found(Missing::Channel))?;
+        if updated.private != channel.private {
+            self.ports
+                .notifier
+                .access_changed(AccessChange::Room(id.get()));
+        }
+        Ok(updated)
     }
 
     /// Delete a channel and its messages; its creator and moderators and up.
@@ -76,6 +84,9 @@ impl ChatService {
             .channels
             .delete_channel(id)
             .map_err(not_found(Missing::Channel))?;
+        self.ports
+            .notifier
+            .access_changed(AccessChange::Room(id.get()));
         Ok(channel)
     }
 
@@ -125,7 +136,9 @@ impl ChatService {
         self.ports
             .channels
             .remove_channel_member(id, user)
-            .map_err(not_found(Missing::ChannelMember))
+            .map_err(not_found(Missing::ChannelMember))?;
+        self.ports.notifier.access_changed(AccessChange::User(user));
+        Ok(())
     }
 
     /// The channel and the caller's membership of its workspace, if the caller may see it.

@@ -10,6 +10,7 @@ use concord_domain::{
 
 use super::workspaces::not_found;
 use super::{ChatService, Clash, Missing, ServiceError};
+use crate::notify::AccessChange;
 use crate::repo::{Idempotency, Posted, RepoError};
 
 /// A thread: its root and every reply, oldest first.
@@ -135,6 +136,9 @@ impl ChatService {
             .conversations
             .delete_conversation(id)
             .map_err(not_found(Missing::Conversation))?;
+        self.ports
+            .notifier
+            .access_changed(AccessChange::Room(id.get()));
         Ok(conversation)
     }
 
@@ -183,10 +187,13 @@ impl ChatService {
             attachment_url,
         };
         match self.ports.messages.post_message(&new, idempotency) {
-            Ok(Posted::Created(event)) => Ok(PostResult {
-                message: event.message.clone(),
-                event: Some(event),
-            }),
+            Ok(Posted::Created(event)) => {
+                self.ports.notifier.publish(&event);
+                Ok(PostResult {
+                    message: event.message.clone(),
+                    event: Some(event),
+                })
+            }
             Ok(Posted::Replayed(message)) => Ok(PostResult {
                 message,
                 event: None,
@@ -208,10 +215,13 @@ impl ChatService {
         self.room_role(actor, room)?;
         let message = self.message_in(room, id, Missing::Message)?;
         permissions::edit_message(actor, message.author_id, message.is_deleted())?;
-        self.ports
+        let event = self
+            .ports
             .messages
             .edit_message(id, &content)
-            .map_err(not_found(Missing::Message))
+            .map_err(not_found(Missing::Message))?;
+        self.ports.notifier.publish(&event);
+        Ok(event)
     }
 
     /// Soft-delete a message of `room`; its author, or moderators and up.
@@ -236,6 +246,7 @@ impl ChatService {
             .messages
             .delete_message(id)
             .map_err(not_found(Missing::Message))?;
+        self.ports.notifier.publish(&event);
         Ok(PostResult {
             message: event.message.clone(),
             event: Some(event),
@@ -276,7 +287,7 @@ impl ChatService {
     }
 
     /// The caller's role in the room's workspace, if they may read the room.
-    fn room_role(&self, actor: UserId, room: Room) -> Result<Role, ServiceError> {
+    pub(super) fn room_role(&self, actor: UserId, room: Room) -> Result<Role, ServiceError> {
         match room {
             Room::Channel(id) => self.readable_channel_role(actor, id),
             Room::Conversation(id) => self.readable_conversation(actor, id).map(|(_, role)| role),

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod channels;
+mod gateway;
 mod messages;
 mod servers;
 mod workspaces;
@@ -17,11 +18,13 @@ use std::sync::Arc;
 use concord_domain::{Denied, Invalid, Membership, User, UserId, Workspace, WorkspaceId};
 
 use crate::auth::{Clock, PasswordHasher, TokenIssuer};
+use crate::notify::Notifier;
 use crate::repo::{
     ChannelRepository, ConversationRepository, MembershipRepository, MessageRepository, RepoError,
     SessionRepository, StoreHealth, UserRepository, WorkspaceRepository,
 };
 
+pub use gateway::MAX_EVENTS_PER_READ;
 pub use messages::{PostResult, Thread};
 pub use servers::ServerView;
 pub use workspaces::WorkspaceDetails;
@@ -40,6 +43,7 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenIssuer>,
     pub clock: Arc<dyn Clock>,
     pub health: Arc<dyn StoreHealth>,
+    pub notifier: Arc<dyn Notifier>,
 }
 
 /// Concord's use cases. Cheap to clone; share one per process.
@@ -136,6 +140,8 @@ pub enum Missing {
     /// No workspace matches the invite code (or the workspace does not exist:
     /// the answer is the same, so a code reveals nothing).
     InviteCode,
+    /// No channel or conversation has that room id.
+    Room,
 }
 
 /// What already exists.

@@ -8,6 +8,7 @@ use concord_domain::{
 
 use super::workspaces::not_found;
 use super::{ChatService, Missing, ServiceError};
+use crate::notify::AccessChange;
 use crate::repo::RepoError;
 
 /// A workspace as the server dialect shows it: with every member and the
@@ -95,6 +96,9 @@ impl ChatService {
             .members
             .set_role(target.id, role)
             .map_err(not_found(Missing::Member))?;
+        self.ports
+            .notifier
+            .access_changed(AccessChange::User(target.user_id));
         self.view_of(actor, ws)
     }
 
@@ -112,6 +116,9 @@ impl ChatService {
             .members
             .remove_member(workspace, target.user_id)
             .map_err(not_found(Missing::Member))?;
+        self.ports
+            .notifier
+            .access_changed(AccessChange::User(target.user_id));
         self.view_of(actor, ws)
     }
 

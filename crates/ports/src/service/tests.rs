@@ -13,6 +13,7 @@ use concord_domain::{
 
 use super::{ChatService, Clash, Missing, Ports, ServiceError};
 use crate::auth::{Claims, IssuedToken, MockClock, MockPasswordHasher, MockTokenIssuer};
+use crate::notify::{AccessChange, MockNotifier};
 use crate::repo::{
     MockChannelRepository, MockConversationRepository, MockMembershipRepository,
     MockMessageRepository, MockSessionRepository, MockUserRepository, MockWorkspaceRepository,
@@ -35,6 +36,7 @@ struct Mocks {
     messages: MockMessageRepository,
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
+    notifier: MockNotifier,
 }
 
 impl Mocks {
@@ -71,6 +73,7 @@ impl Mocks {
             tokens: Arc::new(self.tokens),
             clock: Arc::new(clock),
             health: Arc::new(crate::repo::MockStoreHealth::new()),
+            notifier: Arc::new(self.notifier),
         })
     }
 }
@@ -303,6 +306,7 @@ fn a_missing_workspace_is_not_found_rather_than_forbidden() {
 fn only_the_owner_deletes_a_workspace() {
     let mut m = Mocks::with_workspace(true);
     m.workspaces.expect_delete_workspace().never();
+    m.notifier.expect_access_changed().never();
 
     assert!(matches!(
         m.service().delete_workspace(GUEST, WS),
@@ -317,6 +321,11 @@ fn only_the_owner_deletes_a_workspace() {
         .expect_delete_workspace()
         .times(1)
         .returning(|_| Ok(()));
+    m.notifier
+        .expect_access_changed()
+        .withf(|c| *c == AccessChange::Workspace(WS))
+        .times(1)
+        .return_const(());
 
     let gone = m.service().delete_workspace(OWNER, WS).unwrap();
     assert_eq!(gone.owner.id, OWNER);
@@ -366,6 +375,7 @@ fn a_guest_cannot_add_members() {
 fn the_owner_cannot_leave_but_a_guest_can() {
     let mut m = Mocks::with_workspace(true);
     m.members.expect_remove_member().never();
+    m.notifier.expect_access_changed().never();
     assert!(matches!(
         m.service().remove_member(OWNER, WS, OWNER),
         Err(ServiceError::Forbidden(_))
@@ -377,6 +387,12 @@ fn the_owner_cannot_leave_but_a_guest_can() {
         .withf(|_, u| *u == GUEST)
         .times(1)
         .returning(|_, _| Ok(()));
+    // The leaver's live subscriptions are re-checked and dropped.
+    m.notifier
+        .expect_access_changed()
+        .withf(|c| *c == AccessChange::User(GUEST))
+        .times(1)
+        .return_const(());
     m.service().remove_member(GUEST, WS, GUEST).unwrap();
 }
 
@@ -622,6 +638,7 @@ mod messaging {
     fn a_guest_cannot_post_in_a_private_channel_they_are_not_in() {
         let mut m = with_channel(true);
         m.messages.expect_post_message().never();
+        m.notifier.expect_publish().never();
 
         let err = m
             .service()
@@ -679,6 +696,7 @@ mod messaging {
             .withf(|msg, _| msg.parent_id == Some(MessageId::new(7)))
             .times(1)
             .returning(|msg, _| Ok(created(msg)));
+        m.notifier.expect_publish().times(1).return_const(());
 
         let posted = m
             .service()
@@ -768,6 +786,7 @@ mod messaging {
             .expect_message_by_id()
             .returning(|_| Ok(Some(message(5, OUTSIDER, ROOM, None))));
         m.messages.expect_delete_message().never();
+        m.notifier.expect_publish().never();
         let err = m
             .service()
             .delete_message(GUEST, ROOM, MessageId::new(5))
@@ -787,6 +806,11 @@ mod messaging {
                 message: gone,
             })
         });
+        m.notifier
+            .expect_publish()
+            .withf(|e| e.seq == 2 && e.kind == concord_domain::EventKind::Deleted)
+            .times(1)
+            .return_const(());
         assert!(
             m.service()
                 .delete_message(OWNER, ROOM, MessageId::new(5))
@@ -812,6 +836,131 @@ mod messaging {
             .unwrap();
 
         assert_eq!(again.event, None);
+    }
+
+    #[test]
+    fn a_new_post_is_published_once_after_it_is_stored() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_post_message()
+            .times(1)
+            .returning(|msg, _| Ok(created(msg)));
+        m.notifier
+            .expect_publish()
+            .withf(|e| e.seq == 1 && e.message.content == "hello")
+            .times(1)
+            .return_const(());
+
+        m.service()
+            .post_message(GUEST, ROOM, text("hello"), None, None, None)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_failed_or_replayed_post_publishes_nothing() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_post_message()
+            .returning(|_, _| Err(RepoError::Unavailable(anyhow::anyhow!("down"))));
+        m.notifier.expect_publish().never();
+        let err = m
+            .service()
+            .post_message(GUEST, ROOM, text("hi"), None, None, None)
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Unavailable(_)));
+
+        let mut m = with_channel(false);
+        m.messages
+            .expect_post_message()
+            .returning(|_, _| Ok(Posted::Replayed(message(5, GUEST, ROOM, None))));
+        m.notifier.expect_publish().never();
+        let key = IdempotencyKey::parse("k").unwrap();
+        m.service()
+            .post_message(GUEST, ROOM, text("hi"), None, None, Some(key))
+            .unwrap();
+    }
+
+    #[test]
+    fn an_edit_is_published_and_a_refused_one_is_not() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_message_by_id()
+            .returning(|_| Ok(Some(message(5, GUEST, ROOM, None))));
+        m.messages
+            .expect_edit_message()
+            .times(1)
+            .returning(|id, c| {
+                let mut edited = message(id.get(), GUEST, ROOM, None);
+                edited.content = c.as_str().to_owned();
+                Ok(concord_domain::ChatEvent {
+                    seq: 3,
+                    kind: concord_domain::EventKind::Updated,
+                    message: edited,
+                })
+            });
+        m.notifier
+            .expect_publish()
+            .withf(|e| e.kind == concord_domain::EventKind::Updated && e.message.content == "v2")
+            .times(1)
+            .return_const(());
+        m.service()
+            .edit_message(GUEST, ROOM, MessageId::new(5), text("v2"))
+            .unwrap();
+
+        let mut m = with_channel(false);
+        m.messages
+            .expect_message_by_id()
+            .returning(|_| Ok(Some(message(5, GUEST, ROOM, None))));
+        m.notifier.expect_publish().never();
+        assert!(
+            m.service()
+                .edit_message(OWNER, ROOM, MessageId::new(5), text("v2"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_reader_may_open_the_room_and_an_outsider_may_not() {
+        let mut m = with_channel(true);
+        m.messages.expect_room_info().returning(|id| {
+            Ok((id == 10).then_some(crate::repo::RoomInfo {
+                room: ROOM,
+                workspace_id: WS,
+                last_seq: 4,
+            }))
+        });
+        let svc = m.service();
+
+        assert_eq!(svc.open_room(OWNER, 10).unwrap().last_seq, 4);
+        assert!(matches!(
+            svc.open_room(GUEST, 10),
+            Err(ServiceError::Forbidden(_))
+        ));
+        assert!(matches!(
+            svc.open_room(OWNER, 11),
+            Err(ServiceError::NotFound(Missing::Room))
+        ));
+        assert!(svc.may_read(OWNER, ROOM).unwrap());
+        assert!(!svc.may_read(GUEST, ROOM).unwrap());
+        assert!(!svc.may_read(OUTSIDER, ROOM).unwrap());
+    }
+
+    #[test]
+    fn removing_someone_from_a_channel_rechecks_their_subscriptions() {
+        let mut m = with_channel(true);
+        m.channels
+            .expect_remove_channel_member()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        m.notifier
+            .expect_access_changed()
+            .withf(|c| *c == AccessChange::User(GUEST))
+            .times(1)
+            .return_const(());
+
+        m.service()
+            .remove_from_channel(OWNER, CHANNEL, GUEST)
+            .unwrap();
     }
 
     #[test]

@@ -6,6 +6,7 @@ use concord_domain::{
 };
 
 use super::{ChatService, Clash, Missing, ServiceError};
+use crate::notify::AccessChange;
 use crate::repo::RepoError;
 
 /// A workspace with its owner and every member (owner included).
@@ -77,6 +78,9 @@ impl ChatService {
             .workspaces
             .delete_workspace(id)
             .map_err(not_found(Missing::Workspace))?;
+        self.ports
+            .notifier
+            .access_changed(AccessChange::Workspace(id));
         Ok(details)
     }
 
@@ -126,7 +130,9 @@ impl ChatService {
         self.ports
             .members
             .remove_member(id, user)
-            .map_err(not_found(Missing::WorkspaceMember))
+            .map_err(not_found(Missing::WorkspaceMember))?;
+        self.ports.notifier.access_changed(AccessChange::User(user));
+        Ok(())
     }
 
     fn details(&self, workspace: Workspace) -> Result<WorkspaceDetails, ServiceError> {

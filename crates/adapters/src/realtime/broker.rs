@@ -1,0 +1,390 @@
+//! Fan-out between nodes: the [`Notifier`] adapters.
+//!
+//! Every notifier delivers to this node's hub directly. With several nodes,
+//! it also announces each committed event as `(room, seq)` — never the
+//! message itself — on a Postgres `NOTIFY` channel or a Redis pub/sub
+//! channel; other nodes read the events from the log. That keeps broker
+//! payloads tiny, lets one announcement cover many events of a room, and
+//! means a lost announcement costs latency, never an event: the next one, the
+//! resync after a reconnect, or the hub's periodic sweep reads the log.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use concord_domain::{ChatEvent, UserId, WorkspaceId};
+use concord_ports::{AccessChange, Notifier};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::hub::Hub;
+
+/// The channel every node listens on, in Postgres and in Redis.
+pub const CHANNEL: &str = "concord_realtime";
+
+/// Postgres refuses `NOTIFY` payloads of 8000 bytes or more.
+const MAX_PAYLOAD: usize = 7900;
+
+/// One node's notifier: its own hub always, other nodes through `outbox`
+/// when there is a broker.
+pub struct HubNotifier {
+    hub: Hub,
+    outbox: Option<mpsc::UnboundedSender<Signal>>,
+}
+
+impl HubNotifier {
+    /// A single node: events go to this node's hub and nowhere else.
+    pub fn local(hub: Hub) -> Self {
+        Self { hub, outbox: None }
+    }
+
+    pub(crate) fn brokered(hub: Hub, outbox: mpsc::UnboundedSender<Signal>) -> Self {
+        Self {
+            hub,
+            outbox: Some(outbox),
+        }
+    }
+}
+
+impl Notifier for HubNotifier {
+    fn publish(&self, event: &ChatEvent) {
+        self.hub.publish(event);
+        if let Some(outbox) = &self.outbox {
+            let _ = outbox.send(Signal::Event {
+                room_id: event.message.room.id(),
+                seq: event.seq,
+            });
+        }
+    }
+
+    fn access_changed(&self, change: AccessChange) {
+        self.hub.access_changed(change);
+        if let Some(outbox) = &self.outbox {
+            let _ = outbox.send(Signal::Access(change));
+        }
+    }
+}
+
+/// What nodes tell each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Signal {
+    Event { room_id: i64, seq: i64 },
+    Access(AccessChange),
+}
+
+/// Encodes `signals` as payloads of at most [`MAX_PAYLOAD`] bytes:
+/// `node|e:room:seq,u:user,r:room,w:workspace`. Only the highest `seq` per
+/// room matters to a receiver, so events of one room collapse into one.
+pub(crate) fn encode(node: &str, signals: Vec<Signal>) -> Vec<String> {
+    let mut latest: HashMap<i64, i64> = HashMap::new();
+    let mut parts = Vec::new();
+    for signal in signals {
+        match signal {
+            Signal::Event { room_id, seq } => {
+                let top = latest.entry(room_id).or_insert(seq);
+                *top = (*top).max(seq);
+            }
+            Signal::Access(AccessChange::User(u)) => parts.push(format!("u:{}", u.get())),
+            Signal::Access(AccessChange::Room(r)) => parts.push(format!("r:{r}")),
+            Signal::Access(AccessChange::Workspace(w)) => parts.push(format!("w:{}", w.get())),
+        }
+    }
+    parts.extend(
+        latest
+            .into_iter()
+            .map(|(room, seq)| format!("e:{room}:{seq}")),
+    );
+    parts.dedup();
+    let mut payloads = Vec::new();
+    let mut current = format!("{node}|");
+    for part in parts {
+        if current.len() + part.len() + 1 > MAX_PAYLOAD {
+            payloads.push(std::mem::replace(&mut current, format!("{node}|")));
+        }
+        if !current.ends_with('|') {
+            current.push(',');
+        }
+        current.push_str(&part);
+    }
+    if !current.ends_with('|') {
+        payloads.push(current);
+    }
+    payloads
+}
+
+/// Decodes a payload from another node; `None` for this node's own (already
+/// delivered locally). Malformed parts are skipped: a broker is shared
+/// infrastructure and must not be able to crash a node.
+pub(crate) fn decode<'a>(
+    node: &str,
+    payload: &'a str,
+) -> Option<impl Iterator<Item = Signal> + 'a> {
+    let (from, body) = payload.split_once('|')?;
+    if from == node {
+        return None;
+    }
+    Some(body.split(',').filter_map(|part| {
+        let mut fields = part.split(':');
+        let tag = fields.next()?;
+        let a: i64 = fields.next()?.parse().ok()?;
+        let signal = match (tag, fields.next()) {
+            ("e", Some(seq)) => Signal::Event {
+                room_id: a,
+                seq: seq.parse().ok()?,
+            },
+            ("u", None) => Signal::Access(AccessChange::User(UserId::new(a))),
+            ("r", None) => Signal::Access(AccessChange::Room(a)),
+            ("w", None) => Signal::Access(AccessChange::Workspace(WorkspaceId::new(a))),
+            _ => return None,
+        };
+        fields.next().is_none().then_some(signal)
+    }))
+}
+
+fn apply(hub: &Hub, node: &str, payload: &str) {
+    let Some(signals) = decode(node, payload) else {
+        return;
+    };
+    for signal in signals {
+        match signal {
+            Signal::Event { room_id, seq } => hub.notice(room_id, seq),
+            Signal::Access(change) => hub.access_changed(change),
+        }
+    }
+}
+
+/// Everything queued right now, as one batch.
+async fn next_batch(outbox: &mut mpsc::UnboundedReceiver<Signal>) -> Option<Vec<Signal>> {
+    let mut batch = vec![outbox.recv().await?];
+    while let Ok(signal) = outbox.try_recv() {
+        batch.push(signal);
+    }
+    Some(batch)
+}
+
+/// Reconnect delays: quick at first, never hammering a broker that is down.
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Self {
+        Self(Duration::from_millis(100))
+    }
+
+    async fn wait(&mut self) {
+        tokio::time::sleep(self.0).await;
+        self.0 = (self.0 * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// How a broker connection ended.
+enum Ended {
+    /// The notifier is gone: the node is shutting down.
+    Closed,
+    Lost(String),
+}
+
+/// Listens and publishes on Postgres `LISTEN/NOTIFY` until the node stops,
+/// reconnecting as needed; every (re)connection resyncs the hub from the log.
+pub(crate) async fn run_postgres(
+    url: String,
+    hub: Hub,
+    node: String,
+    mut outbox: mpsc::UnboundedReceiver<Signal>,
+) {
+    let mut backoff = Backoff::new();
+    loop {
+        match postgres_session(&url, &hub, &node, &mut outbox, &mut backoff).await {
+            Ended::Closed => return,
+            Ended::Lost(e) => {
+                tracing::warn!(error = %e, "realtime: Postgres broker connection lost; reconnecting")
+            }
+        }
+        backoff.wait().await;
+    }
+}
+
+async fn postgres_session(
+    url: &str,
+    hub: &Hub,
+    node: &str,
+    outbox: &mut mpsc::UnboundedReceiver<Signal>,
+    backoff: &mut Backoff,
+) -> Ended {
+    let (client, mut connection) = match tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+        Ok(pair) => pair,
+        Err(e) => return Ended::Lost(e.to_string()),
+    };
+    // The connection object does the I/O, notifications included; it must be
+    // polled while the client runs queries, hence its own task.
+    let (notes, mut received) = mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(message)) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notification(n) = message
+                && notes.send(n.payload().to_owned()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+        return Ended::Lost(e.to_string());
+    }
+    *backoff = Backoff::new();
+    // Whatever was announced while this node was not listening is in the log.
+    hub.resync_all();
+    loop {
+        tokio::select! {
+            payload = received.recv() => match payload {
+                Some(payload) => apply(hub, node, &payload),
+                None => return Ended::Lost("notification stream ended".into()),
+            },
+            batch = next_batch(outbox) => {
+                let Some(batch) = batch else { return Ended::Closed };
+                for payload in encode(node, batch) {
+                    if let Err(e) = client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await {
+                        return Ended::Lost(e.to_string());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The same over Redis pub/sub.
+pub(crate) async fn run_redis(
+    url: String,
+    hub: Hub,
+    node: String,
+    mut outbox: mpsc::UnboundedReceiver<Signal>,
+) {
+    let mut backoff = Backoff::new();
+    loop {
+        match redis_session(&url, &hub, &node, &mut outbox, &mut backoff).await {
+            Ended::Closed => return,
+            Ended::Lost(e) => {
+                tracing::warn!(error = %e, "realtime: Redis broker connection lost; reconnecting")
+            }
+        }
+        backoff.wait().await;
+    }
+}
+
+async fn redis_session(
+    url: &str,
+    hub: &Hub,
+    node: &str,
+    outbox: &mut mpsc::UnboundedReceiver<Signal>,
+    backoff: &mut Backoff,
+) -> Ended {
+    let lost = |e: redis::RedisError| Ended::Lost(e.to_string());
+    let client = match redis::Client::open(url) {
+        Ok(client) => client,
+        Err(e) => return lost(e),
+    };
+    let mut pubsub = match client.get_async_pubsub().await {
+        Ok(pubsub) => pubsub,
+        Err(e) => return lost(e),
+    };
+    if let Err(e) = pubsub.subscribe(CHANNEL).await {
+        return lost(e);
+    }
+    let mut publisher = match client.get_multiplexed_async_connection().await {
+        Ok(conn) => conn,
+        Err(e) => return lost(e),
+    };
+    *backoff = Backoff::new();
+    hub.resync_all();
+    let mut messages = pubsub.on_message();
+    loop {
+        tokio::select! {
+            message = messages.next() => match message {
+                Some(message) => {
+                    if let Ok(payload) = message.get_payload::<String>() {
+                        apply(hub, node, &payload);
+                    }
+                }
+                None => return Ended::Lost("subscription closed".into()),
+            },
+            batch = next_batch(outbox) => {
+                let Some(batch) = batch else { return Ended::Closed };
+                for payload in encode(node, batch) {
+                    let sent: Result<i64, _> = redis::cmd("PUBLISH")
+                        .arg(CHANNEL)
+                        .arg(payload)
+                        .query_async(&mut publisher)
+                        .await;
+                    if let Err(e) = sent {
+                        return lost(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(node: &str, payloads: &[String]) -> Vec<Signal> {
+        payloads
+            .iter()
+            .flat_map(|p| decode(node, p).unwrap().collect::<Vec<_>>())
+            .collect()
+    }
+
+    #[test]
+    fn events_of_one_room_collapse_to_the_highest_seq() {
+        let payloads = encode(
+            "a",
+            vec![
+                Signal::Event { room_id: 1, seq: 4 },
+                Signal::Event { room_id: 1, seq: 6 },
+                Signal::Event { room_id: 1, seq: 5 },
+                Signal::Access(AccessChange::User(UserId::new(9))),
+            ],
+        );
+        let mut got = all("b", &payloads);
+        got.sort_by_key(|s| format!("{s:?}"));
+        assert_eq!(
+            got,
+            vec![
+                Signal::Access(AccessChange::User(UserId::new(9))),
+                Signal::Event { room_id: 1, seq: 6 },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_node_ignores_its_own_payloads() {
+        let payloads = encode("a", vec![Signal::Event { room_id: 1, seq: 1 }]);
+        assert!(decode("a", &payloads[0]).is_none());
+        assert_eq!(all("b", &payloads).len(), 1);
+    }
+
+    #[test]
+    fn large_batches_are_split_below_the_notify_limit() {
+        let signals = (1..=2000)
+            .map(|room_id| Signal::Event { room_id, seq: 1 })
+            .collect();
+        let payloads = encode("node", signals);
+        assert!(payloads.len() > 1);
+        assert!(payloads.iter().all(|p| p.len() <= MAX_PAYLOAD));
+        assert_eq!(all("other", &payloads).len(), 2000);
+    }
+
+    #[test]
+    fn malformed_parts_are_skipped() {
+        let got: Vec<Signal> = decode("me", "x|e:1:2,e:1,zz,e:a:b,w:3,r:4:5,u:")
+            .unwrap()
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                Signal::Event { room_id: 1, seq: 2 },
+                Signal::Access(AccessChange::Workspace(WorkspaceId::new(3))),
+            ]
+        );
+        assert!(decode("me", "no separator").is_none());
+    }
+}

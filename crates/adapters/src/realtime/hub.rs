@@ -1,0 +1,659 @@
+//! The hub: which connections follow which rooms on this node, and one feed
+//! task per followed room that turns committed events into frames.
+//!
+//! A room's feed is the only writer of that room's frames, so they leave in
+//! `seq` order. It delivers `seq` N only after N-1: an event published out of
+//! order by a concurrent request waits briefly for its predecessor, and any
+//! gap that does not close by itself — a notification from another node, a
+//! lost broker message — is filled by reading the room's log. Each event is
+//! rendered once per dialect and the same bytes go to every subscriber.
+//!
+//! Every connection has one bounded queue. A feed never waits on a
+//! connection: when a queue is full the connection is told to close with
+//! "resume required", and the feed moves on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use bytestring::ByteString;
+use concord_domain::{ChatEvent, Message, Room, Topic, TopicKind, UserId, WorkspaceId};
+use concord_ports::{AccessChange, ChatService, MAX_EVENTS_PER_READ, RoomInfo, ServiceError};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::protocol::{self, Dialect};
+
+/// Renders messages as a dialect's JSON. The api crate owns both dialects'
+/// shapes; the gateway only frames what it is given.
+pub trait Wire: Send + Sync + 'static {
+    /// Each message of `workspace` as JSON in `dialect`, in order. May read
+    /// the store (the server dialect shows each author's membership); runs on
+    /// the blocking pool.
+    /// # Errors
+    /// When the store cannot be read.
+    fn messages_json(
+        &self,
+        messages: &[&Message],
+        workspace: WorkspaceId,
+        dialect: Dialect,
+    ) -> Result<Vec<String>, ServiceError>;
+}
+
+/// Tuning knobs, all with defaults fit for production.
+#[derive(Clone, Debug)]
+pub struct HubConfig {
+    /// Frames a connection may have waiting before it is closed as too slow.
+    pub queue_capacity: usize,
+    /// How long an out-of-order event waits for its predecessor before the
+    /// feed reads the gap from the log.
+    pub gap_wait: Duration,
+    /// How often followed rooms are compared with the log, to catch events
+    /// whose notification was lost. `None` on a single node, where nothing
+    /// can be lost in transit.
+    pub sweep_interval: Option<Duration>,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 512,
+            gap_wait: Duration::from_millis(50),
+            sweep_interval: None,
+        }
+    }
+}
+
+/// What a connection's queue carries.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A rendered event frame, shared with every other subscriber.
+    Event {
+        topic: Topic,
+        seq: i64,
+        frame: ByteString,
+    },
+    /// Read access may have shrunk: re-check the subscriptions it concerns.
+    Recheck(AccessChange),
+}
+
+/// The hub's side of one WebSocket connection: small, shared with the feeds
+/// of every room it follows.
+#[derive(Debug)]
+pub struct Connection {
+    id: u64,
+    user: OnceLock<UserId>,
+    dialect: OnceLock<Dialect>,
+    queue: mpsc::Sender<Outbound>,
+    stop: CancellationToken,
+    stop_code: AtomicU16,
+}
+
+impl Connection {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Cancelled when the connection must close; see [`Connection::stop_code`].
+    pub fn stopped(&self) -> &CancellationToken {
+        &self.stop
+    }
+
+    /// The close code the connection was stopped with; the first one wins.
+    pub fn stop_code(&self) -> u16 {
+        self.stop_code.load(Ordering::Acquire)
+    }
+
+    /// Ask the connection to close with `code`.
+    pub fn stop(&self, code: u16) {
+        if self
+            .stop_code
+            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            self.stop.cancel();
+        }
+    }
+
+    /// Records who the connection belongs to once it has identified.
+    pub fn identify(&self, user: UserId, dialect: Dialect) {
+        // A second identify is refused by the session before it gets here.
+        let _ = self.user.set(user);
+        let _ = self.dialect.set(dialect);
+    }
+
+    pub fn user(&self) -> Option<UserId> {
+        self.user.get().copied()
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect.get().copied().unwrap_or_default()
+    }
+
+    /// Queues `item`, or stops the connection as too slow when it cannot.
+    /// Returns whether the connection is still worth sending to.
+    fn offer(&self, item: Outbound) -> bool {
+        match self.queue.try_send(item) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.stop(protocol::close::RESUME_REQUIRED);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// Services the hub needs once it serves connections.
+struct Backend {
+    chat: ChatService,
+    wire: Arc<dyn Wire>,
+}
+
+/// This node's realtime hub. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: HubConfig,
+    runtime: tokio::runtime::Handle,
+    backend: OnceLock<Backend>,
+    rooms: Mutex<HashMap<i64, mpsc::UnboundedSender<RoomInput>>>,
+    connections: Mutex<HashMap<u64, Arc<Connection>>>,
+    next_connection: AtomicU64,
+}
+
+/// Poisoning only means another thread panicked mid-update of a map whose
+/// every update is a single insert or remove; the map itself is sound.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Hub {
+    /// A hub whose feeds run on `runtime`.
+    pub fn new(config: HubConfig, runtime: tokio::runtime::Handle) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                runtime,
+                backend: OnceLock::new(),
+                rooms: Mutex::new(HashMap::new()),
+                connections: Mutex::new(HashMap::new()),
+                next_connection: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    /// Gives the hub the service and renderer it reads and renders with, and
+    /// starts the sweeper. The notifier is built before the service (the
+    /// service needs it), hence this second step.
+    pub fn attach(&self, chat: ChatService, wire: Arc<dyn Wire>) {
+        if self.inner.backend.set(Backend { chat, wire }).is_err() {
+            return;
+        }
+        if let Some(every) = self.inner.config.sweep_interval {
+            let hub = self.clone();
+            self.inner.runtime.spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    hub.sweep().await;
+                }
+            });
+        }
+    }
+
+    pub fn config(&self) -> &HubConfig {
+        &self.inner.config
+    }
+
+    /// The service, once attached.
+    pub fn chat(&self) -> Option<&ChatService> {
+        self.inner.backend.get().map(|b| &b.chat)
+    }
+
+    pub(crate) fn wire(&self) -> Option<Arc<dyn Wire>> {
+        self.inner.backend.get().map(|b| b.wire.clone())
+    }
+
+    /// Registers a new connection and returns its queue's receiving end.
+    pub fn connect(&self) -> (Arc<Connection>, mpsc::Receiver<Outbound>) {
+        let (queue, rx) = mpsc::channel(self.inner.config.queue_capacity);
+        let conn = Arc::new(Connection {
+            id: self.inner.next_connection.fetch_add(1, Ordering::Relaxed),
+            user: OnceLock::new(),
+            dialect: OnceLock::new(),
+            queue,
+            stop: CancellationToken::new(),
+            stop_code: AtomicU16::new(0),
+        });
+        lock(&self.inner.connections).insert(conn.id, conn.clone());
+        (conn, rx)
+    }
+
+    /// Forgets a connection and takes it off every room it followed.
+    pub fn disconnect(&self, conn: &Connection, rooms: impl IntoIterator<Item = Topic>) {
+        lock(&self.inner.connections).remove(&conn.id);
+        for topic in rooms {
+            self.unsubscribe(conn, topic);
+        }
+    }
+
+    /// How many connections this node holds.
+    pub fn connection_count(&self) -> usize {
+        lock(&self.inner.connections).len()
+    }
+
+    /// Adds `conn` to the feed of `topic`'s room. Resolves to the last `seq`
+    /// the feed had delivered when `conn` joined: every later event reaches
+    /// `conn`'s queue.
+    pub fn subscribe(
+        &self,
+        room: RoomInfo,
+        topic: Topic,
+        conn: Arc<Connection>,
+    ) -> oneshot::Receiver<i64> {
+        let (ack, acked) = oneshot::channel();
+        let input = RoomInput::Subscribe(
+            Subscriber {
+                kind: topic.kind,
+                dialect: conn.dialect(),
+                conn,
+            },
+            ack,
+        );
+        let mut rooms = lock(&self.inner.rooms);
+        let feed = rooms
+            .entry(topic.room_id)
+            .or_insert_with(|| self.spawn_feed(room));
+        if let Err(mpsc::error::SendError(input)) = feed.send(input) {
+            // The feed ended (its runtime is shutting down): start afresh.
+            let feed = self.spawn_feed(room);
+            let _ = feed.send(input);
+            rooms.insert(topic.room_id, feed);
+        }
+        acked
+    }
+
+    pub fn unsubscribe(&self, conn: &Connection, topic: Topic) {
+        self.to_room(
+            topic.room_id,
+            RoomInput::Unsubscribe {
+                conn: conn.id,
+                kind: topic.kind,
+            },
+        );
+    }
+
+    /// A committed event, in full, from this node.
+    pub fn publish(&self, event: &ChatEvent) {
+        self.to_room(event.message.room.id(), RoomInput::Event(event.clone()));
+    }
+
+    /// Another node committed `seq` in room `room_id`.
+    pub fn notice(&self, room_id: i64, seq: i64) {
+        self.to_room(room_id, RoomInput::Notice(seq));
+    }
+
+    /// Every followed room re-reads its log (after a broker reconnect).
+    pub fn resync_all(&self) {
+        for feed in lock(&self.inner.rooms).values() {
+            let _ = feed.send(RoomInput::CatchUp);
+        }
+    }
+
+    /// Routes an access change to the connections it may concern.
+    pub fn access_changed(&self, change: AccessChange) {
+        match change {
+            AccessChange::Room(room_id) => self.to_room(room_id, RoomInput::Recheck(change)),
+            AccessChange::User(user) => {
+                for conn in lock(&self.inner.connections).values() {
+                    if conn.user() == Some(user) {
+                        conn.offer(Outbound::Recheck(change));
+                    }
+                }
+            }
+            AccessChange::Workspace(_) => {
+                for conn in lock(&self.inner.connections).values() {
+                    conn.offer(Outbound::Recheck(change));
+                }
+            }
+        }
+    }
+
+    /// Closes every connection with 1001 "going away".
+    pub fn shutdown(&self) {
+        for conn in lock(&self.inner.connections).values() {
+            conn.stop(protocol::close::GOING_AWAY);
+        }
+    }
+
+    fn to_room(&self, room_id: i64, input: RoomInput) {
+        // No feed means nobody on this node follows the room.
+        if let Some(feed) = lock(&self.inner.rooms).get(&room_id) {
+            let _ = feed.send(input);
+        }
+    }
+
+    fn spawn_feed(&self, room: RoomInfo) -> mpsc::UnboundedSender<RoomInput> {
+        let (tx, inbox) = mpsc::unbounded_channel();
+        let feed = Feed {
+            hub: self.clone(),
+            room,
+            last_seq: room.last_seq,
+            wanted: room.last_seq,
+            pending: BTreeMap::new(),
+            gap_since: None,
+            subscribers: Vec::new(),
+            inbox,
+        };
+        self.inner.runtime.spawn(feed.run());
+        tx
+    }
+
+    /// Compares every followed room's feed with the log's latest `seq`.
+    async fn sweep(&self) {
+        let ids: Vec<i64> = lock(&self.inner.rooms).keys().copied().collect();
+        let Some(chat) = self.chat().cloned() else {
+            return;
+        };
+        if ids.is_empty() {
+            return;
+        }
+        match tokio::task::spawn_blocking(move || chat.latest_seqs(&ids)).await {
+            Ok(Ok(seqs)) => {
+                for (room_id, seq) in seqs {
+                    self.notice(room_id, seq);
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "realtime sweep could not read the log"),
+            Err(e) => tracing::warn!(error = %e, "realtime sweep task failed"),
+        }
+    }
+}
+
+enum RoomInput {
+    Event(ChatEvent),
+    Notice(i64),
+    CatchUp,
+    Subscribe(Subscriber, oneshot::Sender<i64>),
+    Unsubscribe { conn: u64, kind: TopicKind },
+    Recheck(AccessChange),
+}
+
+struct Subscriber {
+    conn: Arc<Connection>,
+    kind: TopicKind,
+    dialect: Dialect,
+}
+
+/// One room's feed on this node; lives while someone here follows the room.
+struct Feed {
+    hub: Hub,
+    room: RoomInfo,
+    /// The last `seq` delivered to subscribers.
+    last_seq: i64,
+    /// The highest `seq` known to exist in the log.
+    wanted: i64,
+    /// Events that arrived ahead of their predecessors.
+    pending: BTreeMap<i64, ChatEvent>,
+    /// Since when something has been missing.
+    gap_since: Option<Instant>,
+    subscribers: Vec<Subscriber>,
+    inbox: mpsc::UnboundedReceiver<RoomInput>,
+}
+
+impl Feed {
+    async fn run(mut self) {
+        loop {
+            let input = match self.gap_since {
+                Some(since) => {
+                    let deadline = since + self.hub.inner.config.gap_wait;
+                    tokio::select! {
+                        input = self.inbox.recv() => input,
+                        () = tokio::time::sleep_until(deadline) => {
+                            self.catch_up().await;
+                            continue;
+                        }
+                    }
+                }
+                None => self.inbox.recv().await,
+            };
+            let Some(input) = input else { return };
+            self.apply(input);
+            while let Ok(input) = self.inbox.try_recv() {
+                self.apply(input);
+            }
+            self.deliver_ready().await;
+            if self.subscribers.is_empty() && self.retire() {
+                return;
+            }
+        }
+    }
+
+    fn apply(&mut self, input: RoomInput) {
+        match input {
+            RoomInput::Event(event) => {
+                if event.seq > self.last_seq {
+                    self.wanted = self.wanted.max(event.seq);
+                    self.pending.insert(event.seq, event);
+                }
+            }
+            RoomInput::Notice(seq) => self.wanted = self.wanted.max(seq),
+            // Whatever the log holds beyond what was delivered.
+            RoomInput::CatchUp => self.wanted = self.wanted.max(self.last_seq + 1),
+            RoomInput::Subscribe(sub, ack) => {
+                if ack.send(self.last_seq).is_ok() {
+                    self.subscribers.push(sub);
+                }
+            }
+            RoomInput::Unsubscribe { conn, kind } => self
+                .subscribers
+                .retain(|s| !(s.conn.id == conn && s.kind == kind)),
+            RoomInput::Recheck(change) => {
+                let mut told = Vec::new();
+                for s in &self.subscribers {
+                    if !told.contains(&s.conn.id) {
+                        told.push(s.conn.id);
+                        s.conn.offer(Outbound::Recheck(change));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Delivers what can go out now in order, and reads the log at once when
+    /// another node announced events this feed does not hold.
+    async fn deliver_ready(&mut self) {
+        let mut ready = Vec::new();
+        while let Some(event) = self.pending.remove(&(self.last_seq + 1)) {
+            self.last_seq = event.seq;
+            ready.push(event);
+        }
+        self.send(ready).await;
+        if self.wanted <= self.last_seq {
+            self.gap_since = None;
+        } else if self.pending.contains_key(&self.wanted) {
+            // A local event overtook its predecessor, whose publisher is
+            // about to deliver it: give it a moment before reading the log.
+            self.gap_since.get_or_insert_with(Instant::now);
+        } else {
+            self.catch_up().await;
+        }
+    }
+
+    /// Reads the log from `last_seq` until it is exhausted.
+    async fn catch_up(&mut self) {
+        let Some(chat) = self.hub.chat().cloned() else {
+            return;
+        };
+        loop {
+            let (room, after) = (self.room.room, self.last_seq);
+            let read = {
+                let chat = chat.clone();
+                tokio::task::spawn_blocking(move || {
+                    chat.room_events(room, after, MAX_EVENTS_PER_READ)
+                })
+                .await
+            };
+            let events = match read {
+                Ok(Ok(events)) => events,
+                Ok(Err(e)) => {
+                    tracing::warn!(room = room.id(), error = %e, "realtime feed could not read the log; retrying");
+                    self.gap_since = Some(Instant::now() + Duration::from_secs(1));
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(room = room.id(), error = %e, "realtime log read failed");
+                    return;
+                }
+            };
+            let exhausted = events.len() < MAX_EVENTS_PER_READ as usize;
+            let fresh: Vec<ChatEvent> = events
+                .into_iter()
+                .filter(|e| e.seq > self.last_seq)
+                .collect();
+            if let Some(last) = fresh.last() {
+                self.last_seq = last.seq;
+                self.wanted = self.wanted.max(last.seq);
+            }
+            self.send(fresh).await;
+            if exhausted {
+                break;
+            }
+        }
+        let delivered = self.last_seq;
+        self.pending.retain(|seq, _| *seq > delivered);
+        // The log is the truth: whatever it does not hold yet was committed
+        // after the read and will be published again.
+        self.wanted = self.last_seq;
+        self.gap_since = None;
+        // Queued events may continue right where the log ended.
+        let mut ready = Vec::new();
+        while let Some(event) = self.pending.remove(&(self.last_seq + 1)) {
+            self.last_seq = event.seq;
+            ready.push(event);
+        }
+        self.send(ready).await;
+        if let Some((&seq, _)) = self.pending.last_key_value() {
+            self.wanted = seq;
+            self.gap_since = Some(Instant::now());
+        }
+    }
+
+    /// Renders `events` once per dialect in use and queues them to every
+    /// subscriber of their topics.
+    async fn send(&mut self, events: Vec<ChatEvent>) {
+        if events.is_empty() || self.subscribers.is_empty() {
+            return;
+        }
+        let mut dialects: Vec<Dialect> = self.subscribers.iter().map(|s| s.dialect).collect();
+        dialects.sort_by_key(|d| *d as u8);
+        dialects.dedup();
+        let Some(wire) = self.hub.wire() else { return };
+        let workspace = self.room.workspace_id;
+        let room_id = self.room.room.id();
+        let rendered = tokio::task::spawn_blocking(move || {
+            let frames = render(&*wire, &events, workspace, &dialects, room_id);
+            (events, frames)
+        })
+        .await;
+        let (events, frames) = match rendered {
+            Ok((events, Ok(frames))) => (events, frames),
+            Ok((_, Err(e))) => {
+                // Subscribers cannot be given a hole: close them so they
+                // resume from the log once the store answers again.
+                tracing::error!(room = room_id, error = %e, "could not render events; closing subscribers");
+                for s in self.subscribers.drain(..) {
+                    s.conn.stop(protocol::close::RESUME_REQUIRED);
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::error!(room = room_id, error = %e, "event rendering task failed");
+                return;
+            }
+        };
+        for (i, event) in events.iter().enumerate() {
+            let topic = Topic {
+                room_id,
+                kind: TopicKind::of(event.kind),
+            };
+            self.subscribers.retain(|s| {
+                if s.kind != topic.kind {
+                    return true;
+                }
+                let Some((_, frames)) = frames.iter().find(|(d, _)| *d == s.dialect) else {
+                    return true;
+                };
+                s.conn.offer(Outbound::Event {
+                    topic,
+                    seq: event.seq,
+                    frame: frames[i].clone(),
+                })
+            });
+        }
+    }
+
+    /// Removes this feed from the hub unless new input arrived meanwhile.
+    fn retire(&mut self) -> bool {
+        let mut rooms = lock(&self.hub.inner.rooms);
+        // Inputs are only sent with `rooms` locked, so nothing can slip in
+        // between this check and the removal.
+        match self.inbox.try_recv() {
+            Ok(input) => {
+                drop(rooms);
+                self.apply(input);
+                false
+            }
+            Err(_) => {
+                rooms.remove(&self.room.room.id());
+                true
+            }
+        }
+    }
+}
+
+type Frames = Vec<(Dialect, Vec<ByteString>)>;
+
+fn render(
+    wire: &dyn Wire,
+    events: &[ChatEvent],
+    workspace: WorkspaceId,
+    dialects: &[Dialect],
+    room_id: i64,
+) -> Result<Frames, ServiceError> {
+    let messages: Vec<&Message> = events.iter().map(|e| &e.message).collect();
+    dialects
+        .iter()
+        .map(|&dialect| {
+            let data = wire.messages_json(&messages, workspace, dialect)?;
+            let frames = events
+                .iter()
+                .zip(data)
+                .map(|(e, json)| {
+                    let topic = Topic {
+                        room_id,
+                        kind: TopicKind::of(e.kind),
+                    };
+                    ByteString::from(protocol::event(&topic, e.kind, e.seq, &json))
+                })
+                .collect();
+            Ok((dialect, frames))
+        })
+        .collect()
+}
+
+/// The room an access change names, if it names one.
+pub fn concerns(change: AccessChange, room: Room, workspace: WorkspaceId) -> bool {
+    match change {
+        AccessChange::User(_) => true,
+        AccessChange::Room(id) => id == room.id(),
+        AccessChange::Workspace(w) => w == workspace,
+    }
+}

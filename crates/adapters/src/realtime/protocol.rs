@@ -1,0 +1,188 @@
+//! The gateway's wire protocol (API.md section 5): what clients may send, the
+//! frames the server sends back, and the close codes.
+//!
+//! Server frames are built here and nowhere else. Event frames are assembled
+//! once per event and dialect by the hub; every other frame is per connection.
+
+use std::collections::HashMap;
+
+use concord_domain::{EventKind, Topic};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Close codes beyond RFC 6455's. Each tells the client what to do next.
+pub mod close {
+    /// No `identify` within the deadline, or a missing, bad or revoked token:
+    /// get a new token, then reconnect.
+    pub const UNAUTHENTICATED: u16 = 4001;
+    /// Nothing heard from the client for two heartbeat intervals: reconnect
+    /// and resume with `since`.
+    pub const HEARTBEAT_TIMEOUT: u16 = 4000;
+    /// The client read too slowly and its queue filled up: reconnect and
+    /// resume with `since` from the last `seq` it saw. Nothing is lost.
+    pub const RESUME_REQUIRED: u16 = 4008;
+    /// The server is shutting down (RFC 6455 "going away"): reconnect,
+    /// possibly to another node, and resume.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A frame larger than the protocol allows.
+    pub const TOO_BIG: u16 = 1009;
+    /// A frame that is not valid WebSocket.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+}
+
+/// Which HTTP dialect's JSON a connection receives in event `data`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// The `/api` dialect's message shape (snake_case, seed 004).
+    #[default]
+    Workspace,
+    /// The root dialect's message shape (camelCase with `member`, seed 000).
+    Server,
+}
+
+impl Dialect {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "workspace" => Some(Dialect::Workspace),
+            "server" => Some(Dialect::Server),
+            _ => None,
+        }
+    }
+}
+
+/// A client frame.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum ClientOp {
+    Identify {
+        token: String,
+        #[serde(default)]
+        dialect: Dialect,
+    },
+    Subscribe {
+        topics: Vec<String>,
+        /// The last `seq` seen per topic; events after it are replayed first.
+        #[serde(default)]
+        since: HashMap<String, i64>,
+    },
+    Unsubscribe {
+        topics: Vec<String>,
+    },
+    Ping,
+}
+
+impl ClientOp {
+    /// Parses a text frame. The error is the client-facing reason.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| {
+            // serde's message names the field or op; its position is noise.
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+            format!("Malformed frame: {msg}")
+        })
+    }
+}
+
+pub fn hello(heartbeat_interval_ms: u64) -> String {
+    json!({"op": "hello", "heartbeat_interval_ms": heartbeat_interval_ms}).to_string()
+}
+
+pub fn ready(user_id: i64, session_id: &str) -> String {
+    json!({"op": "ready", "user_id": user_id, "session_id": session_id}).to_string()
+}
+
+pub fn pong() -> String {
+    json!({"op": "pong"}).to_string()
+}
+
+pub fn subscribed(topic: &Topic, seq: i64) -> String {
+    json!({"op": "subscribed", "topic": topic.to_string(), "seq": seq}).to_string()
+}
+
+pub fn unsubscribed(topic: &Topic) -> String {
+    json!({"op": "unsubscribed", "topic": topic.to_string()}).to_string()
+}
+
+/// An error about the connection as a whole.
+pub fn error(status: u16, message: &str) -> String {
+    json!({"op": "error", "statusCode": status, "message": message}).to_string()
+}
+
+/// An error about one topic; `topic` is echoed as the client sent it.
+pub fn topic_error(topic: &str, status: u16, message: &str) -> String {
+    json!({"op": "error", "topic": topic, "statusCode": status, "message": message}).to_string()
+}
+
+/// An event frame around `data`, which is already JSON.
+pub fn event(topic: &Topic, kind: EventKind, seq: i64, data: &str) -> String {
+    // `topic` and `kind` are ASCII without quotes or backslashes by
+    // construction, and `data` is serializer output, so splicing is safe and
+    // spares a second pass over the message JSON.
+    format!(
+        r#"{{"op":"event","topic":"{topic}","type":"{}","seq":{seq},"data":{data}}}"#,
+        kind.as_str()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use concord_domain::TopicKind;
+    use serde_json::Value;
+
+    use super::*;
+
+    #[test]
+    fn event_frames_are_valid_json_with_the_contract_fields() {
+        let topic = Topic {
+            room_id: 9,
+            kind: TopicKind::Updates,
+        };
+        let frame = event(
+            &topic,
+            EventKind::Deleted,
+            12,
+            r#"{"id":3,"content":"a \"q\""}"#,
+        );
+        let v: Value = serde_json::from_str(&frame).unwrap();
+        assert_eq!(v["op"], "event");
+        assert_eq!(v["topic"], "chat:9:messages:update");
+        assert_eq!(v["type"], "message.deleted");
+        assert_eq!(v["seq"], 12);
+        assert_eq!(v["data"]["content"], "a \"q\"");
+    }
+
+    #[test]
+    fn client_ops_parse_and_unknown_ones_are_refused_with_a_reason() {
+        assert!(matches!(
+            ClientOp::parse(r#"{"op":"identify","token":"t","dialect":"server"}"#),
+            Ok(ClientOp::Identify {
+                dialect: Dialect::Server,
+                ..
+            })
+        ));
+        assert!(matches!(
+            ClientOp::parse(r#"{"op":"identify","token":"t"}"#),
+            Ok(ClientOp::Identify {
+                dialect: Dialect::Workspace,
+                ..
+            })
+        ));
+        assert!(matches!(
+            ClientOp::parse(r#"{"op":"subscribe","topics":["chat:1:messages"],"since":{"chat:1:messages":4}}"#),
+            Ok(ClientOp::Subscribe { since, .. }) if since["chat:1:messages"] == 4
+        ));
+        for bad in [
+            "",
+            "null",
+            "[]",
+            r#"{"op":"launch"}"#,
+            r#"{"op":"subscribe","topics":"chat:1:messages"}"#,
+            r#"{"op":"identify","token":"t","dialect":"klingon"}"#,
+            "{\"op\":\"ping\"",
+        ] {
+            let err = ClientOp::parse(bad).unwrap_err();
+            assert!(err.starts_with("Malformed frame"), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! One WebSocket connection, from `hello` to its close frame.
+//!
+//! The loop waits on four things at once: the client's frames, the
+//! connection's queue of event frames, its deadline (identify, then
+//! heartbeat) and its stop signal (too slow, or server shutdown). Store reads
+//! — authentication, authorisation, replay — run on the blocking pool.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
+use bytestring::ByteString;
+use concord_domain::{ChatEvent, Room, Topic, UserId, WorkspaceId};
+use concord_ports::{AccessChange, ChatService, MAX_EVENTS_PER_READ, ServiceError};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::hub::{Connection, Hub, Outbound, concerns};
+use super::protocol::{self, ClientOp, Dialect, close};
+
+/// Per-connection limits, from configuration.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// Announced in `hello`; a client silent for two intervals is closed.
+    pub heartbeat_interval: Duration,
+    /// How long a connection may stay unidentified.
+    pub identify_timeout: Duration,
+    /// Largest text frame answered with anything but a 413 error frame.
+    pub max_frame_bytes: usize,
+    /// Most topics one connection may follow.
+    pub max_topics: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: Duration::from_secs(30),
+            identify_timeout: Duration::from_secs(10),
+            max_frame_bytes: 16 * 1024,
+            max_topics: 1000,
+        }
+    }
+}
+
+/// Frames above this size are not even read: the connection is closed with
+/// 1009. Between `max_frame_bytes` and this, the client gets an error frame.
+const HARD_FRAME_LIMIT: usize = 256 * 1024;
+/// How long a close frame may wait behind frames already in flight before
+/// the socket is dropped. A slow reader still gets its resume code; a client
+/// that stopped reading costs a parked task for this long, nothing more.
+const CLOSE_GRACE: Duration = Duration::from_secs(10);
+
+/// Upgrades `req` and serves the connection on the current worker. A bearer
+/// token on the upgrade identifies the connection at once; `?dialect=server`
+/// picks the server dialect for it.
+/// # Errors
+/// When `req` is not a valid WebSocket upgrade.
+pub fn start(
+    hub: Hub,
+    config: SessionConfig,
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    let header_token = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        });
+    let dialect = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("dialect").and_then(|d| Dialect::parse(d)));
+    let Some(chat) = hub.chat().cloned() else {
+        return Err(actix_web::error::ErrorServiceUnavailable(
+            "the realtime gateway is starting",
+        ));
+    };
+    let (response, session, stream) = actix_ws::handle(req, body)?;
+    let stream = stream
+        .max_frame_size(HARD_FRAME_LIMIT)
+        .aggregate_continuations()
+        .max_continuation_size(HARD_FRAME_LIMIT);
+    let (conn, queue) = hub.connect();
+    let now = Instant::now();
+    let state = Session {
+        hub,
+        chat,
+        config,
+        ws: session,
+        conn,
+        user: None,
+        topics: HashMap::new(),
+        identify_by: now,
+        heard_at: now,
+    };
+    actix_web::rt::spawn(state.run(stream, queue, header_token, dialect));
+    Ok(response)
+}
+
+/// What a connection knows about one topic it follows.
+struct Subscription {
+    room: Room,
+    workspace: WorkspaceId,
+    /// The last `seq` sent on this topic; anything at or below is a duplicate.
+    delivered: i64,
+}
+
+struct Session {
+    hub: Hub,
+    chat: ChatService,
+    config: SessionConfig,
+    ws: actix_ws::Session,
+    conn: Arc<Connection>,
+    user: Option<UserId>,
+    topics: HashMap<Topic, Subscription>,
+    identify_by: Instant,
+    heard_at: Instant,
+}
+
+/// Why the loop ended, and what to tell the client.
+enum End {
+    Close(u16, &'static str),
+    /// The client closed, or the socket is gone: nothing more to say.
+    Gone,
+}
+
+impl Session {
+    async fn run(
+        mut self,
+        mut stream: AggregatedMessageStream,
+        mut queue: mpsc::Receiver<Outbound>,
+        header_token: Option<String>,
+        dialect: Option<Dialect>,
+    ) {
+        self.identify_by += self.config.identify_timeout;
+        let hello = protocol::hello(self.heartbeat_ms());
+        let mut end = self.send(hello).await.err();
+        if end.is_none()
+            && let Some(token) = header_token
+        {
+            end = self
+                .identify(&token, dialect.unwrap_or_default())
+                .await
+                .err();
+        }
+        let end = match end {
+            Some(end) => end,
+            None => self.serve(&mut stream, &mut queue).await,
+        };
+        self.hub
+            .disconnect(&self.conn, self.topics.keys().copied().collect::<Vec<_>>());
+        if let End::Close(code, reason) = end {
+            let reason = CloseReason {
+                code: CloseCode::Other(code),
+                description: Some(reason.to_owned()),
+            };
+            let reason = match code {
+                close::GOING_AWAY => CloseReason {
+                    code: CloseCode::Away,
+                    ..reason
+                },
+                _ => reason,
+            };
+            // A client that stopped reading may never take the close frame.
+            let _ = tokio::time::timeout(CLOSE_GRACE, self.ws.close(Some(reason))).await;
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        stream: &mut AggregatedMessageStream,
+        queue: &mut mpsc::Receiver<Outbound>,
+    ) -> End {
+        let stopped = self.conn.stopped().clone();
+        loop {
+            let deadline = self.deadline();
+            let step = tokio::select! {
+                biased;
+                () = stopped.cancelled() => Err(self.stop_reason()),
+                frame = stream.recv() => self.on_frame(frame).await,
+                Some(out) = queue.recv() => self.on_outbound(out).await,
+                () = tokio::time::sleep_until(deadline) => Err(self.timed_out()),
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
+    fn heartbeat_ms(&self) -> u64 {
+        u64::try_from(self.config.heartbeat_interval.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn deadline(&self) -> Instant {
+        let silence = self.heard_at + self.config.heartbeat_interval * 2;
+        match self.user {
+            Some(_) => silence,
+            None => silence.min(self.identify_by),
+        }
+    }
+
+    fn timed_out(&self) -> End {
+        match self.user {
+            None if Instant::now() >= self.identify_by => {
+                End::Close(close::UNAUTHENTICATED, "Identify within 10 seconds")
+            }
+            _ => End::Close(close::HEARTBEAT_TIMEOUT, "Heartbeat timed out; resume"),
+        }
+    }
+
+    fn stop_reason(&self) -> End {
+        match self.conn.stop_code() {
+            close::GOING_AWAY => End::Close(close::GOING_AWAY, "Server shutting down; resume"),
+            code => End::Close(code, "Too slow; reconnect and resume with since"),
+        }
+    }
+
+    /// Sends a frame unless the connection is told to stop meanwhile (a
+    /// client that does not read would otherwise hold this task forever).
+    async fn send(&mut self, frame: impl Into<ByteString>) -> Result<(), End> {
+        let stopped = self.conn.stopped().clone();
+        tokio::select! {
+            sent = self.ws.text(frame) => sent.map_err(|_| End::Gone),
+            () = stopped.cancelled() => Err(self.stop_reason()),
+        }
+    }
+
+    async fn on_frame(
+        &mut self,
+        frame: Option<Result<AggregatedMessage, ProtocolError>>,
+    ) -> Result<(), End> {
+        self.heard_at = Instant::now();
+        match frame {
+            None | Some(Ok(AggregatedMessage::Close(_))) => Err(End::Gone),
+            Some(Err(ProtocolError::Overflow)) => {
+                let _ = self.send(protocol::error(413, "Frame too large")).await;
+                Err(End::Close(close::TOO_BIG, "Frame too large"))
+            }
+            Some(Err(_)) => Err(End::Close(close::PROTOCOL_ERROR, "Invalid WebSocket frame")),
+            Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                self.ws.pong(&bytes).await.map_err(|_| End::Gone)
+            }
+            Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
+            Some(Ok(AggregatedMessage::Binary(_))) => {
+                self.send(protocol::error(400, "Send JSON text frames"))
+                    .await
+            }
+            Some(Ok(AggregatedMessage::Text(text))) if text.len() > self.config.max_frame_bytes => {
+                let msg = format!(
+                    "Frame too large; at most {} bytes",
+                    self.config.max_frame_bytes
+                );
+                self.send(protocol::error(413, &msg)).await
+            }
+            Some(Ok(AggregatedMessage::Text(text))) => match ClientOp::parse(&text) {
+                Ok(op) => self.on_op(op).await,
+                Err(reason) => self.send(protocol::error(400, &reason)).await,
+            },
+        }
+    }
+
+    async fn on_op(&mut self, op: ClientOp) -> Result<(), End> {
+        match (op, self.user) {
+            (ClientOp::Ping, _) => self.send(protocol::pong()).await,
+            (ClientOp::Identify { token, dialect }, None) => self.identify(&token, dialect).await,
+            (ClientOp::Identify { .. }, Some(_)) => {
+                self.send(protocol::error(400, "Already identified")).await
+            }
+            (_, None) => self.send(protocol::error(401, "Identify first")).await,
+            (ClientOp::Subscribe { topics, since }, Some(user)) => {
+                for raw in topics {
+                    let since = since.get(&raw).copied();
+                    self.subscribe(user, &raw, since).await?;
+                }
+                Ok(())
+            }
+            (ClientOp::Unsubscribe { topics }, Some(_)) => {
+                for raw in topics {
+                    match Topic::parse(&raw) {
+                        Some(topic) => {
+                            if self.topics.remove(&topic).is_some() {
+                                self.hub.unsubscribe(&self.conn, topic);
+                            }
+                            self.send(protocol::unsubscribed(&topic)).await?;
+                        }
+                        None => {
+                            self.send(protocol::topic_error(&raw, 400, "Unknown topic"))
+                                .await?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn identify(&mut self, token: &str, dialect: Dialect) -> Result<(), End> {
+        let chat = self.chat.clone();
+        let token = token.to_owned();
+        let claims = blocking(move || chat.authenticate(&token)).await;
+        match claims {
+            Ok(claims) => {
+                self.user = Some(claims.user_id);
+                self.conn.identify(claims.user_id, dialect);
+                let session_id = format!("{:016x}{:016x}", rand::random::<u64>(), self.conn.id());
+                self.send(protocol::ready(claims.user_id.get(), &session_id))
+                    .await
+            }
+            Err(ServiceError::Unavailable(_)) => Err(End::Close(
+                close::GOING_AWAY,
+                "Service unavailable; reconnect shortly",
+            )),
+            Err(_) => Err(End::Close(
+                close::UNAUTHENTICATED,
+                "Invalid or expired token",
+            )),
+        }
+    }
+
+    async fn subscribe(&mut self, user: UserId, raw: &str, since: Option<i64>) -> Result<(), End> {
+        let Some(topic) = Topic::parse(raw) else {
+            return self
+                .send(protocol::topic_error(raw, 400, "Unknown topic"))
+                .await;
+        };
+        if self.topics.remove(&topic).is_some() {
+            // Subscribing again starts over, with a fresh `seq` and replay.
+            self.hub.unsubscribe(&self.conn, topic);
+        } else if self.topics.len() >= self.config.max_topics {
+            return self
+                .send(protocol::topic_error(
+                    raw,
+                    400,
+                    "Too many topics on one connection",
+                ))
+                .await;
+        }
+        let chat = self.chat.clone();
+        let room = match blocking(move || chat.open_room(user, topic.room_id)).await {
+            Ok(room) => room,
+            Err(ServiceError::Forbidden(_) | ServiceError::NotFound(_)) => {
+                return self
+                    .send(protocol::topic_error(
+                        raw,
+                        403,
+                        "You may not read this room",
+                    ))
+                    .await;
+            }
+            Err(_) => {
+                return self
+                    .send(protocol::topic_error(raw, 503, "Try again shortly"))
+                    .await;
+            }
+        };
+        // Live first: from here every event after the feed's position is
+        // queued for us. Then the log up to its latest `seq` fills the rest;
+        // the queue's copies of those are dropped as duplicates.
+        if self
+            .hub
+            .subscribe(room, topic, self.conn.clone())
+            .await
+            .is_err()
+        {
+            return self
+                .send(protocol::topic_error(raw, 503, "Try again shortly"))
+                .await;
+        }
+        let chat = self.chat.clone();
+        let latest = blocking(move || chat.latest_seqs(&[topic.room_id])).await;
+        let latest = match latest.map(|seqs| seqs.first().map(|(_, seq)| *seq)) {
+            Ok(Some(seq)) => seq,
+            Ok(None) => {
+                self.hub.unsubscribe(&self.conn, topic);
+                return self
+                    .send(protocol::topic_error(
+                        raw,
+                        403,
+                        "You may not read this room",
+                    ))
+                    .await;
+            }
+            Err(_) => {
+                self.hub.unsubscribe(&self.conn, topic);
+                return self
+                    .send(protocol::topic_error(raw, 503, "Try again shortly"))
+                    .await;
+            }
+        };
+        self.send(protocol::subscribed(&topic, latest)).await?;
+        if let Some(since) = since {
+            self.replay(topic, room.room, room.workspace_id, since, latest)
+                .await?;
+        }
+        self.topics.insert(
+            topic,
+            Subscription {
+                room: room.room,
+                workspace: room.workspace_id,
+                delivered: latest,
+            },
+        );
+        Ok(())
+    }
+
+    /// Sends `topic`'s events in `(since, until]` from the log.
+    async fn replay(
+        &mut self,
+        topic: Topic,
+        room: Room,
+        workspace: WorkspaceId,
+        since: i64,
+        until: i64,
+    ) -> Result<(), End> {
+        let Some(wire) = self.hub.wire() else {
+            return Ok(());
+        };
+        let dialect = self.conn.dialect();
+        let mut after = since.clamp(0, until);
+        while after < until {
+            let chat = self.chat.clone();
+            let wire = wire.clone();
+            let page = blocking(move || {
+                let events: Vec<ChatEvent> = chat
+                    .room_events(room, after, MAX_EVENTS_PER_READ)?
+                    .into_iter()
+                    .filter(|e| e.seq <= until)
+                    .collect();
+                let mine: Vec<&ChatEvent> =
+                    events.iter().filter(|e| topic.carries(e.kind)).collect();
+                let messages: Vec<_> = mine.iter().map(|e| &e.message).collect();
+                let data = wire.messages_json(&messages, workspace, dialect)?;
+                let frames: Vec<String> = mine
+                    .iter()
+                    .zip(data)
+                    .map(|(e, json)| protocol::event(&topic, e.kind, e.seq, &json))
+                    .collect();
+                Ok((events.last().map(|e| e.seq), frames))
+            })
+            .await;
+            let (last, frames) = match page {
+                Ok(page) => page,
+                Err(_) => return Err(End::Close(close::RESUME_REQUIRED, "Replay failed; resume")),
+            };
+            for frame in frames {
+                self.send(frame).await?;
+            }
+            match last {
+                Some(seq) => after = seq,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_outbound(&mut self, out: Outbound) -> Result<(), End> {
+        match out {
+            Outbound::Event { topic, seq, frame } => {
+                let Some(sub) = self.topics.get_mut(&topic) else {
+                    return Ok(());
+                };
+                if seq <= sub.delivered {
+                    return Ok(());
+                }
+                sub.delivered = seq;
+                self.send(frame).await
+            }
+            Outbound::Recheck(change) => self.recheck(change).await,
+        }
+    }
+
+    /// Drops, with a 403 error frame, every subscription the user may no
+    /// longer read. A store failure keeps them: access is re-checked on the
+    /// next change, and a dropped read must not look like a revocation.
+    async fn recheck(&mut self, change: AccessChange) -> Result<(), End> {
+        let Some(user) = self.user else { return Ok(()) };
+        let affected: Vec<(Topic, Room)> = self
+            .topics
+            .iter()
+            .filter(|(_, s)| concerns(change, s.room, s.workspace))
+            .map(|(t, s)| (*t, s.room))
+            .collect();
+        for (topic, room) in affected {
+            let chat = self.chat.clone();
+            if let Ok(false) = blocking(move || chat.may_read(user, room)).await {
+                self.topics.remove(&topic);
+                self.hub.unsubscribe(&self.conn, topic);
+                let frame = protocol::topic_error(
+                    &topic.to_string(),
+                    403,
+                    "You may no longer read this room",
+                );
+                self.send(frame).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs a store call on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(ServiceError::Unexpected(anyhow::anyhow!(
+            "blocking task: {e}"
+        )))
+    })
+}

@@ -1,0 +1,85 @@
+//! `GET /ws`, the realtime gateway (API.md section 5), its AsyncAPI document,
+//! and the two dialects' message JSON for its event frames.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use concord_adapters::realtime::{self, Dialect, Hub, SessionConfig, Wire};
+use concord_domain::{Message, UserId, WorkspaceId};
+use concord_ports::{ChatService, ServiceError};
+
+use super::server::dto::{self as server_dto, Authors};
+use super::workspace::dto as workspace_dto;
+
+/// The gateway as handlers receive it.
+pub struct Gateway {
+    pub hub: Hub,
+    pub session: SessionConfig,
+}
+
+/// The AsyncAPI 3 description of the gateway, shipped in `docs/`.
+const ASYNCAPI: &str = include_str!("../../../../docs/asyncapi.json");
+
+/// Upgrade to a WebSocket. Authenticate with `Authorization: Bearer` here
+/// or with an `identify` frame; `?dialect=server` picks the server dialect's
+/// message JSON for header-authenticated connections.
+/// # Responses: 101 · 400 not a WebSocket upgrade
+pub async fn connect(
+    gateway: web::Data<Gateway>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    realtime::start(gateway.hub.clone(), gateway.session.clone(), &req, body)
+}
+
+/// The gateway's AsyncAPI 3 document.
+/// # Responses: 200
+pub async fn asyncapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(ASYNCAPI)
+}
+
+/// Renders event data exactly as each dialect's HTTP routes render messages.
+pub struct DialectWire {
+    pub chat: ChatService,
+}
+
+impl Wire for DialectWire {
+    fn messages_json(
+        &self,
+        messages: &[&Message],
+        workspace: WorkspaceId,
+        dialect: Dialect,
+    ) -> Result<Vec<String>, ServiceError> {
+        let json = |r: serde_json::Result<String>| {
+            r.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("rendering a message: {e}")))
+        };
+        match dialect {
+            Dialect::Workspace => messages
+                .iter()
+                .map(|m| json(serde_json::to_string(&workspace_dto::MessageDto::from(*m))))
+                .collect(),
+            Dialect::Server => {
+                // One lookup per author per batch, not per message.
+                let mut found: HashMap<UserId, Option<_>> = HashMap::new();
+                for m in messages {
+                    if let std::collections::hash_map::Entry::Vacant(slot) =
+                        found.entry(m.author_id)
+                    {
+                        slot.insert(self.chat.author(workspace, m.author_id)?);
+                    }
+                }
+                let authors = Authors::new(found.into_values().flatten().collect());
+                messages
+                    .iter()
+                    .map(|m| {
+                        json(serde_json::to_string(&server_dto::MessageDto::new(
+                            m, &authors,
+                        )))
+                    })
+                    .collect()
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Realtime topics (API.md section 5): what a gateway client subscribes to.
+//!
+//! A room has two topics: `chat:{roomId}:messages` carries new messages, and
+//! `chat:{roomId}:messages:update` carries edits and deletions. Both share the
+//! room's one `seq`, so a client subscribed to both sees it rise by one per
+//! event; on one of them alone it rises with gaps, never backwards.
+
+use std::fmt;
+
+use crate::message::EventKind;
+
+/// Which half of a room's events a topic carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TopicKind {
+    /// `message.created`.
+    Messages,
+    /// `message.updated` and `message.deleted`.
+    Updates,
+}
+
+impl TopicKind {
+    /// The topic an event of `kind` is published on.
+    pub const fn of(kind: EventKind) -> Self {
+        match kind {
+            EventKind::Created => TopicKind::Messages,
+            EventKind::Updated | EventKind::Deleted => TopicKind::Updates,
+        }
+    }
+
+    /// The event kinds this topic carries.
+    pub const fn kinds(self) -> &'static [EventKind] {
+        match self {
+            TopicKind::Messages => &[EventKind::Created],
+            TopicKind::Updates => &[EventKind::Updated, EventKind::Deleted],
+        }
+    }
+}
+
+/// A topic: a room (channel or conversation id, one id space) and a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Topic {
+    pub room_id: i64,
+    pub kind: TopicKind,
+}
+
+impl Topic {
+    /// Parses the contract's spelling. Anything else, including ids that are
+    /// not positive, is `None`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let rest = raw.strip_prefix("chat:")?;
+        let (id, kind) = match rest.split_once(':')? {
+            (id, "messages") => (id, TopicKind::Messages),
+            (id, "messages:update") => (id, TopicKind::Updates),
+            _ => return None,
+        };
+        // `i64::from_str` accepts a leading '+'; the contract's ids do not.
+        if !id.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let room_id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+        Some(Self { room_id, kind })
+    }
+
+    /// Whether an event of `kind` belongs on this topic.
+    pub fn carries(self, kind: EventKind) -> bool {
+        TopicKind::of(kind) == self.kind
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            TopicKind::Messages => write!(f, "chat:{}:messages", self.room_id),
+            TopicKind::Updates => write!(f, "chat:{}:messages:update", self.room_id),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_round_trip_through_their_contract_spelling() {
+        for raw in ["chat:42:messages", "chat:42:messages:update"] {
+            assert_eq!(Topic::parse(raw).unwrap().to_string(), raw);
+        }
+        assert_eq!(
+            Topic::parse("chat:7:messages:update"),
+            Some(Topic {
+                room_id: 7,
+                kind: TopicKind::Updates
+            })
+        );
+    }
+
+    #[test]
+    fn malformed_topics_are_refused() {
+        for raw in [
+            "",
+            "chat:",
+            "chat:1",
+            "chat::messages",
+            "chat:0:messages",
+            "chat:-1:messages",
+            "chat:+1:messages",
+            "chat:1:messages:",
+            "chat:1:message",
+            "chat:99999999999999999999:messages",
+            "room:1:messages",
+            "CHAT:1:messages",
+        ] {
+            assert_eq!(Topic::parse(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn creations_go_to_messages_and_edits_and_deletions_to_updates() {
+        let messages = Topic::parse("chat:1:messages").unwrap();
+        let updates = Topic::parse("chat:1:messages:update").unwrap();
+        assert!(messages.carries(EventKind::Created));
+        assert!(!messages.carries(EventKind::Updated));
+        assert!(updates.carries(EventKind::Updated));
+        assert!(updates.carries(EventKind::Deleted));
+        assert!(!updates.carries(EventKind::Created));
+    }
+}

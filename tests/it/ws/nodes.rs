@@ -1,0 +1,123 @@
+//! Several nodes on one database: events cross between them through each
+//! broker, and a client resumes on a surviving node after its node dies.
+//! Nodes are separate `concord` processes, killed with SIGKILL.
+
+use concord_tests::node::{Node, redis_url};
+use concord_tests::ws::{WsClient, messages_topic};
+use concord_tests::{TestApp, TestUser, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use super::general_channel;
+
+/// Posts `content` to `channel` on the node at `address`.
+async fn post_on(
+    app: &TestApp,
+    address: &str,
+    channel: i64,
+    by: &TestUser,
+    content: &str,
+) -> Value {
+    let res = app
+        .client
+        .post(format!("{address}/api/channels/{channel}/messages"))
+        .bearer_auth(&by.token)
+        .json(&json!({"content": content}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+fn contents(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["data"]["content"].as_str().unwrap())
+        .collect()
+}
+
+/// A node's socket receives what another node committed, and after that node
+/// is killed the client resumes on the survivor with nothing missing.
+async fn events_cross_nodes_and_survive_a_node_crash(broker: &[(&str, &str)]) {
+    // The in-process app migrates the database and sets up the team.
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner").await;
+    let ws = app.create_workspace(&owner, "Team").await;
+    let general = general_channel(&app, ws, &owner).await;
+    let node_a = Node::start(&app.db.url, broker).await;
+    let node_b = Node::start(&app.db.url, broker).await;
+
+    let topic = messages_topic(general);
+    let (mut on_a, _) = WsClient::identified(&node_a.address, &owner.token, "workspace").await;
+    let (mut on_b, _) = WsClient::identified(&node_b.address, &owner.token, "workspace").await;
+    let start = on_a.subscribe_ok(&topic).await;
+    on_b.subscribe_ok(&topic).await;
+
+    let from_b = post_on(&app, &node_b.address, general, &owner, "posted on B").await;
+    let from_a = post_on(&app, &node_a.address, general, &owner, "posted on A").await;
+    let seen_on_a = on_a.events(2).await;
+    let seen_on_b = on_b.events(2).await;
+    for seen in [&seen_on_a, &seen_on_b] {
+        assert_eq!(seen[0]["data"], from_b);
+        assert_eq!(seen[1]["data"], from_a);
+        assert_eq!(seen[0]["seq"], start + 1);
+        assert_eq!(seen[1]["seq"], start + 2);
+    }
+
+    // Node A dies; the client was at `start + 2` and reconnects to B.
+    node_a.kill().await;
+    let last_seen = seen_on_a[1]["seq"].as_i64().unwrap();
+    post_on(&app, &node_b.address, general, &owner, "while away 1").await;
+    post_on(&app, &node_b.address, general, &owner, "while away 2").await;
+    let (mut resumed, _) = WsClient::identified(&node_b.address, &owner.token, "workspace").await;
+    let replies = resumed
+        .subscribe(&[&topic], Some(json!({ topic.clone(): last_seen })))
+        .await;
+    assert_eq!(replies[0]["seq"], last_seen + 2, "{}", replies[0]);
+    let missed = resumed.events(2).await;
+    assert_eq!(contents(&missed), ["while away 1", "while away 2"]);
+    post_on(&app, &node_b.address, general, &owner, "live again").await;
+    let live = resumed.event().await;
+    assert_eq!(live["data"]["content"], "live again");
+    assert_eq!(live["seq"], last_seen + 3);
+}
+
+#[tokio::test]
+async fn nodes_sharing_a_database_fan_out_through_postgres_notify() {
+    events_cross_nodes_and_survive_a_node_crash(&[("CONCORD__REALTIME__BROKER", "postgres")]).await;
+}
+
+#[tokio::test]
+async fn nodes_sharing_a_database_fan_out_through_redis() {
+    let url = redis_url();
+    events_cross_nodes_and_survive_a_node_crash(&[
+        ("CONCORD__REALTIME__BROKER", "redis"),
+        ("CONCORD__REALTIME__REDIS_URL", &url),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn a_node_cut_off_from_its_broker_still_delivers_from_the_log() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner").await;
+    let ws = app.create_workspace(&owner, "Team").await;
+    let general = general_channel(&app, ws, &owner).await;
+    // Nothing listens on port 1: every announcement between the nodes is lost.
+    let unreachable = [
+        ("CONCORD__REALTIME__BROKER", "redis"),
+        ("CONCORD__REALTIME__REDIS_URL", "redis://127.0.0.1:1"),
+    ];
+    let node_a = Node::start(&app.db.url, &unreachable).await;
+    let node_b = Node::start(&app.db.url, &unreachable).await;
+    let topic = messages_topic(general);
+    let (mut on_a, _) = WsClient::identified(&node_a.address, &owner.token, "workspace").await;
+    let start = on_a.subscribe_ok(&topic).await;
+
+    let sent = post_on(&app, &node_b.address, general, &owner, "lost in transit").await;
+
+    let event = on_a.event().await;
+    assert_eq!(event["data"], sent);
+    assert_eq!(event["seq"], start + 1);
+}

@@ -1,0 +1,297 @@
+//! Resuming with `since`: a client that reconnects replays what it missed,
+//! in order, exactly once, then carries on live.
+
+use concord_tests::ws::{WsClient, messages_topic, updates_topic};
+use concord_tests::{TestApp, TestUser, spawn_app};
+use serde_json::{Value, json};
+
+use super::{
+    QUIET, TOMBSTONE, assert_event, delete, edit, general_channel, id_of, post, read_message,
+};
+
+/// A fresh connection of `user` subscribed to `topic` with `since`; returns
+/// it with the `seq` its `subscribed` frame reported.
+async fn resume(app: &TestApp, user: &TestUser, topic: &str, since: i64) -> (WsClient, i64) {
+    let (mut client, _) = WsClient::identified(&app.address, &user.token, "workspace").await;
+    let reply = client
+        .subscribe(&[topic], Some(json!({ topic: since })))
+        .await
+        .remove(0);
+    assert_eq!(reply["op"], "subscribed", "{reply}");
+    assert_eq!(reply["topic"], topic, "{reply}");
+    (client, reply["seq"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_exactly_what_it_missed_then_live_events() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let topic = messages_topic(general);
+    let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
+    let start = client.subscribe_ok(&topic).await;
+    for i in 1..=3 {
+        post(&app, general, &team.owner, &format!("m{i}")).await;
+    }
+    let seen = client.events(3).await;
+    let last_seen = seen[2]["seq"].as_i64().unwrap();
+    assert_eq!(last_seen, start + 3);
+    drop(client);
+
+    let mut missed = Vec::new();
+    for i in 4..=6 {
+        missed.push(post(&app, general, &team.owner, &format!("m{i}")).await);
+    }
+    let (mut client, latest) = resume(&app, &team.guest, &topic, last_seen).await;
+    assert_eq!(latest, start + 6);
+    let replayed = client.events(3).await;
+    let live = post(&app, general, &team.owner, "m7").await;
+
+    for (i, (event, sent)) in replayed.iter().zip(&missed).enumerate() {
+        assert_event(event, &topic, "message.created", last_seen + 1 + i as i64);
+        assert_eq!(event["data"], *sent);
+    }
+    let event = client.event().await;
+    assert_event(&event, &topic, "message.created", start + 7);
+    assert_eq!(event["data"], live);
+    client.expect_silence(QUIET).await;
+}
+
+#[tokio::test]
+async fn resuming_the_update_topic_replays_only_edits_and_deletes() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let first = id_of(&post(&app, general, &team.owner, "first").await);
+    let second = id_of(&post(&app, general, &team.owner, "second").await);
+    let edited = edit(&app, general, &team.owner, first, "first, edited").await;
+    delete(&app, general, &team.owner, second).await;
+    post(&app, general, &team.owner, "third").await;
+
+    let (mut client, latest) = resume(&app, &team.guest, &updates_topic(general), 0).await;
+
+    assert_eq!(latest, 5);
+    let events = client.events(2).await;
+    assert_event(&events[0], &updates_topic(general), "message.updated", 3);
+    assert_eq!(events[0]["data"], edited);
+    assert_event(&events[1], &updates_topic(general), "message.deleted", 4);
+    assert_eq!(events[1]["data"]["id"], second);
+    assert_eq!(events[1]["data"]["content"], TOMBSTONE);
+    client.expect_silence(QUIET).await;
+}
+
+#[tokio::test]
+async fn resuming_from_zero_replays_the_whole_log() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let mut sent = Vec::new();
+    for i in 1..=4 {
+        sent.push(post(&app, general, &team.owner, &format!("m{i}")).await);
+    }
+
+    let (mut client, latest) = resume(&app, &team.guest, &messages_topic(general), 0).await;
+
+    assert_eq!(latest, 4);
+    let events = client.events(4).await;
+    for (i, (event, sent)) in events.iter().zip(&sent).enumerate() {
+        assert_event(
+            event,
+            &messages_topic(general),
+            "message.created",
+            1 + i as i64,
+        );
+        assert_eq!(event["data"], *sent);
+    }
+    client.expect_silence(QUIET).await;
+}
+
+#[tokio::test]
+async fn a_message_edited_while_offline_replays_its_original_then_its_edit() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
+    let before = client.subscribe_ok(&messages_topic(general)).await;
+    drop(client);
+
+    let sent = post(&app, general, &team.owner, "what I first said").await;
+    let edited = edit(&app, general, &team.owner, id_of(&sent), "what I meant").await;
+
+    let (mut created, _) = resume(&app, &team.guest, &messages_topic(general), before).await;
+    let replayed = created.event().await;
+    assert_event(
+        &replayed,
+        &messages_topic(general),
+        "message.created",
+        before + 1,
+    );
+    assert_eq!(replayed["data"], sent);
+    assert_eq!(replayed["data"]["content"], "what I first said");
+    let (mut updates, _) = resume(&app, &team.guest, &updates_topic(general), before).await;
+    let replayed = updates.event().await;
+    assert_event(
+        &replayed,
+        &updates_topic(general),
+        "message.updated",
+        before + 2,
+    );
+    assert_eq!(replayed["data"], edited);
+    assert_eq!(replayed["data"]["content"], "what I meant");
+}
+
+#[tokio::test]
+async fn a_message_deleted_while_offline_replays_only_as_a_tombstone() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
+    let before = client.subscribe_ok(&messages_topic(general)).await;
+    drop(client);
+
+    let secret = "a password pasted by mistake";
+    let sent = post(&app, general, &team.owner, secret).await;
+    let id = id_of(&sent);
+    edit(&app, general, &team.owner, id, "also a secret").await;
+    delete(&app, general, &team.owner, id).await;
+    let tombstone = read_message(&app, general, &team.guest, id).await;
+
+    let (mut created, _) = resume(&app, &team.guest, &messages_topic(general), before).await;
+    let (mut updates, _) = resume(&app, &team.guest, &updates_topic(general), before).await;
+    let mut replayed: Vec<Value> = created.events(1).await;
+    replayed.extend(updates.events(2).await);
+
+    assert_event(
+        &replayed[0],
+        &messages_topic(general),
+        "message.created",
+        before + 1,
+    );
+    assert_event(
+        &replayed[1],
+        &updates_topic(general),
+        "message.updated",
+        before + 2,
+    );
+    assert_event(
+        &replayed[2],
+        &updates_topic(general),
+        "message.deleted",
+        before + 3,
+    );
+    for event in &replayed {
+        let data = &event["data"];
+        assert_eq!(data["id"], id, "{event}");
+        assert_eq!(data["content"], TOMBSTONE, "{event}");
+        assert_eq!(data["deleted"], true, "{event}");
+        let text = event.to_string();
+        assert!(
+            !text.contains(secret) && !text.contains("also a secret"),
+            "a replay leaks deleted text: {text}"
+        );
+    }
+    assert_eq!(replayed[2]["data"], tombstone);
+}
+
+#[tokio::test]
+async fn subscribing_without_since_reports_the_latest_seq_and_replays_nothing() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    for i in 1..=3 {
+        post(&app, general, &team.owner, &format!("m{i}")).await;
+    }
+    let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
+
+    let seq = client.subscribe_ok(&messages_topic(general)).await;
+
+    assert_eq!(seq, 3);
+    client.expect_silence(QUIET).await;
+    let live = post(&app, general, &team.owner, "m4").await;
+    let event = client.event().await;
+    assert_event(&event, &messages_topic(general), "message.created", 4);
+    assert_eq!(event["data"], live);
+}
+
+#[tokio::test]
+async fn resuming_both_topics_in_one_frame_replays_each_after_its_subscribed_frame() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let first = post(&app, general, &team.owner, "first").await;
+    let edited = edit(&app, general, &team.owner, id_of(&first), "first, edited").await;
+    let second = post(&app, general, &team.owner, "second").await;
+    let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
+    let (messages, updates) = (messages_topic(general), updates_topic(general));
+
+    client
+        .send(json!({
+            "op": "subscribe",
+            "topics": [messages, updates],
+            "since": {messages.clone(): 0, updates.clone(): 0},
+        }))
+        .await;
+
+    let mut frames = Vec::new();
+    for _ in 0..5 {
+        frames.push(client.recv().await);
+    }
+    let ops: Vec<&Value> = frames.iter().map(|f| &f["op"]).collect();
+    assert_eq!(
+        ops,
+        ["subscribed", "event", "event", "subscribed", "event"],
+        "{frames:?}"
+    );
+    assert_eq!(frames[0]["topic"], messages, "{frames:?}");
+    assert_eq!(frames[0]["seq"], 3, "{frames:?}");
+    assert_event(&frames[1], &messages, "message.created", 1);
+    assert_eq!(frames[1]["data"]["content"], "first");
+    assert_event(&frames[2], &messages, "message.created", 3);
+    assert_eq!(frames[2]["data"], second);
+    assert_eq!(frames[3]["topic"], updates, "{frames:?}");
+    assert_event(&frames[4], &updates, "message.updated", 2);
+    assert_eq!(frames[4]["data"], edited);
+    client.expect_silence(QUIET).await;
+}
+
+#[tokio::test]
+async fn a_server_dialect_client_resumes_in_the_server_dialect() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner").await;
+    let server = super::Server::create(&app, &owner).await;
+    let sent = server.send(&app, &owner, "while you were away").await;
+    let edited = server.edit(&app, &owner, id_of(&sent), "edited away").await;
+    let (mut client, _) = WsClient::identified(&app.address, &owner.token, "server").await;
+
+    let created = client
+        .subscribe(
+            &[&messages_topic(server.general)],
+            Some(json!({messages_topic(server.general): 0})),
+        )
+        .await;
+    assert_eq!(created[0]["op"], "subscribed", "{created:?}");
+    let replayed = client.event().await;
+    let updated = client
+        .subscribe(
+            &[&updates_topic(server.general)],
+            Some(json!({updates_topic(server.general): 0})),
+        )
+        .await;
+    assert_eq!(updated[0]["op"], "subscribed", "{updated:?}");
+    let replayed_edit = client.event().await;
+
+    assert_event(
+        &replayed,
+        &messages_topic(server.general),
+        "message.created",
+        1,
+    );
+    assert_eq!(replayed["data"], sent);
+    assert_event(
+        &replayed_edit,
+        &updates_topic(server.general),
+        "message.updated",
+        2,
+    );
+    assert_eq!(replayed_edit["data"], edited);
+}

@@ -1,0 +1,85 @@
+//! Concord as a separate process: for tests where nodes share a database and
+//! one of them dies.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The `concord` binary: `CONCORD_BIN`, or the debug build next to this
+/// workspace (`make test` builds it first).
+fn binary() -> PathBuf {
+    if let Ok(path) = std::env::var("CONCORD_BIN") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(
+        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    let path = target.join("debug/concord");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --bin concord` first (make test does)",
+        path.display()
+    );
+    path
+}
+
+/// The Redis the Redis-broker tests use (`scripts/dev-redis.sh` exports it).
+pub fn redis_url() -> String {
+    std::env::var("CONCORD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A running `concord` process; killed when dropped.
+pub struct Node {
+    pub address: String,
+    child: Child,
+}
+
+impl Node {
+    /// Starts `concord` on a free port against `database_url` with `env`
+    /// (`CONCORD__...` pairs) and waits until it listens.
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(binary())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .env("DATABASE_URL", database_url)
+            .env("CONCORD__SERVER__PORT", "0")
+            .env("CONCORD__SERVER__WORKERS", "2")
+            .env("CONCORD__AUTH__BCRYPT_COST", "4")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start concord");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let port = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.expect("read the log") {
+                if line.contains("Concord is listening")
+                    && let Some(port) = line.split("port=").nth(1)
+                {
+                    return port.trim().parse::<u16>().expect("a port number");
+                }
+            }
+            panic!("concord exited before listening");
+        })
+        .await
+        .expect("concord did not start within 30 s");
+        // Keep draining the log so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            address: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    /// SIGKILL: no close frames, no cleanup, as a crash would.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("kill concord");
+    }
+}
