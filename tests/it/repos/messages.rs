@@ -152,6 +152,57 @@ fn concurrent_posts_get_a_gapless_duplicate_free_seq() {
 }
 
 #[test]
+fn concurrent_posts_across_rooms_each_get_the_seq_their_event_records() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let rooms: Vec<Room> = (0..3)
+        .map(|i| Room::Channel(add_channel(&store, &ws, ada.id, &format!("c{i}")).id))
+        .collect();
+    let store = Arc::new(store);
+
+    let writers: Vec<_> = (0..12)
+        .map(|w| {
+            let store = Arc::clone(&store);
+            let room = rooms[w % rooms.len()];
+            thread::spawn(move || {
+                (0..20)
+                    .map(|i| {
+                        let text = format!("w{w} m{i}");
+                        let event = created(
+                            store
+                                .post_message(&new_message(room, ada.id, &text), None)
+                                .unwrap(),
+                        );
+                        assert_eq!(event.message.content, text);
+                        assert_eq!(event.message.room, room);
+                        (room.id(), event.seq, event.message.id.get())
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut answered: Vec<(i64, i64, i64)> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    answered.sort_unstable();
+
+    let mut logged = Vec::new();
+    for room in &rooms {
+        let seqs: Vec<(i64, String, i64)> = events(&db.url, room.id());
+        assert_eq!(
+            seqs.iter().map(|(seq, _, _)| *seq).collect::<Vec<_>>(),
+            (1..=80).collect::<Vec<_>>()
+        );
+        logged.extend(seqs.into_iter().map(|(seq, _, id)| (room.id(), seq, id)));
+    }
+    logged.sort_unstable();
+    // What each poster was told is exactly what the log says.
+    assert_eq!(answered, logged);
+}
+
+#[test]
 fn rooms_count_their_seq_independently() {
     let (store, _db) = store();
     let ada = add_user(&store, "ada");

@@ -113,87 +113,13 @@ impl MessageRepository for PgStore {
         msg: &NewMessage,
         idempotency: Option<Idempotency>,
     ) -> Result<Posted, RepoError> {
-        let mut conn = self.conn()?;
-        let author = msg.author_id.get();
-        let hash = idempotency
-            .as_ref()
-            .map(|i| fingerprint_hash(&i.fingerprint));
-        if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
-            // Forget keys past their window (indexed on created_at), then look for this one.
-            diesel::delete(idempotency_keys::table)
-                .filter(sql::<Bool>(&format!(
-                    "created_at <= now() - interval '{IDEMPOTENCY_WINDOW}'"
-                )))
-                .execute(&mut conn)
-                .map_err(db_err("purge idempotency keys"))?;
-            if let Some(posted) = replay(&mut conn, author, idem, hash)? {
-                return Ok(posted);
-            }
-        }
-        let (channel_id, conversation_id) = room_columns(msg.room);
-        let created = conn.transaction(|c| {
-            let seq = advance_room(c, msg.room, true)?;
-            let attachment_id = match &msg.attachment_url {
-                Some(url) => Some(
-                    diesel::insert_into(attachments::table)
-                        .values((
-                            attachments::url.eq(url),
-                            attachments::uploader_id.eq(author),
-                        ))
-                        .returning(attachments::id)
-                        .get_result::<i64>(c)?,
-                ),
-                None => None,
-            };
-            let row = diesel::insert_into(messages::table)
-                .values(NewMessageRow {
-                    channel_id,
-                    conversation_id,
-                    author_id: author,
-                    parent_id: msg.parent_id.map(MessageId::get),
-                    content: msg.content.as_str(),
-                    attachment_id,
-                })
-                .returning(MessageRow::as_returning())
-                .get_result(c)?;
-            diesel::insert_into(message_events::table)
-                .values(NewEventRow::new(
-                    msg.room,
-                    seq,
-                    EventKind::Created,
-                    row.id,
-                    Some(msg.content.as_str()),
-                ))
-                .execute(c)?;
-            if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
-                diesel::insert_into(idempotency_keys::table)
-                    .values((
-                        idempotency_keys::user_id.eq(author),
-                        idempotency_keys::key.eq(idem.key.as_str()),
-                        idempotency_keys::request_hash.eq(hash),
-                        idempotency_keys::message_id.eq(row.id),
-                    ))
-                    .execute(c)?;
-            }
-            Ok((row, seq, msg.attachment_url.clone()))
-        });
-        match created {
-            Ok((row, seq, url)) => Ok(Posted::Created(ChatEvent {
-                seq,
-                kind: EventKind::Created,
-                message: row.into_domain(url)?,
-            })),
-            // The same key raced in from another request (or node) and won:
-            // everything above rolled back, so answer as a retry would.
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
-                if idempotency.is_some() =>
-            {
-                let (Some(idem), Some(hash)) = (&idempotency, &hash) else {
-                    return Err(RepoError::Duplicate);
-                };
-                replay(&mut conn, author, idem, hash)?.ok_or(RepoError::Duplicate)
-            }
-            Err(e) => Err(db_err("post message")(e)),
+        // Plain posts share transactions under load; a keyed post must see
+        // its key's earlier use and an attachment needs its own row first, so
+        // those keep a transaction of their own.
+        if idempotency.is_none() && msg.attachment_url.is_none() {
+            self.post_grouped(msg)
+        } else {
+            self.post_single(msg, idempotency)
         }
     }
 
@@ -378,6 +304,98 @@ fn as_it_was((seq, kind, content, at, row, url): EventWithMessage) -> Result<Cha
         };
     }
     Ok(ChatEvent { seq, kind, message })
+}
+
+impl PgStore {
+    /// Posts `msg` in a transaction of its own, honouring `idempotency`.
+    pub(super) fn post_single(
+        &self,
+        msg: &NewMessage,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Posted, RepoError> {
+        let mut conn = self.conn()?;
+        let author = msg.author_id.get();
+        let hash = idempotency
+            .as_ref()
+            .map(|i| fingerprint_hash(&i.fingerprint));
+        if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
+            // Forget keys past their window (indexed on created_at), then look for this one.
+            diesel::delete(idempotency_keys::table)
+                .filter(sql::<Bool>(&format!(
+                    "created_at <= now() - interval '{IDEMPOTENCY_WINDOW}'"
+                )))
+                .execute(&mut conn)
+                .map_err(db_err("purge idempotency keys"))?;
+            if let Some(posted) = replay(&mut conn, author, idem, hash)? {
+                return Ok(posted);
+            }
+        }
+        let (channel_id, conversation_id) = room_columns(msg.room);
+        let created = conn.transaction(|c| {
+            let seq = advance_room(c, msg.room, true)?;
+            let attachment_id = match &msg.attachment_url {
+                Some(url) => Some(
+                    diesel::insert_into(attachments::table)
+                        .values((
+                            attachments::url.eq(url),
+                            attachments::uploader_id.eq(author),
+                        ))
+                        .returning(attachments::id)
+                        .get_result::<i64>(c)?,
+                ),
+                None => None,
+            };
+            let row = diesel::insert_into(messages::table)
+                .values(NewMessageRow {
+                    channel_id,
+                    conversation_id,
+                    author_id: author,
+                    parent_id: msg.parent_id.map(MessageId::get),
+                    content: msg.content.as_str(),
+                    attachment_id,
+                })
+                .returning(MessageRow::as_returning())
+                .get_result(c)?;
+            diesel::insert_into(message_events::table)
+                .values(NewEventRow::new(
+                    msg.room,
+                    seq,
+                    EventKind::Created,
+                    row.id,
+                    Some(msg.content.as_str()),
+                ))
+                .execute(c)?;
+            if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
+                diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::user_id.eq(author),
+                        idempotency_keys::key.eq(idem.key.as_str()),
+                        idempotency_keys::request_hash.eq(hash),
+                        idempotency_keys::message_id.eq(row.id),
+                    ))
+                    .execute(c)?;
+            }
+            Ok((row, seq, msg.attachment_url.clone()))
+        });
+        match created {
+            Ok((row, seq, url)) => Ok(Posted::Created(ChatEvent {
+                seq,
+                kind: EventKind::Created,
+                message: row.into_domain(url)?,
+            })),
+            // The same key raced in from another request (or node) and won:
+            // everything above rolled back, so answer as a retry would.
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+                if idempotency.is_some() =>
+            {
+                let (Some(idem), Some(hash)) = (&idempotency, &hash) else {
+                    return Err(RepoError::Duplicate);
+                };
+                replay(&mut conn, author, idem, hash)?.ok_or(RepoError::Duplicate)
+            }
+            Err(e) => Err(db_err("post message")(e)),
+        }
+    }
 }
 
 impl PgStore {

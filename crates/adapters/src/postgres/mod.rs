@@ -6,6 +6,7 @@
 
 mod channels;
 mod conversations;
+mod group_commit;
 mod messages;
 mod rows;
 pub mod schema;
@@ -32,6 +33,7 @@ type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    group: std::sync::Arc<group_commit::GroupCommit>,
 }
 
 impl PgStore {
@@ -51,7 +53,10 @@ impl PgStore {
             .test_on_check_out(false)
             .build(ConnectionManager::<PgConnection>::new(url))
             .context("opening the connection pool")?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            group: std::sync::Arc::default(),
+        })
     }
 
     fn conn(&self) -> Result<PgConn, RepoError> {
