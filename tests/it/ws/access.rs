@@ -292,7 +292,7 @@ async fn deleting_a_workspace_ends_its_members_subscriptions_with_403() {
         .await;
     assert!(status.is_success(), "{status}: {body}");
 
-    let mut revoked = vec![client.recv().await, client.recv().await];
+    let mut revoked = [client.recv().await, client.recv().await];
     revoked.sort_by_key(|f| f["topic"] != messages_topic(general));
     assert_topic_error(&revoked[0], &messages_topic(general), 403);
     assert_topic_error(&revoked[1], &messages_topic(id_of(&dm)), 403);

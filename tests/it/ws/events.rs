@@ -320,3 +320,45 @@ async fn a_retried_send_with_the_same_idempotency_key_is_announced_once() {
     );
     assert_eq!(events[1]["data"], after);
 }
+
+#[tokio::test]
+async fn concurrent_posts_arrive_once_each_in_seq_order_without_gaps() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let (mut client, seq) = follow(&app, &team.guest, "workspace", general).await;
+    let authors = [&team.owner, &team.admin, &team.moderator, &team.guest];
+
+    let sends = (0..20).map(|i| post(&app, general, authors[i % 4], "at once"));
+    let sent: Vec<Value> = futures_util::future::join_all(sends).await;
+
+    let events = client.events(20).await;
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (seq + 1..=seq + 20).collect::<Vec<_>>());
+    let mut delivered: Vec<i64> = events.iter().map(|e| id_of(&e["data"])).collect();
+    let mut posted: Vec<i64> = sent.iter().map(id_of).collect();
+    delivered.sort_unstable();
+    posted.sort_unstable();
+    assert_eq!(delivered, posted);
+    // events of one room are numbered in the order their messages were made
+    let ids: Vec<i64> = events.iter().map(|e| id_of(&e["data"])).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    client.expect_silence(QUIET).await;
+}
+
+#[tokio::test]
+async fn subscribing_twice_to_a_topic_still_delivers_each_event_once() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
+    client.subscribe_ok(&messages_topic(general)).await;
+    let seq = client.subscribe_ok(&messages_topic(general)).await;
+
+    let sent = post(&app, general, &team.owner, "just once").await;
+
+    let event = client.event().await;
+    assert_event(&event, &messages_topic(general), "message.created", seq + 1);
+    assert_eq!(event["data"], sent);
+    client.expect_silence(QUIET).await;
+}

@@ -80,6 +80,8 @@ async fn a_bearer_token_on_the_upgrade_is_ready_right_after_hello() {
     assert!(ready["session_id"].is_string(), "{ready}");
     // identified already: subscribing works without an identify frame
     client.subscribe_ok(&messages_topic(general)).await;
+    let again = client.identify(&ada.token, "workspace").await;
+    assert_error_frame(&again, 400);
 }
 
 #[tokio::test]

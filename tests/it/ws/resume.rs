@@ -295,3 +295,35 @@ async fn a_server_dialect_client_resumes_in_the_server_dialect() {
     );
     assert_eq!(replayed_edit["data"], edited);
 }
+
+#[tokio::test]
+async fn resuming_while_others_post_misses_nothing_and_repeats_nothing() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let topic = messages_topic(general);
+    for i in 1..=5 {
+        post(&app, general, &team.owner, &format!("before {i}")).await;
+    }
+    let last_seen = 2;
+
+    let posting = async {
+        for i in 1..=20 {
+            post(&app, general, &team.admin, &format!("during {i}")).await;
+        }
+    };
+    let resuming = async {
+        let (mut client, _) = resume(&app, &team.guest, &topic, last_seen).await;
+        let mut seqs = Vec::new();
+        while seqs.last() != Some(&25) {
+            let event = client.event().await;
+            assert_eq!(event["topic"], topic, "{event}");
+            seqs.push(event["seq"].as_i64().unwrap());
+        }
+        (client, seqs)
+    };
+    let ((mut client, seqs), ()) = tokio::join!(resuming, posting);
+
+    assert_eq!(seqs, (last_seen + 1..=25).collect::<Vec<_>>());
+    client.expect_silence(QUIET).await;
+}
