@@ -39,9 +39,14 @@ impl WsClient {
 
     /// Opens `/ws` with `Authorization: Bearer token` on the upgrade.
     pub async fn connect_with_token(address: &str, token: &str, query: &str) -> Self {
+        Self::connect_with_authorization(address, &format!("Bearer {token}"), query).await
+    }
+
+    /// Opens `/ws` with `Authorization: value` on the upgrade.
+    pub async fn connect_with_authorization(address: &str, value: &str, query: &str) -> Self {
         let mut req = ws_url(address, query).into_client_request().unwrap();
         req.headers_mut()
-            .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+            .insert("Authorization", value.parse().unwrap());
         Self::open(req).await
     }
 

@@ -85,6 +85,26 @@ async fn a_bearer_token_on_the_upgrade_is_ready_right_after_hello() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_other_schemes_wait_for_identify() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+
+    let mut lower =
+        WsClient::connect_with_authorization(&app.address, &format!("bearer {}", ada.token), "")
+            .await;
+    assert_eq!(lower.recv().await["op"], "ready");
+
+    // A proxy's Basic credentials are not a Concord token: identify decides.
+    let mut basic =
+        WsClient::connect_with_authorization(&app.address, "Basic dXNlcjpwYXNz", "").await;
+    basic
+        .expect_silence(std::time::Duration::from_millis(300))
+        .await;
+    let ready = basic.identify(&ada.token, "workspace").await;
+    assert_eq!(ready["op"], "ready", "{ready}");
+}
+
+#[tokio::test]
 async fn a_bad_bearer_token_on_the_upgrade_closes_with_4001() {
     let app = spawn_app().await;
 

@@ -63,17 +63,15 @@ pub fn start(
     req: &HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
+    // A bearer token identifies at once (a bad one closes with 4001); any
+    // other scheme, say a proxy's Basic credentials, leaves it to `identify`.
     let header_token = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .map(|v| {
-            v.to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .unwrap_or("")
-                .trim()
-                .to_owned()
-        });
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
     let dialect = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .ok()
         .and_then(|q| q.get("dialect").and_then(|d| Dialect::parse(d)));
@@ -209,7 +207,7 @@ impl Session {
     fn timed_out(&self) -> End {
         match self.user {
             None if Instant::now() >= self.identify_by => {
-                End::Close(close::UNAUTHENTICATED, "Identify within 10 seconds")
+                End::Close(close::UNAUTHENTICATED, "Identify timed out")
             }
             _ => End::Close(close::HEARTBEAT_TIMEOUT, "Heartbeat timed out; resume"),
         }
