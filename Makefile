@@ -2,7 +2,7 @@
 # anything longer belongs in scripts/. `make` alone lists the targets.
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-unit lint fmt db-up db-down check
+.PHONY: help build run test test-unit lint fmt db-up db-down check bench
 
 help: ## List targets
 	@awk -F':.*## ' '/^[a-zA-Z0-9_-]+:.*## /{printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,3 +34,6 @@ db-down: ## Stop the project-local dev database, if running
 	scripts/dev-db.sh stop
 
 check: lint test ## Everything CI runs
+
+bench: ## Benchmarks on a fresh release server; ARGS="--only post --duration 5" to narrow
+	scripts/bench.sh $(ARGS)

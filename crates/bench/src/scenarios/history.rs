@@ -1,0 +1,180 @@
+//! `history`: pages of 50 from random depths of a channel holding
+//! `--history-rows` messages (10 million by default), through
+//! `GET /api/channels/{id}/messages?before=&limit=50`.
+//!
+//! Target: p99 ≤ 3 ms at ≥ 5,000 pages/s. The channel is seeded straight in
+//! SQL (posting 10 million messages over HTTP would take longer than the
+//! whole benchmark), with messages rows only: history reads no events, and
+//! the channel's `last_seq` stays consistent at zero.
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use super::{Bench, Client, closed_loop};
+use crate::api::messages_path;
+use crate::http::Conn;
+use crate::report::{Goal, Outcome};
+use crate::stats::Rng;
+
+/// Rows inserted per statement: small enough to report progress, large
+/// enough that per-statement overhead does not matter.
+const SEED_CHUNK: u64 = 1_000_000;
+
+/// Every `VERIFY_EVERY`th page is parsed and its size checked; the rest only
+/// have their status checked, because parsing a 50-message page costs the
+/// generator tens of microseconds on cores it shares with the server.
+const VERIFY_EVERY: u64 = 16;
+
+const PAGE: usize = 50;
+
+#[derive(Deserialize)]
+struct Page {
+    messages: Vec<serde::de::IgnoredAny>,
+}
+
+struct Pager {
+    token: String,
+    path: String,
+    rng: Rng,
+    /// `before` is drawn from `low..=high`: every page is a full one.
+    low: i64,
+    high: i64,
+    sent: u64,
+}
+
+impl Client for Pager {
+    async fn call(&mut self, conn: &mut Conn) -> anyhow::Result<()> {
+        let before = self.rng.between(self.low, self.high);
+        let path = format!("{}?before={before}&limit={PAGE}", self.path);
+        let response = conn.get(&path, Some(&self.token)).await?;
+        if response.status != 200 {
+            bail!(
+                "{} {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+        }
+        self.sent += 1;
+        if self.sent.is_multiple_of(VERIFY_EVERY) {
+            let page: Page = serde_json::from_slice(&response.body).context("history page")?;
+            if page.messages.len() != PAGE {
+                bail!(
+                    "page before {before} has {} messages, not {PAGE}",
+                    page.messages.len()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
+    let mut outcome = Outcome::new("history");
+    let args = &bench.args;
+    let db = bench.db()?;
+    let rows = args.history_rows.max(PAGE as u64 * 2);
+    let channel = bench.fixture.channels("history", 1).await?[0];
+    let author = bench.fixture.users[0].id;
+
+    // A superuser may skip the per-row foreign-key triggers while seeding
+    // (the channel and the author are known to exist): 2.5 times faster.
+    let superuser = db
+        .scalar("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        .await?
+        == "t";
+    let mut prelude = Vec::new();
+    if superuser {
+        prelude.push("SET session_replication_role = replica".to_owned());
+    }
+    eprintln!("history: seeding {rows} messages");
+    let seeding = Instant::now();
+    let mut done = 0;
+    while done < rows {
+        let upto = (done + SEED_CHUNK).min(rows);
+        // Timestamps a tenth of a second apart, ending now, like a busy room.
+        let insert = format!(
+            "INSERT INTO messages (channel_id, author_id, content, created_at) \
+             SELECT {channel}, {author}, \
+                    'history ' || g || ' the quick brown fox jumps over the lazy dog, as chat lines do', \
+                    now() - make_interval(secs => ({rows} - g) / 10.0) \
+             FROM generate_series({}, {upto}) AS g",
+            done + 1
+        );
+        db.run(&[prelude.clone(), vec![insert]].concat()).await?;
+        done = upto;
+        eprintln!(
+            "history: {done} rows after {:.0} s",
+            seeding.elapsed().as_secs_f64()
+        );
+    }
+    let insert_seconds = seeding.elapsed().as_secs_f64();
+    // What autovacuum would have done to a table this size long ago: set hint
+    // bits and the visibility map, and give the planner statistics, so that
+    // reads do not pay for the bulk load.
+    let vacuuming = Instant::now();
+    db.run(&["VACUUM (ANALYZE) messages".to_owned()]).await?;
+    let vacuum_seconds = vacuuming.elapsed().as_secs_f64();
+    let bounds = db
+        .scalar(&format!(
+            "SELECT min(id), max(id) FROM messages WHERE room_id = {channel}"
+        ))
+        .await?;
+    let (low, high) = bounds
+        .split_once('|')
+        .and_then(|(l, h)| Some((l.parse::<i64>().ok()?, h.parse::<i64>().ok()?)))
+        .with_context(|| format!("channel bounds {bounds:?}"))?;
+
+    let clients = (0..args.history_clients.max(1))
+        .map(|i| Pager {
+            token: bench.fixture.user(i).token.clone(),
+            path: messages_path(channel),
+            rng: Rng::seeded(0x5EED ^ ((i as u64) << 32) ^ u64::from(std::process::id())),
+            low: low + PAGE as i64,
+            high: high + 1,
+            sent: 0,
+        })
+        .collect();
+    let mut run = closed_loop(bench, clients, args.warmup, args.duration).await?;
+    let latency = std::mem::take(&mut run.latencies).summary();
+    let cpu = Some(run.cpu);
+    outcome.figure(
+        "pages/s",
+        run.rate(),
+        "pages/s",
+        Goal::AtLeast(5_000.0),
+        cpu,
+    );
+    outcome.figure("p99 latency", latency.p99(), "ms", Goal::AtMost(3.0), cpu);
+    outcome.figure("p50 latency", latency.p50(), "ms", Goal::Reported, cpu);
+    outcome.figure(
+        "failed pages",
+        run.failed as f64,
+        "",
+        Goal::Exactly(0.0),
+        cpu,
+    );
+    outcome.figure("seeded messages", rows as f64, "", Goal::Reported, None);
+    outcome.figure(
+        "seeding time (INSERT)",
+        insert_seconds,
+        "s",
+        Goal::Reported,
+        None,
+    );
+    outcome.figure(
+        "seeding time (VACUUM ANALYZE)",
+        vacuum_seconds,
+        "s",
+        Goal::Reported,
+        None,
+    );
+    outcome.detail("clients", args.history_clients);
+    outcome.detail("seeded_without_fk_triggers", superuser);
+    outcome.detail("latency", latency.json());
+    if let Some(first) = &run.first_failure {
+        outcome.detail("first_failure", first);
+    }
+    Ok(outcome)
+}

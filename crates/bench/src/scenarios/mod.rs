@@ -1,0 +1,242 @@
+//! The scenarios, one module each, and what they share: the run's context
+//! ([`Bench`]) and the closed-loop HTTP driver ([`closed_loop`]) behind
+//! `post`, `history` and `login`.
+
+pub mod baseline;
+pub mod burst;
+pub mod connect;
+pub mod fanout;
+pub mod history;
+pub mod idle;
+pub mod login;
+pub mod post;
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until};
+
+use crate::api::Fixture;
+use crate::args::Args;
+use crate::db::Db;
+use crate::gateway::Tally;
+use crate::http::{Conn, Target};
+use crate::procfs::{CpuMeter, CpuUsed};
+use crate::report::{Goal, Outcome};
+use crate::stats::Latencies;
+
+/// Everything a scenario needs.
+pub struct Bench {
+    pub args: Args,
+    pub target: Target,
+    pub fixture: Fixture,
+    pub db: anyhow::Result<Db>,
+}
+
+impl Bench {
+    pub fn db(&self) -> anyhow::Result<&Db> {
+        self.db
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("needs the database (--database-url): {e:#}"))
+    }
+
+    pub fn tokens(&self) -> Vec<String> {
+        self.fixture.users.iter().map(|u| u.token.clone()).collect()
+    }
+
+    pub fn cpu_meter(&self) -> CpuMeter {
+        CpuMeter::start(self.args.server_pid)
+    }
+}
+
+/// One client of a closed loop: it sends its next request as soon as the
+/// previous one is answered.
+pub trait Client: Send + 'static {
+    /// Sends one request; an error is a failed request (transport failure,
+    /// unexpected status or body).
+    fn call(&mut self, conn: &mut Conn) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// What a closed loop measured.
+#[derive(Debug)]
+pub struct LoopRun {
+    /// Requests that began and ended inside the measured window.
+    pub ok: u64,
+    pub failed: u64,
+    pub first_failure: Option<String>,
+    /// Successful requests over the whole run, warm-up included: what the
+    /// database should hold afterwards.
+    pub ok_total: u64,
+    pub latencies: Latencies,
+    pub cpu: CpuUsed,
+    pub seconds: f64,
+}
+
+impl LoopRun {
+    pub fn rate(&self) -> f64 {
+        self.ok as f64 / self.seconds
+    }
+}
+
+/// Runs `clients`, each on its own keep-alive connection, for `warmup` plus
+/// `duration` seconds; only requests inside the last `duration` count.
+pub async fn closed_loop<C: Client>(
+    bench: &Bench,
+    clients: Vec<C>,
+    warmup: f64,
+    duration: f64,
+) -> anyhow::Result<LoopRun> {
+    // Every connection is open before the clock starts.
+    let mut conns = Vec::with_capacity(clients.len());
+    for _ in 0..clients.len() {
+        conns.push(Conn::open(&bench.target).await?);
+    }
+    let start = Instant::now() + Duration::from_millis(50);
+    let measure_from = start + Duration::from_secs_f64(warmup);
+    let measure_to = measure_from + Duration::from_secs_f64(duration);
+    let mut tasks = JoinSet::new();
+    for (mut client, mut conn) in clients.into_iter().zip(conns) {
+        let target = bench.target.clone();
+        tasks.spawn(async move {
+            sleep_until(start).await;
+            let mut run = ClientRun::default();
+            loop {
+                let began = Instant::now();
+                if began >= measure_to {
+                    break;
+                }
+                let result = client.call(&mut conn).await;
+                let ended = Instant::now();
+                let counted = began >= measure_from && ended <= measure_to;
+                run.settle(result, counted, ended - began);
+                if conn.is_closed() {
+                    // The server closed the connection (or it broke): carry
+                    // on with a new one, the way a real client would.
+                    match Conn::open(&target).await {
+                        Ok(fresh) => conn = fresh,
+                        Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                    }
+                }
+            }
+            run
+        });
+    }
+    sleep_until(measure_from).await;
+    let meter = CpuMeter::start(bench.args.server_pid);
+    sleep_until(measure_to).await;
+    let cpu = meter.used();
+    let mut total = LoopRun {
+        ok: 0,
+        failed: 0,
+        first_failure: None,
+        ok_total: 0,
+        latencies: Latencies::default(),
+        cpu,
+        seconds: duration,
+    };
+    while let Some(run) = tasks.join_next().await {
+        let run = run?;
+        total.ok += run.ok;
+        total.failed += run.failed;
+        total.ok_total += run.ok_total;
+        total.first_failure = total.first_failure.or(run.first_failure);
+        total.latencies.merge(run.latencies);
+    }
+    Ok(total)
+}
+
+#[derive(Default)]
+struct ClientRun {
+    ok: u64,
+    failed: u64,
+    first_failure: Option<String>,
+    ok_total: u64,
+    latencies: Latencies,
+}
+
+impl ClientRun {
+    fn settle(&mut self, result: anyhow::Result<()>, counted: bool, took: Duration) {
+        match result {
+            Ok(()) => {
+                self.ok_total += 1;
+                if counted {
+                    self.ok += 1;
+                    self.latencies.record(took);
+                }
+            }
+            Err(e) => {
+                if counted {
+                    self.failed += 1;
+                }
+                self.first_failure.get_or_insert_with(|| format!("{e:#}"));
+            }
+        }
+    }
+}
+
+/// Every subscriber's post→delivery latencies, merged.
+pub fn take_latencies(tallies: &mut [Tally]) -> Latencies {
+    let mut all = Latencies::default();
+    for t in tallies {
+        all.merge(std::mem::take(&mut t.latencies));
+    }
+    all
+}
+
+/// Adds the correctness figures of a crowd of subscribers that should each
+/// have received `expected_each` events: deliveries, seq order, sockets lost.
+pub fn judge_deliveries(
+    outcome: &mut Outcome,
+    tallies: &[Tally],
+    subscribers: usize,
+    expected_each: u64,
+) {
+    let expected = expected_each * subscribers as u64;
+    let delivered: u64 = tallies.iter().map(|t| t.delivered).sum();
+    let short = tallies
+        .iter()
+        .filter(|t| t.delivered < expected_each)
+        .count()
+        // sockets that never opened received nothing
+        + subscribers.saturating_sub(tallies.len());
+    let seq_errors: u64 = tallies.iter().map(|t| t.seq_errors).sum();
+    let bad_frames: u64 = tallies.iter().map(|t| t.bad_frames).sum();
+    let closed: Vec<&str> = tallies.iter().filter_map(|t| t.closed.as_deref()).collect();
+    let percent = if expected == 0 {
+        f64::NAN
+    } else {
+        100.0 * delivered as f64 / expected as f64
+    };
+    outcome.figure("delivered", percent, "%", Goal::Exactly(100.0), None);
+    outcome.figure(
+        "subscribers missing events",
+        short as f64,
+        "",
+        Goal::Exactly(0.0),
+        None,
+    );
+    outcome.figure(
+        "seq gaps or repeats",
+        seq_errors as f64,
+        "",
+        Goal::Exactly(0.0),
+        None,
+    );
+    outcome.figure(
+        "sockets closed by server",
+        closed.len() as f64,
+        "",
+        Goal::Exactly(0.0),
+        None,
+    );
+    outcome.detail("expected_deliveries", expected);
+    outcome.detail("deliveries", delivered);
+    outcome.detail("unparsed_or_foreign_frames", bad_frames);
+    if let Some(first) = tallies.iter().find_map(|t| t.first_seq_error.as_deref()) {
+        outcome.detail("first_seq_error", first);
+    }
+    if let Some(first) = closed.first() {
+        outcome.detail("first_close_reason", first);
+    }
+}
