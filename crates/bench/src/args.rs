@@ -43,6 +43,10 @@ pub struct Args {
     #[arg(long, default_value = "target/bench/latest.json")]
     pub output: PathBuf,
 
+    /// Threads of the generator's runtime (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+
     /// Users signed up for the run; sockets and clients take turns among them.
     #[arg(long, default_value_t = 8)]
     pub users: usize,

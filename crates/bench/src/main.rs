@@ -28,12 +28,21 @@ use crate::http::{Conn, Target};
 use crate::report::Report;
 use crate::scenarios::{Bench, baseline, burst, connect, fanout, history, idle, login, post};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     raise_fd_limit(&args);
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        runtime.worker_threads(threads.max(1));
+    }
+    runtime.enable_all().build()?.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
     let target = Target::parse(&args.base_url)?;
-    let mut conn = Conn::open(&target).await?;
+    let mut conn = Conn::open(&target)
+        .await
+        .with_context(|| format!("is Concord running at {}?", args.base_url))?;
     let health = conn.get("/health", None).await?;
     if health.status != 200 {
         bail!("GET /health answered {}", health.status);

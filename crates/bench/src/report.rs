@@ -59,16 +59,24 @@ pub struct Figure {
 
 impl Figure {
     fn json(&self) -> Value {
+        let (op, target) = match self.goal {
+            Goal::AtLeast(t) => (">=", Some(t)),
+            Goal::AtMost(t) => ("<=", Some(t)),
+            Goal::Exactly(t) => ("==", Some(t)),
+            Goal::Reported => ("reported", None),
+        };
+        // CPU times are sums of 10 ms ticks: more digits would be noise.
+        let cpu = |s: Option<f64>| s.map(|s| (s * 1000.0).round() / 1000.0);
         json!({
             "scenario": self.scenario,
             "name": self.name,
             "value": self.value,
             "unit": self.unit,
-            "target": self.goal.describe(self.unit),
+            "target": { "op": op, "value": target },
             "pass": self.goal.verdict(self.value),
-            "server_cpu_s": self.cpu.and_then(|c| c.server),
-            "bench_cpu_s": self.cpu.map(|c| c.client),
-            "machine_cpu_s": self.cpu.and_then(|c| c.machine),
+            "server_cpu_s": cpu(self.cpu.and_then(|c| c.server)),
+            "bench_cpu_s": cpu(self.cpu.map(|c| c.client)),
+            "machine_cpu_s": cpu(self.cpu.and_then(|c| c.machine)),
         })
     }
 }
