@@ -470,11 +470,7 @@ impl Feed {
     /// Delivers what can go out now in order, and reads the log at once when
     /// another node announced events this feed does not hold.
     async fn deliver_ready(&mut self) {
-        let mut ready = Vec::new();
-        while let Some(event) = self.pending.remove(&(self.last_seq + 1)) {
-            self.last_seq = event.seq;
-            ready.push(event);
-        }
+        let ready = self.take_ready();
         self.send(ready).await;
         if self.wanted <= self.last_seq {
             self.gap_since = None;
@@ -485,6 +481,16 @@ impl Feed {
         } else {
             self.catch_up().await;
         }
+    }
+
+    /// Takes the pending events that continue `last_seq` without a gap.
+    fn take_ready(&mut self) -> Vec<ChatEvent> {
+        let mut ready = Vec::new();
+        while let Some(event) = self.pending.remove(&(self.last_seq + 1)) {
+            self.last_seq = event.seq;
+            ready.push(event);
+        }
+        ready
     }
 
     /// Reads the log from `last_seq` until it is exhausted.
@@ -534,11 +540,7 @@ impl Feed {
         self.wanted = self.last_seq;
         self.gap_since = None;
         // Queued events may continue right where the log ended.
-        let mut ready = Vec::new();
-        while let Some(event) = self.pending.remove(&(self.last_seq + 1)) {
-            self.last_seq = event.seq;
-            ready.push(event);
-        }
+        let ready = self.take_ready();
         self.send(ready).await;
         if let Some((&seq, _)) = self.pending.last_key_value() {
             self.wanted = seq;
@@ -628,25 +630,38 @@ fn render(
     dialects: &[Dialect],
     room_id: i64,
 ) -> Result<Frames, ServiceError> {
-    let messages: Vec<&Message> = events.iter().map(|e| &e.message).collect();
+    let events: Vec<&ChatEvent> = events.iter().collect();
     dialects
         .iter()
         .map(|&dialect| {
-            let data = wire.messages_json(&messages, workspace, dialect)?;
-            let frames = events
-                .iter()
-                .zip(data)
-                .map(|(e, json)| {
-                    let topic = Topic {
-                        room_id,
-                        kind: TopicKind::of(e.kind),
-                    };
-                    ByteString::from(protocol::event(&topic, e.kind, e.seq, &json))
-                })
-                .collect();
+            let frames = event_frames(wire, &events, room_id, workspace, dialect)?;
             Ok((dialect, frames))
         })
         .collect()
+}
+
+/// The event frames of `events` (all of room `room_id`) in `dialect`: the
+/// one place both live delivery and replay build them.
+pub(crate) fn event_frames(
+    wire: &dyn Wire,
+    events: &[&ChatEvent],
+    room_id: i64,
+    workspace: WorkspaceId,
+    dialect: Dialect,
+) -> Result<Vec<ByteString>, ServiceError> {
+    let messages: Vec<&Message> = events.iter().map(|e| &e.message).collect();
+    let data = wire.messages_json(&messages, workspace, dialect)?;
+    Ok(events
+        .iter()
+        .zip(data)
+        .map(|(e, json)| {
+            let topic = Topic {
+                room_id,
+                kind: TopicKind::of(e.kind),
+            };
+            ByteString::from(protocol::event(&topic, e.kind, e.seq, &json))
+        })
+        .collect())
 }
 
 /// The room an access change names, if it names one.

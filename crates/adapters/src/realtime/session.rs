@@ -17,7 +17,7 @@ use concord_ports::{AccessChange, ChatService, MAX_EVENTS_PER_READ, ServiceError
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::hub::{Connection, Hub, Outbound, concerns};
+use super::hub::{Connection, Hub, Outbound, concerns, event_frames};
 use super::protocol::{self, ClientOp, Dialect, close};
 
 /// Per-connection limits, from configuration.
@@ -433,13 +433,7 @@ impl Session {
                     .collect();
                 let mine: Vec<&ChatEvent> =
                     events.iter().filter(|e| topic.carries(e.kind)).collect();
-                let messages: Vec<_> = mine.iter().map(|e| &e.message).collect();
-                let data = wire.messages_json(&messages, workspace, dialect)?;
-                let frames: Vec<String> = mine
-                    .iter()
-                    .zip(data)
-                    .map(|(e, json)| protocol::event(&topic, e.kind, e.seq, &json))
-                    .collect();
+                let frames = event_frames(&*wire, &mine, topic.room_id, workspace, dialect)?;
                 Ok((events.last().map(|e| e.seq), frames))
             })
             .await;
