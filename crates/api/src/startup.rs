@@ -1,7 +1,7 @@
 //! The composition root: builds the adapters, the service and the HTTP server.
 //! The only module that names concrete adapters.
 
-use std::net::TcpListener;
+use std::net::{TcpListener, ToSocketAddrs};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
@@ -80,7 +80,8 @@ impl Application {
             clock: Arc::new(SystemClock),
             health: store,
             notifier: realtime.notifier(),
-        });
+        })
+        .remembering_access(settings.access_cache_ttl());
         realtime
             .hub()
             .attach(chat.clone(), Arc::new(DialectWire { chat: chat.clone() }));
@@ -89,7 +90,7 @@ impl Application {
             session: settings.session_config(),
         });
         let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
+        let listener = listen(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr()?.port();
         let server = serve(
             listener,
@@ -155,6 +156,26 @@ async fn shutdown_signal() {
     {
         let _ = interrupt.await;
     }
+}
+
+/// Connections the kernel queues before Concord accepts them. The standard
+/// library's 128 overflows in a reconnect storm (every client of a restarted
+/// node at once), and an overflowed SYN is retried only after a second. The
+/// kernel caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: i32 = 4096;
+
+/// A listening socket on `address` with [`LISTEN_BACKLOG`].
+fn listen(address: &str) -> anyhow::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let addr = address
+        .to_socket_addrs()?
+        .next()
+        .context("the address resolves to nothing")?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
 }
 
 fn serve(
