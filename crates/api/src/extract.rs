@@ -95,9 +95,13 @@ async fn authenticate(req: &HttpRequest, token: String) -> Result<AuthUser, ApiE
         .app_data::<web::Data<ChatService>>()
         .cloned()
         .ok_or_else(ApiError::internal)?;
-    let claims = web::block(move || chat.authenticate(&token))
-        .await
-        .map_err(|_| ApiError::internal())??;
+    // A token seen recently needs no database, and no trip to the blocking pool.
+    let claims = match chat.authenticate_from_memory(&token) {
+        Some(known) => known?,
+        None => web::block(move || chat.authenticate(&token))
+            .await
+            .map_err(|_| ApiError::internal())??,
+    };
     Ok(AuthUser {
         id: claims.user_id,
         claims,

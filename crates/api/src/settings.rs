@@ -46,6 +46,8 @@ pub struct AuthSettings {
     pub jwt_secret: String,
     pub token_ttl_secs: u64,
     pub bcrypt_cost: u32,
+    /// How long access grants are remembered; 0 turns the memo off.
+    pub access_cache_ms: u64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -87,6 +89,7 @@ impl std::fmt::Debug for AuthSettings {
             .field("jwt_secret", &"***")
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("access_cache_ms", &self.access_cache_ms)
             .finish()
     }
 }
@@ -198,6 +201,10 @@ impl Settings {
 
     pub fn token_ttl(&self) -> Duration {
         Duration::from_secs(self.auth.token_ttl_secs)
+    }
+
+    pub fn access_cache_ttl(&self) -> Duration {
+        Duration::from_millis(self.auth.access_cache_ms)
     }
 
     pub fn connect_timeout(&self) -> Duration {

@@ -473,6 +473,15 @@ async fn a_kick_needs_the_server_id() {
 async fn a_kicked_member_can_no_longer_post() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
+    // A post first, so that the node has just seen the guest allowed in.
+    let (status, body) = app
+        .post(
+            &crew.messages_path(crew.general),
+            &crew.guest.token,
+            json!({"content": "hello"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 
     let (status, _) = kick(&app, &crew, &crew.owner, crew.member(&crew.guest)).await;
     assert_eq!(status, StatusCode::OK);

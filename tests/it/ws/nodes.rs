@@ -121,3 +121,58 @@ async fn a_node_cut_off_from_its_broker_still_delivers_from_the_log() {
     assert_eq!(event["data"], sent);
     assert_eq!(event["seq"], start + 1);
 }
+
+/// A node remembers who may post where; a member removed through another
+/// node is refused at once all the same, because the removal's notice
+/// reaches every node through the broker. (The memo's lifetime is set far
+/// beyond the test, so only the notice can end it.)
+#[tokio::test]
+async fn a_member_removed_on_one_node_is_refused_on_the_other() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner").await;
+    let guest = app.sign_up("guest").await;
+    let ws = app.create_workspace(&owner, "Team").await;
+    app.add_member(ws, &owner, &guest).await;
+    let general = general_channel(&app, ws, &owner).await;
+    let remember_long = [("CONCORD__AUTH__ACCESS_CACHE_MS", "600000")];
+    let node_a = Node::start(&app.db.url, &remember_long).await;
+    let node_b = Node::start(&app.db.url, &remember_long).await;
+    post_on(&app, &node_b.address, general, &guest, "remember me").await;
+
+    let res = app
+        .client
+        .delete(format!(
+            "{}/api/workspaces/{ws}/members/{}",
+            node_a.address, guest.id
+        ))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+
+    // The notice crosses asynchronously: allow it a moment, no more.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let res = app
+            .client
+            .post(format!(
+                "{}/api/channels/{general}/messages",
+                node_b.address
+            ))
+            .bearer_auth(&guest.token)
+            .json(&json!({"content": "still here?"}))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == StatusCode::FORBIDDEN {
+            break;
+        }
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node B still lets the removed member post"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

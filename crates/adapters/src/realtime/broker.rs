@@ -147,7 +147,12 @@ fn apply(hub: &Hub, node: &str, payload: &str) {
     for signal in signals {
         match signal {
             Signal::Event { room_id, seq } => hub.notice(room_id, seq),
-            Signal::Access(change) => hub.access_changed(change),
+            Signal::Access(change) => {
+                if let Some(chat) = hub.chat() {
+                    chat.access_changed_elsewhere(change);
+                }
+                hub.access_changed(change);
+            }
         }
     }
 }

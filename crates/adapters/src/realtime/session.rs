@@ -302,7 +302,10 @@ impl Session {
     async fn identify(&mut self, token: &str, dialect: Dialect) -> Result<(), End> {
         let chat = self.chat.clone();
         let token = token.to_owned();
-        let claims = blocking(move || chat.authenticate(&token)).await;
+        let claims = match chat.authenticate_from_memory(&token) {
+            Some(known) => known,
+            None => blocking(move || chat.authenticate(&token)).await,
+        };
         match claims {
             Ok(claims) => {
                 self.user = Some(claims.user_id);

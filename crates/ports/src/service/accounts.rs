@@ -4,6 +4,7 @@ use concord_domain::{NewUser, User, UserId};
 
 use super::{ChatService, Clash, ServiceError};
 use crate::auth::{Claims, IssuedToken};
+use crate::notify::AccessChange;
 use crate::repo::{RepoError, UserInsert};
 
 impl ChatService {
@@ -55,23 +56,46 @@ impl ChatService {
     /// # Errors
     /// `Unauthenticated` for a bad, expired or revoked token.
     pub fn authenticate(&self, token: &str) -> Result<Claims, ServiceError> {
-        let claims = self
-            .ports
-            .tokens
-            .verify(token, self.ports.clock.now())
-            .map_err(|_| ServiceError::Unauthenticated)?;
+        let claims = self.verify_token(token)?;
+        if self.memo.token_unrevoked(&claims.jti, claims.user_id) {
+            return Ok(claims);
+        }
+        let since = self.memo.generation();
         if self.ports.sessions.is_token_revoked(&claims.jti)? {
             return Err(ServiceError::Unauthenticated);
         }
+        self.memo.remember_token(since, &claims.jti, claims.user_id);
         Ok(claims)
     }
 
-    /// Revoke the token behind `claims`; later use of it is refused.
+    /// [`ChatService::authenticate`] when it can answer without the store:
+    /// for a token that does not verify, or one recently found unrevoked.
+    /// `None` means the store must be asked.
+    pub fn authenticate_from_memory(&self, token: &str) -> Option<Result<Claims, ServiceError>> {
+        match self.verify_token(token) {
+            Ok(claims) if self.memo.token_unrevoked(&claims.jti, claims.user_id) => {
+                Some(Ok(claims))
+            }
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// Revoke the token behind `claims`; later use of it is refused, on
+    /// every node.
     pub fn log_out(&self, claims: &Claims) -> Result<(), ServiceError> {
-        Ok(self
-            .ports
+        self.ports
             .sessions
-            .revoke_token(&claims.jti, claims.expires_at)?)
+            .revoke_token(&claims.jti, claims.expires_at)?;
+        self.announce(AccessChange::User(claims.user_id));
+        Ok(())
+    }
+
+    fn verify_token(&self, token: &str) -> Result<Claims, ServiceError> {
+        self.ports
+            .tokens
+            .verify(token, self.ports.clock.now())
+            .map_err(|_| ServiceError::Unauthenticated)
     }
 
     /// The user with `id`.

@@ -68,9 +68,7 @@ impl ChatService {
             .update_channel(id, &patch)
             .map_err(not_found(Missing::Channel))?;
         if updated.private != channel.private {
-            self.ports
-                .notifier
-                .access_changed(AccessChange::Room(id.get()));
+            self.announce(AccessChange::Room(id.get()));
         }
         Ok(updated)
     }
@@ -84,9 +82,7 @@ impl ChatService {
             .channels
             .delete_channel(id)
             .map_err(not_found(Missing::Channel))?;
-        self.ports
-            .notifier
-            .access_changed(AccessChange::Room(id.get()));
+        self.announce(AccessChange::Room(id.get()));
         Ok(channel)
     }
 
@@ -137,7 +133,7 @@ impl ChatService {
             .channels
             .remove_channel_member(id, user)
             .map_err(not_found(Missing::ChannelMember))?;
-        self.ports.notifier.access_changed(AccessChange::User(user));
+        self.announce(AccessChange::User(user));
         Ok(())
     }
 

@@ -3,11 +3,12 @@
 
 use concord_domain::message::MAX_PAGE;
 use concord_domain::{
-    ChannelId, ChatEvent, Conversation, ConversationId, Denied, IdempotencyKey, Invalid, Message,
+    ChatEvent, Conversation, ConversationId, Denied, IdempotencyKey, Invalid, Message,
     MessageContent, MessageId, NewConversation, NewMessage, Page, Role, Room, UserId, WorkspaceId,
     conversation::direct_key, permissions,
 };
 
+use super::memo::RoomGrant;
 use super::workspaces::not_found;
 use super::{ChatService, Clash, Missing, ServiceError};
 use crate::notify::AccessChange;
@@ -136,9 +137,7 @@ impl ChatService {
             .conversations
             .delete_conversation(id)
             .map_err(not_found(Missing::Conversation))?;
-        self.ports
-            .notifier
-            .access_changed(AccessChange::Room(id.get()));
+        self.announce(AccessChange::Room(id.get()));
         Ok(conversation)
     }
 
@@ -287,16 +286,25 @@ impl ChatService {
     }
 
     /// The caller's role in the room's workspace, if they may read the room.
+    /// Served from the access memo while a recent grant stands.
     pub(super) fn room_role(&self, actor: UserId, room: Room) -> Result<Role, ServiceError> {
-        match room {
-            Room::Channel(id) => self.readable_channel_role(actor, id),
-            Room::Conversation(id) => self.readable_conversation(actor, id).map(|(_, role)| role),
+        if let Some(grant) = self.memo.room_grant(actor, room) {
+            return Ok(grant.role);
         }
-    }
-
-    fn readable_channel_role(&self, actor: UserId, id: ChannelId) -> Result<Role, ServiceError> {
-        let (_, me) = self.visible_channel(actor, id)?;
-        Ok(me.role)
+        let since = self.memo.generation();
+        let (role, workspace) = match room {
+            Room::Channel(id) => {
+                let (channel, me) = self.visible_channel(actor, id)?;
+                (me.role, channel.workspace_id)
+            }
+            Room::Conversation(id) => {
+                let (conversation, role) = self.readable_conversation(actor, id)?;
+                (role, conversation.workspace_id)
+            }
+        };
+        self.memo
+            .remember_room(since, actor, room, RoomGrant { role, workspace });
+        Ok(role)
     }
 
     /// A conversation the caller takes part in and whose workspace they still belong to.

@@ -6,6 +6,7 @@
 mod accounts;
 mod channels;
 mod gateway;
+mod memo;
 mod messages;
 mod servers;
 mod workspaces;
@@ -14,11 +15,12 @@ mod workspaces;
 mod tests;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use concord_domain::{Denied, Invalid, Membership, User, UserId, Workspace, WorkspaceId};
 
 use crate::auth::{Clock, PasswordHasher, TokenIssuer};
-use crate::notify::Notifier;
+use crate::notify::{AccessChange, Notifier};
 use crate::repo::{
     ChannelRepository, ConversationRepository, MembershipRepository, MessageRepository, RepoError,
     SessionRepository, StoreHealth, UserRepository, WorkspaceRepository,
@@ -50,11 +52,41 @@ pub struct Ports {
 #[derive(Clone)]
 pub struct ChatService {
     ports: Ports,
+    memo: Arc<memo::AccessMemo>,
 }
 
 impl ChatService {
+    /// The use cases over `ports`, reading every access fact from the store
+    /// on every request.
     pub fn new(ports: Ports) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            memo: Arc::new(memo::AccessMemo::new(Duration::ZERO)),
+        }
+    }
+
+    /// Remember, for up to `ttl`, that a token is unrevoked and that a user
+    /// may read a room, instead of reading both from the store on every
+    /// request. Grants are forgotten at once when access changes on this node,
+    /// and when the change is reported from another node
+    /// ([`ChatService::access_changed_elsewhere`]); `ttl` bounds how long a
+    /// grant can outlive a change whose report was lost.
+    #[must_use]
+    pub fn remembering_access(mut self, ttl: Duration) -> Self {
+        self.memo = Arc::new(memo::AccessMemo::new(ttl));
+        self
+    }
+
+    /// Another node changed access: forget what it may have invalidated.
+    pub fn access_changed_elsewhere(&self, change: AccessChange) {
+        self.memo.forget(change);
+    }
+
+    /// Access changed here: forget what it invalidated, then tell the
+    /// gateway (and through it the other nodes).
+    fn announce(&self, change: AccessChange) {
+        self.memo.forget(change);
+        self.ports.notifier.access_changed(change);
     }
 
     /// Whether the service can reach its storage.

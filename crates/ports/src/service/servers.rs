@@ -96,9 +96,7 @@ impl ChatService {
             .members
             .set_role(target.id, role)
             .map_err(not_found(Missing::Member))?;
-        self.ports
-            .notifier
-            .access_changed(AccessChange::User(target.user_id));
+        self.announce(AccessChange::User(target.user_id));
         self.view_of(actor, ws)
     }
 
@@ -116,9 +114,7 @@ impl ChatService {
             .members
             .remove_member(workspace, target.user_id)
             .map_err(not_found(Missing::Member))?;
-        self.ports
-            .notifier
-            .access_changed(AccessChange::User(target.user_id));
+        self.announce(AccessChange::User(target.user_id));
         self.view_of(actor, ws)
     }
 

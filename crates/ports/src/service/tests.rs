@@ -1039,3 +1039,162 @@ mod messaging {
         ));
     }
 }
+
+/// The access memo: grants spare the store, and a change ends them at once.
+mod remembered_access {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use concord_domain::{MessageContent, Room};
+
+    use super::*;
+    use crate::repo::Posted;
+
+    const ROOM: Room = Room::Channel(ChannelId::new(10));
+
+    /// Workspace 1 with a public channel 10. The guest is a member until
+    /// `kicked`; `reads` counts the guest's membership lookups.
+    fn mocks(kicked: &Arc<AtomicBool>, reads: &Arc<AtomicUsize>) -> Mocks {
+        let mut m = Mocks::default();
+        m.workspaces
+            .expect_workspace_by_id()
+            .returning(|_| Ok(Some(workspace(true))));
+        m.channels
+            .expect_channel_by_id()
+            .returning(|_| Ok(Some(channel(10, OWNER, false, false))));
+        let (k, r) = (kicked.clone(), reads.clone());
+        m.members.expect_membership().returning(move |_, user| {
+            Ok(match user {
+                OWNER => Some(membership(1, Role::Owner)),
+                GUEST => {
+                    r.fetch_add(1, Ordering::SeqCst);
+                    (!k.load(Ordering::SeqCst)).then(|| membership(2, Role::Guest))
+                }
+                _ => None,
+            })
+        });
+        let k = kicked.clone();
+        m.members
+            .expect_remove_member()
+            .returning(move |_, _| Ok(k.store(true, Ordering::SeqCst)));
+        m.messages.expect_post_message().returning(|msg, _| {
+            Ok(Posted::Created(concord_domain::ChatEvent {
+                seq: 1,
+                kind: concord_domain::EventKind::Created,
+                message: concord_domain::Message {
+                    id: concord_domain::MessageId::new(1),
+                    room: msg.room,
+                    author_id: msg.author_id,
+                    parent_id: None,
+                    content: msg.content.as_str().to_owned(),
+                    attachment: None,
+                    created_at: Utc.timestamp_opt(0, 0).unwrap(),
+                    edited_at: None,
+                    deleted_at: None,
+                },
+            }))
+        });
+        m.notifier.expect_publish().return_const(());
+        m
+    }
+
+    fn post(chat: &ChatService) -> Result<(), ServiceError> {
+        let text = MessageContent::parse("hi").unwrap();
+        chat.post_message(GUEST, ROOM, text, None, None, None)
+            .map(|_| ())
+    }
+
+    #[test]
+    fn a_remembered_grant_spares_the_store_and_a_kick_ends_it_at_once() {
+        let (kicked, reads) = (Arc::default(), Arc::default());
+        let mut m = mocks(&kicked, &reads);
+        m.notifier
+            .expect_access_changed()
+            .withf(|c| *c == AccessChange::User(GUEST))
+            .times(1)
+            .return_const(());
+        let chat = m.service().remembering_access(Duration::from_secs(60));
+
+        post(&chat).unwrap();
+        post(&chat).unwrap();
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            1,
+            "the second post asked nobody"
+        );
+
+        chat.remove_member(OWNER, WS, GUEST).unwrap();
+        assert!(matches!(post(&chat), Err(ServiceError::Forbidden(_))));
+    }
+
+    #[test]
+    fn a_change_reported_by_another_node_ends_a_grant() {
+        let (kicked, reads) = (Arc::<AtomicBool>::default(), Arc::default());
+        let chat = mocks(&kicked, &reads)
+            .service()
+            .remembering_access(Duration::from_secs(60));
+        post(&chat).unwrap();
+
+        // Another node removed the guest and reported it.
+        kicked.store(true, Ordering::SeqCst);
+        chat.access_changed_elsewhere(AccessChange::User(GUEST));
+
+        assert!(matches!(post(&chat), Err(ServiceError::Forbidden(_))));
+    }
+
+    #[test]
+    fn without_a_memo_every_request_asks_the_store() {
+        let (kicked, reads) = (Arc::<AtomicBool>::default(), Arc::default());
+        let chat = mocks(&kicked, &reads).service();
+        post(&chat).unwrap();
+        kicked.store(true, Ordering::SeqCst);
+        assert!(matches!(post(&chat), Err(ServiceError::Forbidden(_))));
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn logging_out_ends_a_remembered_token_at_once() {
+        let revoked = Arc::new(AtomicBool::new(false));
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let mut m = Mocks::default();
+        m.tokens.expect_verify().returning(|token, _| match token {
+            "good" => Ok(claims("j")),
+            _ => Err(crate::auth::TokenError::Invalid),
+        });
+        let (r, l) = (revoked.clone(), lookups.clone());
+        m.sessions.expect_is_token_revoked().returning(move |_| {
+            l.fetch_add(1, Ordering::SeqCst);
+            Ok(r.load(Ordering::SeqCst))
+        });
+        let r = revoked.clone();
+        m.sessions
+            .expect_revoke_token()
+            .returning(move |_, _| Ok(r.store(true, Ordering::SeqCst)));
+        m.notifier
+            .expect_access_changed()
+            .withf(|c| *c == AccessChange::User(OWNER))
+            .times(1)
+            .return_const(());
+        let chat = m.service().remembering_access(Duration::from_secs(60));
+
+        assert!(
+            chat.authenticate_from_memory("good").is_none(),
+            "not yet known"
+        );
+        assert!(matches!(
+            chat.authenticate_from_memory("forged"),
+            Some(Err(ServiceError::Unauthenticated))
+        ));
+        let claims = chat.authenticate("good").unwrap();
+        assert!(matches!(chat.authenticate_from_memory("good"), Some(Ok(_))));
+        chat.authenticate("good").unwrap();
+        assert_eq!(lookups.load(Ordering::SeqCst), 1);
+
+        chat.log_out(&claims).unwrap();
+        assert!(chat.authenticate_from_memory("good").is_none());
+        assert!(matches!(
+            chat.authenticate("good"),
+            Err(ServiceError::Unauthenticated)
+        ));
+    }
+}

@@ -78,9 +78,7 @@ impl ChatService {
             .workspaces
             .delete_workspace(id)
             .map_err(not_found(Missing::Workspace))?;
-        self.ports
-            .notifier
-            .access_changed(AccessChange::Workspace(id));
+        self.announce(AccessChange::Workspace(id));
         Ok(details)
     }
 
@@ -131,7 +129,7 @@ impl ChatService {
             .members
             .remove_member(id, user)
             .map_err(not_found(Missing::WorkspaceMember))?;
-        self.ports.notifier.access_changed(AccessChange::User(user));
+        self.announce(AccessChange::User(user));
         Ok(())
     }
 
