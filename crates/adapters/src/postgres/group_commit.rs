@@ -1,34 +1,36 @@
-//! Group commit for posts: concurrent posts share one transaction.
+//! Group commit for posts: concurrent posts share one statement.
 //!
-//! A commit costs a WAL flush and a handful of round trips whatever it
-//! carries, so under load one transaction for many posts is far cheaper than
-//! one each. The first poster to find no batch running becomes the leader: it
-//! takes every post queued meanwhile, writes them in one transaction, hands
-//! each poster its result, and repeats until the queue is empty. Posters that
-//! arrive while a batch runs just wait for theirs. Nobody waits on a timer:
-//! a lone post is written at once, exactly as before.
+//! A commit costs a WAL flush and a round trip whatever it carries, so under
+//! load one transaction for many posts is far cheaper than one each. The
+//! first poster to find no batch running becomes the leader: it takes every
+//! post queued meanwhile, writes them with one statement (its own
+//! transaction: one round trip), hands each poster its result, and repeats
+//! until the queue is empty. Posters that arrive while a batch runs just wait
+//! for theirs. Nobody waits on a timer: a lone post is written at once.
 //!
-//! Only one batch runs at a time per node, and it locks its rooms' rows in
-//! one statement, so batches never deadlock with each other or with the
+//! The statement locks its rooms' rows in id order, so batches never
+//! deadlock with each other (on this node or another) or with the
 //! single-room transactions of edits, deletes and keyed posts. Each room's
-//! `seq` still advances under its row lock: gapless, in commit order.
+//! `seq` advances under its row lock: gapless, in commit order.
 
-use std::collections::BTreeMap;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Mutex, PoisonError};
 
-use concord_domain::{ChatEvent, EventKind, MessageId, NewMessage, Room};
+use chrono::{DateTime, Utc};
+use concord_domain::{ChatEvent, EventKind, Message, MessageId, NewMessage};
 use concord_ports::{Posted, RepoError};
 use diesel::prelude::*;
-use diesel::result::Error as DieselError;
-use diesel::sql_types::{Array, BigInt};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 
-use super::rows::{MessageRow, NewEventRow, NewMessageRow, room_columns};
-use super::schema::{message_events, messages};
+use super::rows::room_columns;
 use super::{PgConn, PgStore, db_err};
 
 /// Most posts one transaction carries; more wait for the next one.
 const MAX_BATCH: usize = 256;
+/// Batches in flight at once. One: measured with `make bench`, a second
+/// concurrent batch cut throughput by a third (smaller batches contending for
+/// the same row locks).
+const MAX_LEADERS: usize = 1;
 
 type Reply = SyncSender<Result<Posted, RepoError>>;
 
@@ -41,7 +43,7 @@ pub(crate) struct GroupCommit {
 #[derive(Default)]
 struct Queue {
     waiting: Vec<(NewMessage, Reply)>,
-    leader_active: bool,
+    leaders: usize,
 }
 
 impl GroupCommit {
@@ -58,7 +60,9 @@ impl PgStore {
         let lead = {
             let mut queue = self.group.lock();
             queue.waiting.push((msg.clone(), reply));
-            !std::mem::replace(&mut queue.leader_active, true)
+            let lead = queue.leaders < MAX_LEADERS;
+            queue.leaders += usize::from(lead);
+            lead
         };
         if lead {
             self.lead_batches();
@@ -76,151 +80,142 @@ impl PgStore {
             let batch: Vec<(NewMessage, Reply)> = {
                 let mut queue = self.group.lock();
                 if queue.waiting.is_empty() {
-                    queue.leader_active = false;
+                    queue.leaders -= 1;
                     return;
                 }
                 let take = queue.waiting.len().min(MAX_BATCH);
                 queue.waiting.drain(..take).collect()
             };
-            let (posts, replies): (Vec<NewMessage>, Vec<Reply>) = batch.into_iter().unzip();
-            match self.write_batch(&posts) {
-                Ok(events) => {
-                    for (reply, event) in replies.into_iter().zip(events) {
-                        let _ = reply.send(Ok(Posted::Created(event)));
-                    }
-                }
-                // One bad post (its room deleted meanwhile, say) must not fail
-                // the others: each is retried alone and gets its own answer.
-                Err(_) => {
-                    for (reply, post) in replies.into_iter().zip(&posts) {
-                        let _ = reply.send(self.post_single(post, None));
-                    }
-                }
-            }
+            self.write_batch(batch);
         }
     }
 
-    fn write_batch(&self, posts: &[NewMessage]) -> Result<Vec<ChatEvent>, RepoError> {
-        let mut conn = self.conn()?;
-        conn.transaction(|c| write_batch(c, posts))
-            .map_err(db_err("post batch"))
+    /// Writes `posts` in one statement (one round trip, its own
+    /// transaction) and answers each poster: with its event, or, for a post
+    /// whose room vanished meanwhile, with the answer of posting it alone.
+    fn write_batch(&self, batch: Vec<(NewMessage, Reply)>) {
+        let (posts, replies): (Vec<NewMessage>, Vec<Reply>) = batch.into_iter().unzip();
+        let written = self
+            .conn()
+            .and_then(|mut c| write_batch(&mut c, &posts).map_err(db_err("post batch")));
+        let mut written = match written {
+            Ok(rows) => rows.into_iter().peekable(),
+            // One bad post must not fail the others: each is retried alone
+            // and gets its own answer.
+            Err(_) => Vec::new().into_iter().peekable(),
+        };
+        for (ord, (post, reply)) in (1..).zip(posts.iter().zip(replies)) {
+            let answer = match written.next_if(|row| row.ord == ord) {
+                Some(row) => row.into_event(post),
+                None => self.post_single(post, None),
+            };
+            let _ = reply.send(answer);
+        }
     }
 }
 
-/// Advances every room of `posts` by its count in one statement per room
-/// kind, inserts the messages and their events, and returns the events in
-/// the order of `posts`.
-fn write_batch(c: &mut PgConn, posts: &[NewMessage]) -> QueryResult<Vec<ChatEvent>> {
-    let mut per_room: BTreeMap<i64, (Room, i64)> = BTreeMap::new();
+/// Advances every room of `posts` by its count, inserts the messages with
+/// ids in `posts` order and their `message.created` events with each room's
+/// next `seq`s in that order, all in one statement. Returns a row per post
+/// written, in order; a post whose room no longer exists has none.
+fn write_batch(c: &mut PgConn, posts: &[NewMessage]) -> QueryResult<Vec<Written>> {
+    let mut channel_ids = Vec::with_capacity(posts.len());
+    let mut conversation_ids = Vec::with_capacity(posts.len());
+    let mut authors = Vec::with_capacity(posts.len());
+    let mut parents = Vec::with_capacity(posts.len());
+    let mut contents = Vec::with_capacity(posts.len());
     for post in posts {
-        per_room.entry(post.room.id()).or_insert((post.room, 0)).1 += 1;
+        let (channel, conversation) = room_columns(post.room);
+        channel_ids.push(channel);
+        conversation_ids.push(conversation);
+        authors.push(post.author_id.get());
+        parents.push(post.parent_id.map(MessageId::get));
+        contents.push(post.content.as_str());
     }
-    let mut last_seq = BTreeMap::new();
-    for (table, kind) in [
-        ("channels", RoomKind::Channel),
-        ("conversations", RoomKind::Conversation),
-    ] {
-        let (ids, counts): (Vec<i64>, Vec<i64>) = per_room
-            .iter()
-            .filter(|(_, (room, _))| RoomKind::of(*room) == kind)
-            .map(|(id, (_, n))| (*id, *n))
-            .unzip();
-        if ids.is_empty() {
-            continue;
-        }
-        let advanced: Vec<Advanced> = diesel::sql_query(format!(
-            "UPDATE {table} AS r SET last_seq = r.last_seq + v.n, last_message_at = now() \
-             FROM unnest($1::bigint[], $2::bigint[]) AS v(id, n) \
-             WHERE r.id = v.id RETURNING r.id, r.last_seq"
-        ))
-        .bind::<Array<BigInt>, _>(&ids)
-        .bind::<Array<BigInt>, _>(&counts)
-        .load(c)?;
-        if advanced.len() != ids.len() {
-            // A room vanished: let each post fail or succeed on its own.
-            return Err(DieselError::NotFound);
-        }
-        last_seq.extend(advanced.into_iter().map(|a| (a.id, a.last_seq)));
-    }
-    // Each room's posts take the seqs just reserved, in arrival order.
-    let mut next_seq: BTreeMap<i64, i64> = per_room
-        .iter()
-        .map(|(id, (_, n))| (*id, last_seq.get(id).copied().unwrap_or(0) - n + 1))
-        .collect();
-    let rows: Vec<NewMessageRow<'_>> = posts
-        .iter()
-        .map(|p| {
-            let (channel_id, conversation_id) = room_columns(p.room);
-            NewMessageRow {
-                channel_id,
-                conversation_id,
-                author_id: p.author_id.get(),
-                parent_id: p.parent_id.map(MessageId::get),
-                content: p.content.as_str(),
-                attachment_id: None,
-            }
-        })
-        .collect();
-    let mut stored: Vec<MessageRow> = diesel::insert_into(messages::table)
-        .values(&rows)
-        .returning(MessageRow::as_returning())
-        .get_results(c)?;
-    // Ids come from the sequence in VALUES order; sorting restores it
-    // whatever order RETURNING used.
-    stored.sort_by_key(|m| m.id);
-    let mut events = Vec::with_capacity(posts.len());
-    for (post, row) in posts.iter().zip(stored) {
-        let seq = next_seq.get_mut(&post.room.id()).map_or(0, |s| {
-            *s += 1;
-            *s - 1
-        });
-        let message = row
-            .into_domain(None)
-            .map_err(|e| DieselError::QueryBuilderError(e.to_string().into()))?;
-        events.push(ChatEvent {
-            seq,
-            kind: EventKind::Created,
-            message,
-        });
-    }
-    let event_rows: Vec<NewEventRow<'_>> = events
-        .iter()
-        .zip(posts)
-        .map(|(e, p)| {
-            NewEventRow::new(
-                e.message.room,
-                e.seq,
-                EventKind::Created,
-                e.message.id.get(),
-                Some(p.content.as_str()),
-            )
-        })
-        .collect();
-    diesel::insert_into(message_events::table)
-        .values(&event_rows)
-        .execute(c)?;
-    Ok(events)
+    // Rooms are locked in id order, so concurrent batches cannot deadlock.
+    // Ids are drawn first and sorted, so that within a room both the id
+    // (history's order) and the seq (the log's order) follow `posts`.
+    diesel::sql_query(
+        "WITH post AS ( \
+             SELECT p.*, COALESCE(p.channel_id, p.conversation_id) AS room_id \
+             FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) \
+                  WITH ORDINALITY AS p(channel_id, conversation_id, author_id, parent_id, content, ord) \
+         ), counted AS ( \
+             SELECT room_id, bool_or(channel_id IS NOT NULL) AS is_channel, count(*) AS n \
+             FROM post GROUP BY room_id \
+         ), locked_channels AS ( \
+             SELECT id FROM channels \
+             WHERE id IN (SELECT room_id FROM counted WHERE is_channel) ORDER BY id FOR UPDATE \
+         ), locked_conversations AS ( \
+             SELECT id FROM conversations \
+             WHERE id IN (SELECT room_id FROM counted WHERE NOT is_channel) ORDER BY id FOR UPDATE \
+         ), advanced_channels AS ( \
+             UPDATE channels AS r SET last_seq = r.last_seq + c.n, last_message_at = now() \
+             FROM counted c JOIN locked_channels l ON l.id = c.room_id \
+             WHERE r.id = c.room_id RETURNING r.id, r.last_seq - c.n AS base \
+         ), advanced_conversations AS ( \
+             UPDATE conversations AS r SET last_seq = r.last_seq + c.n, last_message_at = now() \
+             FROM counted c JOIN locked_conversations l ON l.id = c.room_id \
+             WHERE r.id = c.room_id RETURNING r.id, r.last_seq - c.n AS base \
+         ), base AS ( \
+             SELECT * FROM advanced_channels UNION ALL SELECT * FROM advanced_conversations \
+         ), ids AS ( \
+             SELECT array_agg(id ORDER BY id) AS id FROM ( \
+                 SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id \
+                 FROM generate_series(1, cardinality($3::bigint[])) \
+             ) drawn \
+         ), numbered AS ( \
+             SELECT post.*, (SELECT id FROM ids)[post.ord] AS id, \
+                    base.base + row_number() OVER (PARTITION BY post.room_id ORDER BY post.ord) AS seq \
+             FROM post JOIN base ON base.id = post.room_id \
+         ), inserted AS ( \
+             INSERT INTO messages (id, channel_id, conversation_id, author_id, parent_id, content) \
+             OVERRIDING SYSTEM VALUE \
+             SELECT id, channel_id, conversation_id, author_id, parent_id, content FROM numbered \
+         ), logged AS ( \
+             INSERT INTO message_events (channel_id, conversation_id, seq, kind, message_id, content) \
+             SELECT channel_id, conversation_id, seq, 'message.created', id, content FROM numbered \
+         ) \
+         SELECT ord, id, seq, now() AS created_at FROM numbered ORDER BY ord",
+    )
+    .bind::<Array<Nullable<BigInt>>, _>(&channel_ids)
+    .bind::<Array<Nullable<BigInt>>, _>(&conversation_ids)
+    .bind::<Array<BigInt>, _>(&authors)
+    .bind::<Array<Nullable<BigInt>>, _>(&parents)
+    .bind::<Array<Text>, _>(&contents)
+    .load(c)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RoomKind {
-    Channel,
-    Conversation,
-}
-
-impl RoomKind {
-    fn of(room: Room) -> Self {
-        match room {
-            Room::Channel(_) => RoomKind::Channel,
-            Room::Conversation(_) => RoomKind::Conversation,
-        }
-    }
-}
-
+/// What the batch statement reports for one post it wrote.
 #[derive(QueryableByName)]
-struct Advanced {
+struct Written {
+    /// The post's 1-based position in the batch.
+    #[diesel(sql_type = BigInt)]
+    ord: i64,
     #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = BigInt)]
-    last_seq: i64,
+    seq: i64,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+}
+
+impl Written {
+    fn into_event(self, post: &NewMessage) -> Result<Posted, RepoError> {
+        Ok(Posted::Created(ChatEvent {
+            seq: self.seq,
+            kind: EventKind::Created,
+            message: Message {
+                id: MessageId::new(self.id),
+                room: post.room,
+                author_id: post.author_id,
+                parent_id: post.parent_id,
+                content: post.content.as_str().to_owned(),
+                attachment: None,
+                created_at: self.created_at,
+                edited_at: None,
+                deleted_at: None,
+            },
+        }))
+    }
 }
