@@ -1074,9 +1074,10 @@ mod remembered_access {
             })
         });
         let k = kicked.clone();
-        m.members
-            .expect_remove_member()
-            .returning(move |_, _| Ok(k.store(true, Ordering::SeqCst)));
+        m.members.expect_remove_member().returning(move |_, _| {
+            k.store(true, Ordering::SeqCst);
+            Ok(())
+        });
         m.messages.expect_post_message().returning(|msg, _| {
             Ok(Posted::Created(concord_domain::ChatEvent {
                 seq: 1,
@@ -1167,9 +1168,10 @@ mod remembered_access {
             Ok(r.load(Ordering::SeqCst))
         });
         let r = revoked.clone();
-        m.sessions
-            .expect_revoke_token()
-            .returning(move |_, _| Ok(r.store(true, Ordering::SeqCst)));
+        m.sessions.expect_revoke_token().returning(move |_, _| {
+            r.store(true, Ordering::SeqCst);
+            Ok(())
+        });
         m.notifier
             .expect_access_changed()
             .withf(|c| *c == AccessChange::User(OWNER))
