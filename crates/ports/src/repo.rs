@@ -5,6 +5,8 @@
 //! workspace also creates its owner's membership and its `general` channel) the
 //! adapter wraps it in a transaction.
 
+use std::pin::Pin;
+
 use chrono::{DateTime, Utc};
 use concord_domain::{
     Channel, ChannelId, ChannelPatch, ChatEvent, Conversation, ConversationId, IdempotencyKey,
@@ -265,6 +267,11 @@ pub enum Posted {
     Replayed(Message),
 }
 
+/// A post handed to the store without waiting; resolves once it has
+/// committed (or failed), with what [`MessageRepository::post_message`]
+/// would have returned.
+pub type PendingPost = Pin<Box<dyn Future<Output = Result<Posted, RepoError>> + Send>>;
+
 /// Messages and the per-room event log. Every write appends, in the same
 /// transaction, an event whose `seq` is the room's previous `seq` plus one.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -280,6 +287,11 @@ pub trait MessageRepository: Send + Sync {
         msg: &NewMessage,
         idempotency: Option<Idempotency>,
     ) -> Result<Posted, RepoError>;
+
+    /// [`Self::post_message`] for a plain post (no idempotency key, no
+    /// attachment) that does not block the caller: the returned future
+    /// resolves when the post has committed. For callers on an async runtime.
+    fn queue_post(&self, msg: NewMessage) -> PendingPost;
 
     /// The message with `id`, if any.
     fn message_by_id(&self, id: MessageId) -> Result<Option<Message>, RepoError>;

@@ -151,6 +151,53 @@ fn concurrent_posts_get_a_gapless_duplicate_free_seq() {
     assert_eq!(ids.len(), 200);
 }
 
+#[tokio::test]
+async fn queued_posts_commit_in_the_order_they_were_handed_over() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "queued").id);
+
+    // Handed over all at once, before any is awaited: they share batches.
+    let pending: Vec<_> = (0..300)
+        .map(|i| store.queue_post(new_message(room, ada.id, &format!("m{i}"))))
+        .collect();
+    let mut answered = Vec::new();
+    for (i, post) in pending.into_iter().enumerate() {
+        let event = created(post.await.unwrap());
+        assert_eq!(event.message.content, format!("m{i}"));
+        answered.push((event.seq, event.message.id.get()));
+    }
+
+    let logged: Vec<(i64, i64)> = events(&db.url, room.id())
+        .into_iter()
+        .map(|(seq, _, id)| (seq, id))
+        .collect();
+    assert_eq!(logged, answered, "each answer is what the log recorded");
+    assert_eq!(
+        logged.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+        (1..=300).collect::<Vec<_>>()
+    );
+    assert!(logged.is_sorted_by_key(|(_, id)| *id), "ids follow seq");
+}
+
+#[tokio::test]
+async fn a_queued_post_to_a_missing_room_is_not_found_and_spares_its_batch() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "real").id);
+    let gone = Room::Channel(concord_domain::ChannelId::new(i64::MAX));
+
+    let before = store.queue_post(new_message(room, ada.id, "before"));
+    let lost = store.queue_post(new_message(gone, ada.id, "lost"));
+    let after = store.queue_post(new_message(room, ada.id, "after"));
+
+    assert_eq!(created(before.await.unwrap()).seq, 1);
+    assert!(matches!(lost.await, Err(RepoError::NotFound)));
+    assert_eq!(created(after.await.unwrap()).seq, 2);
+}
+
 #[test]
 fn concurrent_posts_across_rooms_each_get_the_seq_their_event_records() {
     let (store, db) = store();
@@ -482,8 +529,33 @@ fn a_direct_key_finds_the_one_conversation_between_two_members() {
 }
 
 #[test]
+fn deleting_a_room_takes_its_messages_and_their_log() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let channel = add_channel(&store, &ws, ada.id, "doomed");
+    let room = Room::Channel(channel.id);
+    let m = created(
+        store
+            .post_message(&new_message(room, ada.id, "hi"), None)
+            .unwrap(),
+    )
+    .message;
+    store
+        .edit_message(m.id, &MessageContent::parse("edited").unwrap())
+        .unwrap();
+    assert_eq!(events(&db.url, room.id()).len(), 2);
+
+    use concord_ports::ChannelRepository;
+    store.delete_channel(channel.id).unwrap();
+
+    assert_eq!(store.message_by_id(m.id).unwrap(), None);
+    assert_eq!(events(&db.url, room.id()), vec![]);
+}
+
+#[test]
 fn deleting_a_conversation_takes_its_messages() {
-    let (store, _db) = store();
+    let (store, db) = store();
     let ada = add_user(&store, "ada");
     let bob = add_user(&store, "bob");
     let ws = add_workspace(&store, ada.id);
@@ -499,6 +571,7 @@ fn deleting_a_conversation_takes_its_messages() {
     store.delete_conversation(conv.id).unwrap();
 
     assert_eq!(store.message_by_id(m.id).unwrap(), None);
+    assert_eq!(events(&db.url, room.id()), vec![]);
     assert!(matches!(
         store.delete_conversation(conv.id),
         Err(RepoError::NotFound)

@@ -1,99 +1,100 @@
 //! Group commit for posts: concurrent posts share one statement.
 //!
 //! A commit costs a WAL flush and a round trip whatever it carries, so under
-//! load one transaction for many posts is far cheaper than one each. The
-//! first poster to find no batch running becomes the leader: it takes every
-//! post queued meanwhile, writes them with one statement (its own
-//! transaction: one round trip), hands each poster its result, and repeats
-//! until the queue is empty. Posters that arrive while a batch runs just wait
-//! for theirs. Nobody waits on a timer: a lone post is written at once.
+//! load one transaction for many posts is far cheaper than one each. Each
+//! store has one writer thread. It takes every post queued while it was busy,
+//! writes them with one statement (its own transaction: one round trip),
+//! answers each poster and waits for more. Nobody waits on a timer: a lone
+//! post is written as soon as the writer wakes. Posters hand a post over
+//! without blocking, so an async caller never ties up a thread; the writer is
+//! woken once per batch, not once per post.
 //!
 //! The statement locks its rooms' rows in id order, so batches never
 //! deadlock with each other (on this node or another) or with the
 //! single-room transactions of edits, deletes and keyed posts. Each room's
 //! `seq` advances under its row lock: gapless, in commit order.
+//!
+//! One batch is in flight per node: measured with `make bench`, a second
+//! concurrent one cut throughput by a third (smaller batches contending for
+//! the same row locks).
 
-use std::sync::mpsc::{SyncSender, sync_channel};
-use std::sync::{Mutex, PoisonError};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread;
 
 use chrono::{DateTime, Utc};
 use concord_domain::{ChatEvent, EventKind, Message, MessageId, NewMessage};
 use concord_ports::{Posted, RepoError};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+use tokio::sync::oneshot;
 
+use super::messages::post_single;
 use super::rows::room_columns;
-use super::{PgConn, PgStore, db_err};
+use super::{PgConn, PgPool, checkout, db_err};
 
 /// Most posts one transaction carries; more wait for the next one.
 const MAX_BATCH: usize = 256;
 
-type Reply = SyncSender<Result<Posted, RepoError>>;
+type Answer = Result<Posted, RepoError>;
+type Job = (NewMessage, oneshot::Sender<Answer>);
 
-/// The queue of posts waiting for a batch, and whether one is running.
-#[derive(Default)]
+/// The way to a store's post writer. The writer stops once every handle to
+/// its store is gone.
 pub(crate) struct GroupCommit {
-    state: Mutex<Queue>,
-}
-
-#[derive(Default)]
-struct Queue {
-    waiting: Vec<(NewMessage, Reply)>,
-    /// One batch in flight per node: measured with `make bench`, a second
-    /// concurrent one cut throughput by a third (smaller batches contending
-    /// for the same row locks).
-    leader_active: bool,
+    queue: Sender<Job>,
 }
 
 impl GroupCommit {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
-        // Every critical section is a push, a take or a flag flip.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Starts the writer, which writes on connections from `pool`.
+    pub(crate) fn start(pool: PgPool) -> std::io::Result<Self> {
+        let (queue, jobs) = channel();
+        thread::Builder::new()
+            .name("concord-post-writer".into())
+            .spawn(move || Writer { pool, jobs }.run())?;
+        Ok(Self { queue })
+    }
+
+    /// Queues `msg` (no idempotency key, no attachment) for the next batch;
+    /// the answer arrives once the batch has committed.
+    pub(crate) fn submit(&self, msg: NewMessage) -> oneshot::Receiver<Answer> {
+        let (reply, answer) = oneshot::channel();
+        if let Err(refused) = self.queue.send((msg, reply)) {
+            let (_, reply) = refused.0;
+            let _ = reply.send(Err(writer_gone()));
+        }
+        answer
     }
 }
 
-impl PgStore {
-    /// Posts `msg` (no idempotency key, no attachment) in a shared transaction.
-    pub(super) fn post_grouped(&self, msg: &NewMessage) -> Result<Posted, RepoError> {
-        let (reply, result) = sync_channel(1);
-        let lead = {
-            let mut queue = self.group.lock();
-            queue.waiting.push((msg.clone(), reply));
-            !std::mem::replace(&mut queue.leader_active, true)
-        };
-        if lead {
-            self.lead_batches();
-        }
-        result.recv().unwrap_or_else(|_| {
-            Err(RepoError::Unexpected(anyhow::anyhow!(
-                "the batch writing this post ended without an answer"
-            )))
-        })
-    }
+/// What a poster hears when the writer vanished without answering (it
+/// panicked, or the store is shutting down).
+pub(crate) fn writer_gone() -> RepoError {
+    RepoError::Unexpected(anyhow::anyhow!(
+        "the batch writing this post ended without an answer"
+    ))
+}
 
-    /// Writes batches until nobody is waiting.
-    fn lead_batches(&self) {
-        loop {
-            let batch: Vec<(NewMessage, Reply)> = {
-                let mut queue = self.group.lock();
-                if queue.waiting.is_empty() {
-                    queue.leader_active = false;
-                    return;
-                }
-                let take = queue.waiting.len().min(MAX_BATCH);
-                queue.waiting.drain(..take).collect()
-            };
-            self.write_batch(batch);
+struct Writer {
+    pool: PgPool,
+    jobs: Receiver<Job>,
+}
+
+impl Writer {
+    /// Writes batches until every store handle is dropped.
+    fn run(self) {
+        while let Ok(first) = self.jobs.recv() {
+            let mut batch = vec![first];
+            batch.extend(self.jobs.try_iter().take(MAX_BATCH - 1));
+            self.write(batch);
         }
     }
 
-    /// Writes `posts` in one statement (one round trip, its own
-    /// transaction) and answers each poster: with its event, or, for a post
-    /// whose room vanished meanwhile, with the answer of posting it alone.
-    fn write_batch(&self, batch: Vec<(NewMessage, Reply)>) {
-        let (posts, replies): (Vec<NewMessage>, Vec<Reply>) = batch.into_iter().unzip();
-        let written = self
-            .conn()
+    /// Writes `batch` in one statement and answers each poster: with its
+    /// event, or, for a post whose room vanished meanwhile, with the answer
+    /// of posting it alone.
+    fn write(&self, batch: Vec<Job>) {
+        let (posts, replies): (Vec<NewMessage>, Vec<_>) = batch.into_iter().unzip();
+        let written = checkout(&self.pool)
             .and_then(|mut c| write_batch(&mut c, &posts).map_err(db_err("post batch")));
         let mut written = match written {
             Ok(rows) => rows.into_iter().peekable(),
@@ -104,7 +105,7 @@ impl PgStore {
         for (ord, (post, reply)) in (1..).zip(posts.iter().zip(replies)) {
             let answer = match written.next_if(|row| row.ord == ord) {
                 Some(row) => row.into_event(post),
-                None => self.post_single(post, None),
+                None => checkout(&self.pool).and_then(|mut c| post_single(&mut c, post, None)),
             };
             let _ = reply.send(answer);
         }

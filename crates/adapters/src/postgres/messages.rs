@@ -11,13 +11,14 @@ use concord_domain::{
     ChannelId, ChatEvent, ConversationId, EventKind, Message, MessageContent, MessageId,
     NewMessage, Page, Room, WorkspaceId,
 };
-use concord_ports::{Idempotency, MessageRepository, Posted, RepoError, RoomInfo};
+use concord_ports::{Idempotency, MessageRepository, PendingPost, Posted, RepoError, RoomInfo};
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::Bool;
 use sha2::{Digest, Sha256};
 
+use super::group_commit::writer_gone;
 use super::rows::{MessageRow, NewEventRow, NewMessageRow, room_columns};
 use super::schema::{
     attachments, channels, conversations, idempotency_keys, message_events, messages,
@@ -117,10 +118,18 @@ impl MessageRepository for PgStore {
         // its key's earlier use and an attachment needs its own row first, so
         // those keep a transaction of their own.
         if idempotency.is_none() && msg.attachment_url.is_none() {
-            self.post_grouped(msg)
+            self.group
+                .submit(msg.clone())
+                .blocking_recv()
+                .unwrap_or_else(|_| Err(writer_gone()))
         } else {
-            self.post_single(msg, idempotency)
+            post_single(&mut self.conn()?, msg, idempotency)
         }
+    }
+
+    fn queue_post(&self, msg: NewMessage) -> PendingPost {
+        let answer = self.group.submit(msg);
+        Box::pin(async move { answer.await.unwrap_or_else(|_| Err(writer_gone())) })
     }
 
     fn message_by_id(&self, id: MessageId) -> Result<Option<Message>, RepoError> {
@@ -306,95 +315,92 @@ fn as_it_was((seq, kind, content, at, row, url): EventWithMessage) -> Result<Cha
     Ok(ChatEvent { seq, kind, message })
 }
 
-impl PgStore {
-    /// Posts `msg` in a transaction of its own, honouring `idempotency`.
-    pub(super) fn post_single(
-        &self,
-        msg: &NewMessage,
-        idempotency: Option<Idempotency>,
-    ) -> Result<Posted, RepoError> {
-        let mut conn = self.conn()?;
-        let author = msg.author_id.get();
-        let hash = idempotency
-            .as_ref()
-            .map(|i| fingerprint_hash(&i.fingerprint));
-        if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
-            // Forget keys past their window (indexed on created_at), then look for this one.
-            diesel::delete(idempotency_keys::table)
-                .filter(sql::<Bool>(&format!(
-                    "created_at <= now() - interval '{IDEMPOTENCY_WINDOW}'"
-                )))
-                .execute(&mut conn)
-                .map_err(db_err("purge idempotency keys"))?;
-            if let Some(posted) = replay(&mut conn, author, idem, hash)? {
-                return Ok(posted);
-            }
+/// Posts `msg` in a transaction of its own, honouring `idempotency`.
+pub(super) fn post_single(
+    conn: &mut PgConn,
+    msg: &NewMessage,
+    idempotency: Option<Idempotency>,
+) -> Result<Posted, RepoError> {
+    let author = msg.author_id.get();
+    let hash = idempotency
+        .as_ref()
+        .map(|i| fingerprint_hash(&i.fingerprint));
+    if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
+        // Forget keys past their window (indexed on created_at), then look for this one.
+        diesel::delete(idempotency_keys::table)
+            .filter(sql::<Bool>(&format!(
+                "created_at <= now() - interval '{IDEMPOTENCY_WINDOW}'"
+            )))
+            .execute(conn)
+            .map_err(db_err("purge idempotency keys"))?;
+        if let Some(posted) = replay(conn, author, idem, hash)? {
+            return Ok(posted);
         }
-        let (channel_id, conversation_id) = room_columns(msg.room);
-        let created = conn.transaction(|c| {
-            let seq = advance_room(c, msg.room, true)?;
-            let attachment_id = match &msg.attachment_url {
-                Some(url) => Some(
-                    diesel::insert_into(attachments::table)
-                        .values((
-                            attachments::url.eq(url),
-                            attachments::uploader_id.eq(author),
-                        ))
-                        .returning(attachments::id)
-                        .get_result::<i64>(c)?,
-                ),
-                None => None,
-            };
-            let row = diesel::insert_into(messages::table)
-                .values(NewMessageRow {
-                    channel_id,
-                    conversation_id,
-                    author_id: author,
-                    parent_id: msg.parent_id.map(MessageId::get),
-                    content: msg.content.as_str(),
-                    attachment_id,
-                })
-                .returning(MessageRow::as_returning())
-                .get_result(c)?;
-            diesel::insert_into(message_events::table)
-                .values(NewEventRow::new(
-                    msg.room,
-                    seq,
-                    EventKind::Created,
-                    row.id,
-                    Some(msg.content.as_str()),
+    }
+    let (channel_id, conversation_id) = room_columns(msg.room);
+    let created = conn.transaction(|c| {
+        let seq = advance_room(c, msg.room, true)?;
+        let attachment_id = match &msg.attachment_url {
+            Some(url) => Some(
+                diesel::insert_into(attachments::table)
+                    .values((
+                        attachments::url.eq(url),
+                        attachments::uploader_id.eq(author),
+                    ))
+                    .returning(attachments::id)
+                    .get_result::<i64>(c)?,
+            ),
+            None => None,
+        };
+        let row = diesel::insert_into(messages::table)
+            .values(NewMessageRow {
+                channel_id,
+                conversation_id,
+                author_id: author,
+                parent_id: msg.parent_id.map(MessageId::get),
+                content: msg.content.as_str(),
+                attachment_id,
+            })
+            .returning(MessageRow::as_returning())
+            .get_result(c)?;
+        diesel::insert_into(message_events::table)
+            .values(NewEventRow::new(
+                msg.room,
+                seq,
+                EventKind::Created,
+                row.id,
+                Some(msg.content.as_str()),
+            ))
+            .execute(c)?;
+        if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
+            diesel::insert_into(idempotency_keys::table)
+                .values((
+                    idempotency_keys::user_id.eq(author),
+                    idempotency_keys::key.eq(idem.key.as_str()),
+                    idempotency_keys::request_hash.eq(hash),
+                    idempotency_keys::message_id.eq(row.id),
                 ))
                 .execute(c)?;
-            if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
-                diesel::insert_into(idempotency_keys::table)
-                    .values((
-                        idempotency_keys::user_id.eq(author),
-                        idempotency_keys::key.eq(idem.key.as_str()),
-                        idempotency_keys::request_hash.eq(hash),
-                        idempotency_keys::message_id.eq(row.id),
-                    ))
-                    .execute(c)?;
-            }
-            Ok((row, seq, msg.attachment_url.clone()))
-        });
-        match created {
-            Ok((row, seq, url)) => Ok(Posted::Created(ChatEvent {
-                seq,
-                kind: EventKind::Created,
-                message: row.into_domain(url)?,
-            })),
-            // The same key raced in from another request (or node) and won:
-            // everything above rolled back, so answer as a retry would.
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
-                if idempotency.is_some() =>
-            {
-                let (Some(idem), Some(hash)) = (&idempotency, &hash) else {
-                    return Err(RepoError::Duplicate);
-                };
-                replay(&mut conn, author, idem, hash)?.ok_or(RepoError::Duplicate)
-            }
-            Err(e) => Err(db_err("post message")(e)),
         }
+        Ok((row, seq, msg.attachment_url.clone()))
+    });
+    match created {
+        Ok((row, seq, url)) => Ok(Posted::Created(ChatEvent {
+            seq,
+            kind: EventKind::Created,
+            message: row.into_domain(url)?,
+        })),
+        // The same key raced in from another request (or node) and won:
+        // everything above rolled back, so answer as a retry would.
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+            if idempotency.is_some() =>
+        {
+            let (Some(idem), Some(hash)) = (&idempotency, &hash) else {
+                return Err(RepoError::Duplicate);
+            };
+            replay(conn, author, idem, hash)?.ok_or(RepoError::Duplicate)
+        }
+        Err(e) => Err(db_err("post message")(e)),
     }
 }
 

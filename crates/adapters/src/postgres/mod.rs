@@ -53,17 +53,22 @@ impl PgStore {
             .test_on_check_out(false)
             .build(ConnectionManager::<PgConnection>::new(url))
             .context("opening the connection pool")?;
+        let group =
+            group_commit::GroupCommit::start(pool.clone()).context("starting the post writer")?;
         Ok(Self {
             pool,
-            group: std::sync::Arc::default(),
+            group: std::sync::Arc::new(group),
         })
     }
 
     fn conn(&self) -> Result<PgConn, RepoError> {
-        self.pool
-            .get()
-            .map_err(|e| RepoError::Unavailable(e.into()))
+        checkout(&self.pool)
     }
+}
+
+/// A connection from `pool`, or `Unavailable`.
+fn checkout(pool: &PgPool) -> Result<PgConn, RepoError> {
+    pool.get().map_err(|e| RepoError::Unavailable(e.into()))
 }
 
 impl StoreHealth for PgStore {

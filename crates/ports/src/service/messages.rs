@@ -185,7 +185,44 @@ impl ChatService {
             content,
             attachment_url,
         };
-        match self.ports.messages.post_message(&new, idempotency) {
+        let posted = self.ports.messages.post_message(&new, idempotency);
+        self.announce_post(room, posted)
+    }
+
+    /// [`Self::post_message`] for a plain post (no parent, attachment or
+    /// idempotency key) into a room `actor` was recently found to be allowed
+    /// in: nothing is read first, and the write joins the store's next group
+    /// commit without blocking the caller. For async callers. Gives `content`
+    /// back when the access memo cannot vouch for the poster; post with
+    /// [`Self::post_message`] then.
+    /// # Errors
+    /// Those of [`Self::post_message`], once the returned future resolves.
+    pub fn post_from_memory(
+        &self,
+        actor: UserId,
+        room: Room,
+        content: MessageContent,
+    ) -> Result<impl Future<Output = Result<PostResult, ServiceError>> + '_, MessageContent> {
+        if self.memo.room_grant(actor, room).is_none() {
+            return Err(content);
+        }
+        let pending = self.ports.messages.queue_post(NewMessage {
+            room,
+            author_id: actor,
+            parent_id: None,
+            content,
+            attachment_url: None,
+        });
+        Ok(async move { self.announce_post(room, pending.await) })
+    }
+
+    /// Publishes a post that created a message and says what it produced.
+    fn announce_post(
+        &self,
+        room: Room,
+        posted: Result<Posted, RepoError>,
+    ) -> Result<PostResult, ServiceError> {
+        match posted {
             Ok(Posted::Created(event)) => {
                 self.ports.notifier.publish(&event);
                 Ok(PostResult {

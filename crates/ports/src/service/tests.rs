@@ -1078,25 +1078,39 @@ mod remembered_access {
             k.store(true, Ordering::SeqCst);
             Ok(())
         });
-        m.messages.expect_post_message().returning(|msg, _| {
-            Ok(Posted::Created(concord_domain::ChatEvent {
-                seq: 1,
-                kind: concord_domain::EventKind::Created,
-                message: concord_domain::Message {
-                    id: concord_domain::MessageId::new(1),
-                    room: msg.room,
-                    author_id: msg.author_id,
-                    parent_id: None,
-                    content: msg.content.as_str().to_owned(),
-                    attachment: None,
-                    created_at: Utc.timestamp_opt(0, 0).unwrap(),
-                    edited_at: None,
-                    deleted_at: None,
-                },
-            }))
-        });
+        m.messages
+            .expect_post_message()
+            .returning(|msg, _| Ok(created(msg)));
         m.notifier.expect_publish().return_const(());
         m
+    }
+
+    /// What the store answers for a new post of `msg`.
+    fn created(msg: &concord_domain::NewMessage) -> Posted {
+        Posted::Created(concord_domain::ChatEvent {
+            seq: 1,
+            kind: concord_domain::EventKind::Created,
+            message: concord_domain::Message {
+                id: concord_domain::MessageId::new(1),
+                room: msg.room,
+                author_id: msg.author_id,
+                parent_id: None,
+                content: msg.content.as_str().to_owned(),
+                attachment: None,
+                created_at: Utc.timestamp_opt(0, 0).unwrap(),
+                edited_at: None,
+                deleted_at: None,
+            },
+        })
+    }
+
+    /// The output of a future that is ready at its first poll.
+    fn at_once<T>(future: impl Future<Output = T>) -> T {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(future).poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("the future was not ready"),
+        }
     }
 
     fn post(chat: &ChatService) -> Result<(), ServiceError> {
@@ -1126,6 +1140,36 @@ mod remembered_access {
 
         chat.remove_member(OWNER, WS, GUEST).unwrap();
         assert!(matches!(post(&chat), Err(ServiceError::Forbidden(_))));
+    }
+
+    #[test]
+    fn a_plain_post_is_queued_without_reading_only_while_a_grant_stands() {
+        let (kicked, reads) = (Arc::default(), Arc::default());
+        let mut m = mocks(&kicked, &reads);
+        m.messages
+            .expect_queue_post()
+            .times(1)
+            .returning(|msg| Box::pin(std::future::ready(Ok(created(&msg)))));
+        m.notifier.expect_access_changed().return_const(());
+        let chat = m.service().remembering_access(Duration::from_secs(60));
+        let text = || MessageContent::parse("hi").unwrap();
+
+        let refused = chat.post_from_memory(GUEST, ROOM, text()).err();
+        assert_eq!(refused, Some(text()), "unknown yet: the content comes back");
+
+        post(&chat).unwrap();
+        let pending = chat.post_from_memory(GUEST, ROOM, text()).ok().unwrap();
+        let posted = at_once(pending).unwrap();
+        assert_eq!(posted.message.content, "hi");
+        assert!(posted.event.is_some());
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            1,
+            "the queued post read nothing"
+        );
+
+        chat.remove_member(OWNER, WS, GUEST).unwrap();
+        assert!(chat.post_from_memory(GUEST, ROOM, text()).is_err());
     }
 
     #[test]
