@@ -362,39 +362,17 @@ impl Session {
             }
         };
         // Live first: from here every event after the feed's position is
-        // queued for us. Then the log up to its latest `seq` fills the rest;
-        // the queue's copies of those are dropped as duplicates.
-        if self
-            .hub
-            .subscribe(room, topic, self.conn.clone())
-            .await
-            .is_err()
-        {
+        // queued for us. The latest `seq` is the later of the feed's position
+        // and the room's as read above, so it covers every post whose 201 the
+        // client has seen; the log fills `(since, latest]`, and the queue's
+        // copies of those are dropped as duplicates. No second read of the
+        // store: a room deleted in between has no events left to send.
+        let Ok(position) = self.hub.subscribe(room, topic, self.conn.clone()).await else {
             return self
                 .send(protocol::topic_error(raw, 503, "Try again shortly"))
                 .await;
-        }
-        let chat = self.chat.clone();
-        let latest = blocking(move || chat.latest_seqs(&[topic.room_id])).await;
-        let latest = match latest.map(|seqs| seqs.first().map(|(_, seq)| *seq)) {
-            Ok(Some(seq)) => seq,
-            Ok(None) => {
-                self.hub.unsubscribe(&self.conn, topic);
-                return self
-                    .send(protocol::topic_error(
-                        raw,
-                        403,
-                        "You may not read this room",
-                    ))
-                    .await;
-            }
-            Err(_) => {
-                self.hub.unsubscribe(&self.conn, topic);
-                return self
-                    .send(protocol::topic_error(raw, 503, "Try again shortly"))
-                    .await;
-            }
         };
+        let latest = position.max(room.last_seq);
         self.send(protocol::subscribed(&topic, latest)).await?;
         if let Some(since) = since {
             self.replay(topic, room.room, room.workspace_id, since, latest)
