@@ -179,17 +179,19 @@ impl MessageRepository for PgStore {
         limit: u32,
     ) -> Result<Page, RepoError> {
         let mut conn = self.conn()?;
-        let mut query = messages::table
+        // One query shape whether or not a cursor is given, so that diesel
+        // prepares it once per connection instead of building its SQL per page.
+        let before = before.map_or(i64::MAX, MessageId::get);
+        let rows = messages::table
             .left_join(attachments::table)
             .filter(messages::room_id.eq(room.id()))
+            .filter(messages::id.lt(before))
             .order(messages::id.desc())
             .limit(i64::from(limit) + 1)
             .select((MessageRow::as_select(), attachments::url.nullable()))
-            .into_boxed();
-        if let Some(before) = before {
-            query = query.filter(messages::id.lt(before.get()));
-        }
-        let mut messages = to_domain(query.load(&mut conn).map_err(db_err("history"))?)?;
+            .load(&mut conn)
+            .map_err(db_err("history"))?;
+        let mut messages = to_domain(rows)?;
         let more = messages.len() > limit as usize;
         messages.truncate(limit as usize);
         let next_cursor = if more {

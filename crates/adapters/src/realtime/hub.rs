@@ -31,7 +31,7 @@ use super::protocol::{self, Dialect};
 pub trait Wire: Send + Sync + 'static {
     /// Each message of `workspace` as JSON in `dialect`, in order. May read
     /// the store (the server dialect shows each author's membership); runs on
-    /// the blocking pool.
+    /// the blocking pool when [`Wire::reads_store`] says so.
     /// # Errors
     /// When the store cannot be read.
     fn messages_json(
@@ -40,6 +40,10 @@ pub trait Wire: Send + Sync + 'static {
         workspace: WorkspaceId,
         dialect: Dialect,
     ) -> Result<Vec<String>, ServiceError>;
+
+    /// Whether rendering `dialect` reads the store. A feed renders the
+    /// others in place, sparing every event a trip to the blocking pool.
+    fn reads_store(&self, dialect: Dialect) -> bool;
 }
 
 /// Tuning knobs, all with defaults fit for production.
@@ -560,11 +564,16 @@ impl Feed {
         let Some(wire) = self.hub.wire() else { return };
         let workspace = self.room.workspace_id;
         let room_id = self.room.room.id();
-        let rendered = tokio::task::spawn_blocking(move || {
+        let rendered = if dialects.iter().any(|d| wire.reads_store(*d)) {
+            tokio::task::spawn_blocking(move || {
+                let frames = render(&*wire, &events, workspace, &dialects, room_id);
+                (events, frames)
+            })
+            .await
+        } else {
             let frames = render(&*wire, &events, workspace, &dialects, room_id);
-            (events, frames)
-        })
-        .await;
+            Ok((events, frames))
+        };
         let (events, frames) = match rendered {
             Ok((events, Ok(frames))) => (events, frames),
             Ok((_, Err(e))) => {

@@ -46,6 +46,11 @@ pub struct DialectWire {
 }
 
 impl Wire for DialectWire {
+    fn reads_store(&self, dialect: Dialect) -> bool {
+        // The server dialect shows each author's membership.
+        matches!(dialect, Dialect::Server)
+    }
+
     fn messages_json(
         &self,
         messages: &[&Message],
