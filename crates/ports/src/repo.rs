@@ -272,6 +272,11 @@ pub enum Posted {
 /// would have returned.
 pub type PendingPost = Pin<Box<dyn Future<Output = Result<Posted, RepoError>> + Send>>;
 
+/// Runs once a queued post's fate is known, whether or not anyone still
+/// awaits its [`PendingPost`]: a client that hangs up does not undo a
+/// commit, so what must follow one (telling subscribers) goes here.
+pub type OnCommit = Box<dyn FnOnce(&Result<Posted, RepoError>) + Send>;
+
 /// Messages and the per-room event log. Every write appends, in the same
 /// transaction, an event whose `seq` is the room's previous `seq` plus one.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -291,7 +296,9 @@ pub trait MessageRepository: Send + Sync {
     /// [`Self::post_message`] for a plain post (no idempotency key, no
     /// attachment) that does not block the caller: the returned future
     /// resolves when the post has committed. For callers on an async runtime.
-    fn queue_post(&self, msg: NewMessage) -> PendingPost;
+    /// `on_commit` runs first, on the store's side, even if the future is
+    /// dropped.
+    fn queue_post(&self, msg: NewMessage, on_commit: OnCommit) -> PendingPost;
 
     /// The message with `id`, if any.
     fn message_by_id(&self, id: MessageId) -> Result<Option<Message>, RepoError>;

@@ -160,7 +160,12 @@ async fn queued_posts_commit_in_the_order_they_were_handed_over() {
 
     // Handed over all at once, before any is awaited: they share batches.
     let pending: Vec<_> = (0..300)
-        .map(|i| store.queue_post(new_message(room, ada.id, &format!("m{i}"))))
+        .map(|i| {
+            store.queue_post(
+                new_message(room, ada.id, &format!("m{i}")),
+                Box::new(|_| {}),
+            )
+        })
         .collect();
     let mut answered = Vec::new();
     for (i, post) in pending.into_iter().enumerate() {
@@ -181,6 +186,29 @@ async fn queued_posts_commit_in_the_order_they_were_handed_over() {
     assert!(logged.is_sorted_by_key(|(_, id)| *id), "ids follow seq");
 }
 
+#[test]
+fn a_queued_post_commits_and_reports_even_when_its_future_is_dropped() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "hung-up").id);
+
+    let (reported, report) = std::sync::mpsc::channel();
+    drop(store.queue_post(
+        new_message(room, ada.id, "orphan"),
+        Box::new(move |posted| {
+            let seq = posted.as_ref().ok().map(|p| created(p.clone()).seq);
+            reported.send(seq).unwrap();
+        }),
+    ));
+
+    let seq = report
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("on_commit ran");
+    assert_eq!(seq, Some(1));
+    assert_eq!(events(&db.url, room.id()).len(), 1);
+}
+
 #[tokio::test]
 async fn a_queued_post_to_a_missing_room_is_not_found_and_spares_its_batch() {
     let (store, _db) = store();
@@ -189,9 +217,9 @@ async fn a_queued_post_to_a_missing_room_is_not_found_and_spares_its_batch() {
     let room = Room::Channel(add_channel(&store, &ws, ada.id, "real").id);
     let gone = Room::Channel(concord_domain::ChannelId::new(i64::MAX));
 
-    let before = store.queue_post(new_message(room, ada.id, "before"));
-    let lost = store.queue_post(new_message(gone, ada.id, "lost"));
-    let after = store.queue_post(new_message(room, ada.id, "after"));
+    let before = store.queue_post(new_message(room, ada.id, "before"), Box::new(|_| {}));
+    let lost = store.queue_post(new_message(gone, ada.id, "lost"), Box::new(|_| {}));
+    let after = store.queue_post(new_message(room, ada.id, "after"), Box::new(|_| {}));
 
     assert_eq!(created(before.await.unwrap()).seq, 1);
     assert!(matches!(lost.await, Err(RepoError::NotFound)));

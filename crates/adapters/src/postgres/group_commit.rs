@@ -23,7 +23,7 @@ use std::thread;
 
 use chrono::{DateTime, Utc};
 use concord_domain::{ChatEvent, EventKind, Message, MessageId, NewMessage};
-use concord_ports::{Posted, RepoError};
+use concord_ports::{OnCommit, Posted, RepoError};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
@@ -38,7 +38,13 @@ use super::{PgConn, PgPool, checkout, db_err};
 const MAX_BATCH: usize = 256;
 
 type Answer = Result<Posted, RepoError>;
-type Job = (NewMessage, oneshot::Sender<Answer>);
+
+/// A queued post, what to run once it is decided, and whom to answer.
+struct Job {
+    post: NewMessage,
+    on_commit: Option<OnCommit>,
+    reply: oneshot::Sender<Answer>,
+}
 
 /// The way to a store's post writer. The writer stops once every handle to
 /// its store is gone.
@@ -56,15 +62,32 @@ impl GroupCommit {
         Ok(Self { queue })
     }
 
-    /// Queues `msg` (no idempotency key, no attachment) for the next batch;
-    /// the answer arrives once the batch has committed.
-    pub(crate) fn submit(&self, msg: NewMessage) -> oneshot::Receiver<Answer> {
+    /// Queues `post` (no idempotency key, no attachment) for the next
+    /// batch; `on_commit` runs and the answer arrives once it is decided.
+    pub(crate) fn submit(
+        &self,
+        post: NewMessage,
+        on_commit: Option<OnCommit>,
+    ) -> oneshot::Receiver<Answer> {
         let (reply, answer) = oneshot::channel();
-        if let Err(refused) = self.queue.send((msg, reply)) {
-            let (_, reply) = refused.0;
-            let _ = reply.send(Err(writer_gone()));
+        let job = Job {
+            post,
+            on_commit,
+            reply,
+        };
+        if let Err(refused) = self.queue.send(job) {
+            refused.0.answer(Err(writer_gone()));
         }
         answer
+    }
+}
+
+impl Job {
+    fn answer(self, answer: Answer) {
+        if let Some(on_commit) = self.on_commit {
+            on_commit(&answer);
+        }
+        let _ = self.reply.send(answer);
     }
 }
 
@@ -95,7 +118,7 @@ impl Writer {
     /// event, or, for a post whose room vanished meanwhile, with the answer
     /// of posting it alone.
     fn write(&self, batch: Vec<Job>) {
-        let (posts, replies): (Vec<NewMessage>, Vec<_>) = batch.into_iter().unzip();
+        let posts: Vec<&NewMessage> = batch.iter().map(|job| &job.post).collect();
         let written = checkout(&self.pool)
             .and_then(|mut c| write_batch(&mut c, &posts).map_err(db_err("post batch")));
         let mut written = match written {
@@ -104,12 +127,12 @@ impl Writer {
             // and gets its own answer.
             Err(_) => Vec::new().into_iter().peekable(),
         };
-        for (ord, (post, reply)) in (1..).zip(posts.iter().zip(replies)) {
+        for (ord, job) in (1..).zip(batch) {
             let answer = match written.next_if(|row| row.ord == ord) {
-                Some(row) => row.into_event(post),
-                None => checkout(&self.pool).and_then(|mut c| post_single(&mut c, post, None)),
+                Some(row) => row.into_event(&job.post),
+                None => checkout(&self.pool).and_then(|mut c| post_single(&mut c, &job.post, None)),
             };
-            let _ = reply.send(answer);
+            job.answer(answer);
         }
     }
 }
@@ -118,7 +141,7 @@ impl Writer {
 /// ids in `posts` order and their `message.created` events with each room's
 /// next `seq`s in that order, all in one statement. Returns a row per post
 /// written, in order; a post whose room no longer exists has none.
-fn write_batch(c: &mut PgConn, posts: &[NewMessage]) -> QueryResult<Vec<Written>> {
+fn write_batch(c: &mut PgConn, posts: &[&NewMessage]) -> QueryResult<Vec<Written>> {
     let mut batch = PostBatch::default();
     for post in posts {
         let (channel, conversation) = room_columns(post.room);

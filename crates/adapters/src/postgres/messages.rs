@@ -11,7 +11,9 @@ use concord_domain::{
     ChannelId, ChatEvent, ConversationId, EventKind, Message, MessageContent, MessageId,
     NewMessage, Page, Room, WorkspaceId,
 };
-use concord_ports::{Idempotency, MessageRepository, PendingPost, Posted, RepoError, RoomInfo};
+use concord_ports::{
+    Idempotency, MessageRepository, OnCommit, PendingPost, Posted, RepoError, RoomInfo,
+};
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -119,7 +121,7 @@ impl MessageRepository for PgStore {
         // those keep a transaction of their own.
         if idempotency.is_none() && msg.attachment_url.is_none() {
             self.group
-                .submit(msg.clone())
+                .submit(msg.clone(), None)
                 .blocking_recv()
                 .unwrap_or_else(|_| Err(writer_gone()))
         } else {
@@ -127,8 +129,8 @@ impl MessageRepository for PgStore {
         }
     }
 
-    fn queue_post(&self, msg: NewMessage) -> PendingPost {
-        let answer = self.group.submit(msg);
+    fn queue_post(&self, msg: NewMessage, on_commit: OnCommit) -> PendingPost {
+        let answer = self.group.submit(msg, Some(on_commit));
         Box::pin(async move { answer.await.unwrap_or_else(|_| Err(writer_gone())) })
     }
 

@@ -1,6 +1,8 @@
 //! Conversations and messages: posting (exactly once), editing, soft
 //! deletion, history and threads.
 
+use std::sync::Arc;
+
 use concord_domain::message::MAX_PAGE;
 use concord_domain::{
     ChatEvent, Conversation, ConversationId, Denied, IdempotencyKey, Invalid, Message,
@@ -11,7 +13,7 @@ use concord_domain::{
 use super::memo::RoomGrant;
 use super::workspaces::not_found;
 use super::{ChatService, Clash, Missing, ServiceError};
-use crate::notify::AccessChange;
+use crate::notify::{AccessChange, Notifier};
 use crate::repo::{Idempotency, Posted, RepoError};
 
 /// A thread: its root and every reply, oldest first.
@@ -186,7 +188,8 @@ impl ChatService {
             attachment_url,
         };
         let posted = self.ports.messages.post_message(&new, idempotency);
-        self.announce_post(room, posted)
+        publish_created(&*self.ports.notifier, &posted);
+        post_result(room, posted)
     }
 
     /// [`Self::post_message`] for a plain post (no parent, attachment or
@@ -206,38 +209,18 @@ impl ChatService {
         if self.memo.room_grant(actor, room).is_none() {
             return Err(content);
         }
-        let pending = self.ports.messages.queue_post(NewMessage {
-            room,
-            author_id: actor,
-            parent_id: None,
-            content,
-            attachment_url: None,
-        });
-        Ok(async move { self.announce_post(room, pending.await) })
-    }
-
-    /// Publishes a post that created a message and says what it produced.
-    fn announce_post(
-        &self,
-        room: Room,
-        posted: Result<Posted, RepoError>,
-    ) -> Result<PostResult, ServiceError> {
-        match posted {
-            Ok(Posted::Created(event)) => {
-                self.ports.notifier.publish(&event);
-                Ok(PostResult {
-                    message: event.message.clone(),
-                    event: Some(event),
-                })
-            }
-            Ok(Posted::Replayed(message)) => Ok(PostResult {
-                message,
-                event: None,
-            }),
-            Err(RepoError::Duplicate) => Err(ServiceError::Conflict(Clash::IdempotencyKeyReused)),
-            Err(RepoError::NotFound) => Err(ServiceError::NotFound(room_missing(room))),
-            Err(e) => Err(e.into()),
-        }
+        let notifier = Arc::clone(&self.ports.notifier);
+        let pending = self.ports.messages.queue_post(
+            NewMessage {
+                room,
+                author_id: actor,
+                parent_id: None,
+                content,
+                attachment_url: None,
+            },
+            Box::new(move |posted| publish_created(&*notifier, posted)),
+        );
+        Ok(async move { post_result(room, pending.await) })
     }
 
     /// Edit a message of `room`; its author alone, and never a deleted one.
@@ -376,6 +359,30 @@ impl ChatService {
             .message_by_id(id)?
             .filter(|m| m.room == room)
             .ok_or(ServiceError::NotFound(missing))
+    }
+}
+
+/// Tells subscribers about a post that created a message.
+fn publish_created(notifier: &dyn Notifier, posted: &Result<Posted, RepoError>) {
+    if let Ok(Posted::Created(event)) = posted {
+        notifier.publish(event);
+    }
+}
+
+/// What a post produced, or why it failed.
+fn post_result(room: Room, posted: Result<Posted, RepoError>) -> Result<PostResult, ServiceError> {
+    match posted {
+        Ok(Posted::Created(event)) => Ok(PostResult {
+            message: event.message.clone(),
+            event: Some(event),
+        }),
+        Ok(Posted::Replayed(message)) => Ok(PostResult {
+            message,
+            event: None,
+        }),
+        Err(RepoError::Duplicate) => Err(ServiceError::Conflict(Clash::IdempotencyKeyReused)),
+        Err(RepoError::NotFound) => Err(ServiceError::NotFound(room_missing(room))),
+        Err(e) => Err(e.into()),
     }
 }
 

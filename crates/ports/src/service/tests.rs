@@ -1149,7 +1149,11 @@ mod remembered_access {
         m.messages
             .expect_queue_post()
             .times(1)
-            .returning(|msg| Box::pin(std::future::ready(Ok(created(&msg)))));
+            .returning(|msg, on_commit| {
+                let posted = Ok(created(&msg));
+                on_commit(&posted);
+                Box::pin(std::future::ready(posted))
+            });
         m.notifier.expect_access_changed().return_const(());
         let chat = m.service().remembering_access(Duration::from_secs(60));
         let text = || MessageContent::parse("hi").unwrap();
@@ -1170,6 +1174,47 @@ mod remembered_access {
 
         chat.remove_member(OWNER, WS, GUEST).unwrap();
         assert!(chat.post_from_memory(GUEST, ROOM, text()).is_err());
+    }
+
+    #[test]
+    fn a_queued_post_is_published_even_when_nobody_awaits_it() {
+        let (kicked, reads) = (Arc::default(), Arc::default());
+        let mut m = mocks(&kicked, &reads);
+        // The store decides the post later, on its own thread.
+        let (decide, decided) = std::sync::mpsc::channel::<crate::repo::OnCommit>();
+        let decide = std::sync::Mutex::new(decide);
+        m.messages
+            .expect_queue_post()
+            .returning(move |_, on_commit| {
+                decide.lock().unwrap().send(on_commit).unwrap();
+                Box::pin(std::future::pending())
+            });
+        let published = Arc::new(AtomicUsize::new(0));
+        let p = published.clone();
+        m.notifier = crate::notify::MockNotifier::new();
+        m.notifier.expect_publish().returning(move |_| {
+            p.fetch_add(1, Ordering::SeqCst);
+        });
+        let chat = m.service().remembering_access(Duration::from_secs(60));
+        post(&chat).unwrap();
+        assert_eq!(published.load(Ordering::SeqCst), 1);
+
+        let text = MessageContent::parse("hi").unwrap();
+        drop(chat.post_from_memory(GUEST, ROOM, text).ok().unwrap());
+        let new = concord_domain::NewMessage {
+            room: ROOM,
+            author_id: GUEST,
+            parent_id: None,
+            content: MessageContent::parse("hi").unwrap(),
+            attachment_url: None,
+        };
+        decided.recv().unwrap()(&Ok(created(&new)));
+
+        assert_eq!(
+            published.load(Ordering::SeqCst),
+            2,
+            "the client hung up, the subscribers still hear of the post"
+        );
     }
 
     #[test]
