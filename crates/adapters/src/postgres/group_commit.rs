@@ -18,6 +18,7 @@
 //! concurrent one cut throughput by a third (smaller batches contending for
 //! the same row locks).
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 
@@ -110,7 +111,12 @@ impl Writer {
         while let Ok(first) = self.jobs.recv() {
             let mut batch = vec![first];
             batch.extend(self.jobs.try_iter().take(MAX_BATCH - 1));
-            self.write(batch);
+            // A panic fails this batch's posters (their replies are dropped:
+            // `writer_gone`), not every post after it.
+            let written = panic::catch_unwind(AssertUnwindSafe(|| self.write(batch)));
+            if written.is_err() {
+                tracing::error!("the post writer panicked; its batch failed");
+            }
         }
     }
 
