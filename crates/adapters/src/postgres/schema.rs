@@ -154,8 +154,6 @@ diesel::joinable!(idempotency_keys -> messages (message_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
-diesel::joinable!(message_events -> channels (channel_id));
-diesel::joinable!(message_events -> conversations (conversation_id));
 diesel::joinable!(message_events -> messages (message_id));
 diesel::joinable!(messages -> attachments (attachment_id));
 diesel::joinable!(messages -> channels (channel_id));
