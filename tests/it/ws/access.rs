@@ -133,6 +133,52 @@ async fn a_member_kicked_from_the_workspace_loses_the_topic_while_others_keep_it
 }
 
 #[tokio::test]
+async fn a_kicked_member_cannot_rejoin_a_room_this_node_still_follows() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let topic = messages_topic(general);
+    // The owner keeps the room's feed alive on this node throughout.
+    let (mut owner, _) = WsClient::identified(&app.address, &team.owner.token, "workspace").await;
+    owner.subscribe_ok(&topic).await;
+    // The guest's first subscription reads the store and is remembered;
+    // the second is answered from memory, and both are granted.
+    for _ in 0..2 {
+        assert_granted(&answer(&app, &team.guest, &topic).await, &topic);
+    }
+
+    let (status, body) = app
+        .delete(
+            &format!("/api/workspaces/{}/members/{}", team.ws, team.guest.id),
+            &team.owner.token,
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {body}");
+
+    assert_topic_error(&answer(&app, &team.guest, &topic).await, &topic, 403);
+    assert_granted(&answer(&app, &team.admin, &topic).await, &topic);
+}
+
+#[tokio::test]
+async fn subscribed_counts_a_post_answered_just_before() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let topic = messages_topic(general);
+    let (mut owner, _) = WsClient::identified(&app.address, &team.owner.token, "workspace").await;
+    let before = owner.subscribe_ok(&topic).await;
+
+    for n in 1..=3 {
+        post(&app, general, &team.guest, &format!("post {n}")).await;
+        // Joined from memory (the room is followed, the guest's access
+        // remembered), yet the position includes the post just answered.
+        let reply = answer(&app, &team.guest, &topic).await;
+        assert_granted(&reply, &topic);
+        assert_eq!(reply["seq"], before + n, "{reply}");
+    }
+}
+
+#[tokio::test]
 async fn a_user_removed_from_a_private_channel_loses_the_topic_while_others_keep_it() {
     let app = spawn_app().await;
     let team = app.team().await;

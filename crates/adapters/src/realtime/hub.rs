@@ -12,7 +12,7 @@
 //! connection: when a queue is full the connection is told to close with
 //! "resume required", and the feed moves on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -166,9 +166,16 @@ struct Inner {
     config: HubConfig,
     runtime: tokio::runtime::Handle,
     backend: OnceLock<Backend>,
-    rooms: Mutex<HashMap<i64, mpsc::UnboundedSender<RoomInput>>>,
+    rooms: Mutex<HashMap<i64, FeedHandle>>,
     connections: Mutex<HashMap<u64, Arc<Connection>>>,
     next_connection: AtomicU64,
+}
+
+/// A live room feed: its inbox, and the room it serves.
+struct FeedHandle {
+    inbox: mpsc::UnboundedSender<RoomInput>,
+    room: Room,
+    workspace_id: WorkspaceId,
 }
 
 /// Poisoning only means another thread panicked mid-update of a map whose
@@ -253,9 +260,10 @@ impl Hub {
         lock(&self.inner.connections).len()
     }
 
-    /// Adds `conn` to the feed of `topic`'s room. Resolves to the last `seq`
-    /// the feed had delivered when `conn` joined: every later event reaches
-    /// `conn`'s queue.
+    /// Adds `conn` to the feed of `topic`'s room. Resolves to the feed's
+    /// position when `conn` joined: the last `seq` it has delivered or is
+    /// about to deliver in the same round. Every later event reaches `conn`'s
+    /// queue.
     pub fn subscribe(
         &self,
         room: RoomInfo,
@@ -275,13 +283,42 @@ impl Hub {
         let feed = rooms
             .entry(topic.room_id)
             .or_insert_with(|| self.spawn_feed(room));
-        if let Err(mpsc::error::SendError(input)) = feed.send(input) {
+        if let Err(mpsc::error::SendError(input)) = feed.inbox.send(input) {
             // The feed ended (its runtime is shutting down): start afresh.
             let feed = self.spawn_feed(room);
-            let _ = feed.send(input);
+            let _ = feed.inbox.send(input);
             rooms.insert(topic.room_id, feed);
         }
         acked
+    }
+
+    /// [`Hub::subscribe`] for a room this node already follows, without
+    /// asking the store about it: joins the room's live feed if there is one
+    /// and `may_read` allows its room. Returns the room, its workspace and
+    /// the acknowledgement; `None` when there is no live feed or `may_read`
+    /// refuses, and the caller opens the room from the store instead.
+    pub fn join_followed(
+        &self,
+        topic: Topic,
+        conn: &Arc<Connection>,
+        may_read: impl FnOnce(Room) -> bool,
+    ) -> Option<(Room, WorkspaceId, oneshot::Receiver<i64>)> {
+        let rooms = lock(&self.inner.rooms);
+        let feed = rooms.get(&topic.room_id)?;
+        if !may_read(feed.room) {
+            return None;
+        }
+        let (ack, acked) = oneshot::channel();
+        let input = RoomInput::Subscribe(
+            Subscriber {
+                kind: topic.kind,
+                dialect: conn.dialect(),
+                conn: Arc::clone(conn),
+            },
+            ack,
+        );
+        feed.inbox.send(input).ok()?;
+        Some((feed.room, feed.workspace_id, acked))
     }
 
     pub fn unsubscribe(&self, conn: &Connection, topic: Topic) {
@@ -307,7 +344,7 @@ impl Hub {
     /// Every followed room re-reads its log (after a broker reconnect).
     pub fn resync_all(&self) {
         for feed in lock(&self.inner.rooms).values() {
-            let _ = feed.send(RoomInput::CatchUp);
+            let _ = feed.inbox.send(RoomInput::CatchUp);
         }
     }
 
@@ -340,11 +377,11 @@ impl Hub {
     fn to_room(&self, room_id: i64, input: RoomInput) {
         // No feed means nobody on this node follows the room.
         if let Some(feed) = lock(&self.inner.rooms).get(&room_id) {
-            let _ = feed.send(input);
+            let _ = feed.inbox.send(input);
         }
     }
 
-    fn spawn_feed(&self, room: RoomInfo) -> mpsc::UnboundedSender<RoomInput> {
+    fn spawn_feed(&self, room: RoomInfo) -> FeedHandle {
         let (tx, inbox) = mpsc::unbounded_channel();
         let feed = Feed {
             hub: self.clone(),
@@ -354,10 +391,15 @@ impl Hub {
             pending: BTreeMap::new(),
             gap_since: None,
             subscribers: Vec::new(),
+            leaving: HashSet::new(),
             inbox,
         };
         self.inner.runtime.spawn(feed.run());
-        tx
+        FeedHandle {
+            inbox: tx,
+            room: room.room,
+            workspace_id: room.workspace_id,
+        }
     }
 
     /// Compares every followed room's feed with the log's latest `seq`.
@@ -409,6 +451,10 @@ struct Feed {
     /// Since when something has been missing.
     gap_since: Option<Instant>,
     subscribers: Vec<Subscriber>,
+    /// Subscriptions ended since the last round, removed in one pass: a
+    /// room's crowd leaving at once (a client fleet restarting) would
+    /// otherwise cost one scan of `subscribers` each.
+    leaving: HashSet<(u64, TopicKind)>,
     inbox: mpsc::UnboundedReceiver<RoomInput>,
 }
 
@@ -433,6 +479,7 @@ impl Feed {
             while let Ok(input) = self.inbox.try_recv() {
                 self.apply(input);
             }
+            self.drop_leavers();
             self.deliver_ready().await;
             if self.subscribers.is_empty() && self.retire() {
                 return;
@@ -452,22 +499,43 @@ impl Feed {
             // Whatever the log holds beyond what was delivered.
             RoomInput::CatchUp => self.wanted = self.wanted.max(self.last_seq + 1),
             RoomInput::Subscribe(sub, ack) => {
-                if ack.send(self.last_seq).is_ok() {
+                // Pending events that continue the log go out in this same
+                // round, to the newcomer too: its position includes them, so
+                // that it covers every event this node has published.
+                let mut through = self.last_seq;
+                while self.pending.contains_key(&(through + 1)) {
+                    through += 1;
+                }
+                // Subscribing again ends the earlier subscription first.
+                if self.leaving.remove(&(sub.conn.id, sub.kind)) {
+                    let (conn, kind) = (sub.conn.id, sub.kind);
+                    self.subscribers
+                        .retain(|s| !(s.conn.id == conn && s.kind == kind));
+                }
+                if ack.send(through).is_ok() {
                     self.subscribers.push(sub);
                 }
             }
-            RoomInput::Unsubscribe { conn, kind } => self
-                .subscribers
-                .retain(|s| !(s.conn.id == conn && s.kind == kind)),
+            RoomInput::Unsubscribe { conn, kind } => {
+                self.leaving.insert((conn, kind));
+            }
             RoomInput::Recheck(change) => {
-                let mut told = Vec::new();
+                let mut told = HashSet::new();
                 for s in &self.subscribers {
-                    if !told.contains(&s.conn.id) {
-                        told.push(s.conn.id);
+                    if told.insert(s.conn.id) {
                         s.conn.offer(Outbound::Recheck(change));
                     }
                 }
             }
+        }
+    }
+
+    /// Removes the subscriptions that ended since the last round.
+    fn drop_leavers(&mut self) {
+        if !self.leaving.is_empty() {
+            let leaving = std::mem::take(&mut self.leaving);
+            self.subscribers
+                .retain(|s| !leaving.contains(&(s.conn.id, s.kind)));
         }
     }
 

@@ -343,46 +343,63 @@ impl Session {
                 ))
                 .await;
         }
+        // A room this node already follows, and which the caller was lately
+        // found to be allowed in, is joined without asking the store.
         let chat = self.chat.clone();
-        let room = match blocking(move || chat.open_room(user, topic.room_id)).await {
-            Ok(room) => room,
-            Err(ServiceError::Forbidden(_) | ServiceError::NotFound(_)) => {
-                return self
-                    .send(protocol::topic_error(
-                        raw,
-                        403,
-                        "You may not read this room",
-                    ))
-                    .await;
-            }
-            Err(_) => {
-                return self
-                    .send(protocol::topic_error(raw, 503, "Try again shortly"))
-                    .await;
+        let joined = self.hub.join_followed(topic, &self.conn, |room| {
+            chat.may_read_from_memory(user, room)
+        });
+        let (room, workspace, known_seq, acked) = match joined {
+            Some((room, workspace, acked)) => (room, workspace, 0, acked),
+            None => {
+                let chat = self.chat.clone();
+                match blocking(move || chat.open_room(user, topic.room_id)).await {
+                    Ok(info) => (
+                        info.room,
+                        info.workspace_id,
+                        info.last_seq,
+                        self.hub.subscribe(info, topic, self.conn.clone()),
+                    ),
+                    Err(ServiceError::Forbidden(_) | ServiceError::NotFound(_)) => {
+                        return self
+                            .send(protocol::topic_error(
+                                raw,
+                                403,
+                                "You may not read this room",
+                            ))
+                            .await;
+                    }
+                    Err(_) => {
+                        return self
+                            .send(protocol::topic_error(raw, 503, "Try again shortly"))
+                            .await;
+                    }
+                }
             }
         };
         // Live first: from here every event after the feed's position is
         // queued for us. The latest `seq` is the later of the feed's position
-        // and the room's as read above, so it covers every post whose 201 the
-        // client has seen; the log fills `(since, latest]`, and the queue's
-        // copies of those are dropped as duplicates. No second read of the
-        // store: a room deleted in between has no events left to send.
-        let Ok(position) = self.hub.subscribe(room, topic, self.conn.clone()).await else {
+        // (which counts the events it is about to deliver) and the room's as
+        // read above, if it was read. Either covers every post whose 201 the
+        // client has seen, since this node publishes a post before answering
+        // it. The log fills `(since, latest]`, and the queue's copies of
+        // those are dropped as duplicates. No second read of the store: a
+        // room deleted in between has no events left to send.
+        let Ok(position) = acked.await else {
             return self
                 .send(protocol::topic_error(raw, 503, "Try again shortly"))
                 .await;
         };
-        let latest = position.max(room.last_seq);
+        let latest = position.max(known_seq);
         self.send(protocol::subscribed(&topic, latest)).await?;
         if let Some(since) = since {
-            self.replay(topic, room.room, room.workspace_id, since, latest)
-                .await?;
+            self.replay(topic, room, workspace, since, latest).await?;
         }
         self.topics.insert(
             topic,
             Subscription {
-                room: room.room,
-                workspace: room.workspace_id,
+                room,
+                workspace,
                 delivered: latest,
             },
         );

@@ -24,6 +24,13 @@ impl ChatService {
         Ok(info)
     }
 
+    /// Whether the access memo vouches for `actor` reading `room`: a recent
+    /// grant that no access change has ended. `false` means "ask the store"
+    /// ([`Self::open_room`]), not "no".
+    pub fn may_read_from_memory(&self, actor: UserId, room: Room) -> bool {
+        self.memo.room_grant(actor, room).is_some()
+    }
+
     /// Whether `actor` may still read `room`. Storage failures are errors, not
     /// a "no": a subscription is not dropped because the database blinked.
     pub fn may_read(&self, actor: UserId, room: Room) -> Result<bool, ServiceError> {
