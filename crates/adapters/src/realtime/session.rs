@@ -12,6 +12,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
+use futures_util::FutureExt;
 use concord_domain::{ChatEvent, Room, Topic, UserId, WorkspaceId};
 use concord_ports::{AccessChange, ChatService, MAX_EVENTS_PER_READ, ServiceError};
 use tokio::sync::mpsc;
@@ -176,15 +177,24 @@ impl Session {
         stream: &mut AggregatedMessageStream,
         queue: &mut mpsc::Receiver<Outbound>,
     ) -> End {
+        // The stop signal and the deadline's timer live across iterations:
+        // an event delivered costs no timer registration, and the timer
+        // moves only when the deadline does (a frame from the client).
         let stopped = self.conn.stopped().clone();
+        let stopped = stopped.cancelled();
+        let timer = tokio::time::sleep_until(self.deadline());
+        tokio::pin!(stopped, timer);
         loop {
             let deadline = self.deadline();
+            if timer.deadline() != deadline {
+                timer.as_mut().reset(deadline);
+            }
             let step = tokio::select! {
                 biased;
-                () = stopped.cancelled() => Err(self.stop_reason()),
+                () = &mut stopped => Err(self.stop_reason()),
                 frame = stream.recv() => self.on_frame(frame).await,
                 Some(out) = queue.recv() => self.on_outbound(out).await,
-                () = tokio::time::sleep_until(deadline) => Err(self.timed_out()),
+                () = &mut timer => Err(self.timed_out()),
             };
             if let Err(end) = step {
                 return end;
@@ -223,6 +233,13 @@ impl Session {
     /// Sends a frame unless the connection is told to stop meanwhile (a
     /// client that does not read would otherwise hold this task forever).
     async fn send(&mut self, frame: impl Into<ByteString>) -> Result<(), End> {
+        let frame = frame.into();
+        // Nearly always the socket's channel has room and the send is done at
+        // once; only a full one needs to watch the stop signal. A send that
+        // did not complete sent nothing, so the frame can go again.
+        if let Some(sent) = self.ws.text(frame.clone()).now_or_never() {
+            return sent.map_err(|_| End::Gone);
+        }
         let stopped = self.conn.stopped().clone();
         tokio::select! {
             sent = self.ws.text(frame) => sent.map_err(|_| End::Gone),
