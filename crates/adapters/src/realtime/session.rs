@@ -12,9 +12,9 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
-use futures_util::FutureExt;
 use concord_domain::{ChatEvent, Room, Topic, UserId, WorkspaceId};
 use concord_ports::{AccessChange, ChatService, MAX_EVENTS_PER_READ, ServiceError};
+use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
