@@ -184,11 +184,17 @@ impl MessageRepository for PgStore {
         // One query shape whether or not a cursor is given, so that diesel
         // prepares it once per connection instead of building its SQL per page.
         let before = before.map_or(i64::MAX, MessageId::get);
+        // The room as a one-value range, not `=`, and the order by room and
+        // id: only the `(room_id, id)` index then yields the order. With `=`,
+        // the generic plan of the prepared statement (which cannot know how
+        // big the room is) walked the primary key backwards filtering by
+        // room, 239 ms for a 200-message room under a deep cursor next to a
+        // million-message one, against 0.03 ms this way.
         let rows = messages::table
             .left_join(attachments::table)
-            .filter(messages::room_id.eq(room.id()))
+            .filter(messages::room_id.between(room.id(), room.id()))
             .filter(messages::id.lt(before))
-            .order(messages::id.desc())
+            .order((messages::room_id.desc(), messages::id.desc()))
             .limit(i64::from(limit) + 1)
             .select((MessageRow::as_select(), attachments::url.nullable()))
             .load(&mut conn)
