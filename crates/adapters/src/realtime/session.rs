@@ -360,55 +360,15 @@ impl Session {
                 ))
                 .await;
         }
-        // A room this node already follows, and which the caller was lately
-        // found to be allowed in, is joined without asking the store.
-        let chat = self.chat.clone();
-        let joined = self.hub.join_followed(topic, &self.conn, |room| {
-            chat.may_read_from_memory(user, room)
-        });
-        let (room, workspace, known_seq, acked) = match joined {
-            Some((room, workspace, acked)) => (room, workspace, 0, acked),
-            None => {
-                let chat = self.chat.clone();
-                match blocking(move || chat.open_room(user, topic.room_id)).await {
-                    Ok(info) => (
-                        info.room,
-                        info.workspace_id,
-                        info.last_seq,
-                        self.hub.subscribe(info, topic, self.conn.clone()),
-                    ),
-                    Err(ServiceError::Forbidden(_) | ServiceError::NotFound(_)) => {
-                        return self
-                            .send(protocol::topic_error(
-                                raw,
-                                403,
-                                "You may not read this room",
-                            ))
-                            .await;
-                    }
-                    Err(_) => {
-                        return self
-                            .send(protocol::topic_error(raw, 503, "Try again shortly"))
-                            .await;
-                    }
-                }
+        let (room, workspace, latest) = match self.join(user, topic).await {
+            Ok(joined) => joined,
+            Err((status, reason)) => {
+                return self.send(protocol::topic_error(raw, status, reason)).await;
             }
         };
-        // Live first: from here every event after the feed's position is
-        // queued for us. The latest `seq` is the later of the feed's position
-        // (which counts the events it is about to deliver) and the room's as
-        // read above, if it was read. Either covers every post whose 201 the
-        // client has seen, since this node publishes a post before answering
-        // it. The log fills `(since, latest]`, and the queue's copies of
-        // those are dropped as duplicates. No second read of the store: a
-        // room deleted in between has no events left to send.
-        let Ok(position) = acked.await else {
-            return self
-                .send(protocol::topic_error(raw, 503, "Try again shortly"))
-                .await;
-        };
-        let latest = position.max(known_seq);
         self.send(protocol::subscribed(&topic, latest)).await?;
+        // The log fills `(since, latest]`; the live copies of those events
+        // are dropped as duplicates, being at or below `delivered`.
         if let Some(since) = since {
             self.replay(topic, room, workspace, since, latest).await?;
         }
@@ -421,6 +381,47 @@ impl Session {
             },
         );
         Ok(())
+    }
+
+    /// Joins the live feed of `topic`'s room and returns the room, its
+    /// workspace and its latest `seq`; or the refusal's status and reason.
+    ///
+    /// From here every event after the feed's position is queued for this
+    /// connection. The latest `seq` is the later of that position (which
+    /// counts the events the feed is about to deliver) and the room's as read
+    /// from the store, if it was read. Either covers every post whose 201 the
+    /// client has seen, since this node publishes a post before answering
+    /// it. No second read of the store: a room deleted in between has no
+    /// events left to send.
+    async fn join(
+        &mut self,
+        user: UserId,
+        topic: Topic,
+    ) -> Result<(Room, WorkspaceId, i64), (u16, &'static str)> {
+        const TRY_AGAIN: (u16, &str) = (503, "Try again shortly");
+        // A room this node already follows, and which the caller was lately
+        // found to be allowed in, is joined without asking the store.
+        let chat = self.chat.clone();
+        let followed = self.hub.join_followed(topic, &self.conn, |room| {
+            chat.may_read_from_memory(user, room)
+        });
+        let (room, workspace, read_seq, acked) = match followed {
+            Some((room, workspace, acked)) => (room, workspace, 0, acked),
+            None => {
+                let chat = self.chat.clone();
+                let info = match blocking(move || chat.open_room(user, topic.room_id)).await {
+                    Ok(info) => info,
+                    Err(ServiceError::Forbidden(_) | ServiceError::NotFound(_)) => {
+                        return Err((403, "You may not read this room"));
+                    }
+                    Err(_) => return Err(TRY_AGAIN),
+                };
+                let acked = self.hub.subscribe(info, topic, self.conn.clone());
+                (info.room, info.workspace_id, info.last_seq, acked)
+            }
+        };
+        let position = acked.await.map_err(|_| TRY_AGAIN)?;
+        Ok((room, workspace, position.max(read_seq)))
     }
 
     /// Sends `topic`'s events in `(since, until]` from the log.
