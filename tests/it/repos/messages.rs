@@ -210,6 +210,59 @@ fn a_queued_post_commits_and_reports_even_when_its_future_is_dropped() {
 }
 
 #[tokio::test]
+async fn while_the_database_refuses_connections_queued_posts_fail_fast_then_posting_resumes() {
+    use std::time::{Duration, Instant};
+
+    let db = concord_tests::TestDb::new();
+    let timeout = Duration::from_millis(300);
+    let store = PgStore::connect(&db.url, 1, timeout).expect("connect");
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "outage").id);
+    let admin_url = db.url.rsplit_once('/').unwrap().0.to_owned() + "/postgres";
+    let mut admin = PgConnection::establish(&admin_url).unwrap();
+    let allow = |admin: &mut PgConnection, allowed: bool| {
+        diesel::sql_query(format!(
+            "ALTER DATABASE {} WITH ALLOW_CONNECTIONS {allowed}",
+            db.name
+        ))
+        .execute(admin)
+        .unwrap();
+    };
+
+    // The database goes away: no new connections, and the pooled one is cut.
+    allow(&mut admin, false);
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+        db.name
+    ))
+    .execute(&mut admin)
+    .unwrap();
+    let started = Instant::now();
+    let pending: Vec<_> = (0..20)
+        .map(|i| {
+            store.queue_post(
+                new_message(room, ada.id, &format!("m{i}")),
+                Box::new(|_| {}),
+            )
+        })
+        .collect();
+    for post in pending {
+        assert!(matches!(post.await, Err(RepoError::Unavailable(_))));
+    }
+    // One pool timeout for the batch, not one per post (20 × 300 ms).
+    assert!(
+        started.elapsed() < timeout * 10,
+        "took {:?}",
+        started.elapsed()
+    );
+
+    allow(&mut admin, true);
+    let back = store.queue_post(new_message(room, ada.id, "back"), Box::new(|_| {}));
+    assert_eq!(created(back.await.unwrap()).message.content, "back");
+}
+
+#[tokio::test]
 async fn a_queued_post_to_a_missing_room_is_not_found_and_spares_its_batch() {
     let (store, _db) = store();
     let ada = add_user(&store, "ada");

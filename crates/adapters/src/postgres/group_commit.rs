@@ -125,8 +125,17 @@ impl Writer {
     /// of posting it alone.
     fn write(&self, batch: Vec<Job>) {
         let posts: Vec<&NewMessage> = batch.iter().map(|job| &job.post).collect();
-        let written = checkout(&self.pool)
-            .and_then(|mut c| write_batch(&mut c, &posts).map_err(db_err("post batch")));
+        // Once the pool has no connection to give (the database is down for
+        // longer than its timeout), the rest of the batch fails at once
+        // rather than waiting out the timeout post by post.
+        let mut pool_down = false;
+        let written = match checkout(&self.pool) {
+            Ok(mut c) => write_batch(&mut c, &posts).map_err(db_err("post batch")),
+            Err(e) => {
+                pool_down = true;
+                Err(e)
+            }
+        };
         let mut written = match written {
             Ok(rows) => rows.into_iter().peekable(),
             // One bad post must not fail the others: each is retried alone
@@ -136,7 +145,16 @@ impl Writer {
         for (ord, job) in (1..).zip(batch) {
             let answer = match written.next_if(|row| row.ord == ord) {
                 Some(row) => row.into_event(&job.post),
-                None => checkout(&self.pool).and_then(|mut c| post_single(&mut c, &job.post, None)),
+                None if pool_down => Err(RepoError::Unavailable(anyhow::anyhow!(
+                    "no database connection for this batch"
+                ))),
+                None => match checkout(&self.pool) {
+                    Ok(mut c) => post_single(&mut c, &job.post, None),
+                    Err(e) => {
+                        pool_down = true;
+                        Err(e)
+                    }
+                },
             };
             job.answer(answer);
         }
