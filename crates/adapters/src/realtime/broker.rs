@@ -16,6 +16,7 @@ use concord_ports::{AccessChange, Notifier};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
+use super::Broker;
 use super::hub::Hub;
 
 /// The channel every node listens on, in Postgres and in Redis.
@@ -187,26 +188,41 @@ enum Ended {
     Lost(String),
 }
 
-/// Listens and publishes on Postgres `LISTEN/NOTIFY` until the node stops,
-/// reconnecting as needed; every (re)connection resyncs the hub from the log.
-pub(crate) async fn run_postgres(
-    url: String,
+/// Listens and publishes on `broker` (Postgres `LISTEN/NOTIFY` or Redis
+/// pub/sub) until the node stops, reconnecting as needed; every
+/// (re)connection resyncs the hub from the log.
+pub(crate) async fn run(
+    broker: Broker,
     hub: Hub,
     node: String,
     mut outbox: mpsc::UnboundedReceiver<Signal>,
 ) {
     let mut backoff = Backoff::new();
     loop {
-        match postgres_session(&url, &hub, &node, &mut outbox, &mut backoff).await {
+        let (name, ended) = match &broker {
+            // A single node has nobody to talk to.
+            Broker::Local => return,
+            Broker::Postgres { url } => (
+                "Postgres",
+                postgres_session(url, &hub, &node, &mut outbox, &mut backoff).await,
+            ),
+            Broker::Redis { url } => (
+                "Redis",
+                redis_session(url, &hub, &node, &mut outbox, &mut backoff).await,
+            ),
+        };
+        match ended {
             Ended::Closed => return,
             Ended::Lost(e) => {
-                tracing::warn!(error = %e, "realtime: Postgres broker connection lost; reconnecting")
+                tracing::warn!(error = %e, "realtime: {name} broker connection lost; reconnecting")
             }
         }
         backoff.wait().await;
     }
 }
 
+/// One Postgres connection: listens and publishes until it is lost or the
+/// node stops.
 async fn postgres_session(
     url: &str,
     hub: &Hub,
@@ -256,24 +272,6 @@ async fn postgres_session(
 }
 
 /// The same over Redis pub/sub.
-pub(crate) async fn run_redis(
-    url: String,
-    hub: Hub,
-    node: String,
-    mut outbox: mpsc::UnboundedReceiver<Signal>,
-) {
-    let mut backoff = Backoff::new();
-    loop {
-        match redis_session(&url, &hub, &node, &mut outbox, &mut backoff).await {
-            Ended::Closed => return,
-            Ended::Lost(e) => {
-                tracing::warn!(error = %e, "realtime: Redis broker connection lost; reconnecting")
-            }
-        }
-        backoff.wait().await;
-    }
-}
-
 async fn redis_session(
     url: &str,
     hub: &Hub,

@@ -80,14 +80,9 @@ impl Realtime {
         let node = format!("{:016x}", rand::random::<u64>());
         let notifier: Arc<dyn Notifier> = match broker {
             Broker::Local => Arc::new(HubNotifier::local(hub.clone())),
-            Broker::Postgres { url } => {
+            remote => {
                 let (outbox, queued) = mpsc::unbounded_channel();
-                handle.spawn(broker::run_postgres(url, hub.clone(), node, queued));
-                Arc::new(HubNotifier::brokered(hub.clone(), outbox))
-            }
-            Broker::Redis { url } => {
-                let (outbox, queued) = mpsc::unbounded_channel();
-                handle.spawn(broker::run_redis(url, hub.clone(), node, queued));
+                handle.spawn(broker::run(remote, hub.clone(), node, queued));
                 Arc::new(HubNotifier::brokered(hub.clone(), outbox))
             }
         };
