@@ -9,13 +9,12 @@
 
 use std::time::Duration;
 
-use anyhow::bail;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Bench, judge_deliveries, take_latencies};
+use super::{Bench, PostTally, judge_deliveries, subscribers, take_latencies};
 use crate::api::{messages_path, post_body};
-use crate::gateway::{Crowd, CrowdSpec, SendLog, topic};
+use crate::gateway::SendLog;
 use crate::http::Conn;
 use crate::report::{Goal, Outcome};
 
@@ -32,21 +31,7 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     let channel = bench.fixture.channels("burst", 1).await?[0];
     let size = args.burst_size.max(1);
     let sends = SendLog::new(args.bursts * size);
-    let tokens = bench.tokens();
-    let crowd = Crowd::gather(CrowdSpec {
-        target: &bench.target,
-        tokens: &tokens,
-        topic: Some(topic(channel)),
-        count: args.subscribers,
-        concurrency: args.connect_concurrency,
-        sends: Some(sends.clone()),
-    })
-    .await;
-    if crowd.opened == 0 {
-        let reason = crowd.first_failure.clone().unwrap_or_default();
-        crowd.disperse().await;
-        bail!("no subscriber could open: {reason}");
-    }
+    let crowd = subscribers(bench, channel, &sends).await?;
     outcome.detail("subscribers_opened", crowd.opened);
 
     let path = messages_path(channel);
@@ -55,8 +40,8 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
         let conn = Conn::open(&bench.target).await?;
         posters.push((conn, bench.fixture.user(i).token.clone()));
     }
-    let (mut ok, mut failed, mut late_bursts) = (0u64, 0u64, 0usize);
-    let mut first_failure = None;
+    let mut tally = PostTally::default();
+    let mut late_bursts = 0usize;
     let meter = bench.cpu_meter();
     let started = Instant::now();
     for burst in 0..args.bursts {
@@ -67,36 +52,28 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
             let first = burst * size + w * share;
             let last = (burst * size + (w + 1) * share).min((burst + 1) * size);
             tasks.spawn(async move {
-                let (mut ok, mut failed, mut first_failure) = (0u64, 0u64, None);
+                let mut tally = PostTally::default();
                 for n in first as u64..last as u64 {
                     sends.mark(n);
-                    match conn.post(&path, Some(&token), post_body(n)).await {
-                        Ok(r) if r.status == 201 => ok += 1,
-                        Ok(r) => {
-                            failed += 1;
-                            first_failure
-                                .get_or_insert_with(|| format!("{} {:?}", r.status, r.body));
-                        }
-                        Err(e) => {
-                            failed += 1;
-                            first_failure.get_or_insert_with(|| format!("{e:#}"));
-                        }
-                    }
+                    tally.record(&conn.post(&path, Some(&token), post_body(n)).await);
                 }
-                (conn, token, ok, failed, first_failure)
+                (conn, token, tally)
             });
         }
         while let Some(done) = tasks.join_next().await {
-            let (conn, token, o, f, first) = done?;
+            let (conn, token, poster) = done?;
             posters.push((conn, token));
-            ok += o;
-            failed += f;
-            first_failure = first_failure.or(first);
+            tally.merge(poster);
         }
-        if !crowd.wait_for(ok * crowd.opened as u64, DRAIN).await {
+        if !crowd.wait_for(tally.ok * crowd.opened as u64, DRAIN).await {
             late_bursts += 1;
         }
     }
+    let PostTally {
+        ok,
+        failed,
+        first_failure,
+    } = tally;
     let seconds = started.elapsed().as_secs_f64();
     let cpu = meter.used();
     let delivered = crowd.delivered();

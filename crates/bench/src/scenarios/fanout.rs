@@ -9,12 +9,11 @@
 
 use std::time::Duration;
 
-use anyhow::bail;
 use tokio::time::{MissedTickBehavior, interval};
 
-use super::{Bench, judge_deliveries, take_latencies};
+use super::{Bench, PostTally, judge_deliveries, subscribers, take_latencies};
 use crate::api::{messages_path, post_body};
-use crate::gateway::{Crowd, CrowdSpec, SendLog, topic};
+use crate::gateway::SendLog;
 use crate::http::Conn;
 use crate::report::{Goal, Outcome};
 
@@ -28,21 +27,7 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     let channel = bench.fixture.channels("fanout", 1).await?[0];
     let posts = (args.fanout_rate * args.fanout_duration).round().max(1.0) as u64;
     let sends = SendLog::new(posts as usize);
-    let tokens = bench.tokens();
-    let crowd = Crowd::gather(CrowdSpec {
-        target: &bench.target,
-        tokens: &tokens,
-        topic: Some(topic(channel)),
-        count: args.subscribers,
-        concurrency: args.connect_concurrency,
-        sends: Some(sends.clone()),
-    })
-    .await;
-    if crowd.opened == 0 {
-        let reason = crowd.first_failure.clone().unwrap_or_default();
-        crowd.disperse().await;
-        bail!("no subscriber could open: {reason}");
-    }
+    let crowd = subscribers(bench, channel, &sends).await?;
     outcome.detail("subscribers_opened", crowd.opened);
     if let Some(first) = &crowd.first_failure {
         outcome.detail("first_open_failure", first);
@@ -55,24 +40,22 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     let token = &bench.fixture.user(0).token;
     let mut tick = interval(Duration::from_secs_f64(1.0 / args.fanout_rate));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let (mut ok, mut failed, mut first_failure) = (0u64, 0u64, None);
+    let mut tally = PostTally::default();
     let meter = bench.cpu_meter();
     for n in 0..posts {
         tick.tick().await;
         sends.mark(n);
-        match conn.post(&path, Some(token), post_body(n)).await {
-            Ok(r) if r.status == 201 => ok += 1,
-            Ok(r) => {
-                failed += 1;
-                first_failure.get_or_insert_with(|| format!("{} {:?}", r.status, r.body));
-            }
-            Err(e) => {
-                failed += 1;
-                first_failure.get_or_insert_with(|| format!("{e:#}"));
-                conn = Conn::open(&bench.target).await?;
-            }
+        let sent = conn.post(&path, Some(token), post_body(n)).await;
+        tally.record(&sent);
+        if sent.is_err() {
+            conn = Conn::open(&bench.target).await?;
         }
     }
+    let PostTally {
+        ok,
+        failed,
+        first_failure,
+    } = tally;
     let drained = crowd.wait_for(ok * crowd.opened as u64, DRAIN).await;
     let cpu = Some(meter.used());
     let mut tallies = crowd.disperse().await;

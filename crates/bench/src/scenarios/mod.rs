@@ -12,16 +12,18 @@ pub mod login;
 pub mod post;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::bail;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 
 use crate::api::Fixture;
 use crate::args::Args;
 use crate::db::Db;
-use crate::gateway::Tally;
-use crate::http::{Conn, Target};
+use crate::gateway::{Crowd, CrowdSpec, SendLog, Tally, topic};
+use crate::http::{Conn, Response, Target};
 use crate::procfs::{CpuMeter, CpuUsed};
 use crate::report::{Goal, Outcome};
 use crate::stats::Latencies;
@@ -175,6 +177,65 @@ impl ClientRun {
     }
 }
 
+/// `args.subscribers` sockets subscribed to `channel`, each timing the
+/// posts `sends` logs; an error when not one could open.
+pub async fn subscribers(
+    bench: &Bench,
+    channel: i64,
+    sends: &Arc<SendLog>,
+) -> anyhow::Result<Crowd> {
+    let tokens = bench.tokens();
+    let crowd = Crowd::gather(CrowdSpec {
+        target: &bench.target,
+        tokens: &tokens,
+        topic: Some(topic(channel)),
+        count: bench.args.subscribers,
+        concurrency: bench.args.connect_concurrency,
+        sends: Some(Arc::clone(sends)),
+    })
+    .await;
+    if crowd.opened == 0 {
+        let reason = crowd.first_failure.clone().unwrap_or_default();
+        crowd.disperse().await;
+        bail!("no subscriber could open: {reason}");
+    }
+    Ok(crowd)
+}
+
+/// Posts sent by a scenario's posters: answered 201, failed, and the first
+/// failure's words.
+#[derive(Debug, Default)]
+pub struct PostTally {
+    pub ok: u64,
+    pub failed: u64,
+    pub first_failure: Option<String>,
+}
+
+impl PostTally {
+    /// Counts one post's outcome.
+    pub fn record(&mut self, sent: &anyhow::Result<Response>) {
+        match sent {
+            Ok(r) if r.status == 201 => self.ok += 1,
+            Ok(r) => {
+                self.failed += 1;
+                self.first_failure
+                    .get_or_insert_with(|| format!("{} {:?}", r.status, r.body));
+            }
+            Err(e) => {
+                self.failed += 1;
+                self.first_failure.get_or_insert_with(|| format!("{e:#}"));
+            }
+        }
+    }
+
+    /// Adds another poster's tally to this one.
+    pub fn merge(&mut self, other: PostTally) {
+        self.ok += other.ok;
+        self.failed += other.failed;
+        self.first_failure = self.first_failure.take().or(other.first_failure);
+    }
+}
+
 /// Every subscriber's post→delivery latencies, merged.
 pub fn take_latencies(tallies: &mut [Tally]) -> Latencies {
     let mut all = Latencies::default();
@@ -238,5 +299,37 @@ pub fn judge_deliveries(
     }
     if let Some(first) = closed.first() {
         outcome.detail("first_close_reason", first);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use hyper::StatusCode;
+
+    use super::*;
+
+    fn answered(status: StatusCode) -> anyhow::Result<Response> {
+        Ok(Response {
+            status,
+            body: Bytes::from_static(b"{}"),
+        })
+    }
+
+    #[test]
+    fn only_201s_count_and_the_first_failure_is_kept_across_posters() {
+        let mut one = PostTally::default();
+        one.record(&answered(StatusCode::CREATED));
+        one.record(&answered(StatusCode::SERVICE_UNAVAILABLE));
+        let mut two = PostTally::default();
+        two.record(&Err(anyhow::anyhow!("connection reset")));
+        two.record(&answered(StatusCode::CREATED));
+
+        one.merge(two);
+        assert_eq!((one.ok, one.failed), (2, 2));
+        assert_eq!(
+            one.first_failure.as_deref(),
+            Some("503 Service Unavailable b\"{}\"")
+        );
     }
 }
