@@ -206,7 +206,7 @@ impl ChatService {
         room: Room,
         content: MessageContent,
     ) -> Result<impl Future<Output = Result<PostResult, ServiceError>> + '_, MessageContent> {
-        if self.memo.room_grant(actor, room).is_none() {
+        if !self.may_read_from_memory(actor, room) {
             return Err(content);
         }
         let notifier = Arc::clone(&self.ports.notifier);
