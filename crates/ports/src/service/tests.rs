@@ -40,6 +40,15 @@ struct Mocks {
 }
 
 impl Mocks {
+    /// The use case must announce `change` exactly once.
+    fn expect_announced(&mut self, change: AccessChange) {
+        self.notifier
+            .expect_access_changed()
+            .withf(move |c| *c == change)
+            .times(1)
+            .return_const(());
+    }
+
     /// Mocks where workspace 1 exists, user 1 owns it and user 2 is a guest.
     fn with_workspace(members_can_create_channels: bool) -> Self {
         let mut m = Mocks::default();
@@ -321,11 +330,7 @@ fn only_the_owner_deletes_a_workspace() {
         .expect_delete_workspace()
         .times(1)
         .returning(|_| Ok(()));
-    m.notifier
-        .expect_access_changed()
-        .withf(|c| *c == AccessChange::Workspace(WS))
-        .times(1)
-        .return_const(());
+    m.expect_announced(AccessChange::Workspace(WS));
 
     let gone = m.service().delete_workspace(OWNER, WS).unwrap();
     assert_eq!(gone.owner.id, OWNER);
@@ -388,11 +393,7 @@ fn the_owner_cannot_leave_but_a_guest_can() {
         .times(1)
         .returning(|_, _| Ok(()));
     // The leaver's live subscriptions are re-checked and dropped.
-    m.notifier
-        .expect_access_changed()
-        .withf(|c| *c == AccessChange::User(GUEST))
-        .times(1)
-        .return_const(());
+    m.expect_announced(AccessChange::User(GUEST));
     m.service().remove_member(GUEST, WS, GUEST).unwrap();
 }
 
@@ -952,11 +953,7 @@ mod messaging {
             .expect_remove_channel_member()
             .times(1)
             .returning(|_, _| Ok(()));
-        m.notifier
-            .expect_access_changed()
-            .withf(|c| *c == AccessChange::User(GUEST))
-            .times(1)
-            .return_const(());
+        m.expect_announced(AccessChange::User(GUEST));
 
         m.service()
             .remove_from_channel(OWNER, CHANNEL, GUEST)
@@ -1123,11 +1120,7 @@ mod remembered_access {
     fn a_remembered_grant_spares_the_store_and_a_kick_ends_it_at_once() {
         let (kicked, reads) = (Arc::default(), Arc::default());
         let mut m = mocks(&kicked, &reads);
-        m.notifier
-            .expect_access_changed()
-            .withf(|c| *c == AccessChange::User(GUEST))
-            .times(1)
-            .return_const(());
+        m.expect_announced(AccessChange::User(GUEST));
         let chat = m.service().remembering_access(Duration::from_secs(60));
 
         post(&chat).unwrap();
@@ -1261,11 +1254,7 @@ mod remembered_access {
             r.store(true, Ordering::SeqCst);
             Ok(())
         });
-        m.notifier
-            .expect_access_changed()
-            .withf(|c| *c == AccessChange::User(OWNER))
-            .times(1)
-            .return_const(());
+        m.expect_announced(AccessChange::User(OWNER));
         let chat = m.service().remembering_access(Duration::from_secs(60));
 
         assert!(
