@@ -20,6 +20,27 @@ fn assert_granted(reply: &serde_json::Value, topic: &str) {
     assert!(reply["seq"].is_i64(), "{reply}");
 }
 
+/// `lost` is told with a 403 that it no longer follows the messages of
+/// channel `room`; the next post there, by `poster`, reaches `keeps` as the
+/// event after `seq`, and `lost` hears nothing more.
+async fn assert_lost_while_another_keeps(
+    app: &TestApp,
+    room: i64,
+    poster: &TestUser,
+    lost: &mut WsClient,
+    keeps: &mut WsClient,
+    seq: i64,
+) {
+    let topic = messages_topic(room);
+    let revoked = lost.recv().await;
+    assert_topic_error(&revoked, &topic, 403);
+    let sent = post(app, room, poster, "after the change").await;
+    let event = keeps.event().await;
+    assert_event(&event, &topic, "message.created", seq + 1);
+    assert_eq!(event["data"], sent);
+    lost.expect_silence(QUIET).await;
+}
+
 #[tokio::test]
 async fn a_member_may_follow_a_public_channel_and_an_outsider_may_not() {
     let app = spawn_app().await;
@@ -123,13 +144,7 @@ async fn a_member_kicked_from_the_workspace_loses_the_topic_while_others_keep_it
         .await;
     assert!(status.is_success(), "{status}: {body}");
 
-    let revoked = kicked.recv().await;
-    assert_topic_error(&revoked, &topic, 403);
-    let sent = post(&app, general, &team.owner, "after the kick").await;
-    let event = stays.event().await;
-    assert_event(&event, &topic, "message.created", seq + 1);
-    assert_eq!(event["data"], sent);
-    kicked.expect_silence(QUIET).await;
+    assert_lost_while_another_keeps(&app, general, &team.owner, &mut kicked, &mut stays, seq).await;
 }
 
 #[tokio::test]
@@ -209,13 +224,8 @@ async fn a_user_removed_from_a_private_channel_loses_the_topic_while_others_keep
         .await;
     assert!(status.is_success(), "{status}: {body}");
 
-    let revoked = removed.recv().await;
-    assert_topic_error(&revoked, &topic, 403);
-    let sent = post(&app, secret, &team.moderator, "now without the guest").await;
-    let event = stays.event().await;
-    assert_event(&event, &topic, "message.created", seq + 1);
-    assert_eq!(event["data"], sent);
-    removed.expect_silence(QUIET).await;
+    assert_lost_while_another_keeps(&app, secret, &team.moderator, &mut removed, &mut stays, seq)
+        .await;
 }
 
 #[tokio::test]

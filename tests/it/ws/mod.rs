@@ -10,7 +10,7 @@ mod robustness;
 
 use std::time::Duration;
 
-use concord_tests::ws::WsClient;
+use concord_tests::ws::{WsClient, messages_topic, updates_topic};
 use concord_tests::{TestApp, TestUser};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -125,6 +125,21 @@ pub(super) fn assert_event(frame: &Value, topic: &str, kind: &str, seq: i64) {
     assert_eq!(frame["topic"], topic, "{frame}");
     assert_eq!(frame["type"], kind, "{frame}");
     assert_eq!(frame["seq"], seq, "{frame}");
+}
+
+/// Asserts `events` are one message's life in `room` right after `seq`: its
+/// creation on the messages topic, then its edit and its deletion on the
+/// updates topic, with consecutive `seq`s.
+pub(super) fn assert_lifecycle(events: &[Value], room: i64, seq: i64) {
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_event(
+        &events[0],
+        &messages_topic(room),
+        "message.created",
+        seq + 1,
+    );
+    assert_event(&events[1], &updates_topic(room), "message.updated", seq + 2);
+    assert_event(&events[2], &updates_topic(room), "message.deleted", seq + 3);
 }
 
 /// Sends a `ping` and asserts the very next frame is a `pong`: the

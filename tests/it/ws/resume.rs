@@ -6,7 +6,8 @@ use concord_tests::{TestApp, TestUser, spawn_app};
 use serde_json::{Value, json};
 
 use super::{
-    QUIET, TOMBSTONE, assert_event, delete, edit, general_channel, id_of, post, read_message,
+    QUIET, TOMBSTONE, assert_event, assert_lifecycle, delete, edit, general_channel, id_of, post,
+    read_message,
 };
 
 /// A fresh connection of `user` subscribed to `topic` with `since`; returns
@@ -161,24 +162,7 @@ async fn a_message_deleted_while_offline_replays_only_as_a_tombstone() {
     let mut replayed: Vec<Value> = created.events(1).await;
     replayed.extend(updates.events(2).await);
 
-    assert_event(
-        &replayed[0],
-        &messages_topic(general),
-        "message.created",
-        before + 1,
-    );
-    assert_event(
-        &replayed[1],
-        &updates_topic(general),
-        "message.updated",
-        before + 2,
-    );
-    assert_event(
-        &replayed[2],
-        &updates_topic(general),
-        "message.deleted",
-        before + 3,
-    );
+    assert_lifecycle(&replayed, general, before);
     for event in &replayed {
         let data = &event["data"];
         assert_eq!(data["id"], id, "{event}");
