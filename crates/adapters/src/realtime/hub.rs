@@ -255,11 +255,6 @@ impl Hub {
         }
     }
 
-    /// How many connections this node holds.
-    pub fn connection_count(&self) -> usize {
-        lock(&self.inner.connections).len()
-    }
-
     /// Adds `conn` to the feed of `topic`'s room. Resolves to the feed's
     /// position when `conn` joined: the last `seq` it has delivered or is
     /// about to deliver in the same round. Every later event reaches `conn`'s
