@@ -33,7 +33,11 @@ readonly SCRIPT_PATH REPO
 readonly PROBE_PORT="${CONCORD_DEV_DB_PORT_PROBE:-5432}"
 # Unusual port so the local cluster never fights with a system PostgreSQL.
 readonly LOCAL_PORT=54329
-readonly LOCAL_URL="postgres://postgres@127.0.0.1:${LOCAL_PORT}/concord"
+# Both servers the script picks listen on loopback, where TLS protects nothing
+# and costs every query a round of encryption on each side (a page of
+# history took half again as long with it), so their URLs turn it off.
+readonly LOOPBACK_OPTIONS="?sslmode=disable"
+readonly LOCAL_URL="postgres://postgres@127.0.0.1:${LOCAL_PORT}/concord${LOOPBACK_OPTIONS}"
 # PostgreSQL refuses to run as root, so root delegates to this account.
 readonly PG_SYSTEM_USER=concord-pg
 readonly START_TIMEOUT=30
@@ -310,7 +314,7 @@ resolve() {
     fi
     [[ $PROBE_PORT =~ ^[0-9]+$ ]] || die "CONCORD_DEV_DB_PORT_PROBE must be a port number, got '$PROBE_PORT'"
     if port_open "$PROBE_PORT"; then
-        URL="postgres://postgres@127.0.0.1:${PROBE_PORT}/concord"
+        URL="postgres://postgres@127.0.0.1:${PROBE_PORT}/concord${LOOPBACK_OPTIONS}"
         SOURCE="existing server on 127.0.0.1:${PROBE_PORT}"
         return
     fi
