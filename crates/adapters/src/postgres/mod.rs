@@ -51,6 +51,7 @@ impl PgStore {
             .min_idle(Some(1))
             .connection_timeout(connect_timeout)
             .test_on_check_out(false)
+            .connection_customizer(Box::new(GenericPlans))
             .build(ConnectionManager::<PgConnection>::new(url))
             .context("opening the connection pool")?;
         let group =
@@ -63,6 +64,29 @@ impl PgStore {
 
     fn conn(&self) -> Result<PgConn, RepoError> {
         checkout(&self.pool)
+    }
+}
+
+/// Makes every pooled connection plan each prepared statement once.
+///
+/// Left to itself (`plan_cache_mode = auto`), Postgres compares a statement's
+/// generic plan with the plans it makes for the actual parameters, and when
+/// the generic one's estimate is worse it plans anew on every execution. The
+/// history page always lost that comparison (its room is a one-value range,
+/// whose selectivity a generic plan can only guess), so every page was
+/// planned again, and the planner led Postgres's profile. Every statement
+/// here is written for
+/// the plan its indexes give whatever the parameters, so the generic plan
+/// is the one wanted.
+#[derive(Debug)]
+struct GenericPlans;
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for GenericPlans {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        diesel::sql_query("SET plan_cache_mode = force_generic_plan")
+            .execute(conn)
+            .map(|_| ())
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
