@@ -111,6 +111,11 @@ pub struct Args {
     #[arg(long, default_value_t = 16)]
     pub history_clients: usize,
 
+    /// Pages per second, from all clients together, in the paced run of
+    /// `history` whose latency is judged.
+    #[arg(long, default_value_t = 5_000.0)]
+    pub history_rate: f64,
+
     /// Concurrent clients logging in.
     #[arg(long, default_value_t = 4)]
     pub login_clients: usize,

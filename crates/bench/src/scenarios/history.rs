@@ -2,7 +2,14 @@
 //! `--history-rows` messages (10 million by default), through
 //! `GET /api/channels/{id}/messages?before=&limit=50`.
 //!
-//! Target: p99 ≤ 3 ms at ≥ 5,000 pages/s. The channel is seeded straight in
+//! Target: p99 ≤ 3 ms at ≥ 5,000 pages/s. Two runs measure it: a closed
+//! loop of `--history-clients` readers, as fast as the server answers, for
+//! the pages/s it can serve; then the same readers paced to
+//! `--history-rate` pages/s in all (5,000 by default), for the latency at
+//! that load. A closed loop's own latency is its concurrency divided by the
+//! throughput, whatever the server does, so it is reported but not judged.
+//!
+//! The channel is seeded straight in
 //! SQL (posting 10 million messages over HTTP would take longer than the
 //! whole benchmark), with messages rows only: history reads no events, and
 //! the channel's `last_seq` stays consistent at zero.
@@ -12,7 +19,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use super::{Bench, Client, closed_loop};
+use super::{Bench, Client, closed_loop, open_loop};
 use crate::api::messages_path;
 use crate::http::Conn;
 use crate::report::{Goal, Outcome};
@@ -126,31 +133,78 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
         .and_then(|(l, h)| Some((l.parse::<i64>().ok()?, h.parse::<i64>().ok()?)))
         .with_context(|| format!("channel bounds {bounds:?}"))?;
 
-    let clients = (0..args.history_clients.max(1))
-        .map(|i| Pager {
-            token: bench.fixture.user(i).token.clone(),
-            path: messages_path(channel),
-            rng: Rng::seeded(0x5EED ^ ((i as u64) << 32) ^ u64::from(std::process::id())),
-            low: low + PAGE as i64,
-            high: high + 1,
-            sent: 0,
-        })
-        .collect();
-    let mut run = closed_loop(bench, clients, args.warmup, args.duration).await?;
-    let latency = std::mem::take(&mut run.latencies).summary();
-    let cpu = Some(run.cpu);
+    let pagers = || {
+        (0..args.history_clients.max(1))
+            .map(|i| Pager {
+                token: bench.fixture.user(i).token.clone(),
+                path: messages_path(channel),
+                rng: Rng::seeded(0x5EED ^ ((i as u64) << 32) ^ u64::from(std::process::id())),
+                low: low + PAGE as i64,
+                high: high + 1,
+                sent: 0,
+            })
+            .collect::<Vec<_>>()
+    };
+    // First as fast as the server answers, for its capacity; then at the
+    // target's rate, for the latency a reader sees at that load.
+    let mut saturated = closed_loop(bench, pagers(), args.warmup, args.duration).await?;
+    let mut paced = open_loop(
+        bench,
+        pagers(),
+        args.history_rate,
+        args.warmup,
+        args.duration,
+    )
+    .await?;
+    let at_rate = std::mem::take(&mut paced.latencies).summary();
+    let flat_out = std::mem::take(&mut saturated.latencies).summary();
+    let (cpu, paced_cpu) = (Some(saturated.cpu), Some(paced.cpu));
+    let rate = args.history_rate;
     outcome.figure(
         "pages/s",
-        run.rate(),
+        saturated.rate(),
         "pages/s",
         Goal::AtLeast(5_000.0),
         cpu,
     );
-    outcome.figure("p99 latency", latency.p99(), "ms", Goal::AtMost(3.0), cpu);
-    outcome.figure("p50 latency", latency.p50(), "ms", Goal::Reported, cpu);
+    outcome.figure(
+        format!("p99 latency at {rate:.0} pages/s"),
+        at_rate.p99(),
+        "ms",
+        Goal::AtMost(3.0),
+        paced_cpu,
+    );
+    outcome.figure(
+        format!("p50 latency at {rate:.0} pages/s"),
+        at_rate.p50(),
+        "ms",
+        Goal::Reported,
+        paced_cpu,
+    );
+    outcome.figure(
+        format!("pages/s answered at {rate:.0} pages/s"),
+        paced.rate(),
+        "pages/s",
+        Goal::Reported,
+        paced_cpu,
+    );
+    outcome.figure(
+        "p99 latency flat out",
+        flat_out.p99(),
+        "ms",
+        Goal::Reported,
+        cpu,
+    );
+    outcome.figure(
+        "p50 latency flat out",
+        flat_out.p50(),
+        "ms",
+        Goal::Reported,
+        cpu,
+    );
     outcome.figure(
         "failed pages",
-        run.failed as f64,
+        (saturated.failed + paced.failed) as f64,
         "",
         Goal::Exactly(0.0),
         cpu,
@@ -172,8 +226,10 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     );
     outcome.detail("clients", args.history_clients);
     outcome.detail("seeded_without_fk_triggers", superuser);
-    outcome.detail("latency", latency.json());
-    if let Some(first) = &run.first_failure {
+    outcome.detail("paced_rate", rate);
+    outcome.detail("latency_at_rate", at_rate.json());
+    outcome.detail("latency_flat_out", flat_out.json());
+    if let Some(first) = saturated.first_failure.or(paced.first_failure) {
         outcome.detail("first_failure", first);
     }
     Ok(outcome)

@@ -1,6 +1,6 @@
 //! The scenarios, one module each, and what they share: the run's context
-//! ([`Bench`]) and the closed-loop HTTP driver ([`closed_loop`]) behind
-//! `post`, `history` and `login`.
+//! ([`Bench`]) and the HTTP drivers behind `post`, `history` and `login`:
+//! [`closed_loop`] and its paced twin [`open_loop`].
 
 pub mod baseline;
 pub mod burst;
@@ -89,6 +89,33 @@ pub async fn closed_loop<C: Client>(
     warmup: f64,
     duration: f64,
 ) -> anyhow::Result<LoopRun> {
+    drive(bench, clients, None, warmup, duration).await
+}
+
+/// [`closed_loop`], except that the clients together send `rate` requests
+/// a second on a fixed schedule, each client every `clients ÷ rate` seconds,
+/// whatever the server's pace: latency at a given load, not at saturation.
+/// A request the server held up past the next one's turn delays that one,
+/// and the delay counts in its latency (it is timed from when it was due,
+/// not from when it could be sent), so a slow server cannot hide its stalls
+/// by slowing the schedule down.
+pub async fn open_loop<C: Client>(
+    bench: &Bench,
+    clients: Vec<C>,
+    rate: f64,
+    warmup: f64,
+    duration: f64,
+) -> anyhow::Result<LoopRun> {
+    drive(bench, clients, Some(rate), warmup, duration).await
+}
+
+async fn drive<C: Client>(
+    bench: &Bench,
+    clients: Vec<C>,
+    rate: Option<f64>,
+    warmup: f64,
+    duration: f64,
+) -> anyhow::Result<LoopRun> {
     // Every connection is open before the clock starts.
     let mut conns = Vec::with_capacity(clients.len());
     for _ in 0..clients.len() {
@@ -97,14 +124,22 @@ pub async fn closed_loop<C: Client>(
     let start = Instant::now() + Duration::from_millis(50);
     let measure_from = start + Duration::from_secs_f64(warmup);
     let measure_to = measure_from + Duration::from_secs_f64(duration);
+    let count = clients.len();
+    let interval = rate.map(|rate| Duration::from_secs_f64(count as f64 / rate));
     let mut tasks = JoinSet::new();
-    for (mut client, mut conn) in clients.into_iter().zip(conns) {
+    for (i, (mut client, mut conn)) in clients.into_iter().zip(conns).enumerate() {
         let target = bench.target.clone();
         tasks.spawn(async move {
-            sleep_until(start).await;
+            // Paced clients take turns evenly spread over one interval.
+            let mut due =
+                start + interval.map_or(Duration::ZERO, |every| every * i as u32 / count as u32);
+            let mut held_up = false;
             let mut run = ClientRun::default();
             loop {
-                let began = Instant::now();
+                sleep_until(due).await;
+                let sent = Instant::now();
+                // Timer slack is the generator's; a late answer is the server's.
+                let began = if held_up { due } else { sent };
                 if began >= measure_to {
                     break;
                 }
@@ -119,6 +154,13 @@ pub async fn closed_loop<C: Client>(
                         Ok(fresh) => conn = fresh,
                         Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
                     }
+                }
+                match interval {
+                    Some(every) => {
+                        due += every;
+                        held_up = ended > due;
+                    }
+                    None => due = ended,
                 }
             }
             run
