@@ -19,8 +19,8 @@ pub use auth::{Claims, Clock, IssuedToken, PasswordHasher, TokenError, TokenIssu
 pub use notify::{AccessChange, Notifier};
 pub use repo::{
     ChannelRepository, ConversationRepository, Idempotency, MembershipRepository,
-    MessageRepository, OnCommit, PendingPost, Posted, RepoError, RoomInfo, SessionRepository,
-    StoreHealth, UserInsert, UserRepository, WorkspaceRepository,
+    MessageRepository, OnCommit, PendingPage, PendingPost, Posted, RepoError, RoomInfo,
+    SessionRepository, StoreHealth, UserInsert, UserRepository, WorkspaceRepository,
 };
 pub use service::{
     ChatService, Clash, MAX_EVENTS_PER_READ, Missing, Ports, PostResult, ServerView, ServiceError,

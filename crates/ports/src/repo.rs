@@ -272,6 +272,10 @@ pub enum Posted {
 /// would have returned.
 pub type PendingPost = Pin<Box<dyn Future<Output = Result<Posted, RepoError>> + Send>>;
 
+/// A page of history being read without blocking the caller; resolves to
+/// what [`MessageRepository::history`] would have returned.
+pub type PendingPage = Pin<Box<dyn Future<Output = Result<Page, RepoError>> + Send>>;
+
 /// Runs once a queued post's fate is known, whether or not anyone still
 /// awaits its [`PendingPost`]: a client that hangs up does not undo a
 /// commit, so what must follow one (telling subscribers) goes here.
@@ -318,6 +322,10 @@ pub trait MessageRepository: Send + Sync {
     /// newest first, by keyset on the message id.
     fn history(&self, room: Room, before: Option<MessageId>, limit: u32)
     -> Result<Page, RepoError>;
+
+    /// [`Self::history`] for callers on an async runtime: the returned
+    /// future reads the page without blocking the thread that polls it.
+    fn read_history(&self, room: Room, before: Option<MessageId>, limit: u32) -> PendingPage;
 
     /// Every reply in the thread rooted at `root`, oldest first.
     fn replies(&self, root: MessageId) -> Result<Vec<Message>, RepoError>;

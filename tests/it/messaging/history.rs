@@ -399,3 +399,30 @@ async fn paging_back_while_others_post_never_skips_or_repeats_a_message() {
     assert_eq!(latest.len(), EXISTING + WRITERS * PER_WRITER);
     assert_eq!(latest[..WRITERS * PER_WRITER], newest_first(written));
 }
+
+#[tokio::test]
+async fn a_reader_removed_from_the_workspace_is_refused_the_very_next_page() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let channel = app
+        .create_channel(team.ws, &team.owner, "open", false)
+        .await;
+    let path = format!("/api/channels/{channel}/messages");
+    let posted = id_of(&app.send_message(&path, &team.owner, "hello").await);
+    // Twice: the second page is served on what the first one learned.
+    for _ in 0..2 {
+        assert_eq!(page(&app, &path, &team.guest).await, (vec![posted], None));
+    }
+
+    let (status, body) = app
+        .delete(
+            &format!("/api/workspaces/{}/members/{}", team.ws, team.guest.id),
+            &team.owner.token,
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+
+    let (status, body) = app.get(&path, &team.guest.token).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
+    assert_eq!(page(&app, &path, &team.owner).await, (vec![posted], None));
+}

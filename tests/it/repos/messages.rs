@@ -658,3 +658,114 @@ fn deleting_a_conversation_takes_its_messages() {
         Err(RepoError::NotFound)
     ));
 }
+
+/// Reads a page the async way, on a runtime of its own (the store's
+/// blocking methods cannot run inside one).
+fn read_page(
+    runtime: &tokio::runtime::Runtime,
+    store: &PgStore,
+    room: Room,
+    before: Option<MessageId>,
+    limit: u32,
+) -> concord_domain::Page {
+    runtime
+        .block_on(store.read_history(room, before, limit))
+        .unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn pages_read_without_blocking_are_the_pages_history_gives() {
+    let (store, _db) = store();
+    let rt = runtime();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "read").id);
+    let elsewhere = Room::Channel(add_channel(&store, &ws, ada.id, "elsewhere").id);
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let mut msg = new_message(room, ada.id, &format!("m{i}"));
+        if i == 2 {
+            msg.attachment_url = Some("https://files.example/a.png".into());
+        }
+        ids.push(created(store.post_message(&msg, None).unwrap()).message.id);
+        store
+            .post_message(&new_message(elsewhere, ada.id, "noise"), None)
+            .unwrap();
+    }
+    store.delete_message(ids[4]).unwrap();
+    let reply = NewMessage {
+        parent_id: Some(ids[0]),
+        ..new_message(room, ada.id, "reply")
+    };
+    store.post_message(&reply, None).unwrap();
+
+    // Page through with a cursor, then read the newest page and an empty room.
+    let mut before = None;
+    let mut seen = 0;
+    loop {
+        let page = read_page(&rt, &store, room, before, 3);
+        assert_eq!(page, store.history(room, before, 3).unwrap());
+        seen += page.messages.len();
+        match page.next_cursor {
+            Some(cursor) => before = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 8);
+    let newest = read_page(&rt, &store, room, None, 100);
+    assert_eq!(newest.messages.len(), 8);
+    assert_eq!(newest.messages[7].id, ids[0]);
+    assert_eq!(
+        newest.messages[5]
+            .attachment
+            .as_ref()
+            .map(|a| a.url.as_str()),
+        Some("https://files.example/a.png")
+    );
+    assert_eq!(newest.messages[3].content, DELETED_CONTENT);
+    let unknown = Room::Channel(concord_domain::ChannelId::new(999_999));
+    let nowhere = read_page(&rt, &store, unknown, None, 50);
+    assert_eq!((nowhere.messages.len(), nowhere.next_cursor), (0, None));
+}
+
+#[test]
+fn a_page_still_arrives_after_the_server_drops_the_readers_connection() {
+    let (store, db) = store();
+    let rt = runtime();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "dropped").id);
+    let posted = created(
+        store
+            .post_message(&new_message(room, ada.id, "still here"), None)
+            .unwrap(),
+    );
+    let first = read_page(&rt, &store, room, None, 50);
+
+    let mut admin = PgConnection::establish(&db.url).unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Ended {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        ended: bool,
+    }
+    let ended: Vec<Ended> = diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = '{}'",
+        concord_adapters::postgres::READER_APPLICATION_NAME
+    ))
+    .load(&mut admin)
+    .unwrap();
+    assert_eq!(ended.len(), 1, "the reader had one connection");
+    assert!(ended[0].ended);
+
+    let again = read_page(&rt, &store, room, None, 50);
+    assert_eq!(again, first);
+    assert_eq!(again.messages[0].id, posted.message.id);
+}

@@ -5,6 +5,8 @@
 //! assigned in commit order, with no gap and no duplicate, and
 //! `last_message_at` moves in the same statement.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
@@ -12,7 +14,7 @@ use concord_domain::{
     NewMessage, Page, Room, WorkspaceId,
 };
 use concord_ports::{
-    Idempotency, MessageRepository, OnCommit, PendingPost, Posted, RepoError, RoomInfo,
+    Idempotency, MessageRepository, OnCommit, PendingPage, PendingPost, Posted, RepoError, RoomInfo,
 };
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
@@ -73,6 +75,63 @@ fn to_domain(rows: Vec<(MessageRow, Option<String>)>) -> Result<Vec<Message>, Re
     rows.into_iter()
         .map(|(m, url)| m.into_domain(url))
         .collect()
+}
+
+/// The page query, written once for both read paths: diesel runs it on a
+/// pooled connection, and the async [`Reader`] prepares the SQL diesel
+/// renders of it (`$1`..`$4`: room, room, cursor, rows).
+///
+/// One shape whether or not a cursor is given, so that it is prepared once
+/// per connection. The room is a one-value range, not `=`, ordered by room
+/// and id: only the `(room_id, id)` index then yields the order. With `=`,
+/// the generic plan of the prepared statement (which cannot know how big the
+/// room is) walked the primary key backwards filtering by room, 239 ms for a
+/// 200-message room under a deep cursor next to a million-message one,
+/// against 0.03 ms this way.
+macro_rules! history_page {
+    ($room:expr, $before:expr, $rows:expr) => {
+        messages::table
+            .left_join(attachments::table)
+            .filter(messages::room_id.between($room, $room))
+            .filter(messages::id.lt($before))
+            .order((messages::room_id.desc(), messages::id.desc()))
+            .limit($rows)
+            .select((MessageRow::as_select(), attachments::url.nullable()))
+    };
+}
+
+/// The SQL of [`history_page!`], for the async reader to prepare.
+pub(super) fn history_page_sql() -> QueryResult<String> {
+    use diesel::pg::{Pg, PgQueryBuilder};
+    use diesel::query_builder::{QueryBuilder, QueryFragment};
+    let mut sql = PgQueryBuilder::default();
+    QueryFragment::<Pg>::to_sql(&history_page!(0_i64, 0_i64, 0_i64), &mut sql, &Pg)?;
+    Ok(sql.finish())
+}
+
+/// A page's cursor as the query takes it: no cursor reads from the newest.
+fn page_cursor(before: Option<MessageId>) -> i64 {
+    before.map_or(i64::MAX, MessageId::get)
+}
+
+/// Rows a page of `limit` asks for: one more, to learn whether more follow.
+fn page_rows(limit: u32) -> i64 {
+    i64::from(limit) + 1
+}
+
+/// The page of `limit` messages in `rows` (read with [`page_rows`]).
+fn into_page(mut messages: Vec<Message>, limit: u32) -> Page {
+    let more = messages.len() > limit as usize;
+    messages.truncate(limit as usize);
+    let next_cursor = if more {
+        messages.last().map(|m| m.id)
+    } else {
+        None
+    };
+    Page {
+        messages,
+        next_cursor,
+    }
 }
 
 fn fingerprint_hash(fingerprint: &str) -> String {
@@ -181,36 +240,33 @@ impl MessageRepository for PgStore {
         limit: u32,
     ) -> Result<Page, RepoError> {
         let mut conn = self.conn()?;
-        // One query shape whether or not a cursor is given, so that diesel
-        // prepares it once per connection instead of building its SQL per page.
-        let before = before.map_or(i64::MAX, MessageId::get);
-        // The room as a one-value range, not `=`, and the order by room and
-        // id: only the `(room_id, id)` index then yields the order. With `=`,
-        // the generic plan of the prepared statement (which cannot know how
-        // big the room is) walked the primary key backwards filtering by
-        // room, 239 ms for a 200-message room under a deep cursor next to a
-        // million-message one, against 0.03 ms this way.
-        let rows = messages::table
-            .left_join(attachments::table)
-            .filter(messages::room_id.between(room.id(), room.id()))
-            .filter(messages::id.lt(before))
-            .order((messages::room_id.desc(), messages::id.desc()))
-            .limit(i64::from(limit) + 1)
-            .select((MessageRow::as_select(), attachments::url.nullable()))
+        let rows = history_page!(room.id(), page_cursor(before), page_rows(limit))
             .load(&mut conn)
             .map_err(db_err("history"))?;
-        let mut messages = to_domain(rows)?;
-        let more = messages.len() > limit as usize;
-        messages.truncate(limit as usize);
-        let next_cursor = if more {
-            messages.last().map(|m| m.id)
-        } else {
-            None
-        };
-        Ok(Page {
-            messages,
-            next_cursor,
-        })
+        Ok(into_page(to_domain(rows)?, limit))
+    }
+
+    fn read_history(&self, room: Room, before: Option<MessageId>, limit: u32) -> PendingPage {
+        match &self.reader {
+            Some(reader) => {
+                let reader = Arc::clone(reader);
+                Box::pin(async move {
+                    let messages = reader
+                        .page(room.id(), page_cursor(before), page_rows(limit))
+                        .await?;
+                    Ok(into_page(messages, limit))
+                })
+            }
+            // No async connection to the server: a blocking thread reads it.
+            None => {
+                let store = self.clone();
+                Box::pin(async move {
+                    tokio::task::spawn_blocking(move || store.history(room, before, limit))
+                        .await
+                        .map_err(|e| RepoError::Unexpected(e.into()))?
+                })
+            }
+        }
     }
 
     fn replies(&self, root: MessageId) -> Result<Vec<Message>, RepoError> {

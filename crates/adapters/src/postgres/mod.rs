@@ -2,17 +2,22 @@
 //! connections. All of Concord's SQL lives in this module.
 //!
 //! Callers are already off the async executor (the api crate runs each use case
-//! in a blocking task), so blocking on a pooled connection here is fine.
+//! in a blocking task), so blocking on a pooled connection here is fine. The
+//! two exceptions are made for async callers: plain posts go to the group
+//! commit's writer thread (`queue_post`), and history pages are read on the
+//! caller's runtime by the [`reader`] (`read_history`).
 
 mod channels;
 mod conversations;
 mod group_commit;
 mod messages;
+mod reader;
 mod rows;
 pub mod schema;
 mod users;
 mod workspaces;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -33,8 +38,12 @@ type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
-    group: std::sync::Arc<group_commit::GroupCommit>,
+    group: Arc<group_commit::GroupCommit>,
+    /// Async history reads; `None` when the URL demands TLS.
+    reader: Option<Arc<reader::Reader>>,
 }
+
+pub use reader::APPLICATION_NAME as READER_APPLICATION_NAME;
 
 impl PgStore {
     /// Connect to `url` (creating the database if the server lacks it), apply
@@ -56,9 +65,13 @@ impl PgStore {
             .context("opening the connection pool")?;
         let group =
             group_commit::GroupCommit::start(pool.clone()).context("starting the post writer")?;
+        let page_sql = messages::history_page_sql().context("rendering the history query")?;
+        let reader = reader::Reader::new(url, connect_timeout, page_sql)
+            .context("reading the database URL for the history reader")?;
         Ok(Self {
             pool,
-            group: std::sync::Arc::new(group),
+            group: Arc::new(group),
+            reader: reader.map(Arc::new),
         })
     }
 

@@ -288,6 +288,27 @@ impl ChatService {
             .history(room, before, limit.clamp(1, MAX_PAGE))?)
     }
 
+    /// [`Self::history`] for a reader recently found to be allowed in the
+    /// room: nothing is checked in the store, and the page is read without
+    /// blocking the caller. For async callers. `None` when the access memo
+    /// cannot vouch for the reader; ask [`Self::history`] then.
+    pub fn history_from_memory(
+        &self,
+        actor: UserId,
+        room: Room,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Option<impl Future<Output = Result<Page, ServiceError>> + 'static> {
+        if !self.may_read_from_memory(actor, room) {
+            return None;
+        }
+        let page = self
+            .ports
+            .messages
+            .read_history(room, before, limit.clamp(1, MAX_PAGE));
+        Some(async move { Ok(page.await?) })
+    }
+
     /// The thread rooted at `root` (or at the root of the thread `root` belongs to).
     pub fn thread(
         &self,

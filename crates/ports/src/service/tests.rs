@@ -1042,7 +1042,7 @@ mod remembered_access {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::time::Duration;
 
-    use concord_domain::{MessageContent, Room};
+    use concord_domain::{MessageContent, MessageId, Page, Room};
 
     use super::*;
     use crate::repo::Posted;
@@ -1167,6 +1167,40 @@ mod remembered_access {
 
         chat.remove_member(OWNER, WS, GUEST).unwrap();
         assert!(chat.post_from_memory(GUEST, ROOM, text()).is_err());
+    }
+
+    #[test]
+    fn a_page_is_read_without_checking_only_while_a_grant_stands() {
+        let (kicked, reads) = (Arc::default(), Arc::default());
+        let mut m = mocks(&kicked, &reads);
+        m.messages
+            .expect_read_history()
+            .withf(|room, before, limit| {
+                *room == ROOM && *before == Some(MessageId::new(9)) && *limit == 100
+            })
+            .times(1)
+            .returning(|_, _, _| {
+                Box::pin(std::future::ready(Ok(Page {
+                    messages: vec![],
+                    next_cursor: None,
+                })))
+            });
+        m.notifier.expect_access_changed().return_const(());
+        let chat = m.service().remembering_access(Duration::from_secs(60));
+        let before = Some(MessageId::new(9));
+
+        assert!(
+            chat.history_from_memory(GUEST, ROOM, before, 5000)
+                .is_none(),
+            "unknown yet: the caller must ask the checked way"
+        );
+        post(&chat).unwrap();
+        let pending = chat.history_from_memory(GUEST, ROOM, before, 5000).unwrap();
+        assert_eq!(at_once(pending).unwrap().messages, vec![]);
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "the page checked nothing");
+
+        chat.remove_member(OWNER, WS, GUEST).unwrap();
+        assert!(chat.history_from_memory(GUEST, ROOM, before, 50).is_none());
     }
 
     #[test]

@@ -140,7 +140,11 @@ async fn history(
         ]));
     }
     let before = query.before.map(|b| MessageId::new(b.get()));
-    let page = run_in(&chat, room, move |s| s.history(me.id, room, before, limit)).await?;
+    // A reader recently allowed in needs no blocking thread either.
+    let page = match chat.history_from_memory(me.id, room, before, limit) {
+        Some(pending) => pending.await.map_err(in_direct_message(room))?,
+        None => run_in(&chat, room, move |s| s.history(me.id, room, before, limit)).await?,
+    };
     Ok(HttpResponse::Ok().json(HistoryDto::from(&page)))
 }
 
