@@ -70,17 +70,22 @@ impl Default for HubConfig {
     }
 }
 
-/// What a connection's queue carries.
+/// What a connection's queue carries. Kept to two words: every connection's
+/// queue allocates its first block of slots up front.
 #[derive(Debug)]
 pub enum Outbound {
     /// A rendered event frame, shared with every other subscriber.
-    Event {
-        topic: Topic,
-        seq: i64,
-        frame: ByteString,
-    },
+    Event(Arc<Delivery>),
     /// Read access may have shrunk: re-check the subscriptions it concerns.
     Recheck(AccessChange),
+}
+
+/// One event rendered in one dialect, made once for all its subscribers.
+#[derive(Debug)]
+pub struct Delivery {
+    pub topic: Topic,
+    pub seq: i64,
+    pub frame: ByteString,
 }
 
 /// The hub's side of one WebSocket connection: small, shared with the feeds
@@ -658,18 +663,25 @@ impl Feed {
                 room_id,
                 kind: TopicKind::of(event.kind),
             };
+            let deliveries: Vec<(Dialect, Arc<Delivery>)> = frames
+                .iter()
+                .map(|(dialect, frames)| {
+                    let delivery = Delivery {
+                        topic,
+                        seq: event.seq,
+                        frame: frames[i].clone(),
+                    };
+                    (*dialect, Arc::new(delivery))
+                })
+                .collect();
             self.subscribers.retain(|s| {
                 if s.kind != topic.kind {
                     return true;
                 }
-                let Some((_, frames)) = frames.iter().find(|(d, _)| *d == s.dialect) else {
+                let Some((_, delivery)) = deliveries.iter().find(|(d, _)| *d == s.dialect) else {
                     return true;
                 };
-                s.conn.offer(Outbound::Event {
-                    topic,
-                    seq: event.seq,
-                    frame: frames[i].clone(),
-                })
+                s.conn.offer(Outbound::Event(Arc::clone(delivery)))
             });
         }
     }

@@ -144,8 +144,7 @@ impl Session {
         if end.is_none()
             && let Some(token) = header_token
         {
-            end = self
-                .identify(&token, dialect.unwrap_or_default())
+            end = Box::pin(self.identify(&token, dialect.unwrap_or_default()))
                 .await
                 .err();
         }
@@ -192,7 +191,7 @@ impl Session {
             let step = tokio::select! {
                 biased;
                 () = &mut stopped => Err(self.stop_reason()),
-                frame = stream.recv() => self.on_frame(frame).await,
+                frame = stream.recv() => Box::pin(self.on_frame(frame)).await,
                 Some(out) = queue.recv() => self.on_outbound(out).await,
                 () = &mut timer => Err(self.timed_out()),
             };
@@ -470,17 +469,17 @@ impl Session {
 
     async fn on_outbound(&mut self, out: Outbound) -> Result<(), End> {
         match out {
-            Outbound::Event { topic, seq, frame } => {
-                let Some(sub) = self.topics.get_mut(&topic) else {
+            Outbound::Event(delivery) => {
+                let Some(sub) = self.topics.get_mut(&delivery.topic) else {
                     return Ok(());
                 };
-                if seq <= sub.delivered {
+                if delivery.seq <= sub.delivered {
                     return Ok(());
                 }
-                sub.delivered = seq;
-                self.send(frame).await
+                sub.delivered = delivery.seq;
+                self.send(delivery.frame.clone()).await
             }
-            Outbound::Recheck(change) => self.recheck(change).await,
+            Outbound::Recheck(change) => Box::pin(self.recheck(change)).await,
         }
     }
 
