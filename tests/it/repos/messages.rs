@@ -769,3 +769,27 @@ fn a_page_still_arrives_after_the_server_drops_the_readers_connection() {
     assert_eq!(again, first);
     assert_eq!(again.messages[0].id, posted.message.id);
 }
+
+#[test]
+fn a_url_only_libpq_understands_still_gets_its_pages() {
+    // `gssencmode` is libpq's alone: the async reader stands aside and the
+    // page is read on the pool.
+    let db = concord_tests::TestDb::new();
+    let store = PgStore::connect(
+        &format!("{}?gssencmode=disable", db.url),
+        4,
+        std::time::Duration::from_secs(5),
+    )
+    .expect("connect");
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "pooled").id);
+    let posted = created(
+        store
+            .post_message(&new_message(room, ada.id, "via the pool"), None)
+            .unwrap(),
+    );
+    let page = read_page(&runtime(), &store, room, None, 50);
+    assert_eq!(page.messages.len(), 1);
+    assert_eq!(page.messages[0].id, posted.message.id);
+}

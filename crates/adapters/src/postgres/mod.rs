@@ -39,7 +39,7 @@ type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 pub struct PgStore {
     pool: PgPool,
     group: Arc<group_commit::GroupCommit>,
-    /// Async history reads; `None` when the URL demands TLS.
+    /// Async history reads; `None` when the URL needs what only libpq does.
     reader: Option<Arc<reader::Reader>>,
 }
 
@@ -66,8 +66,7 @@ impl PgStore {
         let group =
             group_commit::GroupCommit::start(pool.clone()).context("starting the post writer")?;
         let page_sql = messages::history_page_sql().context("rendering the history query")?;
-        let reader = reader::Reader::new(url, connect_timeout, page_sql)
-            .context("reading the database URL for the history reader")?;
+        let reader = reader::Reader::new(url, connect_timeout, page_sql);
         Ok(Self {
             pool,
             group: Arc::new(group),

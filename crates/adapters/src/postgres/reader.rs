@@ -43,20 +43,29 @@ struct Link {
 }
 
 impl Reader {
-    /// A reader for the database at `url`, or `None` when the URL asks for
-    /// TLS, which this client does not speak: pages are then read on the pool.
-    pub fn new(url: &str, connect_timeout: Duration, sql: String) -> anyhow::Result<Option<Self>> {
-        let mut config: Config = url.parse()?;
-        if config.get_ssl_mode() == SslMode::Require {
-            return Ok(None);
-        }
+    /// A reader for the database at `url`, or `None` when this client cannot
+    /// connect as the URL asks: when it requires TLS, which this client does
+    /// not speak, or names an option only libpq knows (`sslrootcert`,
+    /// `sslmode=verify-full`, ...). Pages are then read on the pool.
+    pub fn new(url: &str, connect_timeout: Duration, sql: String) -> Option<Self> {
+        let mut config = match url.parse::<Config>() {
+            Ok(config) if config.get_ssl_mode() != SslMode::Require => config,
+            Ok(_) => {
+                tracing::info!("history pages are read on the pool: the database URL requires TLS");
+                return None;
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "history pages are read on the pool: the database URL has options only libpq takes");
+                return None;
+            }
+        };
         config.application_name(APPLICATION_NAME);
-        Ok(Some(Self {
+        Some(Self {
             config,
             connect_timeout,
             sql,
             links: ThreadLocal::new(),
-        }))
+        })
     }
 
     /// Up to `rows` messages of the room `room_id` older than `before`,
@@ -177,5 +186,23 @@ fn read_err(e: tokio_postgres::Error) -> RepoError {
         RepoError::Unavailable(anyhow::Error::new(e).context("history reader"))
     } else {
         RepoError::Unexpected(anyhow::Error::new(e).context("history reader"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(url: &str) -> Option<Reader> {
+        Reader::new(url, Duration::from_secs(1), "SELECT 1".to_owned())
+    }
+
+    #[test]
+    fn urls_this_client_cannot_honour_leave_history_on_the_pool() {
+        assert!(reader("postgres://u@db.example:5432/concord").is_some());
+        assert!(reader("postgresql://u@127.0.0.1/concord?sslmode=disable").is_some());
+        assert!(reader("postgres://u@db.example/concord?sslmode=require").is_none());
+        assert!(reader("postgres://u@db.example/concord?sslmode=verify-full").is_none());
+        assert!(reader("postgres://u@db.example/concord?sslrootcert=/etc/ca.pem").is_none());
     }
 }
