@@ -79,7 +79,8 @@ impl PgStore {
     }
 }
 
-/// Makes every pooled connection plan each prepared statement once.
+/// Run on every connection Concord opens, pooled or the reader's: plan each
+/// prepared statement once.
 ///
 /// Left to itself (`plan_cache_mode = auto`), Postgres compares a statement's
 /// generic plan with the plans it makes for the actual parameters, and when
@@ -87,15 +88,17 @@ impl PgStore {
 /// history page always lost that comparison (its room is a one-value range,
 /// whose selectivity a generic plan can only guess), so every page was
 /// planned again, and the planner led Postgres's profile. Every statement
-/// here is written for
-/// the plan its indexes give whatever the parameters, so the generic plan
-/// is the one wanted.
+/// here is written for the plan its indexes give whatever the parameters,
+/// so the generic plan is the one wanted.
+const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
+
+/// Applies [`GENERIC_PLANS`] to every pooled connection.
 #[derive(Debug)]
 struct GenericPlans;
 
 impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for GenericPlans {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        diesel::sql_query("SET plan_cache_mode = force_generic_plan")
+        diesel::sql_query(GENERIC_PLANS)
             .execute(conn)
             .map(|_| ())
             .map_err(diesel::r2d2::Error::QueryError)

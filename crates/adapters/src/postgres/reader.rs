@@ -22,6 +22,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
+use super::GENERIC_PLANS;
 use super::rows::MessageRow;
 
 /// `application_name` of the reader's connections, to tell them apart in
@@ -140,9 +141,8 @@ impl Reader {
                 tracing::debug!(error = %e, "history reader connection ended");
             }
         });
-        // See `GenericPlans`: plan the page once, not per execution.
         client
-            .batch_execute("SET plan_cache_mode = force_generic_plan")
+            .batch_execute(GENERIC_PLANS)
             .await
             .map_err(read_err)?;
         let page = client
