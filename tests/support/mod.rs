@@ -267,6 +267,17 @@ impl TestApp {
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
 
+    /// Remove `user` from workspace `ws`, acting as `by`; the removal must succeed.
+    pub async fn remove_member(&self, ws: i64, by: &TestUser, user: &TestUser) {
+        let (status, body) = self
+            .delete(
+                &format!("/api/workspaces/{ws}/members/{}", user.id),
+                &by.token,
+            )
+            .await;
+        assert!(status.is_success(), "{status}: {body}");
+    }
+
     /// Create a channel in `ws` as `by`; returns its id.
     pub async fn create_channel(&self, ws: i64, by: &TestUser, name: &str, private: bool) -> i64 {
         let (status, body) = self

@@ -278,13 +278,8 @@ async fn a_participant_removed_from_the_workspace_loses_the_conversation() {
     let (team, dm) = conversation(&app).await;
     app.send_message(&messages_path(dm), &team.moderator, "hi")
         .await;
-    let (status, body) = app
-        .delete(
-            &format!("/api/workspaces/{}/members/{}", team.ws, team.moderator.id),
-            &team.owner.token,
-        )
+    app.remove_member(team.ws, &team.owner, &team.moderator)
         .await;
-    assert!(status.is_success(), "{body}");
     let (status, body) = app
         .post(
             &messages_path(dm),

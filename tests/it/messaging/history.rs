@@ -414,13 +414,7 @@ async fn a_reader_removed_from_the_workspace_is_refused_the_very_next_page() {
         assert_eq!(page(&app, &path, &team.guest).await, (vec![posted], None));
     }
 
-    let (status, body) = app
-        .delete(
-            &format!("/api/workspaces/{}/members/{}", team.ws, team.guest.id),
-            &team.owner.token,
-        )
-        .await;
-    assert!(status.is_success(), "{body}");
+    app.remove_member(team.ws, &team.owner, &team.guest).await;
 
     let (status, body) = app.get(&path, &team.guest.token).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");

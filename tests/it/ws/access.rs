@@ -136,13 +136,7 @@ async fn a_member_kicked_from_the_workspace_loses_the_topic_while_others_keep_it
     let (mut stays, _) = WsClient::identified(&app.address, &team.admin.token, "workspace").await;
     let seq = stays.subscribe_ok(&topic).await;
 
-    let (status, body) = app
-        .delete(
-            &format!("/api/workspaces/{}/members/{}", team.ws, team.guest.id),
-            &team.owner.token,
-        )
-        .await;
-    assert!(status.is_success(), "{status}: {body}");
+    app.remove_member(team.ws, &team.owner, &team.guest).await;
 
     assert_lost_while_another_keeps(&app, general, &team.owner, &mut kicked, &mut stays, seq).await;
 }
@@ -162,13 +156,7 @@ async fn a_kicked_member_cannot_rejoin_a_room_this_node_still_follows() {
         assert_granted(&answer(&app, &team.guest, &topic).await, &topic);
     }
 
-    let (status, body) = app
-        .delete(
-            &format!("/api/workspaces/{}/members/{}", team.ws, team.guest.id),
-            &team.owner.token,
-        )
-        .await;
-    assert!(status.is_success(), "{status}: {body}");
+    app.remove_member(team.ws, &team.owner, &team.guest).await;
 
     assert_topic_error(&answer(&app, &team.guest, &topic).await, &topic, 403);
     assert_granted(&answer(&app, &team.admin, &topic).await, &topic);
