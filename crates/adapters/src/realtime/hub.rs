@@ -390,8 +390,7 @@ impl Hub {
             wanted: room.last_seq,
             pending: BTreeMap::new(),
             gap_since: None,
-            subscribers: Vec::new(),
-            leaving: HashSet::new(),
+            subscribers: HashMap::new(),
             inbox,
         };
         self.inner.runtime.spawn(feed.run());
@@ -450,11 +449,10 @@ struct Feed {
     pending: BTreeMap<i64, ChatEvent>,
     /// Since when something has been missing.
     gap_since: Option<Instant>,
-    subscribers: Vec<Subscriber>,
-    /// Subscriptions ended since the last round, removed in one pass: a
-    /// room's crowd leaving at once (a client fleet restarting) would
-    /// otherwise cost one scan of `subscribers` each.
-    leaving: HashSet<(u64, TopicKind)>,
+    /// Keyed by connection and topic kind, so that a subscription ends in
+    /// one step however large the room's crowd: clients leaving one by one
+    /// would otherwise each cost a scan of all the others.
+    subscribers: HashMap<(u64, TopicKind), Subscriber>,
     inbox: mpsc::UnboundedReceiver<RoomInput>,
 }
 
@@ -479,7 +477,6 @@ impl Feed {
             while let Ok(input) = self.inbox.try_recv() {
                 self.apply(input);
             }
-            self.drop_leavers();
             self.deliver_ready().await;
             if self.subscribers.is_empty() && self.retire() {
                 return;
@@ -506,36 +503,22 @@ impl Feed {
                 while self.pending.contains_key(&(through + 1)) {
                     through += 1;
                 }
-                // Subscribing again ends the earlier subscription first.
-                if self.leaving.remove(&(sub.conn.id, sub.kind)) {
-                    let (conn, kind) = (sub.conn.id, sub.kind);
-                    self.subscribers
-                        .retain(|s| !(s.conn.id == conn && s.kind == kind));
-                }
+                // Subscribing again replaces the earlier subscription.
                 if ack.send(through).is_ok() {
-                    self.subscribers.push(sub);
+                    self.subscribers.insert((sub.conn.id, sub.kind), sub);
                 }
             }
             RoomInput::Unsubscribe { conn, kind } => {
-                self.leaving.insert((conn, kind));
+                self.subscribers.remove(&(conn, kind));
             }
             RoomInput::Recheck(change) => {
                 let mut told = HashSet::new();
-                for s in &self.subscribers {
+                for s in self.subscribers.values() {
                     if told.insert(s.conn.id) {
                         s.conn.offer(Outbound::Recheck(change));
                     }
                 }
             }
-        }
-    }
-
-    /// Removes the subscriptions that ended since the last round.
-    fn drop_leavers(&mut self) {
-        if !self.leaving.is_empty() {
-            let leaving = std::mem::take(&mut self.leaving);
-            self.subscribers
-                .retain(|s| !leaving.contains(&(s.conn.id, s.kind)));
         }
     }
 
@@ -626,7 +609,7 @@ impl Feed {
         if events.is_empty() || self.subscribers.is_empty() {
             return;
         }
-        let mut dialects: Vec<Dialect> = self.subscribers.iter().map(|s| s.dialect).collect();
+        let mut dialects: Vec<Dialect> = self.subscribers.values().map(|s| s.dialect).collect();
         dialects.sort_by_key(|d| *d as u8);
         dialects.dedup();
         let Some(wire) = self.hub.wire() else { return };
@@ -648,7 +631,7 @@ impl Feed {
                 // Subscribers cannot be given a hole: close them so they
                 // resume from the log once the store answers again.
                 tracing::error!(room = room_id, error = %e, "could not render events; closing subscribers");
-                for s in self.subscribers.drain(..) {
+                for (_, s) in self.subscribers.drain() {
                     s.conn.stop(protocol::close::RESUME_REQUIRED);
                 }
                 return;
@@ -674,7 +657,7 @@ impl Feed {
                     (*dialect, Arc::new(delivery))
                 })
                 .collect();
-            self.subscribers.retain(|s| {
+            self.subscribers.retain(|_, s| {
                 if s.kind != topic.kind {
                     return true;
                 }
