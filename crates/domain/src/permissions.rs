@@ -109,10 +109,15 @@ pub fn create_channel(actor: Role, workspace: &Workspace) -> Result<(), Denied> 
 }
 
 /// Reading a channel (and its messages): any member for a public channel; for a
-/// private one its members, the owner and admins.
+/// private one its members, the owner and admins. Its creator counts as one of
+/// its members even after leaving it, so keeps the creator's rights to edit,
+/// delete and add users to it.
 pub fn see_channel(actor: &Membership, channel: &Channel, in_channel: bool) -> Result<(), Denied> {
     allow_if(
-        !channel.private || in_channel || actor.role >= Role::Admin,
+        !channel.private
+            || in_channel
+            || channel.creator_id == actor.user_id
+            || actor.role >= Role::Admin,
         "This channel is private",
     )
 }
@@ -375,6 +380,8 @@ mod tests {
         });
         for role in ALL {
             assert!(see_channel(&member(2, role), &private, true).is_ok());
+            // The creator, here user 1, whether or not still in it.
+            assert!(see_channel(&member(1, role), &private, false).is_ok());
         }
     }
 

@@ -1264,6 +1264,49 @@ async fn a_member_can_leave_a_private_channel_themself() {
 }
 
 #[tokio::test]
+async fn the_creator_of_a_private_channel_keeps_it_after_leaving_it() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let other_guest = app.sign_up("guest2").await;
+    app.add_member(team.ws, &team.owner, &other_guest).await;
+    let secret = app
+        .create_channel(team.ws, &team.guest, "secret", true)
+        .await;
+    let (status, body) = remove_from_channel(&app, secret, &team.guest, team.guest.id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // "Its creator is one" of its members: the creator still sees it,
+    // edits it and adds others to it.
+    let (status, _) = app
+        .get(&format!("/api/channels/{secret}"), &team.guest.token)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        channels_seen_by(&app, team.ws, &team.guest)
+            .await
+            .contains(&secret)
+    );
+    let (status, body) = app
+        .put(
+            &format!("/api/channels/{secret}"),
+            &team.guest.token,
+            json!({"topic": "still mine"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = add_to_channel(&app, secret, &team.guest, other_guest.id).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Which is the creator's privilege, not every former member's.
+    let (status, body) = remove_from_channel(&app, secret, &other_guest, other_guest.id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = app
+        .get(&format!("/api/channels/{secret}"), &other_guest.token)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn the_owner_and_an_admin_can_remove_anyone_from_a_channel() {
     let app = spawn_app().await;
     let team = app.team().await;
