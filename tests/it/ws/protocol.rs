@@ -197,6 +197,28 @@ async fn a_connection_that_never_identifies_is_closed_with_4001() {
 }
 
 #[tokio::test]
+async fn an_unidentified_connection_has_the_identify_timeout_whatever_the_heartbeat() {
+    let app = spawn_app_with(&[
+        ("CONCORD__REALTIME__HEARTBEAT_INTERVAL_MS", "200"),
+        ("CONCORD__REALTIME__IDENTIFY_TIMEOUT_MS", "1000"),
+    ])
+    .await;
+    let started = Instant::now();
+    let mut client = WsClient::connect(&app.address).await;
+
+    let closed = client.closed().await;
+
+    // Not 4000 "resume" after two silent heartbeat intervals: it has
+    // nothing to resume and must authenticate.
+    assert_eq!(closed.code, UNAUTHENTICATED, "{closed:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "closed after {:?}, before the identify timeout",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn subscribing_before_identify_is_refused_with_401_and_the_connection_stays_open() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;

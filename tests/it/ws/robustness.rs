@@ -6,6 +6,9 @@ use concord_tests::{TestApp, spawn_app, spawn_app_with};
 use futures_util::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 
 use super::{assert_alive, assert_error_frame, assert_topic_error, general_channel};
 
@@ -137,6 +140,42 @@ async fn a_frame_over_256_kib_closes_the_connection_with_1009() {
 
     let closed = client.closed().await;
     assert_eq!(closed.code, 1009, "{closed:?}");
+}
+
+#[tokio::test]
+async fn a_fragmented_message_over_256_kib_gets_413_then_closes_with_1009() {
+    let app = spawn_app().await;
+    let mut client = client(&app).await;
+    // Each fragment is under the frame limit; only the message is over it.
+    let fragments = [
+        Frame::message(vec![b' '; 200 * 1024], OpCode::Data(Data::Text), false),
+        Frame::message(vec![b' '; 100 * 1024], OpCode::Data(Data::Continue), true),
+    ];
+
+    for fragment in fragments {
+        // the server may close before it has read the whole message
+        let _ = client.socket().send(Message::Frame(fragment)).await;
+    }
+
+    let reply = client.recv().await;
+    assert_error_frame(&reply, 413);
+    let closed = client.closed().await;
+    assert_eq!(closed.code, 1009, "{closed:?}");
+}
+
+#[tokio::test]
+async fn a_client_close_frame_is_answered_with_the_same_code() {
+    let app = spawn_app().await;
+    let mut client = client(&app).await;
+    let bye = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "bye".into(),
+    };
+
+    client.socket().close(Some(bye)).await.unwrap();
+
+    let closed = client.closed().await;
+    assert_eq!(closed.code, 1000, "{closed:?}");
 }
 
 #[tokio::test]

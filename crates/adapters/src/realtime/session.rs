@@ -123,10 +123,23 @@ struct Session {
     heard_at: Instant,
 }
 
+/// Whether `e` is a frame, or a fragmented message, over the hard limit.
+/// actix-ws reports the latter only as an I/O error with this text.
+fn too_big(e: &ProtocolError) -> bool {
+    match e {
+        ProtocolError::Overflow => true,
+        ProtocolError::Io(io) => io.to_string() == "Exceeded maximum continuation size",
+        _ => false,
+    }
+}
+
 /// Why the loop ended, and what to tell the client.
 enum End {
     Close(u16, &'static str),
-    /// The client closed, or the socket is gone: nothing more to say.
+    /// The client sent a close frame: answer it with the same code, as
+    /// RFC 6455 (5.5.1) asks, and end.
+    Answer(Option<CloseCode>),
+    /// The socket is gone: nothing more to say.
     Gone,
 }
 
@@ -154,7 +167,13 @@ impl Session {
         };
         self.hub
             .disconnect(&self.conn, self.topics.keys().copied().collect::<Vec<_>>());
-        if let End::Close(code, reason) = end {
+        if let End::Answer(code) = end {
+            let reason = code.map(|code| CloseReason {
+                code,
+                description: None,
+            });
+            let _ = tokio::time::timeout(CLOSE_GRACE, self.ws.close(reason)).await;
+        } else if let End::Close(code, reason) = end {
             let reason = CloseReason {
                 code: CloseCode::Other(code),
                 description: Some(reason.to_owned()),
@@ -205,19 +224,18 @@ impl Session {
         u64::try_from(self.config.heartbeat_interval.as_millis()).unwrap_or(u64::MAX)
     }
 
+    /// Until it identifies, a connection has the identify timeout alone;
+    /// then two heartbeat intervals of silence.
     fn deadline(&self) -> Instant {
-        let silence = self.heard_at + self.config.heartbeat_interval * 2;
         match self.user {
-            Some(_) => silence,
-            None => silence.min(self.identify_by),
+            Some(_) => self.heard_at + self.config.heartbeat_interval * 2,
+            None => self.identify_by,
         }
     }
 
     fn timed_out(&self) -> End {
         match self.user {
-            None if Instant::now() >= self.identify_by => {
-                End::Close(close::UNAUTHENTICATED, "Identify timed out")
-            }
+            None => End::Close(close::UNAUTHENTICATED, "Identify timed out"),
             _ => End::Close(close::HEARTBEAT_TIMEOUT, "Heartbeat timed out; resume"),
         }
     }
@@ -252,8 +270,9 @@ impl Session {
     ) -> Result<(), End> {
         self.heard_at = Instant::now();
         match frame {
-            None | Some(Ok(AggregatedMessage::Close(_))) => Err(End::Gone),
-            Some(Err(ProtocolError::Overflow)) => {
+            None => Err(End::Gone),
+            Some(Ok(AggregatedMessage::Close(reason))) => Err(End::Answer(reason.map(|r| r.code))),
+            Some(Err(e)) if too_big(&e) => {
                 let _ = self.send(protocol::error(413, "Frame too large")).await;
                 Err(End::Close(close::TOO_BIG, "Frame too large"))
             }
