@@ -81,10 +81,11 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let value = value.to_str().map_err(|_| ApiError::unauthenticated())?;
+    // The scheme is case-insensitive (RFC 7235), as on the gateway's upgrade.
     let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty() && t.len() <= 4096)
         .ok_or_else(ApiError::unauthenticated)?;
     Ok(Some(token.to_owned()))

@@ -139,14 +139,20 @@ impl std::fmt::Debug for Password {
 /// An optional image URL: trimmed, at most 2,048 characters, no whitespace
 /// inside; an empty string means "no image".
 pub fn parse_image_url(raw: &str) -> Result<Option<String>, Invalid> {
+    parse_url(raw, "Image URL")
+}
+
+/// An optional URL, checked as [`parse_image_url`] does; `label` names the
+/// field in the error.
+pub fn parse_url(raw: &str, label: &str) -> Result<Option<String>, Invalid> {
     let s = raw.trim();
     if s.is_empty() {
         return Ok(None);
     }
     if s.chars().count() > MAX_URL_CHARS || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Invalid::one(
-            "Image URL must be at most 2048 characters, without spaces",
-        ));
+        return Err(Invalid::one(format!(
+            "{label} must be at most {MAX_URL_CHARS} characters, without spaces"
+        )));
     }
     Ok(Some(s.to_owned()))
 }

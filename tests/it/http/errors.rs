@@ -454,6 +454,26 @@ async fn a_revoked_token_is_refused() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let res = app
+            .client
+            .get(format!("{}/api/workspaces/session", app.address))
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("{scheme} {}", ada.token),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK, "{scheme}");
+    }
+}
+
+#[tokio::test]
 async fn an_authorization_header_that_is_not_a_bearer_token_is_refused() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;

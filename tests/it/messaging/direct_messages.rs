@@ -212,6 +212,11 @@ async fn listing_with_workspace_id_shows_only_that_workspaces_conversations() {
         dm_ids_of(&app, &team.guest, &format!("?workspace_id={other_ws}")).await,
         vec![there]
     );
+    // Field names are accepted in camelCase too, query parameters included.
+    assert_eq!(
+        dm_ids_of(&app, &team.guest, &format!("?workspaceId={other_ws}")).await,
+        vec![there]
+    );
     let (status, list) = app
         .get(
             &format!("/api/direct_messages?workspace_id={other_ws}"),

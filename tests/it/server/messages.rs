@@ -151,6 +151,57 @@ async fn empty_or_missing_content_is_rejected() {
 }
 
 #[tokio::test]
+async fn a_bad_content_and_a_bad_file_url_are_both_reported() {
+    let app = spawn_app().await;
+    let crew = crew(&app).await;
+
+    let (status, err) = app
+        .post(
+            &crew.messages_path(crew.general),
+            &crew.guest.token,
+            json!({"content": "", "fileUrl": "not a url"}),
+        )
+        .await;
+
+    assert_envelope(status, &err, StatusCode::BAD_REQUEST);
+    let errors = err["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 2, "{err}");
+    assert!(
+        errors[0].as_str().is_some_and(|e| e.contains("content")),
+        "{err}"
+    );
+    assert!(
+        errors[1]
+            .as_str()
+            .is_some_and(|e| e.starts_with("File URL")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn query_parameters_are_accepted_in_snake_case_too() {
+    let app = spawn_app().await;
+    let crew = crew(&app).await;
+    let path = format!(
+        "/socket/messages?server_id={}&channel_id={}",
+        crew.id, crew.general
+    );
+
+    let (status, sent) = app
+        .post(&path, &crew.guest.token, json!({"content": "hi"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    let (status, page) = app
+        .get(
+            &format!("/messages?channel_id={}", crew.general),
+            &crew.guest.token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"][0]["id"], sent["id"], "{page}");
+}
+
+#[tokio::test]
 async fn posting_needs_both_the_server_and_the_channel() {
     let app = spawn_app().await;
     let crew = crew(&app).await;

@@ -3,9 +3,10 @@
 //! realtime gateway pushes the resulting events.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use concord_domain::user::parse_image_url;
+use concord_domain::user::parse_url;
 use concord_domain::{
-    ChannelId, ConversationId, MembershipId, MessageId, Room, Validator, WorkspaceId,
+    ChannelId, ConversationId, MembershipId, MessageContent, MessageId, Room, Validator,
+    WorkspaceId,
 };
 use concord_ports::{ChatService, ServiceError};
 use serde::Deserialize;
@@ -23,8 +24,10 @@ use crate::routes::workspace::messages::{content, idempotency_key};
 #[serde(rename_all = "camelCase")]
 pub struct ChannelMessageQuery {
     #[param(value_type = i64)]
+    #[serde(alias = "server_id")]
     server_id: Id,
     #[param(value_type = i64)]
+    #[serde(alias = "channel_id")]
     channel_id: Id,
 }
 
@@ -33,6 +36,7 @@ pub struct ChannelMessageQuery {
 #[serde(rename_all = "camelCase")]
 pub struct ConversationQuery {
     #[param(value_type = i64)]
+    #[serde(alias = "conversation_id")]
     conversation_id: Id,
 }
 
@@ -41,6 +45,7 @@ pub struct ConversationQuery {
 #[serde(rename_all = "camelCase")]
 pub struct ChannelPageQuery {
     #[param(value_type = i64)]
+    #[serde(alias = "channel_id")]
     channel_id: Id,
     /// The previous page's `nextCursor`.
     #[param(value_type = Option<i64>)]
@@ -54,6 +59,7 @@ pub struct ChannelPageQuery {
 #[serde(rename_all = "camelCase")]
 pub struct ConversationPageQuery {
     #[param(value_type = i64)]
+    #[serde(alias = "conversation_id")]
     conversation_id: Id,
     #[param(value_type = Option<i64>)]
     cursor: Option<Id>,
@@ -145,12 +151,13 @@ async fn page(
 fn send_fields(
     body: SendBody,
 ) -> Result<(concord_domain::MessageContent, Option<String>), ApiError> {
-    let content = content(body.content)?;
     let mut v = Validator::new();
-    let file_url = v.optional(body.file_url, |s| parse_image_url(&s)).flatten();
-    v.finish(|| Some(()))
-        .map_err(|e| ApiError::validation(e.0))?;
-    Ok((content, file_url))
+    let content = v.require("Message content", body.content, |s| {
+        MessageContent::parse(&s)
+    });
+    let file_url = v.optional(body.file_url, |s| parse_url(&s, "File URL"));
+    v.finish(|| Some((content?, file_url.flatten())))
+        .map_err(|e| ApiError::invalid_body(e.0))
 }
 
 fn channel_room(q: &ChannelMessageQuery) -> (WorkspaceId, ChannelId, Room) {

@@ -21,6 +21,7 @@ use crate::extract::Id;
 #[serde(rename_all = "camelCase")]
 pub struct ServerQuery {
     #[param(value_type = i64)]
+    #[serde(alias = "server_id")]
     pub server_id: Id,
 }
 

@@ -29,6 +29,7 @@ pub struct UpdateDirectMessageBody {
 pub struct ListDirectMessagesQuery {
     /// Only conversations of this workspace.
     #[param(value_type = Option<i64>)]
+    #[serde(alias = "workspaceId")]
     workspace_id: Option<Id>,
 }
 
