@@ -166,6 +166,45 @@ async fn an_expired_token_closes_with_4001_while_a_fresh_one_is_ready() {
 }
 
 #[tokio::test]
+async fn logging_out_closes_the_sockets_identified_with_that_token_only() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let other_device = app.sign_token(&json!({
+        "sub": ada.id.to_string(), "iat": now(), "exp": now() + 600, "jti": "other-device",
+    }));
+    let (mut revoked, _) = WsClient::identified(&app.address, &ada.token, "workspace").await;
+    let (mut kept, _) = WsClient::identified(&app.address, &other_device, "workspace").await;
+
+    let (status, body) = app.delete("/api/session", &ada.token).await;
+    assert!(status.is_success(), "{status}: {body}");
+
+    let closed = revoked.closed().await;
+    assert_eq!(closed.code, UNAUTHENTICATED, "{closed:?}");
+    assert_alive(&mut kept).await;
+}
+
+#[tokio::test]
+async fn a_socket_is_closed_with_4001_when_its_token_expires() {
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let brief = app.sign_token(&json!({
+        "sub": ada.id.to_string(), "iat": now(), "exp": now() + 2, "jti": "brief",
+    }));
+    let (mut client, _) = WsClient::identified(&app.address, &brief, "workspace").await;
+    let identified = Instant::now();
+
+    let closed = client.closed().await;
+
+    assert_eq!(closed.code, UNAUTHENTICATED, "{closed:?}");
+    // `exp` counts whole seconds: it was between one and two seconds ahead.
+    assert!(
+        identified.elapsed() >= Duration::from_millis(800),
+        "closed after {:?}, before the token expired",
+        identified.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn a_token_revoked_by_logging_out_closes_with_4001() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;

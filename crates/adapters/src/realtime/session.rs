@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
 use concord_domain::{ChatEvent, Room, Topic, UserId, WorkspaceId};
-use concord_ports::{AccessChange, ChatService, MAX_EVENTS_PER_READ, ServiceError};
+use concord_ports::{AccessChange, ChatService, Claims, MAX_EVENTS_PER_READ, ServiceError};
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -94,13 +94,20 @@ pub fn start(
         config,
         ws: session,
         conn,
-        user: None,
+        signed_in: None,
         topics: HashMap::new(),
         identify_by: now,
         heard_at: now,
     };
     actix_web::rt::spawn(state.run(stream, queue, header_token, dialect));
     Ok(response)
+}
+
+/// Who an identified connection is, on which token, and when that token
+/// runs out.
+struct SignedIn {
+    claims: Claims,
+    expires: Instant,
 }
 
 /// What a connection knows about one topic it follows.
@@ -117,7 +124,7 @@ struct Session {
     config: SessionConfig,
     ws: actix_ws::Session,
     conn: Arc<Connection>,
-    user: Option<UserId>,
+    signed_in: Option<SignedIn>,
     topics: HashMap<Topic, Subscription>,
     identify_by: Instant,
     heard_at: Instant,
@@ -224,18 +231,26 @@ impl Session {
         u64::try_from(self.config.heartbeat_interval.as_millis()).unwrap_or(u64::MAX)
     }
 
+    fn user(&self) -> Option<UserId> {
+        self.signed_in.as_ref().map(|s| s.claims.user_id)
+    }
+
     /// Until it identifies, a connection has the identify timeout alone;
-    /// then two heartbeat intervals of silence.
+    /// then two heartbeat intervals of silence, and its token's lifetime.
     fn deadline(&self) -> Instant {
-        match self.user {
-            Some(_) => self.heard_at + self.config.heartbeat_interval * 2,
+        match &self.signed_in {
+            Some(s) => (self.heard_at + self.config.heartbeat_interval * 2).min(s.expires),
             None => self.identify_by,
         }
     }
 
     fn timed_out(&self) -> End {
-        match self.user {
+        match &self.signed_in {
             None => End::Close(close::UNAUTHENTICATED, "Identify timed out"),
+            Some(s) if Instant::now() >= s.expires => End::Close(
+                close::UNAUTHENTICATED,
+                "Token expired; identify with a new one",
+            ),
             _ => End::Close(close::HEARTBEAT_TIMEOUT, "Heartbeat timed out; resume"),
         }
     }
@@ -300,7 +315,7 @@ impl Session {
     }
 
     async fn on_op(&mut self, op: ClientOp) -> Result<(), End> {
-        match (op, self.user) {
+        match (op, self.user()) {
             (ClientOp::Ping, _) => self.send(protocol::pong()).await,
             (ClientOp::Identify { token, dialect }, None) => self.identify(&token, dialect).await,
             (ClientOp::Identify { .. }, Some(_)) => {
@@ -343,11 +358,19 @@ impl Session {
         };
         match claims {
             Ok(claims) => {
-                self.user = Some(claims.user_id);
-                self.conn.identify(claims.user_id, dialect);
+                let user = claims.user_id;
+                // Verified just now, so its expiry is ahead; a clock that
+                // disagrees by more than the token's lifetime ends it at once.
+                let left = (claims.expires_at - chrono::Utc::now())
+                    .to_std()
+                    .unwrap_or_default();
+                self.signed_in = Some(SignedIn {
+                    claims,
+                    expires: Instant::now() + left,
+                });
+                self.conn.identify(user, dialect);
                 let session_id = format!("{:016x}{:016x}", rand::random::<u64>(), self.conn.id());
-                self.send(protocol::ready(claims.user_id.get(), &session_id))
-                    .await
+                self.send(protocol::ready(user.get(), &session_id)).await
             }
             Err(ServiceError::Unavailable(_)) => Err(End::Close(
                 close::GOING_AWAY,
@@ -506,7 +529,21 @@ impl Session {
     /// longer read. A store failure keeps them: access is re-checked on the
     /// next change, and a dropped read must not look like a revocation.
     async fn recheck(&mut self, change: AccessChange) -> Result<(), End> {
-        let Some(user) = self.user else { return Ok(()) };
+        let Some(signed_in) = &self.signed_in else {
+            return Ok(());
+        };
+        let user = signed_in.claims.user_id;
+        // A change to the user may be a logout: a revoked token ends the
+        // connection as it would have refused to open it.
+        if change == AccessChange::User(user) {
+            let (chat, claims) = (self.chat.clone(), signed_in.claims.clone());
+            if let Ok(false) = blocking(move || chat.still_signed_in(&claims)).await {
+                return Err(End::Close(
+                    close::UNAUTHENTICATED,
+                    "Token revoked; identify with a new one",
+                ));
+            }
+        }
         let affected: Vec<(Topic, Room)> = self
             .topics
             .iter()

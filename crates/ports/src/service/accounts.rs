@@ -57,15 +57,31 @@ impl ChatService {
     /// `Unauthenticated` for a bad, expired or revoked token.
     pub fn authenticate(&self, token: &str) -> Result<Claims, ServiceError> {
         let claims = self.verify_token(token)?;
+        if self.still_signed_in(&claims)? {
+            Ok(claims)
+        } else {
+            Err(ServiceError::Unauthenticated)
+        }
+    }
+
+    /// Whether the token behind `claims`, once authenticated, still stands:
+    /// not expired and not revoked. A long-lived connection asks again when
+    /// its user's access changes (a logout among them).
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn still_signed_in(&self, claims: &Claims) -> Result<bool, ServiceError> {
+        if claims.expires_at <= self.ports.clock.now() {
+            return Ok(false);
+        }
         if self.memo.token_unrevoked(&claims.jti, claims.user_id) {
-            return Ok(claims);
+            return Ok(true);
         }
         let since = self.memo.generation();
         if self.ports.sessions.is_token_revoked(&claims.jti)? {
-            return Err(ServiceError::Unauthenticated);
+            return Ok(false);
         }
         self.memo.remember_token(since, &claims.jti, claims.user_id);
-        Ok(claims)
+        Ok(true)
     }
 
     /// [`ChatService::authenticate`] when it can answer without the store:

@@ -148,8 +148,9 @@ fn claims(jti: &str) -> Claims {
     Claims {
         user_id: OWNER,
         jti: jti.into(),
-        issued_at: Utc.timestamp_opt(0, 0).unwrap(),
-        expires_at: Utc.timestamp_opt(10, 0).unwrap(),
+        // Around the mock clock's "now" (see `Mocks::service`).
+        issued_at: Utc.timestamp_opt(1_699_999_000, 0).unwrap(),
+        expires_at: Utc.timestamp_opt(1_700_086_400, 0).unwrap(),
     }
 }
 
@@ -1267,6 +1268,30 @@ mod remembered_access {
         kicked.store(true, Ordering::SeqCst);
         assert!(matches!(post(&chat), Err(ServiceError::Forbidden(_))));
         assert_eq!(reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_connection_stays_signed_in_until_its_token_is_revoked_or_expires() {
+        let revoked = Arc::new(AtomicBool::new(false));
+        let mut m = Mocks::default();
+        let r = revoked.clone();
+        m.sessions
+            .expect_is_token_revoked()
+            .withf(|jti| jti == "j")
+            .returning(move |_| Ok(r.load(Ordering::SeqCst)));
+        let chat = m.service();
+        let standing = claims("j");
+
+        assert!(chat.still_signed_in(&standing).unwrap());
+        revoked.store(true, Ordering::SeqCst);
+        assert!(!chat.still_signed_in(&standing).unwrap());
+
+        // Expired by the clock: no need to ask the store.
+        let expired = Claims {
+            expires_at: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+            ..claims("old")
+        };
+        assert!(!chat.still_signed_in(&expired).unwrap());
     }
 
     #[test]
