@@ -56,8 +56,9 @@ impl ChatService {
     /// # Errors
     /// `Unauthenticated` for a bad, expired or revoked token.
     pub fn authenticate(&self, token: &str) -> Result<Claims, ServiceError> {
+        // Verifying checks the expiry; what is left is revocation.
         let claims = self.verify_token(token)?;
-        if self.still_signed_in(&claims)? {
+        if self.unrevoked(&claims)? {
             Ok(claims)
         } else {
             Err(ServiceError::Unauthenticated)
@@ -70,9 +71,12 @@ impl ChatService {
     /// # Errors
     /// When the store cannot be read.
     pub fn still_signed_in(&self, claims: &Claims) -> Result<bool, ServiceError> {
-        if claims.expires_at <= self.ports.clock.now() {
-            return Ok(false);
-        }
+        Ok(claims.expires_at > self.ports.clock.now() && self.unrevoked(claims)?)
+    }
+
+    /// Whether the token behind `claims` has not been revoked: from the
+    /// memo when it vouches, else from the store (and then remembered).
+    fn unrevoked(&self, claims: &Claims) -> Result<bool, ServiceError> {
         if self.memo.token_unrevoked(&claims.jti, claims.user_id) {
             return Ok(true);
         }
