@@ -17,7 +17,7 @@ use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, run_mapped};
 use crate::routes::Chat;
-use crate::routes::workspace::messages::{content, idempotency_key};
+use crate::routes::workspace::messages::{check_content, content, idempotency_key};
 
 /// `?serverId=&channelId=`
 #[derive(Deserialize, IntoParams)]
@@ -148,13 +148,9 @@ async fn page(
     }))
 }
 
-fn send_fields(
-    body: SendBody,
-) -> Result<(concord_domain::MessageContent, Option<String>), ApiError> {
+fn send_fields(body: SendBody) -> Result<(MessageContent, Option<String>), ApiError> {
     let mut v = Validator::new();
-    let content = v.require("Message content", body.content, |s| {
-        MessageContent::parse(&s)
-    });
+    let content = check_content(&mut v, body.content);
     let file_url = v.optional(body.file_url, |s| parse_url(&s, "File URL"));
     v.finish(|| Some((content?, file_url.flatten())))
         .map_err(|e| ApiError::invalid_body(e.0))

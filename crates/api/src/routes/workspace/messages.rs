@@ -47,9 +47,15 @@ pub struct HistoryQuery {
 
 pub(crate) fn content(raw: Option<String>) -> Result<MessageContent, ApiError> {
     let mut v = Validator::new();
-    let content = v.require("Message content", raw, |s| MessageContent::parse(&s));
+    let content = check_content(&mut v, raw);
     v.finish(|| content)
         .map_err(|e| ApiError::invalid_body(e.0))
+}
+
+/// Records a message body's required `content` in `v`, for routes that
+/// check it beside other fields.
+pub(crate) fn check_content(v: &mut Validator, raw: Option<String>) -> Option<MessageContent> {
+    v.require("Message content", raw, |s| MessageContent::parse(&s))
 }
 
 pub(crate) fn idempotency_key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
