@@ -267,6 +267,13 @@ impl TestApp {
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
 
+    /// A second guest of `team`'s workspace, "guest2", added by its owner.
+    pub async fn another_guest(&self, team: &Team) -> TestUser {
+        let guest = self.sign_up("guest2").await;
+        self.add_member(team.ws, &team.owner, &guest).await;
+        guest
+    }
+
     /// Remove `user` from workspace `ws`, acting as `by`; the removal must succeed.
     pub async fn remove_member(&self, ws: i64, by: &TestUser, user: &TestUser) {
         let (status, body) = self

@@ -444,8 +444,7 @@ async fn a_private_channel_can_be_read_by_its_members_the_owner_and_admins() {
 async fn a_private_channel_is_forbidden_to_other_members_and_to_non_members() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let other_guest = app.sign_up("guest2").await;
-    app.add_member(team.ws, &team.owner, &other_guest).await;
+    let other_guest = app.another_guest(&team).await;
     let secret = app
         .create_channel(team.ws, &team.guest, "secret", true)
         .await;
@@ -972,8 +971,7 @@ async fn the_creator_adds_a_member_to_a_private_channel_who_then_sees_it() {
 async fn the_owner_and_an_admin_can_add_to_a_private_channel_they_are_not_in() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let other_guest = app.sign_up("guest2").await;
-    app.add_member(team.ws, &team.owner, &other_guest).await;
+    let other_guest = app.another_guest(&team).await;
     let secret = app
         .create_channel(team.ws, &team.guest, "secret", true)
         .await;
@@ -995,8 +993,7 @@ async fn the_owner_and_an_admin_can_add_to_a_private_channel_they_are_not_in() {
 async fn a_private_channel_member_who_is_not_its_creator_cannot_add_others() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let other_guest = app.sign_up("guest2").await;
-    app.add_member(team.ws, &team.owner, &other_guest).await;
+    let other_guest = app.another_guest(&team).await;
     let secret = app
         .create_channel(team.ws, &team.owner, "secret", true)
         .await;
@@ -1050,8 +1047,7 @@ async fn a_public_channel_member_can_add_another_workspace_member() {
 async fn a_member_outside_a_public_channel_cannot_add_someone_else_to_it() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let other_guest = app.sign_up("guest2").await;
-    app.add_member(team.ws, &team.owner, &other_guest).await;
+    let other_guest = app.another_guest(&team).await;
     let open = app
         .create_channel(team.ws, &team.owner, "open", false)
         .await;
@@ -1267,8 +1263,7 @@ async fn a_member_can_leave_a_private_channel_themself() {
 async fn the_creator_of_a_private_channel_keeps_it_after_leaving_it() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let other_guest = app.sign_up("guest2").await;
-    app.add_member(team.ws, &team.owner, &other_guest).await;
+    let other_guest = app.another_guest(&team).await;
     let secret = app
         .create_channel(team.ws, &team.guest, "secret", true)
         .await;
@@ -1310,8 +1305,7 @@ async fn the_creator_of_a_private_channel_keeps_it_after_leaving_it() {
 async fn the_owner_and_an_admin_can_remove_anyone_from_a_channel() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let other_guest = app.sign_up("guest2").await;
-    app.add_member(team.ws, &team.owner, &other_guest).await;
+    let other_guest = app.another_guest(&team).await;
     let secret = app
         .create_channel(team.ws, &team.moderator, "secret", true)
         .await;
@@ -1335,8 +1329,7 @@ async fn the_owner_and_an_admin_can_remove_anyone_from_a_channel() {
 async fn a_channel_member_who_is_not_its_creator_cannot_remove_someone_else() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let other_guest = app.sign_up("guest2").await;
-    app.add_member(team.ws, &team.owner, &other_guest).await;
+    let other_guest = app.another_guest(&team).await;
     let secret = app
         .create_channel(team.ws, &team.owner, "secret", true)
         .await;

@@ -357,8 +357,7 @@ async fn a_moderator_cannot_remove_an_admin_or_another_moderator() {
 async fn a_guest_cannot_remove_anyone_else() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let other_guest = app.sign_up("guest2").await;
-    app.add_member(team.ws, &team.owner, &other_guest).await;
+    let other_guest = app.another_guest(&team).await;
 
     for user in [&other_guest, &team.moderator, &team.admin] {
         let (status, err) = remove(&app, team.ws, &team.guest, user.id).await;
