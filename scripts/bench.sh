@@ -17,6 +17,10 @@
 #   CONCORD__AUTH__BCRYPT_COST    passed to Concord as usual; `login` reports
 #   CONCORD__DATABASE__POOL_SIZE  the cost it ran with
 #   BENCH_KEEP_DB=1               keep the database afterwards
+#
+# The load generator is one client address driving thousands of users at
+# full speed, so Concord's rate limits are raised far above it: the checks
+# still run on every request, they just never refuse one.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -89,6 +93,8 @@ log "starting Concord on 127.0.0.1:$port, database $db_name, bcrypt cost $cost, 
 DATABASE_URL="$db_url" CONCORD__DATABASE__URL="$db_url" \
     CONCORD__SERVER__HOST=127.0.0.1 CONCORD__SERVER__PORT="$port" \
     CONCORD__AUTH__BCRYPT_COST="$cost" \
+    CONCORD__RATE_LIMIT__USER_PER_SECOND=1000000000 CONCORD__RATE_LIMIT__USER_BURST=1000000000 \
+    CONCORD__RATE_LIMIT__SIGN_IN_BURST=1000000000 CONCORD__RATE_LIMIT__SIGN_IN_INTERVAL_SECS=1 \
     target/release/concord >target/bench/server.log 2>&1 &
 server_pid=$!
 

@@ -1,6 +1,8 @@
 //! The contract's error envelope, `{"message", "statusCode", "errors"}`, and
 //! the one exhaustive map from service errors to it.
 
+use std::time::Duration;
+
 use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
@@ -28,6 +30,8 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     errors: Vec<String>,
+    /// Whole seconds for `Retry-After`, on a 429.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -36,6 +40,7 @@ impl ApiError {
             status,
             message: message.into(),
             errors,
+            retry_after: None,
         }
     }
 
@@ -61,8 +66,27 @@ impl ApiError {
         )
     }
 
+    /// 429: the caller may try again after `wait`, rounded up to a whole
+    /// second for `Retry-After`.
+    pub fn rate_limited(wait: Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let seconds = seconds.max(1);
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests",
+                vec![format!("Rate limit exceeded; retry after {seconds} s")],
+            )
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 }
 
@@ -84,7 +108,13 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        envelope(self.status, &self.message, self.errors.clone())
+        let mut response = envelope(self.status, &self.message, self.errors.clone());
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -296,5 +326,17 @@ mod tests {
         let e: ApiError = ServiceError::Conflict(Clash::MemberExists).into();
         assert_eq!(e.status(), StatusCode::CONFLICT);
         assert_eq!(body_of(e).await["statusCode"], 409);
+    }
+
+    #[actix_web::test]
+    async fn rate_limits_say_when_to_retry_in_whole_seconds() {
+        let e = ApiError::rate_limited(Duration::from_millis(1_200));
+        let response = e.error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
+        let body = body_of(ApiError::rate_limited(Duration::from_millis(1))).await;
+        assert_eq!(body["statusCode"], 429);
+        assert_eq!(body["message"], "Too many requests");
+        assert_eq!(body["errors"][0], "Rate limit exceeded; retry after 1 s");
     }
 }

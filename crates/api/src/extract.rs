@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::error::ApiError;
+use crate::limits::Limits;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -64,7 +65,8 @@ impl Id {
     }
 }
 
-/// The caller, from a valid and unrevoked bearer token.
+/// The caller, from a valid and unrevoked bearer token, within their rate
+/// limit.
 #[derive(Clone, Debug)]
 pub struct AuthUser {
     pub id: UserId,
@@ -103,6 +105,9 @@ async fn authenticate(req: &HttpRequest, token: String) -> Result<AuthUser, ApiE
             .await
             .map_err(|_| ApiError::internal())??,
     };
+    if let Some(limits) = req.app_data::<web::Data<Limits>>() {
+        limits.request(claims.user_id)?;
+    }
     Ok(AuthUser {
         id: claims.user_id,
         claims,

@@ -7,7 +7,7 @@ use crate::routes::{server, system, workspace};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Concord", description = "A self-hostable team-chat backend: the workspace dialect under /api and the server dialect at the root."),
+    info(title = "Concord", description = "A self-hostable team-chat backend: the workspace dialect under /api and the server dialect at the root. Any authenticated route answers 429 with Retry-After when the caller is over their rate limit."),
     paths(
         system::health, system::ready, system::openapi_json,
         workspace::session::sign_up, workspace::session::log_in, workspace::session::get_session,

@@ -9,6 +9,8 @@ use concord_adapters::realtime::{Broker, HubConfig, SessionConfig};
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
+use crate::limits::LimitsConfig;
+
 /// The secret shipped in `config/default.toml`, fit only for development.
 pub const DEV_JWT_SECRET: &str = "concord-development-secret-change-me-in-production";
 
@@ -21,6 +23,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub realtime: RealtimeSettings,
+    pub rate_limit: RateLimitSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -62,6 +65,18 @@ pub struct RealtimeSettings {
     pub queue_capacity: usize,
     pub max_frame_bytes: usize,
     pub max_topics_per_connection: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Requests per second a signed-in user may make after the burst; 0 is off.
+    pub user_per_second: u32,
+    pub user_burst: u32,
+    /// Sign-in attempts per client address and email: a burst, then one per
+    /// interval; an interval of 0 is off.
+    pub sign_in_burst: u32,
+    pub sign_in_interval_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -180,6 +195,14 @@ impl Settings {
                 "invalid configuration: realtime.queue_capacity and realtime.max_topics_per_connection must be positive, realtime.max_frame_bytes at least 1024"
             );
         }
+        let limits = &self.rate_limit;
+        if (limits.user_per_second > 0 && limits.user_burst == 0)
+            || (limits.sign_in_interval_secs > 0 && limits.sign_in_burst == 0)
+        {
+            bail!(
+                "invalid configuration: rate_limit.user_burst and rate_limit.sign_in_burst must be positive while their limit is on"
+            );
+        }
         if rt.broker == BrokerKind::Redis
             && !rt.redis_url.starts_with("redis://")
             && !rt.redis_url.starts_with("rediss://")
@@ -228,6 +251,16 @@ impl Settings {
         HubConfig {
             queue_capacity: self.realtime.queue_capacity,
             ..HubConfig::default()
+        }
+    }
+
+    pub fn limits_config(&self) -> LimitsConfig {
+        let limits = &self.rate_limit;
+        LimitsConfig {
+            user_per_second: limits.user_per_second,
+            user_burst: limits.user_burst,
+            sign_in_burst: limits.sign_in_burst,
+            sign_in_interval: Duration::from_secs(limits.sign_in_interval_secs),
         }
     }
 
@@ -295,6 +328,19 @@ mod tests {
             Settings::from_env(env(&[("CONCORD__AUTH__BCRYPT_COST", "99")])).unwrap_err()
         );
         assert!(err.contains("auth.bcrypt_cost"), "{err}");
+        let err = format!(
+            "{:#}",
+            Settings::from_env(env(&[("CONCORD__RATE_LIMIT__USER_BURST", "0")])).unwrap_err()
+        );
+        assert!(err.contains("rate_limit.user_burst"), "{err}");
+        assert!(
+            Settings::from_env(env(&[
+                ("CONCORD__RATE_LIMIT__USER_BURST", "0"),
+                ("CONCORD__RATE_LIMIT__USER_PER_SECOND", "0"),
+            ]))
+            .is_ok(),
+            "a burst of 0 is fine while the limit is off"
+        );
     }
 
     #[test]

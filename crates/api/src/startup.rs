@@ -15,6 +15,7 @@ use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, Trac
 
 use crate::error::envelope_fallback;
 use crate::extract::{MAX_BODY_BYTES, json_config, path_config, query_config};
+use crate::limits::Limits;
 use crate::routes;
 use crate::routes::gateway::{DialectWire, Gateway};
 use crate::settings::Settings;
@@ -96,6 +97,7 @@ impl Application {
             listener,
             web::Data::new(chat),
             gateway,
+            web::Data::new(Limits::new(settings.limits_config())),
             settings.server.workers,
         )?;
         Ok(Self {
@@ -213,6 +215,7 @@ fn serve(
     listener: TcpListener,
     chat: web::Data<ChatService>,
     gateway: web::Data<Gateway>,
+    limits: web::Data<Limits>,
     workers: usize,
 ) -> anyhow::Result<Server> {
     let mut server = HttpServer::new(move || {
@@ -222,6 +225,7 @@ fn serve(
             .wrap(TracingLogger::<RequestSpan>::new())
             .app_data(chat.clone())
             .app_data(gateway.clone())
+            .app_data(limits.clone())
             .app_data(json_config())
             .app_data(path_config())
             .app_data(query_config())

@@ -4,6 +4,7 @@
 mod channels;
 mod errors;
 mod members;
+mod rate_limits;
 mod session;
 mod system;
 mod users;

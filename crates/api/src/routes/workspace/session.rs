@@ -1,6 +1,8 @@
 //! Sign-up, login, the current session and logout.
 
-use actix_web::{HttpResponse, web};
+use std::net::IpAddr;
+
+use actix_web::{HttpRequest, HttpResponse, web};
 use concord_domain::user::parse_image_url;
 use concord_domain::{Email, Invalid, NewUser, Password, PersonName, Username, Validator};
 use serde::Deserialize;
@@ -9,6 +11,7 @@ use utoipa::ToSchema;
 use super::dto::{NoSessionDto, NoticeDto, SessionDto, UserDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, MaybeAuthUser, run};
+use crate::limits::Limits;
 use crate::routes::Chat;
 
 /// Sign-up form. `password` is required although seed 004 forgot it.
@@ -75,10 +78,16 @@ pub async fn sign_up(chat: Chat, body: web::Json<SignUpBody>) -> Result<HttpResp
 }
 
 /// Log in with email and password.
-/// # Responses: 200 logged in · 400 missing fields · 401 invalid credentials
+/// # Responses: 200 logged in · 400 missing fields · 401 invalid credentials ·
+/// 429 too many attempts for this email from this address
 #[utoipa::path(post, path = "/api/session", tag = "session", request_body = LogInBody,
-    responses((status = 200, body = SessionDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn log_in(chat: Chat, body: web::Json<LogInBody>) -> Result<HttpResponse, ApiError> {
+    responses((status = 200, body = SessionDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn log_in(
+    chat: Chat,
+    limits: web::Data<Limits>,
+    req: HttpRequest,
+    body: web::Json<LogInBody>,
+) -> Result<HttpResponse, ApiError> {
     let LogInBody { email, password } = body.into_inner();
     let mut v = Validator::new();
     let email = v.require(
@@ -94,6 +103,11 @@ pub async fn log_in(chat: Chat, body: web::Json<LogInBody>) -> Result<HttpRespon
     let (email, password) = v
         .finish(|| Some((email?, password?)))
         .map_err(|e| ApiError::validation(e.0))?;
+    // The peer's address, not a forwarding header a client could write.
+    let client = req
+        .peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    limits.sign_in(client, &email)?;
     let (user, token) = run(&chat, move |s| s.log_in(&email, &password)).await?;
     Ok(HttpResponse::Ok().json(SessionDto {
         user: UserDto::from(&user),

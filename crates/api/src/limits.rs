@@ -1,0 +1,170 @@
+//! Rate limits: how often one signed-in user may call the API, and how often
+//! one client address may try to sign in as one account. A caller over a
+//! limit gets 429 with `Retry-After`; nothing of the request runs.
+//!
+//! Both are token buckets (GCRA, from `governor`): a burst, then a steady
+//! refill. They are per node, in memory.
+
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use concord_domain::UserId;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::error::ApiError;
+
+/// The limits' sizes, from `[rate_limit]` in the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct LimitsConfig {
+    /// Requests a signed-in user may make per second, after the burst;
+    /// 0 turns the limit off.
+    pub user_per_second: u32,
+    pub user_burst: u32,
+    /// Sign-in attempts per client address and email, after the burst: one
+    /// per interval. A zero interval turns the limit off.
+    pub sign_in_burst: u32,
+    pub sign_in_interval: Duration,
+}
+
+/// One keyed bucket set, forgetting keys whose bucket has refilled.
+struct Buckets<K: Hash + Eq + Clone> {
+    limiter: DefaultKeyedRateLimiter<K>,
+    checks: AtomicU32,
+}
+
+/// Keys whose buckets are full again are dropped every this many checks, so
+/// the map holds only recent callers.
+const PURGE_EVERY: u32 = 4096;
+
+impl<K: Hash + Eq + Clone> Buckets<K> {
+    fn new(quota: Option<Quota>) -> Option<Self> {
+        quota.map(|quota| Self {
+            limiter: DefaultKeyedRateLimiter::dashmap(quota),
+            checks: AtomicU32::new(0),
+        })
+    }
+
+    /// Takes one cell for `key`, or says how long until one is free.
+    fn take(&self, key: &K) -> Result<(), Duration> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1 {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+        }
+        self.limiter
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+/// The node's rate limits, shared by every worker.
+pub struct Limits {
+    users: Option<Buckets<UserId>>,
+    sign_ins: Option<Buckets<(IpAddr, String)>>,
+}
+
+impl Limits {
+    pub fn new(config: LimitsConfig) -> Self {
+        let user_quota = NonZeroU32::new(config.user_per_second).map(|rate| {
+            Quota::per_second(rate).allow_burst(NonZeroU32::new(config.user_burst).unwrap_or(rate))
+        });
+        let sign_in_quota = Quota::with_period(config.sign_in_interval).map(|quota| {
+            quota.allow_burst(NonZeroU32::new(config.sign_in_burst).unwrap_or(NonZeroU32::MIN))
+        });
+        Self {
+            users: Buckets::new(user_quota),
+            sign_ins: Buckets::new(sign_in_quota),
+        }
+    }
+
+    /// One request by `user`.
+    /// # Errors
+    /// 429 when the user is over their limit.
+    pub fn request(&self, user: UserId) -> Result<(), ApiError> {
+        match &self.users {
+            Some(buckets) => buckets.take(&user).map_err(ApiError::rate_limited),
+            None => Ok(()),
+        }
+    }
+
+    /// One sign-in attempt from `client` as `email` (compared without case).
+    /// # Errors
+    /// 429 when that address has tried that account too often.
+    pub fn sign_in(&self, client: IpAddr, email: &str) -> Result<(), ApiError> {
+        match &self.sign_ins {
+            Some(buckets) => buckets
+                .take(&(client, email.trim().to_lowercase()))
+                .map_err(ApiError::rate_limited),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use actix_web::http::StatusCode;
+
+    use super::*;
+
+    fn limits(user_burst: u32, sign_in_burst: u32) -> Limits {
+        Limits::new(LimitsConfig {
+            user_per_second: 1,
+            user_burst,
+            sign_in_burst,
+            sign_in_interval: Duration::from_secs(60),
+        })
+    }
+
+    const HOME: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+    const AWAY: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+
+    #[test]
+    fn a_user_gets_the_burst_then_429_with_the_wait() {
+        let limits = limits(3, 1);
+        for _ in 0..3 {
+            assert!(limits.request(UserId::new(1)).is_ok());
+        }
+        let refused = limits.request(UserId::new(1)).unwrap_err();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.retry_after(), Some(1));
+    }
+
+    #[test]
+    fn one_users_burst_leaves_others_alone() {
+        let limits = limits(1, 1);
+        assert!(limits.request(UserId::new(1)).is_ok());
+        assert!(limits.request(UserId::new(1)).is_err());
+        assert!(limits.request(UserId::new(2)).is_ok());
+    }
+
+    #[test]
+    fn sign_ins_are_counted_per_address_and_account() {
+        let limits = limits(1, 2);
+        assert!(limits.sign_in(HOME, "ada@example.com").is_ok());
+        assert!(limits.sign_in(HOME, " ADA@example.com").is_ok());
+        let refused = limits.sign_in(HOME, "ada@example.com").unwrap_err();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(refused.retry_after().is_some_and(|s| (1..=60).contains(&s)));
+        assert!(limits.sign_in(HOME, "bob@example.com").is_ok());
+        assert!(limits.sign_in(AWAY, "ada@example.com").is_ok());
+    }
+
+    #[test]
+    fn zero_rates_turn_the_limits_off() {
+        let limits = Limits::new(LimitsConfig {
+            user_per_second: 0,
+            user_burst: 0,
+            sign_in_burst: 0,
+            sign_in_interval: Duration::ZERO,
+        });
+        for _ in 0..100 {
+            assert!(limits.request(UserId::new(1)).is_ok());
+            assert!(limits.sign_in(HOME, "ada@example.com").is_ok());
+        }
+    }
+}
