@@ -10,6 +10,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use concord_domain::UserId;
 use concord_ports::{ChatService, Claims, ServiceError};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::error::ApiError;
@@ -142,6 +143,83 @@ impl FromRequest for MaybeAuthUser {
     }
 }
 
+/// A JSON body, read as `web::Json` reads it (see [`json_config`]), whose
+/// type errors name every mistyped field rather than only the first.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move { Ok(Json(from_json_value(value.await?.into_inner())?)) })
+    }
+}
+
+/// `T` from parsed JSON, or a 400 naming each field of the wrong type
+/// (`Invalid field email: invalid type: integer `2`, expected a string`).
+/// Each mistyped field is set aside in turn until the rest deserializes, so
+/// one request reports them all.
+/// # Errors
+/// 400 `Validation error`, one entry per mistyped field.
+pub fn from_json_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    use serde_path_to_error::Segment;
+    let mut errors = Vec::new();
+    loop {
+        let failure = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(body) if errors.is_empty() => return Ok(body),
+            Ok(_) => return Err(ApiError::validation(errors)),
+            Err(failure) => failure,
+        };
+        let field = match failure.path().iter().next() {
+            Some(Segment::Map { key }) => key.clone(),
+            // The body itself is wrong (not an object, or a required field is
+            // missing). After a mistyped field was set aside, a missing one is
+            // that same field again.
+            _ if !errors.is_empty() => return Err(ApiError::validation(errors)),
+            _ if !value.is_object() => {
+                return Err(ApiError::validation(vec![
+                    "Request body must be a JSON object".to_owned(),
+                ]));
+            }
+            _ => {
+                return Err(ApiError::validation(vec![format!(
+                    "Invalid body: {}",
+                    failure.inner()
+                )]));
+            }
+        };
+        errors.push(format!(
+            "Invalid field {}: {}",
+            failure.path(),
+            failure.inner()
+        ));
+        if value
+            .as_object_mut()
+            .and_then(|fields| fields.remove(&field))
+            .is_none()
+        {
+            return Err(ApiError::validation(errors));
+        }
+    }
+}
+
 /// JSON bodies: at most 1 MiB, `application/json` only, and every failure in
 /// the envelope (413, 415 or 400).
 pub fn json_config() -> web::JsonConfig {
@@ -229,7 +307,7 @@ where
 mod tests {
     use super::*;
 
-    #[derive(Deserialize)]
+    #[derive(Debug, Deserialize)]
     struct Body {
         id: Id,
     }
@@ -253,5 +331,72 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<Body>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Form {
+        #[serde(alias = "firstName")]
+        first_name: Option<String>,
+        email: Option<String>,
+        users: Option<Vec<Id>>,
+        private: Option<bool>,
+    }
+
+    fn form(json: serde_json::Value) -> Result<Form, String> {
+        from_json_value::<Form>(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_mistyped_field_is_named_in_one_answer() {
+        let err = form(serde_json::json!({
+            "firstName": 1, "email": ["a"], "users": [1, "x"], "private": false
+        }))
+        .unwrap_err();
+        assert!(err.starts_with("400 Validation error"), "{err}");
+        for named in [
+            "Invalid field firstName: invalid type: integer `1`, expected a string",
+            "Invalid field email: invalid type: sequence, expected a string",
+            "Invalid field users[1]: id must be a positive integer",
+        ] {
+            assert!(err.contains(named), "{named} missing from {err}");
+        }
+        assert!(!err.contains("private"), "{err}");
+    }
+
+    #[test]
+    fn a_well_typed_body_comes_through_whole() {
+        let ok =
+            form(serde_json::json!({"first_name": "Ada", "users": ["2", 3], "extra": 1})).unwrap();
+        assert_eq!(ok.first_name.as_deref(), Some("Ada"));
+        assert_eq!(ok.users, Some(vec![Id(2), Id(3)]));
+        assert_eq!((ok.email, ok.private), (None, None));
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_says_so() {
+        for body in [
+            serde_json::json!([1]),
+            serde_json::json!("x"),
+            serde_json::json!(null),
+        ] {
+            let err = form(body).unwrap_err();
+            assert!(err.contains("Request body must be a JSON object"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_missing_required_field_is_named() {
+        let err = from_json_value::<Body>(serde_json::json!({}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Invalid body: missing field `id`"), "{err}");
+        let err = from_json_value::<Body>(serde_json::json!({"id": "x"}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Invalid field id: id must be a positive integer"),
+            "{err}"
+        );
+        assert!(!err.contains("missing field"), "{err}");
     }
 }

@@ -207,6 +207,68 @@ async fn json_of_the_wrong_shape_or_types_is_a_400_in_the_envelope() {
 }
 
 #[tokio::test]
+async fn every_field_of_the_wrong_type_is_named_in_one_answer() {
+    let app = spawn_app().await;
+
+    let (status, err) = app
+        .call(
+            Method::POST,
+            "/api/users",
+            None,
+            Some(json!({
+                "username": 1, "email": ["ada@example.com"], "password": "password1",
+                "firstName": {"x": 1}, "last_name": "Lovelace"
+            })),
+        )
+        .await;
+
+    assert_error(status, &err, StatusCode::BAD_REQUEST, "Validation error");
+    let errors: Vec<&str> = err["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert_eq!(errors.len(), 3, "{err}");
+    for field in ["username", "email", "firstName"] {
+        let prefix = format!("Invalid field {field}: invalid type");
+        assert!(
+            errors.iter().any(|e| e.starts_with(&prefix)),
+            "{field}: {err}"
+        );
+    }
+
+    // the server dialect's bodies, and ids inside lists, are read the same way
+    let ada = app.sign_up("ada").await;
+    let ws = app.create_workspace(&ada, "Home").await;
+    for (path, body, named) in [
+        (
+            format!("/conversations?serverId={ws}"),
+            json!({"memberId": "not-an-id"}),
+            vec!["Invalid field memberId:"],
+        ),
+        (
+            format!("/api/workspaces/{ws}/direct_messages"),
+            json!({"users": [1, -2], "topic": 7}),
+            vec!["Invalid field users[1]:", "Invalid field topic:"],
+        ),
+    ] {
+        let (status, err) = app.post(&path, &ada.token, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+        let errors = err["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), named.len(), "{err}");
+        for prefix in named {
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.as_str().is_some_and(|e| e.starts_with(prefix))),
+                "{prefix}: {err}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn unknown_request_fields_are_ignored() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::dto::ServerDto;
 use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, run_mapped};
+use crate::extract::{AuthUser, Id, Json, run_mapped};
 use crate::routes::Chat;
 
 /// The new role: `ADMIN`, `MODERATOR` or `GUEST`.
@@ -36,7 +36,7 @@ pub async fn update_member(
     me: AuthUser,
     id: web::Path<Id>,
     query: web::Query<ServerQuery>,
-    body: web::Json<UpdateMemberBody>,
+    body: Json<UpdateMemberBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (member, server) = target(id, query);
     let role = match body.into_inner().role.as_deref().map(Role::parse) {

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{Authors, ConversationDto, MessageDto, MessagePageDto};
 use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, run_mapped};
+use crate::extract::{AuthUser, Id, Json, run_mapped};
 use crate::routes::Chat;
 use crate::routes::workspace::messages::{check_content, content, idempotency_key};
 
@@ -175,7 +175,7 @@ pub async fn send_server_message(
     me: AuthUser,
     req: HttpRequest,
     query: web::Query<ChannelMessageQuery>,
-    body: web::Json<SendBody>,
+    body: Json<SendBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (server, channel, room) = channel_room(&query);
     let key = idempotency_key(&req)?;
@@ -199,7 +199,7 @@ pub async fn update_server_message(
     me: AuthUser,
     id: web::Path<Id>,
     query: web::Query<ChannelMessageQuery>,
-    body: web::Json<EditBody>,
+    body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (server, channel, room) = channel_room(&query);
     let id = MessageId::new(id.into_inner().get());
@@ -266,7 +266,7 @@ pub async fn send_server_direct_message(
     me: AuthUser,
     req: HttpRequest,
     query: web::Query<ConversationQuery>,
-    body: web::Json<SendBody>,
+    body: Json<SendBody>,
 ) -> Result<HttpResponse, ApiError> {
     let room = conversation_room(&query);
     let key = idempotency_key(&req)?;
@@ -289,7 +289,7 @@ pub async fn update_server_direct_message(
     me: AuthUser,
     id: web::Path<Id>,
     query: web::Query<ConversationQuery>,
-    body: web::Json<EditBody>,
+    body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
     let room = conversation_room(&query);
     let id = MessageId::new(id.into_inner().get());
@@ -350,7 +350,7 @@ pub async fn start_conversation(
     chat: Chat,
     me: AuthUser,
     query: web::Query<ServerQuery>,
-    body: web::Json<StartConversationBody>,
+    body: Json<StartConversationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let server = WorkspaceId::new(query.into_inner().server_id.get());
     let member = body

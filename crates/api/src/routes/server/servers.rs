@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::dto::ServerDto;
 use super::in_server_dialect;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, run_mapped};
+use crate::extract::{AuthUser, Id, Json, from_json_value, run_mapped};
 use crate::routes::Chat;
 
 /// A new server.
@@ -53,7 +53,7 @@ fn server_id(id: web::Path<Id>) -> WorkspaceId {
 pub async fn create_server(
     chat: Chat,
     me: AuthUser,
-    body: web::Json<CreateServerBody>,
+    body: Json<CreateServerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let CreateServerBody { name, image_url } = body.into_inner();
     let mut v = Validator::new();
@@ -90,7 +90,7 @@ pub async fn update_server(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    body: web::Json<UpdateServerBody>,
+    body: Json<UpdateServerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = server_id(id);
     let UpdateServerBody { name, image_url } = body.into_inner();
@@ -186,8 +186,10 @@ pub async fn invite_code(
     let body: InviteCodeBody = if body.iter().all(u8::is_ascii_whitespace) {
         InviteCodeBody::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::validation(vec![format!("Malformed JSON: {e}")]))?
+        from_json_value(
+            serde_json::from_slice(&body)
+                .map_err(|e| ApiError::validation(vec![format!("Malformed JSON: {e}")]))?,
+        )?
     };
     let view = match body.invite_code {
         Some(raw) => {

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::dto::{ChannelDto, NoticeDto};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, run};
+use crate::extract::{AuthUser, Id, Json, run};
 use crate::routes::Chat;
 
 /// A new channel. Any body `owner_id` or `workspace_id` is ignored: the
@@ -126,7 +126,7 @@ pub async fn create_channel(
     chat: Chat,
     me: AuthUser,
     ws: web::Path<Id>,
-    body: web::Json<CreateChannelBody>,
+    body: Json<CreateChannelBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ws = WorkspaceId::new(ws.into_inner().get());
     let new = body.into_inner().into_domain()?;
@@ -158,7 +158,7 @@ pub async fn update_channel(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    body: web::Json<UpdateChannelBody>,
+    body: Json<UpdateChannelBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ChannelId::new(id.into_inner().get());
     let patch = body.into_inner().into_domain()?;
@@ -190,7 +190,7 @@ pub async fn add_channel_user(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    body: web::Json<ChannelUserBody>,
+    body: Json<ChannelUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ChannelId::new(id.into_inner().get());
     let user = body.into_inner().user()?;
@@ -207,7 +207,7 @@ pub async fn remove_channel_user(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    body: web::Json<ChannelUserBody>,
+    body: Json<ChannelUserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ChannelId::new(id.into_inner().get());
     let user = body.into_inner().user()?;

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{DirectMessageDto, NoticeDto};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, run};
+use crate::extract::{AuthUser, Id, Json, run};
 use crate::routes::Chat;
 
 /// A new conversation of the caller and `users`, all workspace members.
@@ -43,7 +43,7 @@ pub async fn create_direct_message(
     chat: Chat,
     me: AuthUser,
     ws: web::Path<Id>,
-    body: web::Json<CreateDirectMessageBody>,
+    body: Json<CreateDirectMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ws = WorkspaceId::new(ws.into_inner().get());
     let CreateDirectMessageBody { users, topic } = body.into_inner();
@@ -105,7 +105,7 @@ pub async fn update_direct_message(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    body: web::Json<UpdateDirectMessageBody>,
+    body: Json<UpdateDirectMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ConversationId::new(id.into_inner().get());
     let mut v = Validator::new();

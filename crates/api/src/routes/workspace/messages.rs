@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{HistoryDto, MessageDto, NoticeDto, ThreadDto};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, run_mapped};
+use crate::extract::{AuthUser, Id, Json, run_mapped};
 use crate::routes::Chat;
 
 /// The header that makes a send exactly-once.
@@ -189,7 +189,7 @@ pub async fn send_channel_message(
     me: AuthUser,
     id: web::Path<Id>,
     req: HttpRequest,
-    body: web::Json<SendMessageBody>,
+    body: Json<SendMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
     send(chat, me, channel(id.into_inner()), req, body.into_inner()).await
 }
@@ -218,7 +218,7 @@ pub async fn update_channel_message(
     chat: Chat,
     me: AuthUser,
     path: web::Path<(Id, Id)>,
-    body: web::Json<EditMessageBody>,
+    body: Json<EditMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (room, id) = path.into_inner();
     edit(chat, me, channel(room), id, body.into_inner()).await
@@ -266,7 +266,7 @@ pub async fn send_direct_message(
     me: AuthUser,
     id: web::Path<Id>,
     req: HttpRequest,
-    body: web::Json<SendMessageBody>,
+    body: Json<SendMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
     send(
         chat,
@@ -303,7 +303,7 @@ pub async fn update_direct_message_message(
     chat: Chat,
     me: AuthUser,
     path: web::Path<(Id, Id)>,
-    body: web::Json<EditMessageBody>,
+    body: Json<EditMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (room, id) = path.into_inner();
     edit(chat, me, conversation(room), id, body.into_inner()).await

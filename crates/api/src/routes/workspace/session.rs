@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::dto::{NoSessionDto, NoticeDto, SessionDto, UserDto};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, MaybeAuthUser, run};
+use crate::extract::{AuthUser, Id, Json, MaybeAuthUser, run};
 use crate::limits::Limits;
 use crate::routes::Chat;
 
@@ -68,7 +68,7 @@ pub struct LogInBody {
 /// # Responses: 201 created · 400 invalid body · 403 user already exists
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = SignUpBody,
     responses((status = 201, body = SessionDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn sign_up(chat: Chat, body: web::Json<SignUpBody>) -> Result<HttpResponse, ApiError> {
+pub async fn sign_up(chat: Chat, body: Json<SignUpBody>) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner().into_domain()?;
     let (user, token) = run(&chat, move |s| s.sign_up(new)).await?;
     Ok(HttpResponse::Created().json(SessionDto {
@@ -86,7 +86,7 @@ pub async fn log_in(
     chat: Chat,
     limits: web::Data<Limits>,
     req: HttpRequest,
-    body: web::Json<LogInBody>,
+    body: Json<LogInBody>,
 ) -> Result<HttpResponse, ApiError> {
     let LogInBody { email, password } = body.into_inner();
     let mut v = Validator::new();

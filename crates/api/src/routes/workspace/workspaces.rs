@@ -11,7 +11,7 @@ use super::dto::{
     MembershipDto, NoticeDto, WorkspaceDetailsDto, WorkspaceDto, WorkspaceSummaryDto,
 };
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, run};
+use crate::extract::{AuthUser, Id, Json, run};
 use crate::routes::Chat;
 
 /// A new workspace. `name` and `description` are required, as in seed 004.
@@ -116,7 +116,7 @@ pub async fn get_workspace(
 pub async fn create_workspace(
     chat: Chat,
     me: AuthUser,
-    body: web::Json<CreateWorkspaceBody>,
+    body: Json<CreateWorkspaceBody>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner().into_domain()?;
     let (ws, owner) = run(&chat, move |s| s.create_workspace(me.id, new)).await?;
@@ -132,7 +132,7 @@ pub async fn update_workspace(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    body: web::Json<UpdateWorkspaceBody>,
+    body: Json<UpdateWorkspaceBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = WorkspaceId::new(id.into_inner().get());
     let patch = body.into_inner().into_domain()?;
@@ -164,7 +164,7 @@ pub async fn add_member(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    body: web::Json<AddMemberBody>,
+    body: Json<AddMemberBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = WorkspaceId::new(id.into_inner().get());
     let user = body
