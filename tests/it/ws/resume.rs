@@ -198,7 +198,7 @@ async fn subscribing_without_since_reports_the_latest_seq_and_replays_nothing() 
 }
 
 #[tokio::test]
-async fn resuming_both_topics_in_one_frame_replays_each_after_its_subscribed_frame() {
+async fn resuming_both_topics_in_one_frame_replays_the_room_in_seq_order() {
     let app = spawn_app().await;
     let team = app.team().await;
     let general = general_channel(&app, team.ws, &team.owner).await;
@@ -223,18 +223,52 @@ async fn resuming_both_topics_in_one_frame_replays_each_after_its_subscribed_fra
     let ops: Vec<&Value> = frames.iter().map(|f| &f["op"]).collect();
     assert_eq!(
         ops,
-        ["subscribed", "event", "event", "subscribed", "event"],
+        ["subscribed", "subscribed", "event", "event", "event"],
         "{frames:?}"
     );
     assert_eq!(frames[0]["topic"], messages, "{frames:?}");
     assert_eq!(frames[0]["seq"], 3, "{frames:?}");
-    assert_event(&frames[1], &messages, "message.created", 1);
-    assert_eq!(frames[1]["data"]["content"], "first");
+    assert_eq!(frames[1]["topic"], updates, "{frames:?}");
+    // a client keeping one last seq per room sees 1, 2, 3 and drops nothing
+    assert_event(&frames[2], &messages, "message.created", 1);
+    assert_eq!(frames[2]["data"]["content"], "first");
+    assert_event(&frames[3], &updates, "message.updated", 2);
+    assert_eq!(frames[3]["data"], edited);
+    assert_event(&frames[4], &messages, "message.created", 3);
+    assert_eq!(frames[4]["data"], second);
+    client.expect_silence(QUIET).await;
+}
+
+#[tokio::test]
+async fn topics_of_one_room_resume_each_from_their_own_since() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let first = post(&app, general, &team.owner, "first").await; // 1
+    edit(&app, general, &team.owner, id_of(&first), "edited once").await; // 2
+    let second = post(&app, general, &team.owner, "second").await; // 3
+    let again = edit(&app, general, &team.owner, id_of(&first), "edited twice").await; // 4
+    let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
+    let (messages, updates) = (messages_topic(general), updates_topic(general));
+
+    client
+        .send(json!({
+            "op": "subscribe",
+            "topics": [updates, messages],
+            "since": {messages.clone(): 1, updates.clone(): 2},
+        }))
+        .await;
+
+    let mut frames = Vec::new();
+    for _ in 0..4 {
+        frames.push(client.recv().await);
+    }
+    assert_eq!(frames[0]["op"], "subscribed", "{frames:?}");
+    assert_eq!(frames[1]["op"], "subscribed", "{frames:?}");
     assert_event(&frames[2], &messages, "message.created", 3);
     assert_eq!(frames[2]["data"], second);
-    assert_eq!(frames[3]["topic"], updates, "{frames:?}");
-    assert_event(&frames[4], &updates, "message.updated", 2);
-    assert_eq!(frames[4]["data"], edited);
+    assert_event(&frames[3], &updates, "message.updated", 4);
+    assert_eq!(frames[3]["data"], again);
     client.expect_silence(QUIET).await;
 }
 

@@ -118,6 +118,26 @@ struct Subscription {
     delivered: i64,
 }
 
+/// What one topic still needs from the log after subscribing with `since`.
+struct Resume {
+    topic: Topic,
+    since: i64,
+    until: i64,
+}
+
+impl Resume {
+    fn wants(&self, event: &ChatEvent) -> bool {
+        self.topic.carries(event.kind) && self.since < event.seq && event.seq <= self.until
+    }
+}
+
+/// The topics of one room to replay together.
+struct Replay {
+    room: Room,
+    workspace: WorkspaceId,
+    topics: Vec<Resume>,
+}
+
 struct Session {
     hub: Hub,
     chat: ChatService,
@@ -323,9 +343,29 @@ impl Session {
             }
             (_, None) => self.send(protocol::error(401, "Identify first")).await,
             (ClientOp::Subscribe { topics, since }, Some(user)) => {
+                // Replays wait until every topic is subscribed, so that two
+                // topics of one room replay as one run in `seq` order.
+                let mut replays: Vec<Replay> = Vec::new();
                 for raw in topics {
                     let since = since.get(&raw).copied();
-                    self.subscribe(user, &raw, since).await?;
+                    let Some((room, workspace, resume)) = self.subscribe(user, &raw, since).await?
+                    else {
+                        continue;
+                    };
+                    match replays.iter_mut().find(|r| r.room == room) {
+                        Some(replay) => {
+                            replay.topics.retain(|t| t.topic != resume.topic);
+                            replay.topics.push(resume);
+                        }
+                        None => replays.push(Replay {
+                            room,
+                            workspace,
+                            topics: vec![resume],
+                        }),
+                    }
+                }
+                for replay in replays {
+                    self.replay(replay).await?;
                 }
                 Ok(())
             }
@@ -383,36 +423,42 @@ impl Session {
         }
     }
 
-    async fn subscribe(&mut self, user: UserId, raw: &str, since: Option<i64>) -> Result<(), End> {
+    /// Subscribes to `raw` and answers `subscribed` (or an error frame).
+    /// With `since`, returns what the log must replay for it.
+    async fn subscribe(
+        &mut self,
+        user: UserId,
+        raw: &str,
+        since: Option<i64>,
+    ) -> Result<Option<(Room, WorkspaceId, Resume)>, End> {
         let Some(topic) = Topic::parse(raw) else {
-            return self
-                .send(protocol::topic_error(raw, 400, "Unknown topic"))
-                .await;
+            self.send(protocol::topic_error(raw, 400, "Unknown topic"))
+                .await?;
+            return Ok(None);
         };
         if self.topics.remove(&topic).is_some() {
             // Subscribing again starts over, with a fresh `seq` and replay.
             self.hub.unsubscribe(&self.conn, topic);
         } else if self.topics.len() >= self.config.max_topics {
-            return self
-                .send(protocol::topic_error(
-                    raw,
-                    400,
-                    "Too many topics on one connection",
-                ))
-                .await;
+            self.send(protocol::topic_error(
+                raw,
+                400,
+                "Too many topics on one connection",
+            ))
+            .await?;
+            return Ok(None);
         }
         let (room, workspace, latest) = match self.join(user, topic).await {
             Ok(joined) => joined,
             Err((status, reason)) => {
-                return self.send(protocol::topic_error(raw, status, reason)).await;
+                self.send(protocol::topic_error(raw, status, reason))
+                    .await?;
+                return Ok(None);
             }
         };
         self.send(protocol::subscribed(&topic, latest)).await?;
         // The log fills `(since, latest]`; the live copies of those events
         // are dropped as duplicates, being at or below `delivered`.
-        if let Some(since) = since {
-            self.replay(topic, room, workspace, since, latest).await?;
-        }
         self.topics.insert(
             topic,
             Subscription {
@@ -421,7 +467,17 @@ impl Session {
                 delivered: latest,
             },
         );
-        Ok(())
+        Ok(since.map(|since| {
+            (
+                room,
+                workspace,
+                Resume {
+                    topic,
+                    since: since.clamp(0, latest),
+                    until: latest,
+                },
+            )
+        }))
     }
 
     /// Joins the live feed of `topic`'s room and returns the room, its
@@ -465,32 +521,34 @@ impl Session {
         Ok((room, workspace, position.max(read_seq)))
     }
 
-    /// Sends `topic`'s events in `(since, until]` from the log.
-    async fn replay(
-        &mut self,
-        topic: Topic,
-        room: Room,
-        workspace: WorkspaceId,
-        since: i64,
-        until: i64,
-    ) -> Result<(), End> {
+    /// Sends each topic's events in its `(since, until]` from the room's
+    /// log, all topics of the room in one run, in `seq` order.
+    async fn replay(&mut self, replay: Replay) -> Result<(), End> {
         let Some(wire) = self.hub.wire() else {
             return Ok(());
         };
         let dialect = self.conn.dialect();
-        let mut after = since.clamp(0, until);
+        let Replay {
+            room,
+            workspace,
+            topics,
+        } = replay;
+        let topics = Arc::new(topics);
+        let mut after = topics.iter().map(|t| t.since).min().unwrap_or(0);
+        let until = topics.iter().map(|t| t.until).max().unwrap_or(0);
         while after < until {
-            let chat = self.chat.clone();
-            let wire = wire.clone();
+            let (chat, wire, topics) = (self.chat.clone(), wire.clone(), topics.clone());
             let page = blocking(move || {
                 let events: Vec<ChatEvent> = chat
                     .room_events(room, after, MAX_EVENTS_PER_READ)?
                     .into_iter()
                     .filter(|e| e.seq <= until)
                     .collect();
-                let mine: Vec<&ChatEvent> =
-                    events.iter().filter(|e| topic.carries(e.kind)).collect();
-                let frames = event_frames(&*wire, &mine, topic.room_id, workspace, dialect)?;
+                let wanted: Vec<&ChatEvent> = events
+                    .iter()
+                    .filter(|e| topics.iter().any(|t| t.wants(e)))
+                    .collect();
+                let frames = event_frames(&*wire, &wanted, room.id(), workspace, dialect)?;
                 Ok((events.last().map(|e| e.seq), frames))
             })
             .await;
