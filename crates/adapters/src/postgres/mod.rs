@@ -153,6 +153,26 @@ pub fn split_database_url(url: &str) -> Option<(String, String)> {
     (!name.is_empty()).then(|| (without_query[..slash].to_owned(), name.to_owned()))
 }
 
+/// `url` as a `tokio-postgres` configuration, for the connections Concord
+/// opens beside libpq's pool (the history reader, the Postgres broker); or
+/// why that client cannot connect as the URL asks. It speaks no TLS, and it
+/// parses only part of what libpq accepts (`sslrootcert`, `service`,
+/// `sslmode=verify-full`, ... are refused).
+/// # Errors
+/// The reason, fit for a log line.
+pub fn plain_config(url: &str) -> Result<tokio_postgres::Config, String> {
+    use tokio_postgres::config::SslMode;
+    match url.parse::<tokio_postgres::Config>() {
+        Ok(config) if config.get_ssl_mode() == SslMode::Require => {
+            Err("the database URL requires TLS".to_owned())
+        }
+        Ok(config) => Ok(config),
+        Err(e) => Err(format!(
+            "the database URL has options only libpq takes ({e})"
+        )),
+    }
+}
+
 /// Maps a diesel error to the port's terms: unique violations are duplicates,
 /// foreign-key violations mean a referenced row is gone, lost connections are
 /// an outage; the rest is unexpected and keeps `what` as context for the log.
@@ -215,5 +235,16 @@ mod tests {
         );
         assert_eq!(split_database_url("postgres://h:1/"), None);
         assert_eq!(split_database_url("nonsense"), None);
+    }
+
+    #[test]
+    fn side_connections_take_plain_urls_and_say_why_they_refuse_others() {
+        assert!(plain_config("postgres://postgres@127.0.0.1:5432/concord?sslmode=disable").is_ok());
+        assert!(plain_config("postgresql://u@db.example/concord").is_ok());
+        let tls = plain_config("postgres://u@db.example/concord?sslmode=require").unwrap_err();
+        assert!(tls.contains("requires TLS"), "{tls}");
+        let libpq =
+            plain_config("postgres://u@db.example/concord?sslrootcert=/ca.pem").unwrap_err();
+        assert!(libpq.contains("only libpq takes"), "{libpq}");
     }
 }

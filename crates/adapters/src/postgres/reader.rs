@@ -18,7 +18,6 @@ use std::time::Duration;
 use concord_domain::Message;
 use concord_ports::RepoError;
 use thread_local::ThreadLocal;
-use tokio_postgres::config::SslMode;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
@@ -49,14 +48,10 @@ impl Reader {
     /// not speak, or names an option only libpq knows (`sslrootcert`,
     /// `sslmode=verify-full`, ...). Pages are then read on the pool.
     pub fn new(url: &str, connect_timeout: Duration, sql: String) -> Option<Self> {
-        let mut config = match url.parse::<Config>() {
-            Ok(config) if config.get_ssl_mode() != SslMode::Require => config,
-            Ok(_) => {
-                tracing::info!("history pages are read on the pool: the database URL requires TLS");
-                return None;
-            }
-            Err(e) => {
-                tracing::info!(error = %e, "history pages are read on the pool: the database URL has options only libpq takes");
+        let mut config = match super::plain_config(url) {
+            Ok(config) => config,
+            Err(why) => {
+                tracing::info!("history pages are read on the pool: {why}");
                 return None;
             }
         };

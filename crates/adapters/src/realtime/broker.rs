@@ -186,6 +186,8 @@ enum Ended {
     /// The notifier is gone: the node is shutting down.
     Closed,
     Lost(String),
+    /// The broker can never be reached as configured.
+    Unusable(String),
 }
 
 /// Listens and publishes on `broker` (Postgres `LISTEN/NOTIFY` or Redis
@@ -213,6 +215,17 @@ pub(crate) async fn run(
         };
         match ended {
             Ended::Closed => return,
+            // Retrying cannot help; the hub's sweep still brings other
+            // nodes' events, a second late.
+            Ended::Unusable(why) => {
+                tracing::error!(
+                    "realtime: the {name} broker cannot connect: {why}. Other nodes' events arrive only \
+                     through the once-a-second sweep, and their logouts and kicks only when remembered \
+                     grants expire. Use broker = \"redis\", or a database URL without TLS or \
+                     libpq-only options; a single node needs broker = \"local\"."
+                );
+                return;
+            }
             Ended::Lost(e) => {
                 tracing::warn!(error = %e, "realtime: {name} broker connection lost; reconnecting")
             }
@@ -230,7 +243,11 @@ async fn postgres_session(
     outbox: &mut mpsc::UnboundedReceiver<Signal>,
     backoff: &mut Backoff,
 ) -> Ended {
-    let (client, mut connection) = match tokio_postgres::connect(url, tokio_postgres::NoTls).await {
+    let config = match crate::postgres::plain_config(url) {
+        Ok(config) => config,
+        Err(why) => return Ended::Unusable(why),
+    };
+    let (client, mut connection) = match config.connect(tokio_postgres::NoTls).await {
         Ok(pair) => pair,
         Err(e) => return Ended::Lost(e.to_string()),
     };
