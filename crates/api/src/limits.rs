@@ -95,8 +95,18 @@ impl Limits {
     /// 429 when that address has tried that account too often.
     pub fn sign_in(&self, client: IpAddr, email: &str) -> Result<(), ApiError> {
         match &self.sign_ins {
+            // No address is longer than 254 characters: a longer one is
+            // cut there, so a huge body cannot make a huge key.
             Some(buckets) => buckets
-                .take(&(client, email.trim().to_lowercase()))
+                .take(&(
+                    client,
+                    email
+                        .trim()
+                        .chars()
+                        .take(254)
+                        .collect::<String>()
+                        .to_lowercase(),
+                ))
                 .map_err(ApiError::rate_limited),
             None => Ok(()),
         }
@@ -152,6 +162,14 @@ mod tests {
         assert!(refused.retry_after().is_some_and(|s| (1..=60).contains(&s)));
         assert!(limits.sign_in(HOME, "bob@example.com").is_ok());
         assert!(limits.sign_in(AWAY, "ada@example.com").is_ok());
+    }
+
+    #[test]
+    fn overlong_emails_share_the_bucket_of_their_first_254_characters() {
+        let limits = limits(1, 1);
+        let long = "a".repeat(254);
+        assert!(limits.sign_in(HOME, &format!("{long}x")).is_ok());
+        assert!(limits.sign_in(HOME, &format!("{long}y")).is_err());
     }
 
     #[test]
