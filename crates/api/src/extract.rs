@@ -154,14 +154,6 @@ impl<T> Json<T> {
     }
 }
 
-impl<T> std::ops::Deref for Json<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
@@ -178,7 +170,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// one request reports them all.
 /// # Errors
 /// 400 `Validation error`, one entry per mistyped field.
-pub fn from_json_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+fn from_json_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
     use serde_path_to_error::Segment;
     let mut errors = Vec::new();
     loop {
@@ -247,13 +239,24 @@ pub fn json_config() -> web::JsonConfig {
         })
 }
 
+/// Why a body did not parse as JSON. Bodies are parsed into a
+/// `serde_json::Value` first, which takes any well-formed JSON, so a wrong
+/// type never gets here: [`from_json_value`] reports those.
 fn describe_json_error(e: &serde_json::Error) -> String {
-    use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof => format!("Malformed JSON: {e}"),
-        Category::Data => format!("Invalid field: {e}"),
-        Category::Io => "Request body could not be read".to_owned(),
+        serde_json::error::Category::Io => "Request body could not be read".to_owned(),
+        _ => format!("Malformed JSON: {e}"),
     }
+}
+
+/// `T` from a body read by hand (a route that also takes an empty one):
+/// the same messages as [`Json`] gives.
+/// # Errors
+/// 400 `Validation error` for malformed JSON or mistyped fields.
+pub fn from_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::validation(vec![describe_json_error(&e)]))?;
+    from_json_value(value)
 }
 
 /// Path segments that are not positive 64-bit integers are a 400.

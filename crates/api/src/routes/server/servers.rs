@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::dto::ServerDto;
 use super::in_server_dialect;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, Json, from_json_value, run_mapped};
+use crate::extract::{AuthUser, Id, Json, from_json_bytes, run_mapped};
 use crate::routes::Chat;
 
 /// A new server.
@@ -186,10 +186,7 @@ pub async fn invite_code(
     let body: InviteCodeBody = if body.iter().all(u8::is_ascii_whitespace) {
         InviteCodeBody::default()
     } else {
-        from_json_value(
-            serde_json::from_slice(&body)
-                .map_err(|e| ApiError::validation(vec![format!("Malformed JSON: {e}")]))?,
-        )?
+        from_json_bytes(&body)?
     };
     let view = match body.invite_code {
         Some(raw) => {
