@@ -242,6 +242,17 @@ impl TestApp {
         }
     }
 
+    /// `POST /api/session` with `email` and `password`: the status and body.
+    pub async fn log_in(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/api/session",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
     /// Create a workspace owned by `owner`; returns its id.
     pub async fn create_workspace(&self, owner: &TestUser, name: &str) -> i64 {
         let (status, body) = self

@@ -18,16 +18,6 @@ async fn tight_app() -> TestApp {
     .await
 }
 
-async fn log_in(app: &TestApp, email: &str, password: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
-        "/api/session",
-        None,
-        Some(json!({"email": email, "password": password})),
-    )
-    .await
-}
-
 fn retry_after(res: &reqwest::Response) -> u64 {
     res.headers()
         .get(header::RETRY_AFTER)
@@ -110,7 +100,7 @@ async fn repeated_sign_ins_to_one_account_are_refused_even_with_the_right_passwo
     let ada = app.sign_up("ada").await;
 
     for _ in 0..2 {
-        let (status, body) = log_in(&app, &ada.email, "wrong-password").await;
+        let (status, body) = app.log_in(&ada.email, "wrong-password").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     }
     let res = app
@@ -129,6 +119,6 @@ async fn repeated_sign_ins_to_one_account_are_refused_even_with_the_right_passwo
 
     // another account from the same address is not held back
     let bob = app.sign_up("bob").await;
-    let (status, body) = log_in(&app, &bob.email, "password1").await;
+    let (status, body) = app.log_in(&bob.email, "password1").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -1,18 +1,8 @@
 //! `GET`, `POST` and `DELETE /api/session`: who am I, log in, log out.
 
-use concord_tests::{TestApp, assert_error, spawn_app};
+use concord_tests::{assert_error, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-async fn log_in(app: &TestApp, email: &str, password: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
-        "/api/session",
-        None,
-        Some(json!({"email": email, "password": password})),
-    )
-    .await
-}
 
 #[tokio::test]
 async fn without_a_token_the_current_user_is_null() {
@@ -64,7 +54,7 @@ async fn logging_in_returns_the_user_and_a_working_token() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;
 
-    let (status, body) = log_in(&app, "ada@example.com", "password1").await;
+    let (status, body) = app.log_in("ada@example.com", "password1").await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["id"], ada.id);
@@ -85,7 +75,7 @@ async fn logging_in_ignores_the_letter_case_of_the_email() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;
 
-    let (status, body) = log_in(&app, "  ADA@Example.COM ", "password1").await;
+    let (status, body) = app.log_in("  ADA@Example.COM ", "password1").await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["id"], ada.id);
@@ -96,7 +86,7 @@ async fn a_wrong_password_is_invalid_credentials() {
     let app = spawn_app().await;
     app.sign_up("ada").await;
 
-    let (status, err) = log_in(&app, "ada@example.com", "wrong-password").await;
+    let (status, err) = app.log_in("ada@example.com", "wrong-password").await;
 
     assert_error(
         status,
@@ -111,7 +101,7 @@ async fn a_wrong_password_is_invalid_credentials() {
 async fn an_unknown_email_is_invalid_credentials_too() {
     let app = spawn_app().await;
 
-    let (status, err) = log_in(&app, "nobody@example.com", "password1").await;
+    let (status, err) = app.log_in("nobody@example.com", "password1").await;
 
     assert_error(
         status,
@@ -166,7 +156,7 @@ async fn logging_out_revokes_the_token() {
 async fn logging_out_one_session_leaves_the_users_other_sessions_signed_in() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;
-    let (_, second) = log_in(&app, "ada@example.com", "password1").await;
+    let (_, second) = app.log_in("ada@example.com", "password1").await;
     let second = second["token"].as_str().expect("token").to_owned();
     assert_ne!(second, ada.token);
 
@@ -184,7 +174,7 @@ async fn after_logging_out_a_user_can_log_in_again() {
     let ada = app.sign_up("ada").await;
     app.delete("/api/session", &ada.token).await;
 
-    let (status, body) = log_in(&app, "ada@example.com", "password1").await;
+    let (status, body) = app.log_in("ada@example.com", "password1").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, me) = app
         .get("/api/session", body["token"].as_str().expect("token"))

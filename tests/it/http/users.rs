@@ -145,23 +145,9 @@ async fn a_refused_duplicate_sign_up_does_not_replace_the_existing_account() {
     let (status, _) = app.call(Method::POST, "/api/users", None, Some(body)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let (status, _) = app
-        .call(
-            Method::POST,
-            "/api/session",
-            None,
-            Some(json!({"email": "ada@example.com", "password": "another-password"})),
-        )
-        .await;
+    let (status, _) = app.log_in("ada@example.com", "another-password").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = app
-        .call(
-            Method::POST,
-            "/api/session",
-            None,
-            Some(json!({"email": "ada@example.com", "password": "password1"})),
-        )
-        .await;
+    let (status, _) = app.log_in("ada@example.com", "password1").await;
     assert_eq!(status, StatusCode::OK);
 }
 
