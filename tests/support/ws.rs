@@ -138,6 +138,15 @@ impl WsClient {
         }
     }
 
+    /// The next `n` text frames as JSON, whatever their `op`.
+    pub async fn recv_many(&mut self, n: usize) -> Vec<Value> {
+        let mut frames = Vec::with_capacity(n);
+        for _ in 0..n {
+            frames.push(self.recv().await);
+        }
+        frames
+    }
+
     /// The next frame whose `op` is one of `ops`, skipping others.
     pub async fn recv_op(&mut self, ops: &[&str]) -> Value {
         loop {

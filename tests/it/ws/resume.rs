@@ -216,10 +216,7 @@ async fn resuming_both_topics_in_one_frame_replays_the_room_in_seq_order() {
         }))
         .await;
 
-    let mut frames = Vec::new();
-    for _ in 0..5 {
-        frames.push(client.recv().await);
-    }
+    let frames = client.recv_many(5).await;
     let ops: Vec<&Value> = frames.iter().map(|f| &f["op"]).collect();
     assert_eq!(
         ops,
@@ -259,10 +256,7 @@ async fn topics_of_one_room_resume_each_from_their_own_since() {
         }))
         .await;
 
-    let mut frames = Vec::new();
-    for _ in 0..4 {
-        frames.push(client.recv().await);
-    }
+    let frames = client.recv_many(4).await;
     assert_eq!(frames[0]["op"], "subscribed", "{frames:?}");
     assert_eq!(frames[1]["op"], "subscribed", "{frames:?}");
     assert_event(&frames[2], &messages, "message.created", 3);
