@@ -158,13 +158,22 @@ fn apply(hub: &Hub, node: &str, payload: &str) {
     }
 }
 
-/// Everything queued right now, as one batch.
-async fn next_batch(outbox: &mut mpsc::UnboundedReceiver<Signal>) -> Option<Vec<Signal>> {
-    let mut batch = vec![outbox.recv().await?];
+/// How long signals gather before they are announced. The group commit
+/// publishes a batch's events one at a time, and announcing on the first
+/// would send a `NOTIFY` (a Postgres transaction of its own) for every few
+/// events, most of them about the same room, whose highest `seq` is all
+/// another node reads.
+const LINGER: Duration = Duration::from_millis(2);
+
+/// `first` and whatever is queued [`LINGER`] later, as one batch. Called
+/// after `first` is taken, never raced: a dropped batch would be lost.
+async fn gather(first: Signal, outbox: &mut mpsc::UnboundedReceiver<Signal>) -> Vec<Signal> {
+    tokio::time::sleep(LINGER).await;
+    let mut batch = vec![first];
     while let Ok(signal) = outbox.try_recv() {
         batch.push(signal);
     }
-    Some(batch)
+    batch
 }
 
 /// Reconnect delays: quick at first, never hammering a broker that is down.
@@ -276,9 +285,9 @@ async fn postgres_session(
                 Some(payload) => apply(hub, node, &payload),
                 None => return Ended::Lost("notification stream ended".into()),
             },
-            batch = next_batch(outbox) => {
-                let Some(batch) = batch else { return Ended::Closed };
-                for payload in encode(node, batch) {
+            signal = outbox.recv() => {
+                let Some(first) = signal else { return Ended::Closed };
+                for payload in encode(node, gather(first, outbox).await) {
                     if let Err(e) = client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await {
                         return Ended::Lost(e.to_string());
                     }
@@ -325,9 +334,9 @@ async fn redis_session(
                 }
                 None => return Ended::Lost("subscription closed".into()),
             },
-            batch = next_batch(outbox) => {
-                let Some(batch) = batch else { return Ended::Closed };
-                for payload in encode(node, batch) {
+            signal = outbox.recv() => {
+                let Some(first) = signal else { return Ended::Closed };
+                for payload in encode(node, gather(first, outbox).await) {
                     let sent: Result<i64, _> = redis::cmd("PUBLISH")
                         .arg(CHANNEL)
                         .arg(payload)
@@ -351,6 +360,21 @@ mod tests {
             .iter()
             .flat_map(|p| decode(node, p).unwrap().collect::<Vec<_>>())
             .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_gathers_the_signals_that_arrive_while_it_lingers() {
+        let event = |seq| Signal::Event { room_id: 1, seq };
+        let (outbox, mut queued) = mpsc::unbounded_channel();
+        let sender = tokio::spawn(async move {
+            tokio::time::sleep(LINGER / 2).await;
+            outbox.send(event(2)).unwrap();
+            tokio::time::sleep(LINGER).await;
+            outbox.send(event(3)).unwrap();
+        });
+        assert_eq!(gather(event(1), &mut queued).await, [event(1), event(2)]);
+        sender.await.unwrap();
+        assert_eq!(queued.recv().await, Some(event(3)));
     }
 
     #[test]
