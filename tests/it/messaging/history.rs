@@ -108,6 +108,26 @@ async fn history_returns_full_messages_newest_first() {
 }
 
 #[tokio::test]
+async fn untidy_slashes_reach_the_same_page_and_keep_the_query() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let channel = app
+        .create_channel(team.ws, &team.owner, "random", false)
+        .await;
+    let path = format!("/api/channels/{channel}/messages");
+    let all = newest_first(post_many(&app, &path, &team.guest, "m", 3).await);
+
+    for untidy in [
+        format!("/api/channels/{channel}/messages/?limit=2"),
+        format!("//api///channels/{channel}//messages//?limit=2"),
+    ] {
+        let (ids, cursor) = page(&app, &untidy, &team.guest).await;
+        assert_eq!(ids, all[..2], "{untidy}");
+        assert_eq!(cursor, Some(all[1]), "{untidy}");
+    }
+}
+
+#[tokio::test]
 async fn paging_with_a_limit_walks_back_to_the_first_message() {
     let app = spawn_app().await;
     let team = app.team().await;
