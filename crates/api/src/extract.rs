@@ -1,10 +1,11 @@
 //! Request extraction: lenient ids, the authenticated user, and the error
 //! handlers that keep malformed input inside the envelope.
 
-use std::future::Future;
+use std::borrow::Cow;
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError};
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use concord_domain::UserId;
@@ -212,6 +213,78 @@ fn from_json_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<
     }
 }
 
+/// A query string, read as `web::Query` reads it, whose errors name every
+/// failing parameter rather than only the first.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(from_query(req.query_string()).map(Query))
+    }
+}
+
+/// `T` from a query string, or a 400 naming each failing parameter
+/// (`Invalid query parameter limit: invalid digit found in string`). As in
+/// [`from_json_value`], each failing parameter is set aside in turn until the
+/// rest deserializes, so one request reports them all.
+/// # Errors
+/// 400 `Validation error`, one entry per failing parameter.
+fn from_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    use serde_path_to_error::Segment;
+    let mut query = Cow::Borrowed(query);
+    let mut errors = Vec::new();
+    loop {
+        let params = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let failure = match serde_path_to_error::deserialize::<_, T>(params) {
+            Ok(parsed) if errors.is_empty() => return Ok(parsed),
+            Ok(_) => return Err(ApiError::validation(errors)),
+            Err(failure) => failure,
+        };
+        let Some(Segment::Map { key }) = failure.path().iter().next() else {
+            // The query as a whole is wrong (a required parameter is missing,
+            // or one is repeated). After a failing parameter was set aside, a
+            // missing one is that same parameter again.
+            if errors.is_empty() {
+                errors.push(format!("Invalid query parameter: {}", failure.inner()));
+            }
+            return Err(ApiError::validation(errors));
+        };
+        errors.push(format!(
+            "Invalid query parameter {}: {}",
+            failure.path(),
+            failure.inner()
+        ));
+        let params: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
+        let rest: Vec<_> = params.iter().filter(|(name, _)| name != key).collect();
+        if rest.len() == params.len() {
+            return Err(ApiError::validation(errors));
+        }
+        query = Cow::Owned(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(rest)
+                .finish(),
+        );
+    }
+}
+
 /// JSON bodies: at most 1 MiB, `application/json` only, and every failure in
 /// the envelope (413, 415 or 400).
 pub fn json_config() -> web::JsonConfig {
@@ -267,17 +340,6 @@ pub fn path_config() -> web::PathConfig {
             _ => "invalid path".to_owned(),
         };
         ApiError::validation(vec![format!("Invalid id in path: {detail}")]).into()
-    })
-}
-
-/// Query strings that do not parse are a 400.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        let detail = match &err {
-            QueryPayloadError::Deserialize(e) => e.to_string(),
-            _ => "invalid query string".to_owned(),
-        };
-        ApiError::validation(vec![format!("Invalid query parameter: {detail}")]).into()
     })
 }
 
@@ -401,5 +463,62 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("missing field"), "{err}");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page {
+        #[serde(alias = "channel_id")]
+        channel_id: Id,
+        cursor: Option<Id>,
+        limit: Option<u32>,
+    }
+
+    fn page(query: &str) -> Result<Page, String> {
+        from_query::<Page>(query).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_failing_query_parameter_is_named_in_one_answer() {
+        let err = page("channelId=abc&cursor=-2&limit=x&extra=1").unwrap_err();
+        assert!(err.starts_with("400 Validation error"), "{err}");
+        for named in [
+            "Invalid query parameter channelId: id must be a positive integer",
+            "Invalid query parameter cursor: id must be a positive integer",
+            "Invalid query parameter limit: invalid digit found in string",
+        ] {
+            assert!(err.contains(named), "{named} missing from {err}");
+        }
+        assert!(!err.contains("missing field"), "{err}");
+    }
+
+    #[test]
+    fn parameters_left_after_a_failing_one_are_still_decoded() {
+        let err = page("limit=x&channel_id=%37&cursor=%2D1").unwrap_err();
+        assert!(err.contains("parameter limit:"), "{err}");
+        assert!(err.contains("parameter cursor:"), "{err}");
+        assert!(!err.contains("channel"), "{err}");
+    }
+
+    #[test]
+    fn a_well_formed_query_comes_through_whole() {
+        let ok = page("channel_id=7&limit=20&cursor=%33&other=x").unwrap();
+        assert_eq!(
+            (ok.channel_id, ok.cursor, ok.limit),
+            (Id(7), Some(Id(3)), Some(20))
+        );
+        let ok = page("channelId=7").unwrap();
+        assert_eq!((ok.cursor, ok.limit), (None, None));
+    }
+
+    #[test]
+    fn a_missing_or_repeated_parameter_is_named() {
+        let err = page("limit=2").unwrap_err();
+        assert!(
+            err.contains("Invalid query parameter: missing field `channelId`"),
+            "{err}"
+        );
+        let err = page("channelId=1&limit=1&limit=2").unwrap_err();
+        assert!(err.contains("duplicate field `limit`"), "{err}");
     }
 }

@@ -16,7 +16,7 @@ use concord_ports::{ChatService, Ports};
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
 
 use crate::error::envelope_fallback;
-use crate::extract::{MAX_BODY_BYTES, json_config, path_config, query_config};
+use crate::extract::{MAX_BODY_BYTES, json_config, path_config};
 use crate::limits::Limits;
 use crate::routes;
 use crate::routes::gateway::{DialectWire, Gateway};
@@ -277,7 +277,6 @@ fn serve(
             .app_data(limits.clone())
             .app_data(json_config())
             .app_data(path_config())
-            .app_data(query_config())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))

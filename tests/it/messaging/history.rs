@@ -228,6 +228,36 @@ async fn a_malformed_cursor_is_400() {
 }
 
 #[tokio::test]
+async fn every_malformed_query_parameter_is_named_in_one_answer() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let channel = app
+        .create_channel(team.ws, &team.owner, "random", false)
+        .await;
+    let path = format!("/api/channels/{channel}/messages?before=abc&limit=-1");
+
+    let (status, body) = app.get(&path, &team.guest.token).await;
+
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "Validation error");
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{body}");
+    assert!(
+        errors[0]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid query parameter before:"),
+        "{body}"
+    );
+    assert!(
+        errors[1]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid query parameter limit:"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn history_shows_only_the_rooms_own_messages() {
     let app = spawn_app().await;
     let team = app.team().await;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::dto::ServerDto;
 use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, Json, run_mapped};
+use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
 
 /// A channel's name and type (`TEXT`, `AUDIO`, `VIDEO`; `TEXT` by default).
@@ -30,7 +30,7 @@ pub struct ChannelBody {
 pub async fn create_server_channel(
     chat: Chat,
     me: AuthUser,
-    query: web::Query<ServerQuery>,
+    query: Query<ServerQuery>,
     body: Json<ChannelBody>,
 ) -> Result<HttpResponse, ApiError> {
     let server = WorkspaceId::new(query.into_inner().server_id.get());
@@ -73,7 +73,7 @@ pub async fn update_server_channel(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<ServerQuery>,
+    query: Query<ServerQuery>,
     body: Json<ChannelBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (channel, server) = (
@@ -115,7 +115,7 @@ pub async fn delete_server_channel(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<ServerQuery>,
+    query: Query<ServerQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (channel, server) = (
         ChannelId::new(id.into_inner().get()),

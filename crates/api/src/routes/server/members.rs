@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::dto::ServerDto;
 use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, Json, run_mapped};
+use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
 
 /// The new role: `ADMIN`, `MODERATOR` or `GUEST`.
@@ -17,7 +17,7 @@ pub struct UpdateMemberBody {
     role: Option<String>,
 }
 
-fn target(id: web::Path<Id>, query: web::Query<ServerQuery>) -> (MembershipId, WorkspaceId) {
+fn target(id: web::Path<Id>, query: Query<ServerQuery>) -> (MembershipId, WorkspaceId) {
     (
         MembershipId::new(id.into_inner().get()),
         WorkspaceId::new(query.into_inner().server_id.get()),
@@ -35,7 +35,7 @@ pub async fn update_member(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<ServerQuery>,
+    query: Query<ServerQuery>,
     body: Json<UpdateMemberBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (member, server) = target(id, query);
@@ -67,7 +67,7 @@ pub async fn delete_member(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<ServerQuery>,
+    query: Query<ServerQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (member, server) = target(id, query);
     let view = run_mapped(

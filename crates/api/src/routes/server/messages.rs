@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{Authors, ConversationDto, MessageDto, MessagePageDto};
 use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, Json, run_mapped};
+use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
 use crate::routes::workspace::messages::{check_content, content, idempotency_key};
 
@@ -174,7 +174,7 @@ pub async fn send_server_message(
     chat: Chat,
     me: AuthUser,
     req: HttpRequest,
-    query: web::Query<ChannelMessageQuery>,
+    query: Query<ChannelMessageQuery>,
     body: Json<SendBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (server, channel, room) = channel_room(&query);
@@ -198,7 +198,7 @@ pub async fn update_server_message(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<ChannelMessageQuery>,
+    query: Query<ChannelMessageQuery>,
     body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (server, channel, room) = channel_room(&query);
@@ -220,7 +220,7 @@ pub async fn delete_server_message(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<ChannelMessageQuery>,
+    query: Query<ChannelMessageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (server, channel, room) = channel_room(&query);
     let id = MessageId::new(id.into_inner().get());
@@ -239,7 +239,7 @@ pub async fn delete_server_message(
 pub async fn list_server_messages(
     chat: Chat,
     me: AuthUser,
-    query: web::Query<ChannelPageQuery>,
+    query: Query<ChannelPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     page(
@@ -265,7 +265,7 @@ pub async fn send_server_direct_message(
     chat: Chat,
     me: AuthUser,
     req: HttpRequest,
-    query: web::Query<ConversationQuery>,
+    query: Query<ConversationQuery>,
     body: Json<SendBody>,
 ) -> Result<HttpResponse, ApiError> {
     let room = conversation_room(&query);
@@ -288,7 +288,7 @@ pub async fn update_server_direct_message(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<ConversationQuery>,
+    query: Query<ConversationQuery>,
     body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
     let room = conversation_room(&query);
@@ -310,7 +310,7 @@ pub async fn delete_server_direct_message(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<ConversationQuery>,
+    query: Query<ConversationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let room = conversation_room(&query);
     let id = MessageId::new(id.into_inner().get());
@@ -328,7 +328,7 @@ pub async fn delete_server_direct_message(
 pub async fn list_server_direct_messages(
     chat: Chat,
     me: AuthUser,
-    query: web::Query<ConversationPageQuery>,
+    query: Query<ConversationPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     page(
@@ -349,7 +349,7 @@ pub async fn list_server_direct_messages(
 pub async fn start_conversation(
     chat: Chat,
     me: AuthUser,
-    query: web::Query<ServerQuery>,
+    query: Query<ServerQuery>,
     body: Json<StartConversationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let server = WorkspaceId::new(query.into_inner().server_id.get());

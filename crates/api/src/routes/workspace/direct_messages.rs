@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{DirectMessageDto, NoticeDto};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, Json, run};
+use crate::extract::{AuthUser, Id, Json, Query, run};
 use crate::routes::Chat;
 
 /// A new conversation of the caller and `users`, all workspace members.
@@ -70,7 +70,7 @@ pub async fn create_direct_message(
 pub async fn list_direct_messages(
     chat: Chat,
     me: AuthUser,
-    query: web::Query<ListDirectMessagesQuery>,
+    query: Query<ListDirectMessagesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ws = query
         .into_inner()

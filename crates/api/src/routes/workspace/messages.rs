@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{HistoryDto, MessageDto, NoticeDto, ThreadDto};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, Json, run_mapped};
+use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
 
 /// The header that makes a send exactly-once.
@@ -203,7 +203,7 @@ pub async fn list_channel_messages(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<HistoryQuery>,
+    query: Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     history(chat, me, channel(id.into_inner()), query.into_inner()).await
 }
@@ -288,7 +288,7 @@ pub async fn list_direct_messages_messages(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
-    query: web::Query<HistoryQuery>,
+    query: Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     history(chat, me, conversation(id.into_inner()), query.into_inner()).await
 }
