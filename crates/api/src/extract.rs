@@ -167,50 +167,27 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// `T` from parsed JSON, or a 400 naming each field of the wrong type
 /// (`Invalid field email: invalid type: integer `2`, expected a string`).
-/// Each mistyped field is set aside in turn until the rest deserializes, so
-/// one request reports them all.
 /// # Errors
 /// 400 `Validation error`, one entry per mistyped field.
-fn from_json_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
-    use serde_path_to_error::Segment;
-    let mut errors = Vec::new();
-    loop {
-        let failure = match serde_path_to_error::deserialize::<_, T>(&value) {
-            Ok(body) if errors.is_empty() => return Ok(body),
-            Ok(_) => return Err(ApiError::validation(errors)),
-            Err(failure) => failure,
-        };
-        let field = match failure.path().iter().next() {
-            Some(Segment::Map { key }) => key.clone(),
-            // The body itself is wrong (not an object, or a required field is
-            // missing). After a mistyped field was set aside, a missing one is
-            // that same field again.
-            _ if !errors.is_empty() => return Err(ApiError::validation(errors)),
-            _ if !value.is_object() => {
-                return Err(ApiError::validation(vec![
-                    "Request body must be a JSON object".to_owned(),
-                ]));
+fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    read_every_failure(
+        value,
+        "Invalid field",
+        |value| serde_path_to_error::deserialize(value),
+        |value, field| {
+            value
+                .as_object_mut()
+                .and_then(|fields| fields.remove(field))
+                .is_some()
+        },
+        |value, e| {
+            if value.is_object() {
+                format!("Invalid body: {e}")
+            } else {
+                "Request body must be a JSON object".to_owned()
             }
-            _ => {
-                return Err(ApiError::validation(vec![format!(
-                    "Invalid body: {}",
-                    failure.inner()
-                )]));
-            }
-        };
-        errors.push(format!(
-            "Invalid field {}: {}",
-            failure.path(),
-            failure.inner()
-        ));
-        if value
-            .as_object_mut()
-            .and_then(|fields| fields.remove(&field))
-            .is_none()
-        {
-            return Err(ApiError::validation(errors));
-        }
-    }
+        },
+    )
 }
 
 /// A query string, read as `web::Query` reads it, whose errors name every
@@ -242,46 +219,66 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 }
 
 /// `T` from a query string, or a 400 naming each failing parameter
-/// (`Invalid query parameter limit: invalid digit found in string`). As in
-/// [`from_json_value`], each failing parameter is set aside in turn until the
-/// rest deserializes, so one request reports them all.
+/// (`Invalid query parameter limit: invalid digit found in string`).
 /// # Errors
 /// 400 `Validation error`, one entry per failing parameter.
 fn from_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    read_every_failure(
+        Cow::Borrowed(query),
+        "Invalid query parameter",
+        |query: &Cow<'_, str>| {
+            let params = form_urlencoded::parse(query.as_bytes());
+            serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(params))
+        },
+        |query, name| {
+            let params: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
+            let rest: Vec<_> = params.iter().filter(|(param, _)| param != name).collect();
+            if rest.len() == params.len() {
+                return false;
+            }
+            *query = Cow::Owned(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(rest)
+                    .finish(),
+            );
+            true
+        },
+        |_, e| format!("Invalid query parameter: {e}"),
+    )
+}
+
+/// `T` read from `input`, or a 400 whose `errors` name every failing field
+/// (`"{label} {field}: {why}"`): each one is set aside in turn (`set_aside`
+/// removes it, or says it was not there) and the rest read again, until the
+/// rest is clean. A failure of the input as a whole (a required field
+/// missing, say) is worded by `whole`, and reported only if nothing else
+/// was: after a failing field was set aside, a missing one is that same
+/// field again.
+fn read_every_failure<I, T, E: std::fmt::Display>(
+    mut input: I,
+    label: &str,
+    read: impl Fn(&I) -> Result<T, serde_path_to_error::Error<E>>,
+    set_aside: impl Fn(&mut I, &str) -> bool,
+    whole: impl FnOnce(&I, &E) -> String,
+) -> Result<T, ApiError> {
     use serde_path_to_error::Segment;
-    let mut query = Cow::Borrowed(query);
     let mut errors = Vec::new();
     loop {
-        let params = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        let failure = match serde_path_to_error::deserialize::<_, T>(params) {
+        let failure = match read(&input) {
             Ok(parsed) if errors.is_empty() => return Ok(parsed),
             Ok(_) => return Err(ApiError::validation(errors)),
             Err(failure) => failure,
         };
         let Some(Segment::Map { key }) = failure.path().iter().next() else {
-            // The query as a whole is wrong (a required parameter is missing,
-            // or one is repeated). After a failing parameter was set aside, a
-            // missing one is that same parameter again.
             if errors.is_empty() {
-                errors.push(format!("Invalid query parameter: {}", failure.inner()));
+                errors.push(whole(&input, failure.inner()));
             }
             return Err(ApiError::validation(errors));
         };
-        errors.push(format!(
-            "Invalid query parameter {}: {}",
-            failure.path(),
-            failure.inner()
-        ));
-        let params: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
-        let rest: Vec<_> = params.iter().filter(|(name, _)| name != key).collect();
-        if rest.len() == params.len() {
+        errors.push(format!("{label} {}: {}", failure.path(), failure.inner()));
+        if !set_aside(&mut input, key) {
             return Err(ApiError::validation(errors));
         }
-        query = Cow::Owned(
-            form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(rest)
-                .finish(),
-        );
     }
 }
 
