@@ -169,9 +169,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// (`Invalid field email: invalid type: integer `2`, expected a string`).
 /// # Errors
 /// 400 `Validation error`, one entry per mistyped field.
-fn from_json_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+fn from_json_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    let unstorable = set_aside_unstorable(&mut value);
     read_every_failure(
         value,
+        unstorable,
         "Invalid field",
         |value| serde_path_to_error::deserialize(value),
         |value, field| {
@@ -223,28 +225,81 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 /// # Errors
 /// 400 `Validation error`, one entry per failing parameter.
 fn from_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let mut query = Cow::Borrowed(query);
+    let unstorable = set_aside_unstorable_params(&mut query);
     read_every_failure(
-        Cow::Borrowed(query),
+        query,
+        unstorable,
         "Invalid query parameter",
         |query: &Cow<'_, str>| {
             let params = form_urlencoded::parse(query.as_bytes());
             serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(params))
         },
-        |query, name| {
-            let params: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
-            let rest: Vec<_> = params.iter().filter(|(param, _)| param != name).collect();
-            if rest.len() == params.len() {
-                return false;
-            }
-            *query = Cow::Owned(
-                form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(rest)
-                    .finish(),
-            );
-            true
-        },
+        |query, name| remove_params(query, |param, _| param == name),
         |_, e| format!("Invalid query parameter: {e}"),
     )
+}
+
+/// Removes the parameters `drop` picks from `query`; says whether any was.
+fn remove_params(query: &mut Cow<'_, str>, drop: impl Fn(&str, &str) -> bool) -> bool {
+    let params: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
+    let rest: Vec<_> = params.iter().filter(|(k, v)| !drop(k, v)).collect();
+    if rest.len() == params.len() {
+        return false;
+    }
+    *query = Cow::Owned(
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(rest)
+            .finish(),
+    );
+    true
+}
+
+/// Why a text cannot reach Postgres, whose `text` holds no U+0000.
+const UNSTORABLE: &str = "must not contain a NUL character";
+
+/// Sets aside every field of a JSON object that holds a NUL character
+/// anywhere (in a string or a key, however deep), and names each one. Every
+/// body goes through here before any of it is read, so no route can pass
+/// such a string on to SQL.
+fn set_aside_unstorable(value: &mut serde_json::Value) -> Vec<String> {
+    fn holds_nul(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(holds_nul),
+            serde_json::Value::Object(fields) => fields
+                .iter()
+                .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+            _ => false,
+        }
+    }
+    let Some(fields) = value.as_object_mut() else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    fields.retain(|key, value| {
+        let bad = key.contains('\0') || holds_nul(value);
+        if bad {
+            errors.push(format!(
+                "Invalid field {}: {UNSTORABLE}",
+                key.escape_debug()
+            ));
+        }
+        !bad
+    });
+    errors
+}
+
+/// [`set_aside_unstorable`] for a query string's decoded parameters.
+fn set_aside_unstorable_params(query: &mut Cow<'_, str>) -> Vec<String> {
+    let errors: Vec<String> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| format!("Invalid query parameter {}: {UNSTORABLE}", k.escape_debug()))
+        .collect();
+    if !errors.is_empty() {
+        remove_params(query, |k, v| k.contains('\0') || v.contains('\0'));
+    }
+    errors
 }
 
 /// `T` read from `input`, or a 400 whose `errors` name every failing field
@@ -253,16 +308,16 @@ fn from_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 /// rest is clean. A failure of the input as a whole (a required field
 /// missing, say) is worded by `whole`, and reported only if nothing else
 /// was: after a failing field was set aside, a missing one is that same
-/// field again.
+/// field again. `errors` are failures found (and set aside) beforehand.
 fn read_every_failure<I, T, E: std::fmt::Display>(
     mut input: I,
+    mut errors: Vec<String>,
     label: &str,
     read: impl Fn(&I) -> Result<T, serde_path_to_error::Error<E>>,
     set_aside: impl Fn(&mut I, &str) -> bool,
     whole: impl FnOnce(&I, &E) -> String,
 ) -> Result<T, ApiError> {
     use serde_path_to_error::Segment;
-    let mut errors = Vec::new();
     loop {
         let failure = match read(&input) {
             Ok(parsed) if errors.is_empty() => return Ok(parsed),
@@ -462,6 +517,26 @@ mod tests {
         assert!(!err.contains("missing field"), "{err}");
     }
 
+    #[test]
+    fn a_nul_character_anywhere_in_a_field_is_refused_with_the_rest() {
+        let err = form(serde_json::json!({
+            "email": "a\u{0}@b.c", "users": [1, {"x\u{0}": 2}], "firstName": 3
+        }))
+        .unwrap_err();
+        for named in [
+            "Invalid field email: must not contain a NUL character",
+            "Invalid field users: must not contain a NUL character",
+            "Invalid field firstName: invalid type: integer `3`, expected a string",
+        ] {
+            assert!(err.contains(named), "{named} missing from {err}");
+        }
+        let err = from_json_value::<Body>(serde_json::json!({"id": "1\u{0}"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Invalid field id: must not contain"), "{err}");
+        assert!(!err.contains("missing field"), "{err}");
+    }
+
     #[derive(Debug, Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Page {
@@ -506,6 +581,19 @@ mod tests {
         );
         let ok = page("channelId=7").unwrap();
         assert_eq!((ok.cursor, ok.limit), (None, None));
+    }
+
+    #[test]
+    fn a_nul_character_in_a_parameter_is_refused_with_the_rest() {
+        let err = page("channelId=7%00&limit=x&q%00=1").unwrap_err();
+        for named in [
+            "Invalid query parameter channelId: must not contain a NUL character",
+            "Invalid query parameter limit: invalid digit found in string",
+        ] {
+            assert!(err.contains(named), "{named} missing from {err}");
+        }
+        assert_eq!(err.matches("must not contain a NUL").count(), 2, "{err}");
+        assert!(!err.contains("missing field"), "{err}");
     }
 
     #[test]

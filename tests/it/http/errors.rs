@@ -3,7 +3,7 @@
 
 use concord_tests::{assert_envelope, assert_error, spawn_app};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 // --- routing ---
 
@@ -562,4 +562,95 @@ async fn an_authorization_header_that_is_not_a_bearer_token_is_refused() {
             "Authentication required",
         );
     }
+}
+
+// --- text Postgres cannot store ---
+
+#[tokio::test]
+async fn a_nul_character_in_any_text_is_a_400_in_both_dialects() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = app
+        .get(
+            &format!("/api/workspaces/{}/channels", team.ws),
+            &team.owner.token,
+        )
+        .await
+        .1[0]["id"]
+        .clone();
+    let owner = Some(team.owner.token.as_str());
+
+    for (method, path, token, body) in [
+        (
+            Method::POST,
+            "/api/session".to_owned(),
+            None,
+            json!({"email": "a\u{0}@b.c", "password": "password1"}),
+        ),
+        (
+            Method::POST,
+            "/api/session".to_owned(),
+            None,
+            json!({"email": "owner@example.com", "password": "pass\u{0}word1"}),
+        ),
+        (
+            Method::POST,
+            "/api/users".to_owned(),
+            None,
+            json!({"username": "nul", "email": "nul@example.com", "password": "password1", "first_name": "N\u{0}", "last_name": "L"}),
+        ),
+        (
+            Method::POST,
+            "/api/workspaces".to_owned(),
+            owner,
+            json!({"name": "W\u{0}"}),
+        ),
+        (
+            Method::POST,
+            format!("/api/channels/{general}/messages"),
+            owner,
+            json!({"content": "hi\u{0}"}),
+        ),
+        (
+            Method::POST,
+            "/servers".to_owned(),
+            owner,
+            json!({"name": "S\u{0}"}),
+        ),
+        (
+            Method::POST,
+            format!("/socket/messages?serverId={}&channelId={general}", team.ws),
+            owner,
+            json!({"content": "x", "fileUrl": "https://f/\u{0}"}),
+        ),
+        (
+            Method::GET,
+            format!("/messages?channelId={general}%00"),
+            owner,
+            Value::Null,
+        ),
+        (
+            Method::GET,
+            format!("/api/direct_messages?workspace_id=1%00"),
+            owner,
+            Value::Null,
+        ),
+    ] {
+        let body = (!body.is_null()).then_some(body);
+        let (status, err) = app.call(method.clone(), &path, token, body).await;
+        assert_envelope(status, &err, StatusCode::BAD_REQUEST);
+        assert!(
+            err["errors"]
+                .to_string()
+                .contains("must not contain a NUL character"),
+            "{method} {path}: {err}"
+        );
+    }
+    let (status, _) = app
+        .get(
+            &format!("/api/channels/{general}/messages"),
+            &team.owner.token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "the server still serves");
 }
