@@ -18,7 +18,7 @@ pub mod service;
 pub use auth::{Claims, Clock, IssuedToken, PasswordHasher, TokenError, TokenIssuer};
 pub use notify::{AccessChange, Notifier};
 pub use repo::{
-    ChannelRepository, ConversationRepository, Idempotency, MembershipRepository,
+    ChannelRepository, ConversationRepository, Idempotency, MembershipRepository, MessageChange,
     MessageRepository, OnCommit, PendingPage, PendingPost, Posted, RepoError, RoomInfo,
     SessionRepository, StoreHealth, UserInsert, UserRepository, WorkspaceRepository,
 };

@@ -267,6 +267,15 @@ pub enum Posted {
     Replayed(Message),
 }
 
+/// What an edit or a delete did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MessageChange {
+    /// The message changed, and the event that records it.
+    Made(ChatEvent),
+    /// The message was already deleted, so nothing changed: the tombstone.
+    AlreadyDeleted(Message),
+}
+
 /// A post handed to the store without waiting; resolves once it has
 /// committed (or failed), with what [`MessageRepository::post_message`]
 /// would have returned.
@@ -307,16 +316,24 @@ pub trait MessageRepository: Send + Sync {
     /// The message with `id`, if any.
     fn message_by_id(&self, id: MessageId) -> Result<Option<Message>, RepoError>;
 
-    /// Replace a message's content, set `edited_at`, append `message.updated`.
+    /// Replace a message's content, set `edited_at`, append `message.updated`,
+    /// unless the message is deleted by the time its row is written: that is
+    /// decided under the row's lock, so an edit racing a delete never brings
+    /// the deleted text back.
     /// # Errors
     /// - `RepoError::NotFound` if the message does not exist.
-    fn edit_message(&self, id: MessageId, content: &MessageContent)
-    -> Result<ChatEvent, RepoError>;
+    fn edit_message(
+        &self,
+        id: MessageId,
+        content: &MessageContent,
+    ) -> Result<MessageChange, RepoError>;
 
-    /// Make a message a tombstone and append `message.deleted`.
+    /// Make a message a tombstone and append `message.deleted`, unless it is
+    /// one already (decided under the row's lock): of any number of
+    /// concurrent deletes, exactly one writes an event.
     /// # Errors
     /// - `RepoError::NotFound` if the message does not exist.
-    fn delete_message(&self, id: MessageId) -> Result<ChatEvent, RepoError>;
+    fn delete_message(&self, id: MessageId) -> Result<MessageChange, RepoError>;
 
     /// Up to `limit` messages of `room` older than `before` (all when `None`),
     /// newest first, by keyset on the message id.

@@ -7,7 +7,9 @@ use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
     EventKind, IdempotencyKey, MessageContent, MessageId, NewConversation, NewMessage, Room, UserId,
 };
-use concord_ports::{ConversationRepository, Idempotency, MessageRepository, Posted, RepoError};
+use concord_ports::{
+    ConversationRepository, Idempotency, MessageChange, MessageRepository, Posted, RepoError,
+};
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 
 use super::{add_channel, add_user, add_workspace, store};
@@ -26,6 +28,13 @@ fn created(posted: Posted) -> concord_domain::ChatEvent {
     match posted {
         Posted::Created(event) => event,
         Posted::Replayed(m) => panic!("expected a new message, got replay of {:?}", m.id),
+    }
+}
+
+fn made(change: MessageChange) -> concord_domain::ChatEvent {
+    match change {
+        MessageChange::Made(event) => event,
+        MessageChange::AlreadyDeleted(m) => panic!("expected a change, {:?} was deleted", m.id),
     }
 }
 
@@ -70,10 +79,12 @@ fn posting_edits_and_deletes_each_append_the_next_seq() {
             .post_message(&new_message(room, ada.id, "one"), None)
             .unwrap(),
     );
-    let edit = store
-        .edit_message(first.message.id, &MessageContent::parse("uno").unwrap())
-        .unwrap();
-    let delete = store.delete_message(first.message.id).unwrap();
+    let edit = made(
+        store
+            .edit_message(first.message.id, &MessageContent::parse("uno").unwrap())
+            .unwrap(),
+    );
+    let delete = made(store.delete_message(first.message.id).unwrap());
 
     assert_eq!((first.seq, edit.seq, delete.seq), (1, 2, 3));
     assert_eq!(
@@ -520,7 +531,7 @@ fn attachments_are_stored_and_cleared_on_delete() {
         Some("https://files.example/a.png")
     );
 
-    let deleted = store.delete_message(posted.id).unwrap().message;
+    let deleted = made(store.delete_message(posted.id).unwrap()).message;
     assert_eq!(deleted.attachment, None);
 }
 
@@ -792,4 +803,107 @@ fn a_url_only_libpq_understands_still_gets_its_pages() {
     let page = read_page(&runtime(), &store, room, None, 50);
     assert_eq!(page.messages.len(), 1);
     assert_eq!(page.messages[0].id, posted.message.id);
+}
+
+#[test]
+fn a_deleted_message_takes_no_edit_and_no_second_delete_and_its_room_keeps_its_seq() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+    let m = created(
+        store
+            .post_message(&new_message(room, ada.id, "secret"), None)
+            .unwrap(),
+    )
+    .message;
+    made(store.delete_message(m.id).unwrap());
+
+    let edit = store
+        .edit_message(m.id, &MessageContent::parse("secret again").unwrap())
+        .unwrap();
+    let delete = store.delete_message(m.id).unwrap();
+
+    for change in [edit, delete] {
+        let MessageChange::AlreadyDeleted(now) = change else {
+            panic!("a tombstone changed: {change:?}");
+        };
+        assert_eq!(now.content, DELETED_CONTENT);
+    }
+    let next = created(
+        store
+            .post_message(&new_message(room, ada.id, "next"), None)
+            .unwrap(),
+    );
+    assert_eq!(next.seq, 3, "a refused change must not use up a seq");
+    let kinds: Vec<String> = events(&db.url, room.id())
+        .into_iter()
+        .map(|e| e.1)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["message.created", "message.deleted", "message.created"]
+    );
+}
+
+#[test]
+fn concurrent_edits_never_outlive_a_concurrent_delete_and_it_is_logged_once() {
+    let (store, db) = store();
+    let store = Arc::new(store);
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+    for round in 0..20 {
+        let m = created(
+            store
+                .post_message(&new_message(room, ada.id, "original"), None)
+                .unwrap(),
+        )
+        .message;
+        let barrier = Arc::new(std::sync::Barrier::new(10));
+        let workers: Vec<_> = (0..10)
+            .map(|i| {
+                let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+                thread::spawn(move || {
+                    barrier.wait();
+                    if i % 3 == 0 {
+                        store.delete_message(m.id).unwrap();
+                    } else {
+                        let text = MessageContent::parse(&format!("edit {i}")).unwrap();
+                        store.edit_message(m.id, &text).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+
+        let now = store.message_by_id(m.id).unwrap().unwrap();
+        assert!(now.is_deleted(), "round {round}");
+        assert_eq!(now.content, DELETED_CONTENT, "round {round}");
+        let log: Vec<_> = events(&db.url, room.id())
+            .into_iter()
+            .filter(|e| e.2 == m.id.get())
+            .map(|e| e.1)
+            .collect();
+        assert_eq!(
+            log.iter().filter(|k| *k == "message.deleted").count(),
+            1,
+            "round {round}: {log:?}"
+        );
+        assert_eq!(
+            log.last().map(String::as_str),
+            Some("message.deleted"),
+            "round {round}"
+        );
+        let replayed = store.events_after(room, 0, 10_000).unwrap();
+        assert!(
+            replayed
+                .iter()
+                .filter(|e| e.message.id == m.id)
+                .all(|e| e.message.content == DELETED_CONTENT),
+            "round {round}: replay shows deleted text"
+        );
+    }
 }

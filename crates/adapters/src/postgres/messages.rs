@@ -14,7 +14,8 @@ use concord_domain::{
     NewMessage, Page, Room, WorkspaceId,
 };
 use concord_ports::{
-    Idempotency, MessageRepository, OnCommit, PendingPage, PendingPost, Posted, RepoError, RoomInfo,
+    Idempotency, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost, Posted,
+    RepoError, RoomInfo,
 };
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
@@ -205,9 +206,10 @@ impl MessageRepository for PgStore {
         &self,
         id: MessageId,
         content: &MessageContent,
-    ) -> Result<ChatEvent, RepoError> {
+    ) -> Result<MessageChange, RepoError> {
         self.change_message(id, EventKind::Updated, Some(content.as_str()), |c| {
             diesel::update(messages::table.find(id.get()))
+                .filter(messages::deleted_at.is_null())
                 .set((
                     messages::content.eq(content.as_str()),
                     messages::edited_at.eq(now),
@@ -216,20 +218,24 @@ impl MessageRepository for PgStore {
         })
     }
 
-    fn delete_message(&self, id: MessageId) -> Result<ChatEvent, RepoError> {
+    fn delete_message(&self, id: MessageId) -> Result<MessageChange, RepoError> {
         self.change_message(id, EventKind::Deleted, None, |c| {
-            // The log must not replay what the author took back.
-            diesel::update(message_events::table)
-                .filter(message_events::message_id.eq(id.get()))
-                .set(message_events::content.eq(None::<String>))
-                .execute(c)?;
-            diesel::update(messages::table.find(id.get()))
+            let deleted = diesel::update(messages::table.find(id.get()))
+                .filter(messages::deleted_at.is_null())
                 .set((
                     messages::content.eq(DELETED_CONTENT),
                     messages::attachment_id.eq(None::<i64>),
                     messages::deleted_at.eq(now),
                 ))
-                .execute(c)
+                .execute(c)?;
+            if deleted > 0 {
+                // The log must not replay what the author took back.
+                diesel::update(message_events::table)
+                    .filter(message_events::message_id.eq(id.get()))
+                    .set(message_events::content.eq(None::<String>))
+                    .execute(c)?;
+            }
+            Ok(deleted)
         })
     }
 
@@ -472,36 +478,46 @@ pub(super) fn post_single(
 
 impl PgStore {
     /// Applies `change` to message `id` and appends its event, in one
-    /// transaction that first takes the room's lock.
+    /// transaction that first takes the room's lock. `change` writes only a
+    /// message that is not deleted, and says how many rows it wrote: none
+    /// means the message was deleted meanwhile, and the transaction (with
+    /// its `seq`) is rolled back, so the log stays without a gap.
     fn change_message(
         &self,
         id: MessageId,
         kind: EventKind,
         content: Option<&str>,
         change: impl FnOnce(&mut PgConn) -> QueryResult<usize>,
-    ) -> Result<ChatEvent, RepoError> {
+    ) -> Result<MessageChange, RepoError> {
         let mut conn = self.conn()?;
         let (row, url) = load_message(&mut conn, id.get())
             .map_err(db_err("message"))?
             .ok_or(RepoError::NotFound)?;
         let room = row.into_domain(url)?.room;
-        let (seq, row, url) = conn
-            .transaction(|c| {
-                let seq = advance_room(c, room, false)?;
-                if change(c)? == 0 {
-                    return Err(DieselError::NotFound);
-                }
-                diesel::insert_into(message_events::table)
-                    .values(NewEventRow::new(room, seq, kind, id.get(), content))
-                    .execute(c)?;
-                let (row, url) = load_message(c, id.get())?.ok_or(DieselError::NotFound)?;
-                Ok((seq, row, url))
-            })
-            .map_err(db_err("change message"))?;
-        Ok(ChatEvent {
-            seq,
-            kind,
-            message: row.into_domain(url)?,
-        })
+        let changed = conn.transaction(|c| {
+            let seq = advance_room(c, room, false)?;
+            if change(c)? == 0 {
+                return Err(DieselError::RollbackTransaction);
+            }
+            diesel::insert_into(message_events::table)
+                .values(NewEventRow::new(room, seq, kind, id.get(), content))
+                .execute(c)?;
+            let (row, url) = load_message(c, id.get())?.ok_or(DieselError::NotFound)?;
+            Ok((seq, row, url))
+        });
+        match changed {
+            Ok((seq, row, url)) => Ok(MessageChange::Made(ChatEvent {
+                seq,
+                kind,
+                message: row.into_domain(url)?,
+            })),
+            Err(DieselError::RollbackTransaction) => {
+                let (row, url) = load_message(&mut conn, id.get())
+                    .map_err(db_err("message"))?
+                    .ok_or(RepoError::NotFound)?;
+                Ok(MessageChange::AlreadyDeleted(row.into_domain(url)?))
+            }
+            Err(e) => Err(db_err("change message")(e)),
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::memo::RoomGrant;
 use super::workspaces::not_found;
 use super::{ChatService, Clash, Missing, ServiceError};
 use crate::notify::{AccessChange, Notifier};
-use crate::repo::{Idempotency, Posted, RepoError};
+use crate::repo::{Idempotency, MessageChange, Posted, RepoError};
 
 /// A thread: its root and every reply, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -234,13 +234,23 @@ impl ChatService {
         self.room_role(actor, room)?;
         let message = self.message_in(room, id, Missing::Message)?;
         permissions::edit_message(actor, message.author_id, message.is_deleted())?;
-        let event = self
+        match self
             .ports
             .messages
             .edit_message(id, &content)
-            .map_err(not_found(Missing::Message))?;
-        self.ports.notifier.publish(&event);
-        Ok(event)
+            .map_err(not_found(Missing::Message))?
+        {
+            MessageChange::Made(event) => {
+                self.ports.notifier.publish(&event);
+                Ok(event)
+            }
+            // A delete committed between the check above and the write: the
+            // rule's answer for a deleted message.
+            MessageChange::AlreadyDeleted(_) => {
+                permissions::edit_message(actor, message.author_id, true)?;
+                Err(ServiceError::NotFound(Missing::Message))
+            }
+        }
     }
 
     /// Soft-delete a message of `room`; its author, or moderators and up.
@@ -260,16 +270,25 @@ impl ChatService {
                 event: None,
             });
         }
-        let event = self
+        match self
             .ports
             .messages
             .delete_message(id)
-            .map_err(not_found(Missing::Message))?;
-        self.ports.notifier.publish(&event);
-        Ok(PostResult {
-            message: event.message.clone(),
-            event: Some(event),
-        })
+            .map_err(not_found(Missing::Message))?
+        {
+            MessageChange::Made(event) => {
+                self.ports.notifier.publish(&event);
+                Ok(PostResult {
+                    message: event.message.clone(),
+                    event: Some(event),
+                })
+            }
+            // Another delete won the race: it alone told subscribers.
+            MessageChange::AlreadyDeleted(message) => Ok(PostResult {
+                message,
+                event: None,
+            }),
+        }
     }
 
     /// A page of `room`'s history, newest first, older than `before`.

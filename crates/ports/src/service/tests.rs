@@ -591,7 +591,7 @@ mod messaging {
     };
 
     use super::*;
-    use crate::repo::Posted;
+    use crate::repo::{MessageChange, Posted};
 
     const CHANNEL: ChannelId = ChannelId::new(10);
     const ROOM: Room = Room::Channel(CHANNEL);
@@ -802,11 +802,11 @@ mod messaging {
         m.messages.expect_delete_message().times(1).returning(|id| {
             let mut gone = message(id.get(), GUEST, ROOM, None);
             gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
-            Ok(concord_domain::ChatEvent {
+            Ok(MessageChange::Made(concord_domain::ChatEvent {
                 seq: 2,
                 kind: concord_domain::EventKind::Deleted,
                 message: gone,
-            })
+            }))
         });
         m.notifier
             .expect_publish()
@@ -838,6 +838,55 @@ mod messaging {
             .unwrap();
 
         assert_eq!(again.event, None);
+    }
+
+    #[test]
+    fn a_delete_that_loses_the_race_to_another_publishes_nothing() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_message_by_id()
+            .returning(|_| Ok(Some(message(5, GUEST, ROOM, None))));
+        m.messages.expect_delete_message().times(1).returning(|id| {
+            let mut gone = message(id.get(), GUEST, ROOM, None);
+            gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
+            Ok(MessageChange::AlreadyDeleted(gone))
+        });
+        m.notifier.expect_publish().never();
+
+        let lost = m
+            .service()
+            .delete_message(GUEST, ROOM, MessageId::new(5))
+            .unwrap();
+
+        assert!(lost.message.is_deleted());
+        assert_eq!(lost.event, None);
+    }
+
+    #[test]
+    fn an_edit_that_loses_the_race_to_a_delete_is_refused_and_publishes_nothing() {
+        let mut m = with_channel(false);
+        m.messages
+            .expect_message_by_id()
+            .returning(|_| Ok(Some(message(5, GUEST, ROOM, None))));
+        m.messages
+            .expect_edit_message()
+            .times(1)
+            .returning(|id, _| {
+                let mut gone = message(id.get(), GUEST, ROOM, None);
+                gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
+                Ok(MessageChange::AlreadyDeleted(gone))
+            });
+        m.notifier.expect_publish().never();
+
+        let err = m
+            .service()
+            .edit_message(GUEST, ROOM, MessageId::new(5), text("too late"))
+            .unwrap_err();
+
+        assert!(
+            matches!(err, ServiceError::Forbidden(d) if d.0.contains("deleted message")),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -894,11 +943,11 @@ mod messaging {
             .returning(|id, c| {
                 let mut edited = message(id.get(), GUEST, ROOM, None);
                 edited.content = c.as_str().to_owned();
-                Ok(concord_domain::ChatEvent {
+                Ok(MessageChange::Made(concord_domain::ChatEvent {
                     seq: 3,
                     kind: concord_domain::EventKind::Updated,
                     message: edited,
-                })
+                }))
             });
         m.notifier
             .expect_publish()
