@@ -631,7 +631,7 @@ async fn a_nul_character_in_any_text_is_a_400_in_both_dialects() {
         ),
         (
             Method::GET,
-            format!("/api/direct_messages?workspace_id=1%00"),
+            "/api/direct_messages?workspace_id=1%00".to_owned(),
             owner,
             Value::Null,
         ),

@@ -76,6 +76,57 @@ async fn requests_answer_503_in_the_envelope_while_the_database_is_gone() {
     }
 }
 
+#[tokio::test]
+async fn once_the_database_is_known_down_requests_fail_in_milliseconds_not_the_pool_timeout() {
+    use std::time::{Duration, Instant};
+
+    let app = spawn_app().await;
+    let ada = app.sign_up("ada").await;
+    let ws = app.create_workspace(&ada, "Ada's").await;
+    let general = app
+        .get(&format!("/api/workspaces/{ws}/channels"), &ada.token)
+        .await
+        .1[0]["id"]
+        .as_i64()
+        .unwrap();
+    let posts = format!("/api/channels/{general}/messages");
+    app.send_message(&posts, &ada, "before").await;
+
+    app.drop_database();
+    // Readiness probes give up after a second or two: /ready answers first.
+    let started = Instant::now();
+    let (status, body) = app.call(Method::GET, "/ready", None, None).await;
+    assert_envelope(status, &body, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "/ready took {:?}",
+        started.elapsed()
+    );
+
+    // The pool's timeout is 5 s; none of these may wait for it.
+    for round in 0..5 {
+        for (method, path, body) in [
+            (
+                Method::POST,
+                posts.as_str(),
+                Some(json!({"content": format!("during {round}")})),
+            ),
+            (Method::GET, posts.as_str(), None),
+            (Method::GET, "/api/workspaces/session", None),
+            (Method::GET, "/ready", None),
+        ] {
+            let started = Instant::now();
+            let (status, err) = app.call(method.clone(), path, Some(&ada.token), body).await;
+            let took = started.elapsed();
+            assert_envelope(status, &err, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(
+                took < Duration::from_millis(500),
+                "{method} {path} took {took:?}"
+            );
+        }
+    }
+}
+
 /// `/api/workspaces/{workspaceId}` → `/api/workspaces/{}`.
 fn normalise(path: &str) -> String {
     let mut out = String::new();

@@ -19,6 +19,7 @@
 //! the same row locks).
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 
@@ -32,8 +33,9 @@ use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use tokio::sync::oneshot;
 
 use super::messages::post_single;
+use super::outage::Connections;
 use super::rows::room_columns;
-use super::{PgConn, PgPool, checkout, db_err};
+use super::{PgConn, db_err};
 
 /// Most posts one transaction carries; more wait for the next one.
 const MAX_BATCH: usize = 256;
@@ -55,11 +57,13 @@ pub(crate) struct GroupCommit {
 
 impl GroupCommit {
     /// Starts the writer, which writes on connections from `pool`.
-    pub(crate) fn start(pool: PgPool) -> std::io::Result<Self> {
+    pub(crate) fn start(pool: Arc<Connections>) -> std::io::Result<Self> {
         let (queue, jobs) = channel();
         thread::Builder::new()
             .name("concord-post-writer".into())
-            .spawn(move || Writer { pool, jobs }.run())?;
+            .spawn(move || {
+                Writer { pool, jobs }.run();
+            })?;
         Ok(Self { queue })
     }
 
@@ -101,7 +105,7 @@ pub(crate) fn writer_gone() -> RepoError {
 }
 
 struct Writer {
-    pool: PgPool,
+    pool: Arc<Connections>,
     jobs: Receiver<Job>,
 }
 
@@ -129,7 +133,7 @@ impl Writer {
         // longer than its timeout), the rest of the batch fails at once
         // rather than waiting out the timeout post by post.
         let mut pool_down = false;
-        let written = match checkout(&self.pool) {
+        let written = match self.pool.get() {
             Ok(mut c) => write_batch(&mut c, &posts).map_err(db_err("post batch")),
             Err(e) => {
                 pool_down = true;
@@ -148,7 +152,7 @@ impl Writer {
                 None if pool_down => Err(RepoError::Unavailable(anyhow::anyhow!(
                     "no database connection for this batch"
                 ))),
-                None => match checkout(&self.pool) {
+                None => match self.pool.get() {
                     Ok(mut c) => post_single(&mut c, &job.post, None),
                     Err(e) => {
                         pool_down = true;

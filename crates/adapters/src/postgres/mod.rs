@@ -11,6 +11,7 @@ mod channels;
 mod conversations;
 mod group_commit;
 mod messages;
+mod outage;
 mod reader;
 mod rows;
 pub mod schema;
@@ -28,6 +29,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use outage::Connections;
+
 /// The schema migrations, compiled into the binary and applied at start.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
@@ -37,7 +40,7 @@ type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 /// Every repository, on one pool.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pool: Arc<Connections>,
     group: Arc<group_commit::GroupCommit>,
     /// Async history reads; `None` when the URL needs what only libpq does.
     reader: Option<Arc<reader::Reader>>,
@@ -55,18 +58,19 @@ impl PgStore {
         let mut conn = PgConnection::establish(url).context("connecting to the database")?;
         conn.run_pending_migrations(MIGRATIONS)
             .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
-        let pool = Pool::builder()
-            .max_size(pool_size)
-            .min_idle(Some(1))
-            .connection_timeout(connect_timeout)
-            .test_on_check_out(false)
-            .connection_customizer(Box::new(GenericPlans))
-            .build(ConnectionManager::<PgConnection>::new(url))
-            .context("opening the connection pool")?;
-        let group =
-            group_commit::GroupCommit::start(pool.clone()).context("starting the post writer")?;
+        let pool = Connections::open(
+            Pool::builder()
+                .max_size(pool_size)
+                .min_idle(Some(1))
+                .connection_timeout(connect_timeout)
+                .test_on_check_out(false)
+                .connection_customizer(Box::new(GenericPlans)),
+            url,
+        );
+        let group = group_commit::GroupCommit::start(Arc::clone(&pool))
+            .context("starting the post writer")?;
         let page_sql = messages::history_page_sql().context("rendering the history query")?;
-        let reader = reader::Reader::new(url, connect_timeout, page_sql);
+        let reader = reader::Reader::new(url, connect_timeout, page_sql, Arc::clone(&pool));
         Ok(Self {
             pool,
             group: Arc::new(group),
@@ -74,10 +78,15 @@ impl PgStore {
         })
     }
 
+    /// A pooled connection; at once `Unavailable` while the database is down.
     fn conn(&self) -> Result<PgConn, RepoError> {
-        checkout(&self.pool)
+        self.pool.get()
     }
 }
+
+/// How long a readiness check waits for a connection: probes give up after
+/// a second or two, and must hear a 503 before then.
+const READY_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// Run on every connection Concord opens, pooled or the reader's: plan each
 /// prepared statement once.
@@ -105,14 +114,9 @@ impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for Ge
     }
 }
 
-/// A connection from `pool`, or `Unavailable`.
-fn checkout(pool: &PgPool) -> Result<PgConn, RepoError> {
-    pool.get().map_err(|e| RepoError::Unavailable(e.into()))
-}
-
 impl StoreHealth for PgStore {
     fn ping(&self) -> Result<(), RepoError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.pool.get_within(READY_TIMEOUT)?;
         diesel::sql_query("SELECT 1")
             .execute(&mut conn)
             .map(|_| ())

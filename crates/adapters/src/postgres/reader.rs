@@ -22,6 +22,7 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use super::GENERIC_PLANS;
+use super::outage::Connections;
 use super::rows::MessageRow;
 
 /// `application_name` of the reader's connections, to tell them apart in
@@ -32,6 +33,8 @@ pub(crate) struct Reader {
     config: Config,
     connect_timeout: Duration,
     sql: String,
+    /// Told when the database refuses a connection.
+    pool: Arc<Connections>,
     /// Each thread's connection, once it has read a page.
     links: ThreadLocal<RefCell<Option<Arc<Link>>>>,
 }
@@ -47,7 +50,12 @@ impl Reader {
     /// connect as the URL asks: when it requires TLS, which this client does
     /// not speak, or names an option only libpq knows (`sslrootcert`,
     /// `sslmode=verify-full`, ...). Pages are then read on the pool.
-    pub fn new(url: &str, connect_timeout: Duration, sql: String) -> Option<Self> {
+    pub fn new(
+        url: &str,
+        connect_timeout: Duration,
+        sql: String,
+        pool: Arc<Connections>,
+    ) -> Option<Self> {
         let mut config = match super::plain_config(url) {
             Ok(config) => config,
             Err(why) => {
@@ -60,6 +68,7 @@ impl Reader {
             config,
             connect_timeout,
             sql,
+            pool,
             links: ThreadLocal::new(),
         })
     }
@@ -119,16 +128,27 @@ impl Reader {
         self.links.get_or(|| RefCell::new(None))
     }
 
+    /// A new connection; at once `Unavailable` while the database is
+    /// known to be down, and a refused one tells the pool.
     async fn connect(&self) -> Result<Link, RepoError> {
-        let (client, connection) =
-            tokio::time::timeout(self.connect_timeout, self.config.connect(NoTls))
-                .await
-                .map_err(|_| {
-                    RepoError::Unavailable(anyhow::anyhow!(
-                        "connecting the history reader timed out"
-                    ))
-                })?
-                .map_err(read_err)?;
+        if self.pool.is_down() {
+            return Err(Connections::unavailable());
+        }
+        let connected = tokio::time::timeout(self.connect_timeout, self.config.connect(NoTls))
+            .await
+            .map_err(|_| {
+                RepoError::Unavailable(anyhow::anyhow!("connecting the history reader timed out"))
+            })
+            // Refused, whatever the server's reason (it is shutting down, the
+            // database is gone, ...): an outage, never a fault of the request.
+            .and_then(|connected| {
+                connected.map_err(|e| {
+                    RepoError::Unavailable(
+                        anyhow::Error::new(e).context("connecting the history reader"),
+                    )
+                })
+            });
+        let (client, connection) = connected.inspect_err(|_| self.pool.fell())?;
         // Drives the socket; ends when the client is dropped or the server
         // goes away (the next page then opens a new connection).
         tokio::spawn(async move {
@@ -189,7 +209,16 @@ mod tests {
     use super::*;
 
     fn reader(url: &str) -> Option<Reader> {
-        Reader::new(url, Duration::from_secs(1), "SELECT 1".to_owned())
+        Reader::new(
+            url,
+            Duration::from_secs(1),
+            "SELECT 1".to_owned(),
+            // opens no connection
+            Connections::open(
+                diesel::r2d2::Pool::builder().min_idle(Some(0)),
+                "postgres://u@127.0.0.1:1/none",
+            ),
+        )
     }
 
     #[test]
