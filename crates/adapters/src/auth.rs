@@ -1,5 +1,6 @@
 //! Password hashing (bcrypt), bearer tokens (HS256 JWT) and the system clock.
 
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -9,37 +10,84 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// bcrypt at a configured cost.
+/// bcrypt at a configured cost, at most a few hashes at a time.
 pub struct BcryptHasher {
     cost: u32,
     /// A hash of a random password, checked against when the account is
     /// unknown so that a failed login always costs the same.
     dummy_hash: String,
+    gate: Gate,
 }
 
 impl BcryptHasher {
+    /// A hasher running at most `concurrency` hashes at once (at least one):
+    /// a flood of sign-ins, from however many addresses, queues for those
+    /// and leaves the other cores to every other request.
     /// # Errors
     /// If `cost` is outside bcrypt's range (4..=31).
-    pub fn new(cost: u32) -> anyhow::Result<Self> {
+    pub fn new(cost: u32, concurrency: usize) -> anyhow::Result<Self> {
         let dummy: String = random_hex(16);
         let dummy_hash = bcrypt::hash(dummy, cost)?;
-        Ok(Self { cost, dummy_hash })
+        Ok(Self {
+            cost,
+            dummy_hash,
+            gate: Gate::new(concurrency),
+        })
     }
 }
 
 impl PasswordHasher for BcryptHasher {
     fn hash(&self, password: &Password) -> anyhow::Result<String> {
-        Ok(bcrypt::hash(password.expose(), self.cost)?)
+        Ok(self
+            .gate
+            .run(|| bcrypt::hash(password.expose(), self.cost))?)
     }
 
     fn verify(&self, password: &str, hash: Option<String>) -> bool {
-        match hash {
+        self.gate.run(|| match hash {
             Some(hash) => bcrypt::verify(password, &hash).unwrap_or(false),
             None => {
                 let _ = bcrypt::verify(password, &self.dummy_hash);
                 false
             }
+        })
+    }
+}
+
+/// A counting semaphore for blocking threads: at most `permits` closures
+/// run at once, the others wait their turn.
+struct Gate {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Gate {
+    fn new(permits: usize) -> Self {
+        Self {
+            free: Mutex::new(permits.max(1)),
+            freed: Condvar::new(),
         }
+    }
+
+    fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        {
+            let free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut free = self
+                .freed
+                .wait_while(free, |free| *free == 0)
+                .unwrap_or_else(PoisonError::into_inner);
+            *free -= 1;
+        }
+        // Given back however `f` ends, a panic included.
+        struct Permit<'a>(&'a Gate);
+        impl Drop for Permit<'_> {
+            fn drop(&mut self) {
+                *self.0.free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+                self.0.freed.notify_one();
+            }
+        }
+        let _permit = Permit(self);
+        f()
     }
 }
 
@@ -202,8 +250,55 @@ mod tests {
     }
 
     #[test]
+    fn the_gate_runs_at_most_its_permits_at_once_and_everyone_in_the_end() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        let gate = Arc::new(Gate::new(2));
+        let (inside, most, done) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let threads: Vec<_> = (0..12)
+            .map(|_| {
+                let (gate, inside, most, done) = (
+                    Arc::clone(&gate),
+                    Arc::clone(&inside),
+                    Arc::clone(&most),
+                    Arc::clone(&done),
+                );
+                std::thread::spawn(move || {
+                    gate.run(|| {
+                        let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(5));
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    });
+                    done.fetch_add(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+        assert_eq!(done.load(Ordering::SeqCst), 12);
+    }
+
+    #[test]
+    fn a_panic_inside_the_gate_gives_its_permit_back() {
+        let gate = Gate::new(1);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            gate.run(|| panic!("boom"));
+        }));
+        assert!(caught.is_err());
+        assert_eq!(gate.run(|| 7), 7);
+    }
+
+    #[test]
     fn bcrypt_checks_the_right_password_only() {
-        let h = BcryptHasher::new(4).unwrap();
+        let h = BcryptHasher::new(4, 1).unwrap();
         let hash = h.hash(&Password::parse("correct horse").unwrap()).unwrap();
         assert!(h.verify("correct horse", Some(hash.clone())));
         assert!(!h.verify("wrong horse", Some(hash)));

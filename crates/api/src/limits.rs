@@ -1,6 +1,8 @@
-//! Rate limits: how often one signed-in user may call the API, and how often
-//! one client address may try to sign in as one account. A caller over a
-//! limit gets 429 with `Retry-After`; nothing of the request runs.
+//! Rate limits: how often one signed-in user may call the API, how often
+//! one client address may try to sign in as one account, and how often it
+//! may try credentials at all (sign-ins and sign-ups, whatever the email). A
+//! caller over a limit gets 429 with `Retry-After`; nothing of the request
+//! runs, so no password is hashed for it.
 //!
 //! Both are token buckets (GCRA, from `governor`): a burst, then a steady
 //! refill. They are per node, in memory.
@@ -28,6 +30,10 @@ pub struct LimitsConfig {
     /// per interval. A zero interval turns the limit off.
     pub sign_in_burst: u32,
     pub sign_in_interval: Duration,
+    /// Sign-ins and sign-ups per client address, whatever the email, after
+    /// the burst: one per interval. A zero interval turns the limit off.
+    pub address_burst: u32,
+    pub address_interval: Duration,
 }
 
 /// One keyed bucket set, forgetting keys whose bucket has refilled.
@@ -64,6 +70,7 @@ impl<K: Hash + Eq + Clone> Buckets<K> {
 pub struct Limits {
     users: Option<Buckets<UserId>>,
     sign_ins: Option<Buckets<(IpAddr, String)>>,
+    addresses: Option<Buckets<IpAddr>>,
 }
 
 impl Limits {
@@ -71,12 +78,24 @@ impl Limits {
         let user_quota = NonZeroU32::new(config.user_per_second).map(|rate| {
             Quota::per_second(rate).allow_burst(NonZeroU32::new(config.user_burst).unwrap_or(rate))
         });
-        let sign_in_quota = Quota::with_period(config.sign_in_interval).map(|quota| {
-            quota.allow_burst(NonZeroU32::new(config.sign_in_burst).unwrap_or(NonZeroU32::MIN))
-        });
+        let every = |interval: Duration, burst: u32| {
+            Quota::with_period(interval)
+                .map(|quota| quota.allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)))
+        };
         Self {
             users: Buckets::new(user_quota),
-            sign_ins: Buckets::new(sign_in_quota),
+            sign_ins: Buckets::new(every(config.sign_in_interval, config.sign_in_burst)),
+            addresses: Buckets::new(every(config.address_interval, config.address_burst)),
+        }
+    }
+
+    /// One sign-up from `client`.
+    /// # Errors
+    /// 429 when that address has tried credentials too often.
+    pub fn sign_up(&self, client: IpAddr) -> Result<(), ApiError> {
+        match &self.addresses {
+            Some(buckets) => buckets.take(&client).map_err(ApiError::rate_limited),
+            None => Ok(()),
         }
     }
 
@@ -92,8 +111,10 @@ impl Limits {
 
     /// One sign-in attempt from `client` as `email` (compared without case).
     /// # Errors
-    /// 429 when that address has tried that account too often.
+    /// 429 when that address has tried that account, or credentials at
+    /// all, too often.
     pub fn sign_in(&self, client: IpAddr, email: &str) -> Result<(), ApiError> {
+        self.sign_up(client)?;
         match &self.sign_ins {
             // No address is longer than 254 characters: a longer one is
             // cut there, so a huge body cannot make a huge key.
@@ -121,13 +142,19 @@ mod tests {
 
     use super::*;
 
-    fn limits(user_burst: u32, sign_in_burst: u32) -> Limits {
-        Limits::new(LimitsConfig {
+    fn config(user_burst: u32, sign_in_burst: u32) -> LimitsConfig {
+        LimitsConfig {
             user_per_second: 1,
             user_burst,
             sign_in_burst,
             sign_in_interval: Duration::from_secs(60),
-        })
+            address_burst: 100,
+            address_interval: Duration::from_secs(60),
+        }
+    }
+
+    fn limits(user_burst: u32, sign_in_burst: u32) -> Limits {
+        Limits::new(config(user_burst, sign_in_burst))
     }
 
     const HOME: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
@@ -179,10 +206,31 @@ mod tests {
             user_burst: 0,
             sign_in_burst: 0,
             sign_in_interval: Duration::ZERO,
+            address_burst: 0,
+            address_interval: Duration::ZERO,
         });
         for _ in 0..100 {
             assert!(limits.request(UserId::new(1)).is_ok());
             assert!(limits.sign_in(HOME, "ada@example.com").is_ok());
+            assert!(limits.sign_up(HOME).is_ok());
         }
+    }
+
+    #[test]
+    fn a_new_email_per_attempt_still_meets_the_address_limit() {
+        let limits = Limits::new(LimitsConfig {
+            address_burst: 3,
+            ..config(1, 10)
+        });
+        assert!(limits.sign_in(HOME, "a1@example.com").is_ok());
+        assert!(limits.sign_up(HOME).is_ok());
+        assert!(limits.sign_in(HOME, "a2@example.com").is_ok());
+        for refused in [limits.sign_in(HOME, "a3@example.com"), limits.sign_up(HOME)] {
+            let refused = refused.unwrap_err();
+            assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert!(refused.retry_after().is_some_and(|s| (1..=60).contains(&s)));
+        }
+        assert!(limits.sign_in(AWAY, "a3@example.com").is_ok());
+        assert!(limits.sign_up(AWAY).is_ok());
     }
 }

@@ -49,6 +49,8 @@ pub struct AuthSettings {
     pub jwt_secret: String,
     pub token_ttl_secs: u64,
     pub bcrypt_cost: u32,
+    /// Password hashes run at once; 0 means half the CPU cores, at least one.
+    pub hash_concurrency: usize,
     /// How long access grants are remembered; 0 turns the memo off.
     pub access_cache_ms: u64,
 }
@@ -77,6 +79,10 @@ pub struct RateLimitSettings {
     /// interval; an interval of 0 is off.
     pub sign_in_burst: u32,
     pub sign_in_interval_secs: u64,
+    /// Sign-ins and sign-ups per client address, whatever the email: a
+    /// burst, then one per interval; an interval of 0 is off.
+    pub address_burst: u32,
+    pub address_interval_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -104,6 +110,7 @@ impl std::fmt::Debug for AuthSettings {
             .field("jwt_secret", &"***")
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("hash_concurrency", &self.hash_concurrency)
             .field("access_cache_ms", &self.access_cache_ms)
             .finish()
     }
@@ -198,9 +205,10 @@ impl Settings {
         let limits = &self.rate_limit;
         if (limits.user_per_second > 0 && limits.user_burst == 0)
             || (limits.sign_in_interval_secs > 0 && limits.sign_in_burst == 0)
+            || (limits.address_interval_secs > 0 && limits.address_burst == 0)
         {
             bail!(
-                "invalid configuration: rate_limit.user_burst and rate_limit.sign_in_burst must be positive while their limit is on"
+                "invalid configuration: rate_limit.user_burst, rate_limit.sign_in_burst and rate_limit.address_burst must be positive while their limit is on"
             );
         }
         if rt.broker == BrokerKind::Redis
@@ -261,6 +269,16 @@ impl Settings {
             user_burst: limits.user_burst,
             sign_in_burst: limits.sign_in_burst,
             sign_in_interval: Duration::from_secs(limits.sign_in_interval_secs),
+            address_burst: limits.address_burst,
+            address_interval: Duration::from_secs(limits.address_interval_secs),
+        }
+    }
+
+    /// Password hashes run at once: as configured, else half the cores.
+    pub fn hash_concurrency(&self) -> usize {
+        match self.auth.hash_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            n => n,
         }
     }
 

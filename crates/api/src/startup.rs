@@ -75,7 +75,10 @@ impl Application {
             channels: store.clone(),
             conversations: store.clone(),
             messages: store.clone(),
-            hasher: Arc::new(BcryptHasher::new(settings.auth.bcrypt_cost)?),
+            hasher: Arc::new(BcryptHasher::new(
+                settings.auth.bcrypt_cost,
+                settings.hash_concurrency(),
+            )?),
             tokens: Arc::new(JwtIssuer::new(
                 settings.auth.jwt_secret.as_bytes(),
                 settings.token_ttl(),

@@ -122,3 +122,57 @@ async fn repeated_sign_ins_to_one_account_are_refused_even_with_the_right_passwo
     let (status, body) = app.log_in(&bob.email, "password1").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test]
+async fn one_address_trying_a_new_email_each_time_meets_the_address_limit() {
+    let app = spawn_app_with(&[
+        ("CONCORD__RATE_LIMIT__ADDRESS_BURST", "4"),
+        ("CONCORD__RATE_LIMIT__ADDRESS_INTERVAL_SECS", "600"),
+    ])
+    .await;
+    let ada = app.sign_up("ada").await;
+
+    // Sign-ins and sign-ups share the address's bucket; ada's took one.
+    for i in 0..2 {
+        let (status, body) = app
+            .log_in(&format!("nobody{i}@example.com"), "password1")
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    }
+    app.sign_up("bob").await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/session",
+            None,
+            Some(json!({"email": "nobody9@example.com", "password": "password1"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&res) > 1);
+    let res = app
+        .request(
+            Method::POST,
+            "/api/users",
+            None,
+            Some(
+                json!({"username": "carl", "email": "carl@example.com", "password": "password1",
+                "first_name": "Carl", "last_name": "C"}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = res.json().await.expect("JSON body");
+    assert_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        &body,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many requests",
+    );
+    let (status, _) = app.get("/api/workspaces/session", &ada.token).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a signed-in user is not limited by it"
+    );
+}

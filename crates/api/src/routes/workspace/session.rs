@@ -68,8 +68,14 @@ pub struct LogInBody {
 /// # Responses: 201 created · 400 invalid body · 403 user already exists
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = SignUpBody,
     responses((status = 201, body = SessionDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn sign_up(chat: Chat, body: Json<SignUpBody>) -> Result<HttpResponse, ApiError> {
+pub async fn sign_up(
+    chat: Chat,
+    limits: web::Data<Limits>,
+    req: HttpRequest,
+    body: Json<SignUpBody>,
+) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner().into_domain()?;
+    limits.sign_up(client_address(&req))?;
     let (user, token) = run(&chat, move |s| s.sign_up(new)).await?;
     Ok(HttpResponse::Created().json(SessionDto {
         user: UserDto::from(&user),
@@ -103,16 +109,18 @@ pub async fn log_in(
     let (email, password) = v
         .finish(|| Some((email?, password?)))
         .map_err(|e| ApiError::validation(e.0))?;
-    // The peer's address, not a forwarding header a client could write.
-    let client = req
-        .peer_addr()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
-    limits.sign_in(client, &email)?;
+    limits.sign_in(client_address(&req), &email)?;
     let (user, token) = run(&chat, move |s| s.log_in(&email, &password)).await?;
     Ok(HttpResponse::Ok().json(SessionDto {
         user: UserDto::from(&user),
         token: token.token,
     }))
+}
+
+/// The peer's address, not a forwarding header a client could write.
+fn client_address(req: &HttpRequest) -> IpAddr {
+    req.peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip())
 }
 
 /// The current user, or `{"user": null}` without a token.
