@@ -111,12 +111,27 @@ impl Conn {
         token: Option<&str>,
         json_body: Option<Bytes>,
     ) -> anyhow::Result<Response> {
+        self.send_keyed(method, path, token, json_body, None).await
+    }
+
+    /// [`Self::send`] with an `Idempotency-Key`, if given.
+    pub async fn send_keyed(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        json_body: Option<Bytes>,
+        idempotency_key: Option<&str>,
+    ) -> anyhow::Result<Response> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header(HOST, self.target.authority());
         if let Some(token) = token {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
         }
         if json_body.is_some() {
             request = request.header(CONTENT_TYPE, "application/json");

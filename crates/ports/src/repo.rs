@@ -306,12 +306,17 @@ pub trait MessageRepository: Send + Sync {
         idempotency: Option<Idempotency>,
     ) -> Result<Posted, RepoError>;
 
-    /// [`Self::post_message`] for a plain post (no idempotency key, no
-    /// attachment) that does not block the caller: the returned future
-    /// resolves when the post has committed. For callers on an async runtime.
-    /// `on_commit` runs first, on the store's side, even if the future is
-    /// dropped.
-    fn queue_post(&self, msg: NewMessage, on_commit: OnCommit) -> PendingPost;
+    /// [`Self::post_message`] for a post without attachment that does not
+    /// block the caller: the returned future resolves when the post has
+    /// committed (or was answered from its idempotency key). For callers on
+    /// an async runtime. `on_commit` runs first, on the store's side, even
+    /// if the future is dropped.
+    fn queue_post(
+        &self,
+        msg: NewMessage,
+        idempotency: Option<Idempotency>,
+        on_commit: OnCommit,
+    ) -> PendingPost;
 
     /// The message with `id`, if any.
     fn message_by_id(&self, id: MessageId) -> Result<Option<Message>, RepoError>;

@@ -174,6 +174,7 @@ async fn queued_posts_commit_in_the_order_they_were_handed_over() {
         .map(|i| {
             store.queue_post(
                 new_message(room, ada.id, &format!("m{i}")),
+                None,
                 Box::new(|_| {}),
             )
         })
@@ -207,6 +208,7 @@ fn a_queued_post_commits_and_reports_even_when_its_future_is_dropped() {
     let (reported, report) = std::sync::mpsc::channel();
     drop(store.queue_post(
         new_message(room, ada.id, "orphan"),
+        None,
         Box::new(move |posted| {
             let seq = posted.as_ref().ok().map(|p| created(p.clone()).seq);
             reported.send(seq).unwrap();
@@ -254,6 +256,7 @@ async fn while_the_database_refuses_connections_queued_posts_fail_fast_then_post
         .map(|i| {
             store.queue_post(
                 new_message(room, ada.id, &format!("m{i}")),
+                None,
                 Box::new(|_| {}),
             )
         })
@@ -273,6 +276,7 @@ async fn while_the_database_refuses_connections_queued_posts_fail_fast_then_post
     for i in 0..20 {
         let post = store.queue_post(
             new_message(room, ada.id, &format!("n{i}")),
+            None,
             Box::new(|_| {}),
         );
         assert!(matches!(post.await, Err(RepoError::Unavailable(_))));
@@ -291,7 +295,7 @@ async fn while_the_database_refuses_connections_queued_posts_fail_fast_then_post
     allow(&mut admin, true);
     let started = Instant::now();
     let back = loop {
-        let back = store.queue_post(new_message(room, ada.id, "back"), Box::new(|_| {}));
+        let back = store.queue_post(new_message(room, ada.id, "back"), None, Box::new(|_| {}));
         match back.await {
             Ok(posted) => break created(posted),
             Err(RepoError::Unavailable(_)) if started.elapsed() < Duration::from_secs(3) => {
@@ -311,9 +315,9 @@ async fn a_queued_post_to_a_missing_room_is_not_found_and_spares_its_batch() {
     let room = Room::Channel(add_channel(&store, &ws, ada.id, "real").id);
     let gone = Room::Channel(concord_domain::ChannelId::new(i64::MAX));
 
-    let before = store.queue_post(new_message(room, ada.id, "before"), Box::new(|_| {}));
-    let lost = store.queue_post(new_message(gone, ada.id, "lost"), Box::new(|_| {}));
-    let after = store.queue_post(new_message(room, ada.id, "after"), Box::new(|_| {}));
+    let before = store.queue_post(new_message(room, ada.id, "before"), None, Box::new(|_| {}));
+    let lost = store.queue_post(new_message(gone, ada.id, "lost"), None, Box::new(|_| {}));
+    let after = store.queue_post(new_message(room, ada.id, "after"), None, Box::new(|_| {}));
 
     assert_eq!(created(before.await.unwrap()).seq, 1);
     assert!(matches!(lost.await, Err(RepoError::NotFound)));
@@ -936,4 +940,101 @@ fn concurrent_edits_never_outlive_a_concurrent_delete_and_it_is_logged_once() {
             "round {round}: replay shows deleted text"
         );
     }
+}
+
+#[tokio::test]
+async fn keyed_posts_in_one_batch_are_exactly_once_beside_plain_ones() {
+    let (store, db) = store();
+    let ada = add_user(&store, "ada");
+    let bob = add_user(&store, "bob");
+    let ws = add_workspace(&store, ada.id);
+    let room = Room::Channel(add_channel(&store, &ws, ada.id, "c").id);
+    let earlier = created(
+        store
+            .queue_post(
+                new_message(room, ada.id, "earlier"),
+                idem("old", "fp-old"),
+                Box::new(|_| {}),
+            )
+            .await
+            .unwrap(),
+    );
+
+    // Handed over together, so that they share batches.
+    let queued: Vec<_> = [
+        (ada.id, "plain", None),
+        (ada.id, "twin", idem("k1", "fp1")),
+        (bob.id, "bob's own", idem("k1", "fp1")),
+        (ada.id, "twin", idem("k1", "fp1")),
+        (ada.id, "other body", idem("k1", "fp-other")),
+        (ada.id, "earlier", idem("old", "fp-old")),
+        (ada.id, "changed", idem("old", "fp-changed")),
+        (ada.id, "fresh", idem("k2", "fp2")),
+    ]
+    .into_iter()
+    .map(|(author, text, key)| {
+        store.queue_post(new_message(room, author, text), key, Box::new(|_| {}))
+    })
+    .collect();
+    let mut answers = Vec::new();
+    for pending in queued {
+        answers.push(pending.await);
+    }
+
+    let id = |answer: &Result<Posted, RepoError>| match answer {
+        Ok(Posted::Created(e)) => e.message.id,
+        Ok(Posted::Replayed(m)) => m.id,
+        Err(e) => panic!("{e:?}"),
+    };
+    assert!(matches!(answers[0], Ok(Posted::Created(_))));
+    assert!(matches!(answers[1], Ok(Posted::Created(_))));
+    assert!(matches!(answers[2], Ok(Posted::Created(_))));
+    assert_ne!(
+        id(&answers[1]),
+        id(&answers[2]),
+        "keys belong to their author"
+    );
+    assert!(matches!(answers[3], Ok(Posted::Replayed(_))));
+    assert_eq!(id(&answers[3]), id(&answers[1]));
+    assert!(matches!(answers[4], Err(RepoError::Duplicate)));
+    assert!(matches!(answers[5], Ok(Posted::Replayed(_))));
+    assert_eq!(id(&answers[5]), earlier.message.id);
+    assert!(matches!(answers[6], Err(RepoError::Duplicate)));
+    assert!(matches!(answers[7], Ok(Posted::Created(_))));
+    // earlier + plain + twin + bob's + fresh: nothing else was stored or logged.
+    assert_eq!(events(&db.url, room.id()).len(), 5);
+    let seqs: Vec<i64> = events(&db.url, room.id()).iter().map(|e| e.0).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+}
+
+#[tokio::test]
+async fn one_key_raced_through_two_stores_creates_one_message() {
+    let (first, db) = store();
+    let second = PgStore::connect(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
+    let ada = add_user(&first, "ada");
+    let ws = add_workspace(&first, ada.id);
+    let room = Room::Channel(add_channel(&first, &ws, ada.id, "c").id);
+
+    for round in 0..10 {
+        let key = format!("race-{round}");
+        let pending: Vec<_> = (0..6)
+            .map(|i| {
+                let store = if i % 2 == 0 { &first } else { &second };
+                store.queue_post(
+                    new_message(room, ada.id, "race"),
+                    idem(&key, "fp"),
+                    Box::new(|_| {}),
+                )
+            })
+            .collect();
+        let mut ids = HashSet::new();
+        for p in pending {
+            ids.insert(match p.await.unwrap() {
+                Posted::Created(e) => e.message.id,
+                Posted::Replayed(m) => m.id,
+            });
+        }
+        assert_eq!(ids.len(), 1, "round {round}");
+    }
+    assert_eq!(events(&db.url, room.id()).len(), 10);
 }

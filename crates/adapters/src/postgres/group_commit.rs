@@ -9,30 +9,43 @@
 //! without blocking, so an async caller never ties up a thread; the writer is
 //! woken once per batch, not once per post.
 //!
+//! Posts with an idempotency key ride the same batches: the keys of a
+//! batch are looked up in one statement first (a key used before answers
+//! as a retry, and writes nothing), and the batch statement stores each new
+//! key beside its message. A key that another node stores meanwhile fails
+//! the statement on the key's primary key, and each post of the batch is
+//! then retried alone, which answers the loser as a retry.
+//!
 //! The statement locks its rooms' rows in id order, so batches never
 //! deadlock with each other (on this node or another) or with the
-//! single-room transactions of edits, deletes and keyed posts. Each room's
+//! single-room transactions of edits, deletes and posts with attachments. Each room's
 //! `seq` advances under its row lock: gapless, in commit order.
 //!
 //! One batch is in flight per node: measured with `make bench`, a second
 //! concurrent one cut throughput by a third (smaller batches contending for
 //! the same row locks).
 
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use concord_domain::{ChatEvent, EventKind, Message, MessageId, NewMessage};
-use concord_ports::{OnCommit, Posted, RepoError};
+use concord_ports::{Idempotency, OnCommit, Posted, RepoError};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use tokio::sync::oneshot;
 
-use super::messages::post_single;
+use super::messages::{
+    answer_again, earlier_uses, fingerprint_hash, forget_expired_keys, post_single,
+};
 use super::outage::Connections;
 use super::rows::room_columns;
 use super::{PgConn, db_err};
@@ -45,6 +58,7 @@ type Answer = Result<Posted, RepoError>;
 /// A queued post, what to run once it is decided, and whom to answer.
 struct Job {
     post: NewMessage,
+    idempotency: Option<Idempotency>,
     on_commit: Option<OnCommit>,
     reply: oneshot::Sender<Answer>,
 }
@@ -62,21 +76,28 @@ impl GroupCommit {
         thread::Builder::new()
             .name("concord-post-writer".into())
             .spawn(move || {
-                Writer { pool, jobs }.run();
+                Writer {
+                    pool,
+                    jobs,
+                    forgot_at: Cell::new(Instant::now()),
+                }
+                .run();
             })?;
         Ok(Self { queue })
     }
 
-    /// Queues `post` (no idempotency key, no attachment) for the next
-    /// batch; `on_commit` runs and the answer arrives once it is decided.
+    /// Queues `post` (without attachment) for the next batch;
+    /// `on_commit` runs and the answer arrives once it is decided.
     pub(crate) fn submit(
         &self,
         post: NewMessage,
+        idempotency: Option<Idempotency>,
         on_commit: Option<OnCommit>,
     ) -> oneshot::Receiver<Answer> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             post,
+            idempotency,
             on_commit,
             reply,
         };
@@ -107,7 +128,13 @@ pub(crate) fn writer_gone() -> RepoError {
 struct Writer {
     pool: Arc<Connections>,
     jobs: Receiver<Job>,
+    /// When expired idempotency keys were last forgotten.
+    forgot_at: Cell<Instant>,
 }
+
+/// How often the writer forgets expired idempotency keys, when it writes
+/// keyed posts.
+const FORGET_EVERY: Duration = Duration::from_secs(60);
 
 impl Writer {
     /// Writes batches until every store handle is dropped.
@@ -125,59 +152,168 @@ impl Writer {
     }
 
     /// Writes `batch` in one statement and answers each poster: with its
-    /// event, or, for a post whose room vanished meanwhile, with the answer
-    /// of posting it alone.
+    /// event; for a post whose key was used before, as a retry is answered;
+    /// for a post whose room vanished meanwhile (or when the statement
+    /// failed), with the answer of posting it alone.
     fn write(&self, batch: Vec<Job>) {
-        let posts: Vec<&NewMessage> = batch.iter().map(|job| &job.post).collect();
-        // Once the pool has no connection to give (the database is down for
-        // longer than its timeout), the rest of the batch fails at once
-        // rather than waiting out the timeout post by post.
-        let mut pool_down = false;
-        let written = match self.pool.get() {
-            Ok(mut c) => write_batch(&mut c, &posts).map_err(db_err("post batch")),
+        let mut conn = match self.pool.get() {
+            Ok(conn) => conn,
+            // No connection to give (the database is down): the whole
+            // batch fails at once rather than post by post.
             Err(e) => {
-                pool_down = true;
-                Err(e)
+                let mut first = Some(e);
+                for job in batch {
+                    job.answer(Err(first.take().unwrap_or_else(|| {
+                        RepoError::Unavailable(anyhow::anyhow!(
+                            "no database connection for this batch"
+                        ))
+                    })));
+                }
+                return;
             }
         };
-        let mut written = match written {
+        let hashes: Vec<Option<String>> = batch
+            .iter()
+            .map(|job| {
+                job.idempotency
+                    .as_ref()
+                    .map(|i| fingerprint_hash(&i.fingerprint))
+            })
+            .collect();
+        // One bad post must not fail the others: when the batch cannot be
+        // planned or written, each post is retried alone.
+        let mut steps = plan(&mut conn, &batch, &hashes)
+            .unwrap_or_else(|_| batch.iter().map(|_| Step::Alone).collect());
+        let to_write = batch
+            .iter()
+            .zip(&hashes)
+            .zip(&steps)
+            .filter(|(_, step)| matches!(step, Step::Write))
+            .map(|((job, hash), _)| (&job.post, job.idempotency.as_ref(), hash.as_deref()));
+        let mut written = match write_batch(&mut conn, to_write) {
             Ok(rows) => rows.into_iter().peekable(),
-            // One bad post must not fail the others: each is retried alone
-            // and gets its own answer.
-            Err(_) => Vec::new().into_iter().peekable(),
-        };
-        for (ord, job) in (1..).zip(batch) {
-            let answer = match written.next_if(|row| row.ord == ord) {
-                Some(row) => row.into_event(&job.post),
-                None if pool_down => Err(RepoError::Unavailable(anyhow::anyhow!(
-                    "no database connection for this batch"
-                ))),
-                None => match self.pool.get() {
-                    Ok(mut c) => post_single(&mut c, &job.post, None),
-                    Err(e) => {
-                        pool_down = true;
-                        Err(e)
+            Err(_) => {
+                for step in &mut steps {
+                    if matches!(step, Step::Write) {
+                        *step = Step::Alone;
                     }
+                }
+                Vec::new().into_iter().peekable()
+            }
+        };
+        // What each post made, for the twins that repeat its key.
+        let mut made: Vec<Option<Message>> = Vec::with_capacity(batch.len());
+        let mut ord = 0;
+        for ((job, step), hash) in batch.into_iter().zip(steps).zip(&hashes) {
+            let answer = match step {
+                Step::Answered(answer) => answer,
+                Step::Write => {
+                    ord += 1;
+                    match written.next_if(|row| row.ord == ord) {
+                        Some(row) => row.into_event(&job.post),
+                        None => post_single(&mut conn, &job.post, job.idempotency.clone()),
+                    }
+                }
+                Step::Twin(first) => match &made[first] {
+                    Some(message) if *hash == hashes[first] => {
+                        Ok(Posted::Replayed(message.clone()))
+                    }
+                    Some(_) => Err(RepoError::Duplicate),
+                    None => post_single(&mut conn, &job.post, job.idempotency.clone()),
                 },
+                Step::Alone => post_single(&mut conn, &job.post, job.idempotency.clone()),
             };
+            made.push(match &answer {
+                Ok(Posted::Created(event)) => Some(event.message.clone()),
+                Ok(Posted::Replayed(message)) => Some(message.clone()),
+                Err(_) => None,
+            });
             job.answer(answer);
         }
+        if hashes.iter().any(Option::is_some) && self.forgot_at.get().elapsed() >= FORGET_EVERY {
+            self.forgot_at.set(Instant::now());
+            if let Err(e) = forget_expired_keys(&mut conn) {
+                tracing::warn!(error = %e, "forgetting expired idempotency keys failed");
+            }
+        }
     }
+}
+
+/// What a batch does with one of its posts.
+enum Step {
+    /// Write it with the batch's statement.
+    Write,
+    /// Its key was used before, by an earlier request: this is the answer.
+    Answered(Answer),
+    /// Its key is that of the post at this index, earlier in the batch.
+    Twin(usize),
+    /// Post it alone, in a transaction of its own.
+    Alone,
+}
+
+/// What to do with each post of `batch`: keyed posts are looked up first
+/// (one statement for all of them), and answered as retries when their key
+/// was used before.
+fn plan(c: &mut PgConn, batch: &[Job], hashes: &[Option<String>]) -> Result<Vec<Step>, RepoError> {
+    let keyed: Vec<(i64, &str)> = batch
+        .iter()
+        .filter_map(|job| {
+            job.idempotency
+                .as_ref()
+                .map(|i| (job.post.author_id.get(), i.key.as_str()))
+        })
+        .collect();
+    if keyed.is_empty() {
+        return Ok(batch.iter().map(|_| Step::Write).collect());
+    }
+    let (authors, keys): (Vec<i64>, Vec<&str>) = keyed.iter().copied().unzip();
+    let earlier = earlier_uses(c, &authors, &keys).map_err(db_err("idempotency keys"))?;
+    let mut first_use: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut steps = Vec::with_capacity(batch.len());
+    for (i, (job, hash)) in batch.iter().zip(hashes).enumerate() {
+        let (Some(idem), Some(hash)) = (&job.idempotency, hash) else {
+            steps.push(Step::Write);
+            continue;
+        };
+        let id = (job.post.author_id.get(), idem.key.as_str());
+        let step = match earlier.iter().find(|u| u.user_id == id.0 && u.key == id.1) {
+            Some(used) => {
+                Step::Answered(answer_again(c, &used.request_hash, used.message_id, hash))
+            }
+            None => match first_use.entry(id) {
+                Entry::Occupied(first) => Step::Twin(*first.get()),
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                    Step::Write
+                }
+            },
+        };
+        steps.push(step);
+    }
+    Ok(steps)
 }
 
 /// Advances every room of `posts` by its count, inserts the messages with
 /// ids in `posts` order and their `message.created` events with each room's
 /// next `seq`s in that order, all in one statement. Returns a row per post
 /// written, in order; a post whose room no longer exists has none.
-fn write_batch(c: &mut PgConn, posts: &[&NewMessage]) -> QueryResult<Vec<Written>> {
+fn write_batch<'a>(
+    c: &mut PgConn,
+    posts: impl Iterator<Item = (&'a NewMessage, Option<&'a Idempotency>, Option<&'a str>)>,
+) -> QueryResult<Vec<Written>> {
     let mut batch = PostBatch::default();
-    for post in posts {
+    for (post, idempotency, hash) in posts {
         let (channel, conversation) = room_columns(post.room);
         batch.channel_ids.push(channel);
         batch.conversation_ids.push(conversation);
         batch.authors.push(post.author_id.get());
         batch.parents.push(post.parent_id.map(MessageId::get));
         batch.contents.push(post.content.as_str());
+        batch.keys.push(idempotency.map(|i| i.key.as_str()));
+        batch.hashes.push(hash);
+    }
+    if batch.authors.is_empty() {
+        return Ok(Vec::new());
     }
     batch.load(c)
 }
@@ -195,6 +331,9 @@ struct PostBatch<'a> {
     authors: Vec<i64>,
     parents: Vec<Option<i64>>,
     contents: Vec<&'a str>,
+    /// Each post's idempotency key and request fingerprint hash, if keyed.
+    keys: Vec<Option<&'a str>>,
+    hashes: Vec<Option<&'a str>>,
 }
 
 impl QueryId for PostBatch<'_> {
@@ -223,8 +362,12 @@ impl QueryFragment<Pg> for PostBatch<'_> {
         out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.parents)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.contents)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.keys)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.hashes)?;
         out.push_sql(
-            ") WITH ORDINALITY AS p(channel_id, conversation_id, author_id, parent_id, content, ord) \
+            ") WITH ORDINALITY AS p(channel_id, conversation_id, author_id, parent_id, content, key, request_hash, ord) \
              ), counted AS ( \
                  SELECT room_id, bool_or(channel_id IS NOT NULL) AS is_channel, count(*) AS n \
                  FROM post GROUP BY room_id \
@@ -259,6 +402,9 @@ impl QueryFragment<Pg> for PostBatch<'_> {
              ), logged AS ( \
                  INSERT INTO message_events (channel_id, conversation_id, seq, kind, message_id, content) \
                  SELECT channel_id, conversation_id, seq, 'message.created', id, content FROM numbered \
+             ), keyed AS ( \
+                 INSERT INTO idempotency_keys (user_id, key, request_hash, message_id) \
+                 SELECT author_id, key, request_hash, id FROM numbered WHERE key IS NOT NULL \
              ) \
              SELECT ord, id, seq, now() AS created_at FROM numbered ORDER BY ord",
         );

@@ -135,7 +135,7 @@ fn into_page(mut messages: Vec<Message>, limit: u32) -> Page {
     }
 }
 
-fn fingerprint_hash(fingerprint: &str) -> String {
+pub(super) fn fingerprint_hash(fingerprint: &str) -> String {
     Sha256::digest(fingerprint.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -158,16 +158,77 @@ fn replay(
         .first(c)
         .optional()
         .map_err(db_err("idempotency key"))?;
-    match found {
-        None => Ok(None),
-        Some((stored, _)) if stored != hash => Err(RepoError::Duplicate),
-        Some((_, message_id)) => {
-            let (row, url) = load_message(c, message_id)
-                .map_err(db_err("replayed message"))?
-                .ok_or(RepoError::NotFound)?;
-            Ok(Some(Posted::Replayed(row.into_domain(url)?)))
-        }
+    found
+        .map(|(stored, message_id)| answer_again(c, &stored, message_id, hash))
+        .transpose()
+}
+
+/// The answer to a request whose key was used before, for `message_id`
+/// under the fingerprint hash `stored`: the original message (as it is
+/// now) for the same request, `Duplicate` for another.
+pub(super) fn answer_again(
+    c: &mut PgConn,
+    stored: &str,
+    message_id: i64,
+    hash: &str,
+) -> Result<Posted, RepoError> {
+    if stored != hash {
+        return Err(RepoError::Duplicate);
     }
+    let (row, url) = load_message(c, message_id)
+        .map_err(db_err("replayed message"))?
+        .ok_or(RepoError::NotFound)?;
+    Ok(Posted::Replayed(row.into_domain(url)?))
+}
+
+/// Forgets every idempotency key past its window (indexed on `created_at`).
+pub(super) fn forget_expired_keys(c: &mut PgConn) -> Result<(), RepoError> {
+    diesel::delete(idempotency_keys::table)
+        .filter(sql::<Bool>(&format!(
+            "created_at <= now() - interval '{IDEMPOTENCY_WINDOW}'"
+        )))
+        .execute(c)
+        .map(|_| ())
+        .map_err(db_err("forget expired idempotency keys"))
+}
+
+/// A key used earlier and still remembered: its author, the key, the
+/// request's fingerprint hash and the message it created.
+#[derive(diesel::QueryableByName)]
+pub(super) struct EarlierUse {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub user_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub key: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub request_hash: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub message_id: i64,
+}
+
+/// The remembered uses of the (author, key) pairs `authors` and `keys`,
+/// forgetting the expired ones among them first (so that the batch may
+/// store them anew), in one statement.
+pub(super) fn earlier_uses(
+    c: &mut PgConn,
+    authors: &[i64],
+    keys: &[&str],
+) -> QueryResult<Vec<EarlierUse>> {
+    use diesel::sql_types::{Array, BigInt, Text};
+    diesel::sql_query(format!(
+        "WITH asked AS (SELECT * FROM unnest($1::int8[], $2::text[]) AS a(user_id, key)), \
+         forgotten AS ( \
+             DELETE FROM idempotency_keys i USING asked a \
+             WHERE i.user_id = a.user_id AND i.key = a.key \
+               AND i.created_at <= now() - interval '{IDEMPOTENCY_WINDOW}' \
+         ) \
+         SELECT i.user_id, i.key, i.request_hash, i.message_id \
+         FROM idempotency_keys i JOIN asked a ON i.user_id = a.user_id AND i.key = a.key \
+         WHERE i.created_at > now() - interval '{IDEMPOTENCY_WINDOW}'"
+    ))
+    .bind::<Array<BigInt>, _>(authors)
+    .bind::<Array<Text>, _>(keys)
+    .load(c)
 }
 
 impl MessageRepository for PgStore {
@@ -176,12 +237,12 @@ impl MessageRepository for PgStore {
         msg: &NewMessage,
         idempotency: Option<Idempotency>,
     ) -> Result<Posted, RepoError> {
-        // Plain posts share transactions under load; a keyed post must see
-        // its key's earlier use and an attachment needs its own row first, so
-        // those keep a transaction of their own.
-        if idempotency.is_none() && msg.attachment_url.is_none() {
+        // Posts share transactions under load, keyed ones too; an
+        // attachment needs its own row first, so it keeps a transaction of
+        // its own.
+        if msg.attachment_url.is_none() {
             self.group
-                .submit(msg.clone(), None)
+                .submit(msg.clone(), idempotency, None)
                 .blocking_recv()
                 .unwrap_or_else(|_| Err(writer_gone()))
         } else {
@@ -189,8 +250,13 @@ impl MessageRepository for PgStore {
         }
     }
 
-    fn queue_post(&self, msg: NewMessage, on_commit: OnCommit) -> PendingPost {
-        let answer = self.group.submit(msg, Some(on_commit));
+    fn queue_post(
+        &self,
+        msg: NewMessage,
+        idempotency: Option<Idempotency>,
+        on_commit: OnCommit,
+    ) -> PendingPost {
+        let answer = self.group.submit(msg, idempotency, Some(on_commit));
         Box::pin(async move { answer.await.unwrap_or_else(|_| Err(writer_gone())) })
     }
 
@@ -398,13 +464,8 @@ pub(super) fn post_single(
         .as_ref()
         .map(|i| fingerprint_hash(&i.fingerprint));
     if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
-        // Forget keys past their window (indexed on created_at), then look for this one.
-        diesel::delete(idempotency_keys::table)
-            .filter(sql::<Bool>(&format!(
-                "created_at <= now() - interval '{IDEMPOTENCY_WINDOW}'"
-            )))
-            .execute(conn)
-            .map_err(db_err("purge idempotency keys"))?;
+        // Forget keys past their window, then look for this one.
+        forget_expired_keys(conn)?;
         if let Some(posted) = replay(conn, author, idem, hash)? {
             return Ok(posted);
         }

@@ -1,6 +1,9 @@
 //! `post`: C keep-alive clients post ~200-byte messages as fast as they are
 //! answered, first all into one channel, then spread over many channels.
 //!
+//! A third run posts into one channel with a fresh `Idempotency-Key` on
+//! every request, which must stay within 15 % of plain posts.
+//!
 //! Target: ≥ 12,000 durable posts/s with p99 ≤ 25 ms. A post counts once
 //! Concord answered 201, which it does after the transaction committed; the
 //! rows are counted in the database afterwards to confirm that every 201 is
@@ -28,14 +31,25 @@ struct Poster {
     /// The same ~200-byte body every time: cloning `Bytes` is a refcount,
     /// so the generator spends nothing on building requests.
     body: Bytes,
+    /// With `Some(client)`, every post carries a new `Idempotency-Key`.
+    keyed: Option<usize>,
 }
 
 impl Client for Poster {
     async fn call(&mut self, conn: &mut Conn) -> anyhow::Result<()> {
         let path = &self.paths[self.next % self.paths.len()];
         self.next += 1;
+        let key = self
+            .keyed
+            .map(|client| format!("bench-{client}-{}", self.next));
         let response = conn
-            .post(path, Some(&self.token), self.body.clone())
+            .send_keyed(
+                hyper::Method::POST,
+                path,
+                Some(&self.token),
+                Some(self.body.clone()),
+                key.as_deref(),
+            )
             .await?;
         if response.status != 201 {
             anyhow::bail!(
@@ -62,17 +76,29 @@ pub async fn run(bench: &Bench) -> anyhow::Result<(Outcome, Vec<Rate>)> {
             1 => "1 channel".to_owned(),
             n => format!("{n} channels"),
         };
-        let run = post_into(bench, &channels).await?;
+        let run = post_into(bench, &channels, false).await?;
         rates.push(Rate {
             label: label.clone(),
             posts_per_s: run.rate(),
         });
         judge(bench, &mut outcome, &label, &channels, run).await;
     }
+    let keyed = bench.fixture.channels("post-keyed", 1).await?;
+    let run = post_into(bench, &keyed, true).await?;
+    let ratio = run.rate() / rates[0].posts_per_s.max(1.0);
+    let cpu = Some(run.cpu);
+    judge(bench, &mut outcome, "1 channel, keyed", &keyed, run).await;
+    outcome.figure(
+        "keyed ÷ plain posts/s (1 channel)",
+        ratio,
+        "×",
+        Goal::AtLeast(0.85),
+        cpu,
+    );
     Ok((outcome, rates))
 }
 
-async fn post_into(bench: &Bench, channels: &[i64]) -> anyhow::Result<LoopRun> {
+async fn post_into(bench: &Bench, channels: &[i64], keyed: bool) -> anyhow::Result<LoopRun> {
     let paths: Vec<String> = channels.iter().map(|c| messages_path(*c)).collect();
     let clients = (0..bench.args.clients)
         .map(|i| Poster {
@@ -82,6 +108,7 @@ async fn post_into(bench: &Bench, channels: &[i64]) -> anyhow::Result<LoopRun> {
             // many-channel run spreads load from its first request on.
             next: i,
             body: post_body(i as u64),
+            keyed: keyed.then_some(i),
         })
         .collect();
     closed_loop(bench, clients, bench.args.warmup, bench.args.duration).await

@@ -170,16 +170,8 @@ impl ChatService {
             ),
             None => None,
         };
-        let idempotency = key.map(|key| Idempotency {
-            fingerprint: format!(
-                "{}|{}|{}|{}",
-                room.id(),
-                parent.map_or(0, MessageId::get),
-                attachment_url.as_deref().unwrap_or(""),
-                content.as_str()
-            ),
-            key,
-        });
+        let idempotency =
+            key.map(|key| idempotency(key, room, parent, attachment_url.as_deref(), &content));
         let new = NewMessage {
             room,
             author_id: actor,
@@ -192,12 +184,12 @@ impl ChatService {
         post_result(room, posted)
     }
 
-    /// [`Self::post_message`] for a plain post (no parent, attachment or
-    /// idempotency key) into a room `actor` was recently found to be allowed
-    /// in: nothing is read first, and the write joins the store's next group
-    /// commit without blocking the caller. For async callers. Gives `content`
-    /// back when the access memo cannot vouch for the poster; post with
-    /// [`Self::post_message`] then.
+    /// [`Self::post_message`] for a post without parent or attachment, with
+    /// or without an idempotency key, into a room `actor` was recently found
+    /// to be allowed in: nothing is read first, and the write joins the
+    /// store's next group commit without blocking the caller. For async
+    /// callers. Gives `content` back when the access memo cannot vouch for
+    /// the poster; post with [`Self::post_message`] then.
     /// # Errors
     /// Those of [`Self::post_message`], once the returned future resolves.
     pub fn post_from_memory(
@@ -205,11 +197,13 @@ impl ChatService {
         actor: UserId,
         room: Room,
         content: MessageContent,
+        key: Option<IdempotencyKey>,
     ) -> Result<impl Future<Output = Result<PostResult, ServiceError>> + '_, MessageContent> {
         if !self.may_read_from_memory(actor, room) {
             return Err(content);
         }
         let notifier = Arc::clone(&self.ports.notifier);
+        let idempotency = key.map(|key| idempotency(key, room, None, None, &content));
         let pending = self.ports.messages.queue_post(
             NewMessage {
                 room,
@@ -218,6 +212,7 @@ impl ChatService {
                 content,
                 attachment_url: None,
             },
+            idempotency,
             Box::new(move |posted| publish_created(&*notifier, posted)),
         );
         Ok(async move { post_result(room, pending.await) })
@@ -399,6 +394,27 @@ impl ChatService {
             .message_by_id(id)?
             .filter(|m| m.room == room)
             .ok_or(ServiceError::NotFound(missing))
+    }
+}
+
+/// `key` with the fingerprint of the request it was sent with: the same key
+/// with another room, parent, attachment or content is refused.
+fn idempotency(
+    key: IdempotencyKey,
+    room: Room,
+    parent: Option<MessageId>,
+    attachment_url: Option<&str>,
+    content: &MessageContent,
+) -> Idempotency {
+    Idempotency {
+        fingerprint: format!(
+            "{}|{}|{}|{}",
+            room.id(),
+            parent.map_or(0, MessageId::get),
+            attachment_url.unwrap_or(""),
+            content.as_str()
+        ),
+        key,
     }
 }
 

@@ -1192,7 +1192,7 @@ mod remembered_access {
         m.messages
             .expect_queue_post()
             .times(1)
-            .returning(|msg, on_commit| {
+            .returning(|msg, _, on_commit| {
                 let posted = Ok(created(&msg));
                 on_commit(&posted);
                 Box::pin(std::future::ready(posted))
@@ -1201,11 +1201,14 @@ mod remembered_access {
         let chat = m.service().remembering_access(Duration::from_secs(60));
         let text = || MessageContent::parse("hi").unwrap();
 
-        let refused = chat.post_from_memory(GUEST, ROOM, text()).err();
+        let refused = chat.post_from_memory(GUEST, ROOM, text(), None).err();
         assert_eq!(refused, Some(text()), "unknown yet: the content comes back");
 
         post(&chat).unwrap();
-        let pending = chat.post_from_memory(GUEST, ROOM, text()).ok().unwrap();
+        let pending = chat
+            .post_from_memory(GUEST, ROOM, text(), None)
+            .ok()
+            .unwrap();
         let posted = at_once(pending).unwrap();
         assert_eq!(posted.message.content, "hi");
         assert!(posted.event.is_some());
@@ -1216,7 +1219,7 @@ mod remembered_access {
         );
 
         chat.remove_member(OWNER, WS, GUEST).unwrap();
-        assert!(chat.post_from_memory(GUEST, ROOM, text()).is_err());
+        assert!(chat.post_from_memory(GUEST, ROOM, text(), None).is_err());
     }
 
     #[test]
@@ -1262,7 +1265,7 @@ mod remembered_access {
         let decide = std::sync::Mutex::new(decide);
         m.messages
             .expect_queue_post()
-            .returning(move |_, on_commit| {
+            .returning(move |_, _, on_commit| {
                 decide.lock().unwrap().send(on_commit).unwrap();
                 Box::pin(std::future::pending())
             });
@@ -1277,7 +1280,7 @@ mod remembered_access {
         assert_eq!(published.load(Ordering::SeqCst), 1);
 
         let text = MessageContent::parse("hi").unwrap();
-        drop(chat.post_from_memory(GUEST, ROOM, text).ok().unwrap());
+        drop(chat.post_from_memory(GUEST, ROOM, text, None).ok().unwrap());
         let new = concord_domain::NewMessage {
             room: ROOM,
             author_id: GUEST,

@@ -93,9 +93,10 @@ async fn send(
     let key = idempotency_key(&req)?;
     let content = content(body.content)?;
     let parent = body.parent_id.map(|p| MessageId::new(p.get()));
-    // A plain post by someone recently allowed in needs no blocking thread.
-    let content = match (parent, &key) {
-        (None, None) => match chat.post_from_memory(me.id, room, content) {
+    // A post without parent by someone recently allowed in needs no
+    // blocking thread.
+    let content = match parent {
+        None => match chat.post_from_memory(me.id, room, content, key.clone()) {
             Ok(pending) => {
                 let posted = pending.await.map_err(in_direct_message(room))?;
                 return Ok(HttpResponse::Created().json(MessageDto::from(&posted.message)));
