@@ -654,3 +654,52 @@ async fn a_nul_character_in_any_text_is_a_400_in_both_dialects() {
         .await;
     assert_eq!(status, StatusCode::OK, "the server still serves");
 }
+
+// --- what the HTTP parser answers by itself (docs/security.md) ---
+
+/// The status line actix-http answers `raw` with, and whether a body came.
+async fn raw_exchange(app: &concord_tests::TestApp, raw: &[u8]) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.address.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(raw).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tcp.read_to_end(&mut answer),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .is_some_and(|(_, body)| !body.is_empty());
+    (status, body)
+}
+
+#[tokio::test]
+async fn requests_the_http_parser_refuses_get_the_documented_bare_statuses() {
+    let app = spawn_app().await;
+    let many_headers: String = (0..100).map(|i| format!("X-H{i}: v\r\n")).collect();
+    for (raw, status) in [
+        (
+            b"GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n".to_vec(),
+            "400",
+        ),
+        (
+            b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n".to_vec(),
+            "400",
+        ),
+        (
+            format!("GET /health HTTP/1.1\r\nHost: x\r\n{many_headers}\r\n").into_bytes(),
+            "431",
+        ),
+    ] {
+        let (line, has_body) = raw_exchange(&app, &raw).await;
+        assert!(line.starts_with(&format!("HTTP/1.1 {status}")), "{line}");
+        assert!(!has_body, "{line}: actix-http sends no body here");
+    }
+    // The server is unharmed.
+    let (status, _) = app.call(Method::GET, "/health", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+}
