@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use super::hub::{Connection, Hub, Outbound, concerns, event_frames};
 use super::protocol::{self, ClientOp, Dialect, close};
+use super::socket::{self, Outlet};
 
 /// Per-connection limits, from configuration.
 #[derive(Clone, Debug)]
@@ -48,9 +49,10 @@ impl Default for SessionConfig {
 /// Frames above this size are not even read: the connection is closed with
 /// 1009. Between `max_frame_bytes` and this, the client gets an error frame.
 const HARD_FRAME_LIMIT: usize = 256 * 1024;
-/// How long a close frame may wait behind frames already in flight before
-/// the socket is dropped. A slow reader still gets its resume code; a client
-/// that stopped reading costs a parked task for this long, nothing more.
+/// How long an ordinary close frame may wait behind frames already queued
+/// before the socket is dropped: a client that stopped reading costs a
+/// parked task for this long, nothing more. Closes that tell the client to
+/// resume do not wait: they overtake the queue ([`Outlet::close_now`]).
 const CLOSE_GRACE: Duration = Duration::from_secs(10);
 
 /// Upgrades `req` and serves the connection on the current worker. A bearer
@@ -81,7 +83,7 @@ pub fn start(
             "the realtime gateway is starting",
         ));
     };
-    let (response, session, stream) = actix_ws::handle(req, body)?;
+    let (response, outlet, stream) = socket::upgrade(req, body)?;
     let stream = stream
         .max_frame_size(HARD_FRAME_LIMIT)
         .aggregate_continuations()
@@ -92,7 +94,7 @@ pub fn start(
         hub,
         chat,
         config,
-        ws: session,
+        ws: outlet,
         conn,
         signed_in: None,
         topics: HashMap::new(),
@@ -142,7 +144,7 @@ struct Session {
     hub: Hub,
     chat: ChatService,
     config: SessionConfig,
-    ws: actix_ws::Session,
+    ws: Outlet,
     conn: Arc<Connection>,
     signed_in: Option<SignedIn>,
     topics: HashMap<Topic, Subscription>,
@@ -205,15 +207,20 @@ impl Session {
                 code: CloseCode::Other(code),
                 description: Some(reason.to_owned()),
             };
-            let reason = match code {
-                close::GOING_AWAY => CloseReason {
+            match code {
+                // The client resumes with `since` from the last event it
+                // read, so what is still queued may go: a slow reader learns
+                // at once that it must resume, not after its backlog.
+                close::GOING_AWAY => self.ws.close_now(CloseReason {
                     code: CloseCode::Away,
                     ..reason
-                },
-                _ => reason,
-            };
-            // A client that stopped reading may never take the close frame.
-            let _ = tokio::time::timeout(CLOSE_GRACE, self.ws.close(Some(reason))).await;
+                }),
+                close::RESUME_REQUIRED => self.ws.close_now(reason),
+                // A client that stopped reading may never take the close frame.
+                _ => {
+                    let _ = tokio::time::timeout(CLOSE_GRACE, self.ws.close(Some(reason))).await;
+                }
+            }
         }
     }
 
