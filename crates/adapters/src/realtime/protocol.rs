@@ -114,6 +114,14 @@ pub fn topic_error(topic: &str, status: u16, message: &str) -> String {
     json!({"op": "error", "topic": topic, "statusCode": status, "message": message}).to_string()
 }
 
+/// A subscription refused because its `since` is further behind than one
+/// `subscribe` may replay: `seq` is the room's latest, to subscribe again
+/// with while older history is paged over HTTP.
+pub fn replay_refused(topic: &str, seq: i64, message: &str) -> String {
+    json!({"op": "error", "topic": topic, "statusCode": 410, "seq": seq, "message": message})
+        .to_string()
+}
+
 /// An event frame around `data`, which is already JSON.
 pub fn event(topic: &Topic, kind: EventKind, seq: i64, data: &str) -> String {
     // `topic` and `kind` are ASCII without quotes or backslashes by
