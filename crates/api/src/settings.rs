@@ -67,6 +67,9 @@ pub struct RealtimeSettings {
     pub queue_capacity: usize,
     pub max_frame_bytes: usize,
     pub max_topics_per_connection: usize,
+    /// Most events one `subscribe` frame may replay; further back, the
+    /// client pages history over HTTP.
+    pub max_replay: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -126,6 +129,7 @@ impl std::fmt::Debug for RealtimeSettings {
             .field("queue_capacity", &self.queue_capacity)
             .field("max_frame_bytes", &self.max_frame_bytes)
             .field("max_topics_per_connection", &self.max_topics_per_connection)
+            .field("max_replay", &self.max_replay)
             .finish()
     }
 }
@@ -196,10 +200,13 @@ impl Settings {
                 "invalid configuration: realtime.heartbeat_interval_ms and realtime.identify_timeout_ms must be at least 100"
             );
         }
-        if rt.queue_capacity == 0 || rt.max_frame_bytes < 1024 || rt.max_topics_per_connection == 0
+        if rt.queue_capacity == 0
+            || rt.max_frame_bytes < 1024
+            || rt.max_topics_per_connection == 0
+            || rt.max_replay == 0
         {
             bail!(
-                "invalid configuration: realtime.queue_capacity and realtime.max_topics_per_connection must be positive, realtime.max_frame_bytes at least 1024"
+                "invalid configuration: realtime.queue_capacity, realtime.max_topics_per_connection and realtime.max_replay must be positive, realtime.max_frame_bytes at least 1024"
             );
         }
         let limits = &self.rate_limit;
@@ -288,6 +295,7 @@ impl Settings {
             identify_timeout: Duration::from_millis(self.realtime.identify_timeout_ms),
             max_frame_bytes: self.realtime.max_frame_bytes,
             max_topics: self.realtime.max_topics_per_connection,
+            max_replay: self.realtime.max_replay,
         }
     }
 }

@@ -71,3 +71,57 @@ async fn a_stalled_client_is_told_to_resume_while_a_fast_one_loses_nothing() {
     let seqs: Vec<i64> = missed.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, ((last + 1)..=(start + POSTS)).collect::<Vec<_>>());
 }
+
+/// A client that reads slowly — here, one that pauses for longer than the
+/// server waits to hand over a close frame — is told to resume with 4008
+/// too: the close frame goes out ahead of the frames still queued for it,
+/// instead of waiting behind them until the server gives up and drops the
+/// connection (1006).
+#[tokio::test]
+async fn a_slow_reader_with_a_large_backlog_still_gets_the_resume_code() {
+    let app = spawn_app_with(&[("CONCORD__REALTIME__QUEUE_CAPACITY", "8")]).await;
+    let owner = app.sign_up("owner").await;
+    let ws = app.create_workspace(&owner, "Team").await;
+    let general = general_channel(&app, ws, &owner).await;
+    let topic = messages_topic(general);
+    let mut slow = WsClient::connect_slow(&app.address).await;
+    assert_eq!(
+        slow.identify(&owner.token, "workspace").await["op"],
+        "ready"
+    );
+    let start = slow.subscribe_ok(&topic).await;
+
+    // Far more than the queue, the socket's channel and the kernel's buffers
+    // hold between them.
+    let bulky = "🦀".repeat(3990);
+    const POSTS: i64 = 400;
+    for i in 0..POSTS {
+        post(&app, general, &owner, &format!("{i} {bulky}")).await;
+    }
+
+    // Longer than the ten seconds a close frame may wait behind a backlog.
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let began = std::time::Instant::now();
+    let mut last = start;
+    let closed = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(15), slow.socket_next()).await {
+            Ok(Some(frame)) if frame["op"] == "event" => {
+                assert_eq!(frame["seq"], last + 1, "a gap in what was delivered");
+                last += 1;
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break slow.close_code(),
+            Err(_) => panic!("the slow reader was never closed; it read up to seq {last}"),
+        }
+        assert!(
+            last < start + POSTS,
+            "read all {POSTS} frames: the reader was never closed"
+        );
+    };
+    assert_eq!(
+        closed,
+        Some(4008),
+        "dropped without the resume code after reading up to seq {last} in {:?}",
+        began.elapsed()
+    );
+}

@@ -2,12 +2,12 @@
 //! in order, exactly once, then carries on live.
 
 use concord_tests::ws::{WsClient, messages_topic, updates_topic};
-use concord_tests::{TestApp, TestUser, spawn_app};
+use concord_tests::{TestApp, TestUser, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 use super::{
-    QUIET, TOMBSTONE, assert_event, assert_lifecycle, delete, edit, general_channel, id_of, post,
-    read_message,
+    QUIET, TOMBSTONE, assert_event, assert_lifecycle, assert_topic_error, delete, edit,
+    general_channel, id_of, post, read_message,
 };
 
 /// A fresh connection of `user` subscribed to `topic` with `since`; returns
@@ -337,5 +337,77 @@ async fn resuming_while_others_post_misses_nothing_and_repeats_nothing() {
     let ((mut client, seqs), ()) = tokio::join!(resuming, posting);
 
     assert_eq!(seqs, (last_seen + 1..=25).collect::<Vec<_>>());
+    client.expect_silence(QUIET).await;
+}
+
+/// Further back than one subscribe may replay, a resume is refused with 410
+/// and the room's latest `seq`: the topic is not followed, nothing is
+/// replayed, and subscribing again from that `seq` works.
+#[tokio::test]
+async fn a_resume_further_back_than_the_replay_limit_is_refused_with_the_latest_seq() {
+    let app = spawn_app_with(&[("CONCORD__REALTIME__MAX_REPLAY", "3")]).await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let topic = messages_topic(general);
+    for i in 1..=5 {
+        post(&app, general, &team.owner, &format!("m{i}")).await;
+    }
+    let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
+
+    let refused = client
+        .subscribe(&[&topic], Some(json!({ topic.clone(): 0 })))
+        .await
+        .remove(0);
+
+    assert_topic_error(&refused, &topic, 410);
+    assert_eq!(refused["seq"], 5, "{refused}");
+    let message = refused["message"].as_str().unwrap();
+    assert!(message.contains("over HTTP"), "{message}");
+    client.expect_silence(QUIET).await;
+    post(&app, general, &team.owner, "m6").await;
+    client.expect_silence(QUIET).await;
+
+    let reply = client
+        .subscribe(&[&topic], Some(json!({ topic.clone(): 3 })))
+        .await
+        .remove(0);
+    assert_eq!(reply["op"], "subscribed", "{reply}");
+    assert_eq!(reply["seq"], 6, "{reply}");
+    let replayed = client.events(3).await;
+    for (event, seq) in replayed.iter().zip(4..) {
+        assert_event(event, &topic, "message.created", seq);
+    }
+    client.expect_silence(QUIET).await;
+}
+
+/// The limit is for a whole subscribe frame: many topics far behind cannot
+/// replay more than one topic could.
+#[tokio::test]
+async fn one_subscribe_frame_replays_at_most_the_limit_across_its_topics() {
+    let app = spawn_app_with(&[("CONCORD__REALTIME__MAX_REPLAY", "3")]).await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let random = app
+        .create_channel(team.ws, &team.owner, "random", false)
+        .await;
+    for room in [general, random] {
+        post(&app, room, &team.owner, "one").await;
+        post(&app, room, &team.owner, "two").await;
+    }
+    let (first, second) = (messages_topic(general), messages_topic(random));
+    let (mut client, _) = WsClient::identified(&app.address, &team.owner.token, "workspace").await;
+
+    let replies = client
+        .subscribe(
+            &[&first, &second],
+            Some(json!({ first.clone(): 0, second.clone(): 0 })),
+        )
+        .await;
+
+    assert_eq!(replies[0]["op"], "subscribed", "{}", replies[0]);
+    assert_topic_error(&replies[1], &second, 410);
+    let replayed = client.events(2).await;
+    assert_event(&replayed[0], &first, "message.created", 1);
+    assert_event(&replayed[1], &first, "message.created", 2);
     client.expect_silence(QUIET).await;
 }

@@ -13,6 +13,7 @@ mod broker;
 mod hub;
 mod protocol;
 mod session;
+mod socket;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;

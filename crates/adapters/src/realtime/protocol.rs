@@ -114,6 +114,14 @@ pub fn topic_error(topic: &str, status: u16, message: &str) -> String {
     json!({"op": "error", "topic": topic, "statusCode": status, "message": message}).to_string()
 }
 
+/// A subscription refused because its `since` is further behind than one
+/// `subscribe` may replay: `seq` is the room's latest, to subscribe again
+/// with while older history is paged over HTTP.
+pub fn replay_refused(topic: &str, seq: i64, message: &str) -> String {
+    json!({"op": "error", "topic": topic, "statusCode": 410, "seq": seq, "message": message})
+        .to_string()
+}
+
 /// An event frame around `data`, which is already JSON.
 pub fn event(topic: &Topic, kind: EventKind, seq: i64, data: &str) -> String {
     // `topic` and `kind` are ASCII without quotes or backslashes by
@@ -183,6 +191,116 @@ mod tests {
         ] {
             let err = ClientOp::parse(bad).unwrap_err();
             assert!(err.starts_with("Malformed frame"), "{bad}: {err}");
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Frames a client could plausibly send, valid or nearly so.
+        fn frame() -> impl Strategy<Value = String> {
+            let topic = prop_oneof!["chat:[0-9]{1,20}:messages(:update)?", "\\PC{0,30}",];
+            let value = prop_oneof![
+                Just("null".to_owned()),
+                any::<i64>().prop_map(|n| n.to_string()),
+                any::<f64>().prop_map(|n| format!("{n:?}")),
+                "\\PC{0,20}".prop_map(|s| serde_json::Value::String(s).to_string()),
+                topic
+                    .clone()
+                    .prop_map(|t| serde_json::json!([t]).to_string()),
+                (topic.clone(), any::<i64>())
+                    .prop_map(|(t, n)| serde_json::json!({ t: n }).to_string()),
+            ];
+            let op = prop_oneof![
+                Just("identify"),
+                Just("subscribe"),
+                Just("unsubscribe"),
+                Just("ping"),
+                Just("launch"),
+            ];
+            let field = prop_oneof![
+                Just("op"),
+                Just("token"),
+                Just("dialect"),
+                Just("topics"),
+                Just("since"),
+                Just("extra"),
+            ];
+            (op, prop::collection::vec((field, value), 0..5)).prop_map(|(op, fields)| {
+                let mut frame = format!(r#"{{"op":"{op}""#);
+                for (name, value) in fields {
+                    frame.push_str(&format!(r#","{name}":{value}"#));
+                }
+                frame.push('}');
+                frame
+            })
+        }
+
+        /// `frame` with some bytes cut, repeated or replaced.
+        fn mutated() -> impl Strategy<Value = String> {
+            (
+                frame(),
+                prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 0..4),
+            )
+                .prop_map(|(frame, edits)| {
+                    let mut bytes = frame.into_bytes();
+                    for (at, byte, how) in edits {
+                        if bytes.is_empty() {
+                            break;
+                        }
+                        let i = at.index(bytes.len());
+                        match how {
+                            0 => {
+                                bytes.remove(i);
+                            }
+                            1 => bytes.insert(i, byte),
+                            _ => bytes[i] = byte,
+                        }
+                    }
+                    String::from_utf8_lossy(&bytes).into_owned()
+                })
+        }
+
+        proptest! {
+            // Bounded so that it stays a unit test's cost in CI.
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_text_parses_to_a_frame_or_a_reason(text in "\\PC{0,64}") {
+                check(&text)?;
+            }
+
+            #[test]
+            fn near_valid_frames_parse_to_a_frame_or_a_reason(text in prop_oneof![frame(), mutated()]) {
+                check(&text)?;
+            }
+        }
+
+        /// Parsing never panics; a refusal is a readable, bounded reason, and
+        /// what parses means what the frame said.
+        fn check(text: &str) -> Result<(), TestCaseError> {
+            match ClientOp::parse(text) {
+                Ok(op) => {
+                    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+                        TestCaseError::fail(format!("parsed non-JSON {text:?}: {e}"))
+                    })?;
+                    let expected = match op {
+                        ClientOp::Identify { .. } => "identify",
+                        ClientOp::Subscribe { .. } => "subscribe",
+                        ClientOp::Unsubscribe { .. } => "unsubscribe",
+                        ClientOp::Ping => "ping",
+                    };
+                    prop_assert_eq!(json["op"].as_str(), Some(expected));
+                }
+                Err(reason) => {
+                    prop_assert!(reason.starts_with("Malformed frame: "), "{}", reason);
+                    prop_assert!(!reason.contains(" at line "), "{}", reason);
+                    prop_assert!(reason.len() < 1024 + text.len(), "{}", reason);
+                }
+            }
+            Ok(())
         }
     }
 }

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use super::hub::{Connection, Hub, Outbound, concerns, event_frames};
 use super::protocol::{self, ClientOp, Dialect, close};
+use super::socket::{self, Outlet};
 
 /// Per-connection limits, from configuration.
 #[derive(Clone, Debug)]
@@ -32,6 +33,8 @@ pub struct SessionConfig {
     pub max_frame_bytes: usize,
     /// Most topics one connection may follow.
     pub max_topics: usize,
+    /// Most events one `subscribe` frame may replay, all its topics together.
+    pub max_replay: u32,
 }
 
 impl Default for SessionConfig {
@@ -41,6 +44,7 @@ impl Default for SessionConfig {
             identify_timeout: Duration::from_secs(10),
             max_frame_bytes: 16 * 1024,
             max_topics: 1000,
+            max_replay: 1000,
         }
     }
 }
@@ -48,9 +52,10 @@ impl Default for SessionConfig {
 /// Frames above this size are not even read: the connection is closed with
 /// 1009. Between `max_frame_bytes` and this, the client gets an error frame.
 const HARD_FRAME_LIMIT: usize = 256 * 1024;
-/// How long a close frame may wait behind frames already in flight before
-/// the socket is dropped. A slow reader still gets its resume code; a client
-/// that stopped reading costs a parked task for this long, nothing more.
+/// How long an ordinary close frame may wait behind frames already queued
+/// before the socket is dropped: a client that stopped reading costs a
+/// parked task for this long, nothing more. Closes that tell the client to
+/// resume do not wait: they overtake the queue ([`Outlet::close_now`]).
 const CLOSE_GRACE: Duration = Duration::from_secs(10);
 
 /// Upgrades `req` and serves the connection on the current worker. A bearer
@@ -81,7 +86,7 @@ pub fn start(
             "the realtime gateway is starting",
         ));
     };
-    let (response, session, stream) = actix_ws::handle(req, body)?;
+    let (response, outlet, stream) = socket::upgrade(req, body)?;
     let stream = stream
         .max_frame_size(HARD_FRAME_LIMIT)
         .aggregate_continuations()
@@ -92,7 +97,7 @@ pub fn start(
         hub,
         chat,
         config,
-        ws: session,
+        ws: outlet,
         conn,
         signed_in: None,
         topics: HashMap::new(),
@@ -131,6 +136,35 @@ impl Resume {
     }
 }
 
+/// What one `subscribe` frame may still replay. A room's topics replay as
+/// one run, so a room is charged once, for its longest.
+struct ReplayBudget {
+    left: i64,
+    charged: HashMap<i64, i64>,
+}
+
+impl ReplayBudget {
+    fn new(max: u32) -> Self {
+        Self {
+            left: i64::from(max),
+            charged: HashMap::new(),
+        }
+    }
+
+    /// Takes what replaying `events` of room `room_id` adds to the run, if
+    /// the budget still has it.
+    fn take(&mut self, room_id: i64, events: i64) -> bool {
+        let charged = self.charged.get(&room_id).copied().unwrap_or(0);
+        let extra = (events - charged).max(0);
+        if extra > self.left {
+            return false;
+        }
+        self.left -= extra;
+        self.charged.insert(room_id, charged.max(events));
+        true
+    }
+}
+
 /// The topics of one room to replay together.
 struct Replay {
     room: Room,
@@ -142,7 +176,7 @@ struct Session {
     hub: Hub,
     chat: ChatService,
     config: SessionConfig,
-    ws: actix_ws::Session,
+    ws: Outlet,
     conn: Arc<Connection>,
     signed_in: Option<SignedIn>,
     topics: HashMap<Topic, Subscription>,
@@ -205,15 +239,20 @@ impl Session {
                 code: CloseCode::Other(code),
                 description: Some(reason.to_owned()),
             };
-            let reason = match code {
-                close::GOING_AWAY => CloseReason {
+            match code {
+                // The client resumes with `since` from the last event it
+                // read, so what is still queued may go: a slow reader learns
+                // at once that it must resume, not after its backlog.
+                close::GOING_AWAY => self.ws.close_now(CloseReason {
                     code: CloseCode::Away,
                     ..reason
-                },
-                _ => reason,
-            };
-            // A client that stopped reading may never take the close frame.
-            let _ = tokio::time::timeout(CLOSE_GRACE, self.ws.close(Some(reason))).await;
+                }),
+                close::RESUME_REQUIRED => self.ws.close_now(reason),
+                // A client that stopped reading may never take the close frame.
+                _ => {
+                    let _ = tokio::time::timeout(CLOSE_GRACE, self.ws.close(Some(reason))).await;
+                }
+            }
         }
     }
 
@@ -346,9 +385,11 @@ impl Session {
                 // Replays wait until every topic is subscribed, so that two
                 // topics of one room replay as one run in `seq` order.
                 let mut replays: Vec<Replay> = Vec::new();
+                let mut budget = ReplayBudget::new(self.config.max_replay);
                 for raw in topics {
                     let since = since.get(&raw).copied();
-                    let Some((room, workspace, resume)) = self.subscribe(user, &raw, since).await?
+                    let Some((room, workspace, resume)) =
+                        self.subscribe(user, &raw, since, &mut budget).await?
                     else {
                         continue;
                     };
@@ -424,12 +465,15 @@ impl Session {
     }
 
     /// Subscribes to `raw` and answers `subscribed` (or an error frame).
-    /// With `since`, returns what the log must replay for it.
+    /// With `since`, returns what the log must replay for it, if `budget`
+    /// allows; a topic further behind is refused with 410 and the room's
+    /// latest `seq`, and its history is the client's to page over HTTP.
     async fn subscribe(
         &mut self,
         user: UserId,
         raw: &str,
         since: Option<i64>,
+        budget: &mut ReplayBudget,
     ) -> Result<Option<(Room, WorkspaceId, Resume)>, End> {
         let Some(topic) = Topic::parse(raw) else {
             self.send(protocol::topic_error(raw, 400, "Unknown topic"))
@@ -456,6 +500,20 @@ impl Session {
                 return Ok(None);
             }
         };
+        if let Some(since) = since {
+            let behind = latest - since.clamp(0, latest);
+            if !budget.take(topic.room_id, behind) {
+                self.hub.unsubscribe(&self.conn, topic);
+                let reason = format!(
+                    "Too far behind to replay: {behind} events, more than one subscribe may \
+                     replay ({}). Subscribe with since {latest} and page older messages over HTTP",
+                    self.config.max_replay
+                );
+                self.send(protocol::replay_refused(raw, latest, &reason))
+                    .await?;
+                return Ok(None);
+            }
+        }
         self.send(protocol::subscribed(&topic, latest)).await?;
         // The log fills `(since, latest]`; the live copies of those events
         // are dropped as duplicates, being at or below `delivered`.
@@ -634,4 +692,24 @@ async fn blocking<T: Send + 'static>(
             "blocking task: {e}"
         )))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subscribe_frame_replays_at_most_its_budget_and_a_room_pays_once() {
+        let mut budget = ReplayBudget::new(10);
+        assert!(budget.take(1, 6), "within the budget");
+        assert!(budget.take(1, 6), "the room's other topic shares its run");
+        assert!(budget.take(1, 8), "only the two more events are charged");
+        assert!(!budget.take(2, 3), "two left, three asked");
+        assert!(budget.take(2, 2));
+        assert!(budget.take(3, 0), "nothing to replay costs nothing");
+        assert!(
+            !ReplayBudget::new(10).take(1, 11),
+            "one topic alone too far behind"
+        );
+    }
 }
