@@ -176,3 +176,63 @@ async fn a_member_removed_on_one_node_is_refused_on_the_other() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// How long after a logout on node A node B still takes the token: the
+/// time a broker notice takes to cross, never the memo's lifetime (set far
+/// beyond the test). Measured over many rounds; the README states the
+/// bound, and this test holds the server to it.
+#[tokio::test]
+async fn a_token_logged_out_on_one_node_is_refused_on_the_other_within_the_stated_bound() {
+    use std::time::{Duration, Instant};
+
+    let app = spawn_app().await;
+    let remember_long = [("CONCORD__AUTH__ACCESS_CACHE_MS", "600000")];
+    let node_a = Node::start(&app.db.url, &remember_long).await;
+    let node_b = Node::start(&app.db.url, &remember_long).await;
+    let session = |address: &str, token: &str| {
+        app.client
+            .get(format!("{address}/api/workspaces/session"))
+            .bearer_auth(token)
+            .send()
+    };
+
+    let mut lags = Vec::new();
+    for round in 0..20 {
+        let token = app.sign_up(&format!("user{round}")).await.token;
+        // Node B has seen the token, so it remembers it as unrevoked.
+        assert_eq!(
+            session(&node_b.address, &token).await.unwrap().status(),
+            StatusCode::OK
+        );
+
+        let res = app
+            .client
+            .delete(format!("{}/api/session", node_a.address))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let out = Instant::now();
+        loop {
+            let status = session(&node_b.address, &token).await.unwrap().status();
+            if status == StatusCode::UNAUTHORIZED {
+                break;
+            }
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                out.elapsed() < Duration::from_secs(1),
+                "node B still takes a token logged out on node A"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        lags.push(out.elapsed());
+    }
+    lags.sort();
+    eprintln!(
+        "logout on A -> 401 on B: p50 {:?}, p99 {:?}, max {:?}",
+        lags[lags.len() / 2],
+        lags[lags.len() * 99 / 100],
+        lags[lags.len() - 1]
+    );
+}
