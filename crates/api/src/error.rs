@@ -144,6 +144,12 @@ impl From<ServiceError> for ApiError {
                 "Forbidden",
                 vec![denied.0.to_owned()],
             ),
+            // API.md section 2: a ban answers 403 "User is banned".
+            ServiceError::Banned => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "User is banned",
+                vec!["User is banned from this workspace".to_owned()],
+            ),
             ServiceError::NotFound(missing) => match missing {
                 Missing::User => not_found("User not found", "User with that ID does not exist"),
                 Missing::Workspace => not_found(
@@ -319,6 +325,15 @@ mod tests {
         let body = body_of(e).await;
         assert_eq!(body["statusCode"], 500);
         assert!(!body.to_string().contains("users"), "{body}");
+    }
+
+    #[actix_web::test]
+    async fn a_ban_is_a_403_that_says_so() {
+        let body = body_of(ServiceError::Banned.into()).await;
+        assert_eq!(
+            body,
+            serde_json::json!({"message": "User is banned", "statusCode": 403, "errors": ["User is banned from this workspace"]})
+        );
     }
 
     #[actix_web::test]

@@ -29,5 +29,6 @@ pub use topic::{Topic, TopicKind};
 pub use user::{Email, NewUser, Password, PersonName, User, Username};
 pub use validation::{Invalid, Validator};
 pub use workspace::{
-    InviteCode, Membership, NewWorkspace, Role, Workspace, WorkspaceName, WorkspacePatch,
+    Ban, InviteCode, Membership, NewBan, NewWorkspace, Role, Workspace, WorkspaceName,
+    WorkspacePatch,
 };

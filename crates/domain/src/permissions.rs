@@ -84,14 +84,62 @@ pub fn kick_member(actor: &Membership, target: &Membership) -> Result<(), Denied
         "Leave the workspace instead of removing yourself",
     )?;
     allow_if(
-        actor.role >= Role::Moderator && target.role < actor.role && target.role < Role::Admin
-            || actor.role == Role::Owner,
+        outranks_for_removal(actor.role, target.role),
         match actor.role {
             Role::Moderator => "Moderators can only remove guests",
             Role::Guest => "Only the owner, an admin or a moderator can remove members",
             _ => "Only the owner can remove an admin",
         },
     )
+}
+
+/// Banning `target`, who holds `target_role` (`Guest` if not a member; the
+/// role they were banned with if banned already), from the workspace: the
+/// same ranks as kicking. Owner and admins ban anyone ranked below them,
+/// moderators ban guests; nobody bans the owner or themself.
+pub fn ban_member(actor: &Membership, target: UserId, target_role: Role) -> Result<(), Denied> {
+    allow_if(target_role != Role::Owner, "The owner cannot be banned")?;
+    allow_if(target != actor.user_id, "You cannot ban yourself")?;
+    allow_if(
+        outranks_for_removal(actor.role, target_role),
+        match actor.role {
+            Role::Moderator => "Moderators can only ban guests",
+            Role::Guest => "Only the owner, an admin or a moderator can ban members",
+            _ => "Only the owner can ban an admin",
+        },
+    )
+}
+
+/// Lifting a ban: whoever could have placed it, ranked against `banned_role`,
+/// the role the user was banned with. With no ban to lift (`None`), anyone who
+/// may ban at all (moderators and up) is told there is nothing to do.
+pub fn lift_ban(actor: &Membership, banned_role: Option<Role>) -> Result<(), Denied> {
+    allow_if(
+        actor.role >= Role::Moderator,
+        "Only the owner, an admin or a moderator can lift bans",
+    )?;
+    allow_if(
+        banned_role.is_none_or(|role| outranks_for_removal(actor.role, role)),
+        match actor.role {
+            Role::Moderator => "Moderators can only lift bans of guests",
+            _ => "Only the owner can lift the ban of an admin",
+        },
+    )
+}
+
+/// Listing a workspace's bans: those who may ban, moderators and up.
+pub fn list_bans(actor: Role) -> Result<(), Denied> {
+    allow_if(
+        actor >= Role::Moderator,
+        "Only the owner, an admin or a moderator can list bans",
+    )
+}
+
+/// Whether `actor` ranks high enough to remove (kick or ban) someone of
+/// `target`'s rank: the owner removes anyone, admins remove moderators and
+/// guests, moderators remove guests.
+fn outranks_for_removal(actor: Role, target: Role) -> bool {
+    actor == Role::Owner || actor >= Role::Moderator && target < actor && target < Role::Admin
 }
 
 /// Leaving a workspace: anyone but the owner.
@@ -355,6 +403,77 @@ mod tests {
     fn nobody_kicks_themselves() {
         assert!(kick_member(&member(1, Owner), &member(1, Owner)).is_err());
         assert!(kick_member(&member(2, Admin), &member(2, Admin)).is_err());
+    }
+
+    #[test]
+    fn bans_follow_the_ranks_of_kicks() {
+        // (actor role, target role, allowed)
+        let rows = [
+            (Owner, Admin, true),
+            (Owner, Moderator, true),
+            (Owner, Guest, true),
+            (Admin, Moderator, true),
+            (Admin, Guest, true),
+            (Admin, Admin, false),
+            (Admin, Owner, false),
+            (Moderator, Guest, true),
+            (Moderator, Moderator, false),
+            (Moderator, Admin, false),
+            (Moderator, Owner, false),
+            (Guest, Guest, false),
+            (Guest, Moderator, false),
+        ];
+        for (actor, target, allowed) in rows {
+            let got = ban_member(&member(1, actor), UserId::new(2), target);
+            assert_eq!(got.is_ok(), allowed, "{actor:?} bans {target:?}");
+        }
+    }
+
+    #[test]
+    fn nobody_bans_themselves_or_the_owner() {
+        for role in ALL {
+            let err = ban_member(&member(1, role), UserId::new(1), role).unwrap_err();
+            let expected = if role == Owner {
+                "The owner cannot be banned"
+            } else {
+                "You cannot ban yourself"
+            };
+            assert_eq!(err, Denied(expected), "{role:?}");
+        }
+        assert_eq!(
+            ban_member(&member(1, Admin), UserId::new(2), Owner),
+            Err(Denied("The owner cannot be banned"))
+        );
+    }
+
+    #[test]
+    fn a_ban_is_lifted_by_whoever_could_have_placed_it() {
+        // (actor role, role the user was banned with, allowed)
+        let rows = [
+            (Owner, Admin, true),
+            (Owner, Guest, true),
+            (Admin, Moderator, true),
+            (Admin, Admin, false),
+            (Moderator, Guest, true),
+            (Moderator, Moderator, false),
+            (Guest, Guest, false),
+        ];
+        for (actor, banned, allowed) in rows {
+            let got = lift_ban(&member(1, actor), Some(banned));
+            assert_eq!(got.is_ok(), allowed, "{actor:?} lifts a ban of {banned:?}");
+        }
+    }
+
+    #[test]
+    fn lifting_no_ban_is_for_moderators_and_up() {
+        only(&[Owner, Admin, Moderator], |r| {
+            lift_ban(&member(1, r), None)
+        });
+    }
+
+    #[test]
+    fn moderators_and_up_list_bans() {
+        only(&[Owner, Admin, Moderator], list_bans);
     }
 
     #[test]

@@ -124,6 +124,36 @@ pub struct Membership {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A user kept out of a workspace until the ban is lifted: they cannot join
+/// with the invite code nor be added. `role` is the role they held when
+/// banned (`Guest` if they were not a member); it ranks the ban, so that
+/// lifting or changing it needs the rank kicking them would have needed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ban {
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub reason: Option<String>,
+    pub banned_by: UserId,
+    pub banned_at: DateTime<Utc>,
+}
+
+/// What a caller asks to ban: `user` from `workspace` by `banned_by`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewBan {
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub reason: Option<String>,
+    pub banned_by: UserId,
+}
+
+/// A ban's reason: trimmed, at most 1,000 characters (as a description);
+/// empty means none.
+pub fn parse_ban_reason(raw: &str) -> Result<Option<String>, Invalid> {
+    parse_long_text(raw, "Reason")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +178,18 @@ mod tests {
         assert!(InviteCode::parse("short").is_none());
         assert!(InviteCode::parse("has space in it").is_none());
         assert!(InviteCode::parse("../../etc/passwd").is_none());
+    }
+
+    #[test]
+    fn a_ban_reason_is_optional_and_at_most_a_thousand_characters() {
+        assert_eq!(
+            parse_ban_reason("  spam  ").unwrap().as_deref(),
+            Some("spam")
+        );
+        assert_eq!(parse_ban_reason("").unwrap(), None);
+        assert!(parse_ban_reason(&"r".repeat(1000)).is_ok());
+        let err = parse_ban_reason(&"r".repeat(1001)).unwrap_err();
+        assert!(err.0[0].starts_with("Reason"), "{err:?}");
     }
 
     #[test]

@@ -9,10 +9,10 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    Channel, ChannelId, ChannelPatch, ChatEvent, Conversation, ConversationId, IdempotencyKey,
-    Membership, MembershipId, Message, MessageContent, MessageId, NewChannel, NewConversation,
-    NewMessage, NewWorkspace, Page, Role, Room, User, UserId, Workspace, WorkspaceId,
-    WorkspacePatch,
+    Ban, Channel, ChannelId, ChannelPatch, ChatEvent, Conversation, ConversationId, IdempotencyKey,
+    Membership, MembershipId, Message, MessageContent, MessageId, NewBan, NewChannel,
+    NewConversation, NewMessage, NewWorkspace, Page, Role, Room, User, UserId, Workspace,
+    WorkspaceId, WorkspacePatch,
 };
 
 /// What can go wrong in storage, in terms the services can act on.
@@ -24,6 +24,9 @@ pub enum RepoError {
     /// The row to change, or a row it refers to, does not exist.
     #[error("not found")]
     NotFound,
+    /// The user is banned from the workspace they were to be added to.
+    #[error("banned")]
+    Banned,
     /// The database cannot be reached (pool exhausted, server down).
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -120,8 +123,12 @@ pub trait WorkspaceRepository: Send + Sync {
 /// Memberships of users in workspaces.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait MembershipRepository: Send + Sync {
-    /// Add `user` to `workspace` with `role`.
+    /// Add `user` to `workspace` with `role`, unless they are banned from it.
+    /// The ban is checked in the same transaction as the insert, serialised
+    /// with [`Self::ban_member`] for that user, so a join racing a ban never
+    /// leaves a banned member behind.
     /// # Errors
+    /// - `RepoError::Banned` if the user is banned from the workspace.
     /// - `RepoError::Duplicate` if they are a member already.
     /// - `RepoError::NotFound` if the user or the workspace does not exist.
     fn add_member(
@@ -156,6 +163,24 @@ pub trait MembershipRepository: Send + Sync {
     /// # Errors
     /// - `RepoError::NotFound` if they were not a member.
     fn remove_member(&self, workspace: WorkspaceId, user: UserId) -> Result<(), RepoError>;
+
+    /// Ban `ban.user_id` from `ban.workspace_id`: in one transaction, remove
+    /// them from the workspace and every channel in it (if they are a member)
+    /// and record the ban. Banning again keeps the first ban's role and time
+    /// and replaces its reason and `banned_by`.
+    /// # Errors
+    /// - `RepoError::NotFound` if the user or the workspace does not exist.
+    fn ban_member(&self, ban: &NewBan) -> Result<Ban, RepoError>;
+
+    /// `user`'s ban from `workspace`, if any.
+    fn ban(&self, workspace: WorkspaceId, user: UserId) -> Result<Option<Ban>, RepoError>;
+
+    /// Every ban of `workspace`, oldest first.
+    fn bans(&self, workspace: WorkspaceId) -> Result<Vec<Ban>, RepoError>;
+
+    /// Lift `user`'s ban from `workspace`; lifting a ban that is not there is
+    /// not an error.
+    fn lift_ban(&self, workspace: WorkspaceId, user: UserId) -> Result<(), RepoError>;
 }
 
 /// Channels and their member lists.

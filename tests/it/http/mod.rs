@@ -1,6 +1,7 @@
 //! End-to-end tests of the workspace dialect over real HTTP, one file per
 //! resource, plus bad input and the system endpoints.
 
+mod bans;
 mod channels;
 mod errors;
 mod members;

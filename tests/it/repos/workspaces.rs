@@ -1,4 +1,4 @@
-use concord_domain::{Role, UserId, WorkspaceName, WorkspacePatch};
+use concord_domain::{NewBan, Role, UserId, WorkspaceName, WorkspacePatch};
 use concord_ports::{ChannelRepository, MembershipRepository, RepoError, WorkspaceRepository};
 
 use super::{add_channel, add_user, add_workspace, store};
@@ -209,6 +209,106 @@ fn removing_a_member_also_removes_them_from_the_workspaces_channels_only() {
     assert!(store.is_channel_member(there.id, bob.id).unwrap());
     assert!(matches!(
         store.remove_member(ws.id, bob.id),
+        Err(RepoError::NotFound)
+    ));
+}
+
+fn new_ban(ws: &concord_domain::Workspace, user: UserId, by: UserId, reason: &str) -> NewBan {
+    NewBan {
+        workspace_id: ws.id,
+        user_id: user,
+        role: Role::Moderator,
+        reason: Some(reason.to_owned()),
+        banned_by: by,
+    }
+}
+
+#[test]
+fn a_ban_removes_the_member_from_the_workspace_and_its_channels_and_keeps_them_out() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let bob = add_user(&store, "bob");
+    let ws = add_workspace(&store, ada.id);
+    let other = add_workspace(&store, ada.id);
+    store.add_member(ws.id, bob.id, Role::Moderator).unwrap();
+    let here = add_channel(&store, &ws, ada.id, "here");
+    store.add_channel_member(here.id, bob.id).unwrap();
+
+    let ban = store
+        .ban_member(&new_ban(&ws, bob.id, ada.id, "spam"))
+        .unwrap();
+
+    assert_eq!(
+        (ban.user_id, ban.role, ban.reason.as_deref(), ban.banned_by),
+        (bob.id, Role::Moderator, Some("spam"), ada.id)
+    );
+    assert_eq!(store.membership(ws.id, bob.id).unwrap(), None);
+    assert!(!store.is_channel_member(here.id, bob.id).unwrap());
+    assert!(matches!(
+        store.add_member(ws.id, bob.id, Role::Guest),
+        Err(RepoError::Banned)
+    ));
+    assert_eq!(store.ban(ws.id, bob.id).unwrap(), Some(ban.clone()));
+    assert_eq!(store.bans(ws.id).unwrap(), vec![ban]);
+    // another workspace is not affected
+    store.add_member(other.id, bob.id, Role::Guest).unwrap();
+    assert_eq!(store.ban(other.id, bob.id).unwrap(), None);
+}
+
+#[test]
+fn banning_again_keeps_the_first_role_and_time_and_replaces_the_reason() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let bob = add_user(&store, "bob");
+    let cy = add_user(&store, "cy");
+    let ws = add_workspace(&store, ada.id);
+    let first = store
+        .ban_member(&new_ban(&ws, bob.id, ada.id, "one"))
+        .unwrap();
+
+    let again = NewBan {
+        role: Role::Guest,
+        ..new_ban(&ws, bob.id, cy.id, "two")
+    };
+    let second = store.ban_member(&again).unwrap();
+
+    assert_eq!(
+        (second.role, second.banned_at),
+        (first.role, first.banned_at)
+    );
+    assert_eq!(
+        (second.reason.as_deref(), second.banned_by),
+        (Some("two"), cy.id)
+    );
+    assert_eq!(store.bans(ws.id).unwrap().len(), 1);
+}
+
+#[test]
+fn a_lifted_ban_lets_the_user_back_and_lifting_none_is_fine() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let bob = add_user(&store, "bob");
+    let ws = add_workspace(&store, ada.id);
+    store
+        .ban_member(&new_ban(&ws, bob.id, ada.id, "x"))
+        .unwrap();
+
+    store.lift_ban(ws.id, bob.id).unwrap();
+    store.lift_ban(ws.id, bob.id).unwrap();
+
+    assert_eq!(store.ban(ws.id, bob.id).unwrap(), None);
+    assert!(store.bans(ws.id).unwrap().is_empty());
+    store.add_member(ws.id, bob.id, Role::Guest).unwrap();
+}
+
+#[test]
+fn banning_an_unknown_user_is_not_found() {
+    let (store, _db) = store();
+    let ada = add_user(&store, "ada");
+    let ws = add_workspace(&store, ada.id);
+
+    assert!(matches!(
+        store.ban_member(&new_ban(&ws, UserId::new(999), ada.id, "x")),
         Err(RepoError::NotFound)
     ));
 }

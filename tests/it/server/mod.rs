@@ -1,5 +1,6 @@
 //! End-to-end tests of the server dialect (seed 000) and its crossings with the workspace dialect.
 
+mod bans;
 mod channels;
 mod crossing;
 mod direct_messages;

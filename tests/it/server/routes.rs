@@ -24,6 +24,13 @@ fn routes(server: i64, channel: i64, member: i64) -> Vec<(Method, String, Option
             Some(json!({"inviteCode": "abcdefghijkl"})),
         ),
         (
+            Method::PUT,
+            format!("/servers/{server}/bans/1"),
+            Some(json!({"reason": "spam"})),
+        ),
+        (Method::DELETE, format!("/servers/{server}/bans/1"), None),
+        (Method::GET, format!("/servers/{server}/bans"), None),
+        (
             Method::PATCH,
             format!("/members/{member}?serverId={server}"),
             Some(json!({"role": "GUEST"})),
@@ -177,6 +184,8 @@ async fn an_unsupported_method_on_a_known_path_is_405() {
         (Method::GET, "/channels".to_owned()),
         (Method::POST, "/messages".to_owned()),
         (Method::PUT, "/socket/messages/1".to_owned()),
+        (Method::POST, format!("/servers/{}/bans", crew.id)),
+        (Method::GET, format!("/servers/{}/bans/1", crew.id)),
     ] {
         let (status, body) = app.call(method, &path, Some(&crew.owner.token), None).await;
         assert_envelope(status, &body, StatusCode::METHOD_NOT_ALLOWED);

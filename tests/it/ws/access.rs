@@ -142,6 +142,33 @@ async fn a_member_kicked_from_the_workspace_loses_the_topic_while_others_keep_it
 }
 
 #[tokio::test]
+async fn a_banned_member_loses_the_topic_while_others_keep_it() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = general_channel(&app, team.ws, &team.owner).await;
+    let topic = messages_topic(general);
+    let (mut banned, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
+    banned.subscribe_ok(&topic).await;
+    let (mut stays, _) = WsClient::identified(&app.address, &team.admin.token, "workspace").await;
+    let seq = stays.subscribe_ok(&topic).await;
+
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/workspaces/{}/bans/{}", team.ws, team.guest.id),
+            Some(&team.moderator.token),
+            Some(json!({"reason": "spam"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    assert_lost_while_another_keeps(&app, general, &team.owner, &mut banned, &mut stays, seq).await;
+    // and subscribing again is refused
+    let again = banned.subscribe(&[&topic], None).await.remove(0);
+    assert_topic_error(&again, &topic, 403);
+}
+
+#[tokio::test]
 async fn a_kicked_member_cannot_rejoin_a_room_this_node_still_follows() {
     let app = spawn_app().await;
     let team = app.team().await;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    Attachment, AttachmentId, Channel, ChannelId, ChannelKind, Conversation, ConversationId,
+    Attachment, AttachmentId, Ban, Channel, ChannelId, ChannelKind, Conversation, ConversationId,
     EventKind, Membership, MembershipId, Message, MessageId, Role, Room, User, UserId, Workspace,
     WorkspaceId,
 };
@@ -11,7 +11,7 @@ use concord_ports::RepoError;
 use diesel::prelude::*;
 
 use super::schema::{
-    channel_members, channels, conversations, memberships, message_events, messages, users,
+    bans, channel_members, channels, conversations, memberships, message_events, messages, users,
     workspaces,
 };
 
@@ -141,6 +141,50 @@ pub(crate) struct NewMembershipRow {
     pub workspace_id: i64,
     pub user_id: i64,
     pub role: &'static str,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = bans, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct BanRow {
+    pub workspace_id: i64,
+    pub user_id: i64,
+    pub role: String,
+    pub reason: Option<String>,
+    pub banned_by: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<BanRow> for Ban {
+    type Error = RepoError;
+
+    fn try_from(r: BanRow) -> Result<Self, RepoError> {
+        let role = Role::parse(&r.role).ok_or_else(|| {
+            RepoError::Unexpected(anyhow::anyhow!(
+                "unknown role {:?} in the ban of user {} from workspace {}",
+                r.role,
+                r.user_id,
+                r.workspace_id
+            ))
+        })?;
+        Ok(Ban {
+            workspace_id: WorkspaceId::new(r.workspace_id),
+            user_id: UserId::new(r.user_id),
+            role,
+            reason: r.reason,
+            banned_by: UserId::new(r.banned_by),
+            banned_at: r.created_at,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = bans)]
+pub(crate) struct NewBanRow<'a> {
+    pub workspace_id: i64,
+    pub user_id: i64,
+    pub role: &'static str,
+    pub reason: Option<&'a str>,
+    pub banned_by: i64,
 }
 
 #[derive(Queryable, Selectable)]

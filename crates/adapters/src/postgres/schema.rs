@@ -10,6 +10,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    bans (workspace_id, user_id) {
+        workspace_id -> Int8,
+        user_id -> Int8,
+        role -> Text,
+        reason -> Nullable<Text>,
+        banned_by -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     channel_members (channel_id, user_id) {
         channel_id -> Int8,
         user_id -> Int8,
@@ -142,6 +153,7 @@ diesel::table! {
 }
 
 diesel::joinable!(attachments -> users (uploader_id));
+diesel::joinable!(bans -> workspaces (workspace_id));
 diesel::joinable!(channel_members -> channels (channel_id));
 diesel::joinable!(channel_members -> users (user_id));
 diesel::joinable!(channels -> users (creator_id));
@@ -163,6 +175,7 @@ diesel::joinable!(workspaces -> users (owner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     attachments,
+    bans,
     channel_members,
     channels,
     conversation_participants,

@@ -2,19 +2,22 @@
 
 use chrono::Utc;
 use concord_domain::{
-    ChannelKind, Membership, MembershipId, NewWorkspace, Role, User, UserId, Workspace,
-    WorkspaceId, WorkspacePatch, channel::GENERAL,
+    Ban, ChannelKind, Membership, MembershipId, NewBan, NewWorkspace, Role, User, UserId,
+    Workspace, WorkspaceId, WorkspacePatch, channel::GENERAL,
 };
 use concord_ports::{MembershipRepository, RepoError, WorkspaceRepository};
 use diesel::prelude::*;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
+use diesel::pg::upsert::excluded;
+use diesel::result::Error as DieselError;
+
 use super::rows::{
-    MembershipRow, NewChannelMemberRow, NewChannelRow, NewMembershipRow, NewWorkspaceRow, UserRow,
-    WorkspaceChangeset, WorkspaceRow,
+    BanRow, MembershipRow, NewBanRow, NewChannelMemberRow, NewChannelRow, NewMembershipRow,
+    NewWorkspaceRow, UserRow, WorkspaceChangeset, WorkspaceRow,
 };
-use super::schema::{channel_members, channels, memberships, users, workspaces};
+use super::schema::{bans, channel_members, channels, memberships, users, workspaces};
 use super::{PgStore, db_err};
 
 /// Length of a generated invite code: 16 alphanumerics, about 95 bits of
@@ -161,16 +164,24 @@ impl MembershipRepository for PgStore {
         role: Role,
     ) -> Result<Membership, RepoError> {
         let mut conn = self.conn()?;
-        diesel::insert_into(memberships::table)
-            .values(NewMembershipRow {
-                workspace_id: workspace.get(),
-                user_id: user.get(),
-                role: role.as_str(),
+        let row = conn
+            .transaction(|c| {
+                lock_user(c, user)?;
+                if ban_row(c, workspace, user)?.is_some() {
+                    return Ok(None);
+                }
+                diesel::insert_into(memberships::table)
+                    .values(NewMembershipRow {
+                        workspace_id: workspace.get(),
+                        user_id: user.get(),
+                        role: role.as_str(),
+                    })
+                    .returning(MembershipRow::as_returning())
+                    .get_result(c)
+                    .map(Some)
             })
-            .returning(MembershipRow::as_returning())
-            .get_result(&mut conn)
-            .map_err(db_err("add member"))?
-            .try_into()
+            .map_err(db_err("add member"))?;
+        row.ok_or(RepoError::Banned)?.try_into()
     }
 
     fn membership(
@@ -235,27 +246,115 @@ impl MembershipRepository for PgStore {
     fn remove_member(&self, workspace: WorkspaceId, user: UserId) -> Result<(), RepoError> {
         let mut conn = self.conn()?;
         conn.transaction(|c| {
-            let in_workspace = channels::table
-                .filter(channels::workspace_id.eq(workspace.get()))
-                .select(channels::id);
-            diesel::delete(
-                channel_members::table
-                    .filter(channel_members::user_id.eq(user.get()))
-                    .filter(channel_members::channel_id.eq_any(in_workspace)),
-            )
-            .execute(c)?;
-            let n = diesel::delete(
-                memberships::table
-                    .filter(memberships::workspace_id.eq(workspace.get()))
-                    .filter(memberships::user_id.eq(user.get())),
-            )
-            .execute(c)?;
-            if n == 0 {
-                Err(diesel::result::Error::NotFound)
+            if leave(c, workspace, user)? == 0 {
+                Err(DieselError::NotFound)
             } else {
                 Ok(())
             }
         })
         .map_err(db_err("remove member"))
     }
+
+    fn ban_member(&self, ban: &NewBan) -> Result<Ban, RepoError> {
+        let mut conn = self.conn()?;
+        conn.transaction(|c| {
+            lock_user(c, ban.user_id)?;
+            leave(c, ban.workspace_id, ban.user_id)?;
+            diesel::insert_into(bans::table)
+                .values(NewBanRow {
+                    workspace_id: ban.workspace_id.get(),
+                    user_id: ban.user_id.get(),
+                    role: ban.role.as_str(),
+                    reason: ban.reason.as_deref(),
+                    banned_by: ban.banned_by.get(),
+                })
+                // Banning again: the first ban's role and time stand.
+                .on_conflict((bans::workspace_id, bans::user_id))
+                .do_update()
+                .set((
+                    bans::reason.eq(excluded(bans::reason)),
+                    bans::banned_by.eq(excluded(bans::banned_by)),
+                ))
+                .returning(BanRow::as_returning())
+                .get_result(c)
+        })
+        .map_err(db_err("ban member"))?
+        .try_into()
+    }
+
+    fn ban(&self, workspace: WorkspaceId, user: UserId) -> Result<Option<Ban>, RepoError> {
+        let mut conn = self.conn()?;
+        ban_row(&mut conn, workspace, user)
+            .map_err(db_err("ban"))?
+            .map(Ban::try_from)
+            .transpose()
+    }
+
+    fn bans(&self, workspace: WorkspaceId) -> Result<Vec<Ban>, RepoError> {
+        let mut conn = self.conn()?;
+        bans::table
+            .filter(bans::workspace_id.eq(workspace.get()))
+            .order((bans::created_at.asc(), bans::user_id.asc()))
+            .select(BanRow::as_select())
+            .load(&mut conn)
+            .map_err(db_err("bans"))?
+            .into_iter()
+            .map(Ban::try_from)
+            .collect()
+    }
+
+    fn lift_ban(&self, workspace: WorkspaceId, user: UserId) -> Result<(), RepoError> {
+        let mut conn = self.conn()?;
+        diesel::delete(bans::table.find((workspace.get(), user.get())))
+            .execute(&mut conn)
+            .map(|_| ())
+            .map_err(db_err("lift ban"))
+    }
+}
+
+/// Locks `user`'s row until the transaction ends, so that adding them to a
+/// workspace and banning them from it happen one after the other: a join
+/// racing a ban either lands first (and the ban removes it) or sees the ban.
+/// # Errors
+/// `NotFound` if the user does not exist.
+fn lock_user(c: &mut PgConnection, user: UserId) -> QueryResult<()> {
+    users::table
+        .find(user.get())
+        .select(users::id)
+        .for_no_key_update()
+        .first::<i64>(c)
+        .map(|_| ())
+}
+
+/// `user`'s ban from `workspace`, if any.
+fn ban_row(
+    c: &mut PgConnection,
+    workspace: WorkspaceId,
+    user: UserId,
+) -> QueryResult<Option<BanRow>> {
+    bans::table
+        .find((workspace.get(), user.get()))
+        .select(BanRow::as_select())
+        .first(c)
+        .optional()
+}
+
+/// Removes `user` from `workspace` and every channel in it; the number of
+/// memberships removed (0 or 1).
+fn leave(c: &mut PgConnection, workspace: WorkspaceId, user: UserId) -> QueryResult<usize> {
+    let in_workspace = channels::table
+        .filter(channels::workspace_id.eq(workspace.get()))
+        .select(channels::id);
+    diesel::delete(
+        channel_members::table
+            .filter(channel_members::user_id.eq(user.get()))
+            .filter(channel_members::channel_id.eq_any(in_workspace)),
+    )
+    .execute(c)?;
+    diesel::delete(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace.get()))
+            .filter(memberships::user_id.eq(user.get())),
+    )
+    .execute(c)
 }

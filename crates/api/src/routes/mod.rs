@@ -20,7 +20,7 @@ pub type Chat = web::Data<ChatService>;
 /// dynamic pattern by running its regex, so a request only pays for the
 /// patterns of its own group. Within a group the busiest route comes first.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use workspace::{channels, direct_messages, messages, session, workspaces};
+    use workspace::{bans, channels, direct_messages, messages, session, workspaces};
 
     cfg.service(web::resource("/health").route(web::get().to(system::health)))
         .service(web::resource("/ready").route(web::get().to(system::ready)))
@@ -121,6 +121,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                                 .route(web::delete().to(workspaces::remove_member)),
                         )
                         .service(
+                            web::resource("/{workspaceId}/bans")
+                                .route(web::get().to(bans::list_bans)),
+                        )
+                        .service(
+                            web::resource("/{workspaceId}/bans/{userId}")
+                                .route(web::put().to(bans::ban_member))
+                                .route(web::delete().to(bans::lift_ban)),
+                        )
+                        .service(
                             web::resource("/{workspaceId}/channels")
                                 .route(web::get().to(channels::list_channels))
                                 .route(web::post().to(channels::create_channel)),
@@ -136,7 +145,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The server dialect (seed 000), at the root paths.
 fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
-    use server::{channels, members, messages, servers};
+    use server::{bans, channels, members, messages, servers};
 
     cfg.service(
         web::scope("/socket")
@@ -177,6 +186,12 @@ fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/{serverId}/invite-code")
                     .route(web::patch().to(servers::invite_code)),
+            )
+            .service(web::resource("/{serverId}/bans").route(web::get().to(bans::list_server_bans)))
+            .service(
+                web::resource("/{serverId}/bans/{profileId}")
+                    .route(web::put().to(bans::ban_server_member))
+                    .route(web::delete().to(bans::lift_server_ban)),
             ),
     )
     .service(

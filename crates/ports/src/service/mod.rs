@@ -4,6 +4,7 @@
 //! and only then writes. A denied or invalid request writes nothing.
 
 mod accounts;
+mod bans;
 mod channels;
 mod gateway;
 mod memo;
@@ -142,6 +143,9 @@ pub enum ServiceError {
     InvalidCredentials,
     #[error("forbidden: {0}")]
     Forbidden(#[from] Denied),
+    /// The user is banned from the workspace they tried to join or be added to.
+    #[error("user is banned")]
+    Banned,
     #[error("{0:?} not found")]
     NotFound(Missing),
     #[error("conflict: {0:?}")]
@@ -198,6 +202,7 @@ impl From<RepoError> for ServiceError {
         match e {
             RepoError::Unavailable(e) => ServiceError::Unavailable(e),
             RepoError::Unexpected(e) => ServiceError::Unexpected(e),
+            RepoError::Banned => ServiceError::Banned,
             RepoError::Duplicate => {
                 ServiceError::Unexpected(anyhow::anyhow!("unexpected duplicate"))
             }

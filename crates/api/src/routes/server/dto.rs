@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use concord_domain::{Channel, Conversation, Membership, Message, Role, Room, User, UserId};
+use concord_domain::{Ban, Channel, Conversation, Membership, Message, Role, Room, User, UserId};
 use concord_ports::ServerView;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -33,6 +33,28 @@ pub struct MemberDto {
     pub created_at: String,
     pub updated_at: String,
     pub profile: ProfileDto,
+}
+
+/// A ban, in this dialect's spelling: `profileId` is the banned user.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerBanDto {
+    pub profile_id: i64,
+    pub reason: Option<String>,
+    pub banned_by: i64,
+    #[schema(example = "2023-04-25T10:15:30Z")]
+    pub created_at: String,
+}
+
+impl From<&Ban> for ServerBanDto {
+    fn from(b: &Ban) -> Self {
+        Self {
+            profile_id: b.user_id.get(),
+            reason: b.reason.clone(),
+            banned_by: b.banned_by.get(),
+            created_at: timestamp(b.banned_at),
+        }
+    }
 }
 
 /// The server dialect's spelling of a role.

@@ -2,6 +2,7 @@
 //! members by membership id, channels by `serverId`, and the socket-style
 //! message routes. The same use cases as the workspace dialect serve it.
 
+pub mod bans;
 pub mod channels;
 pub mod dto;
 pub mod members;
@@ -32,6 +33,11 @@ pub fn in_server_dialect(e: ServiceError) -> ApiError {
             StatusCode::NOT_FOUND,
             "Server not found",
             vec!["Server with that ID does not exist".into()],
+        ),
+        ServiceError::Banned => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "User is banned",
+            vec!["User is banned from this server".into()],
         ),
         e => ApiError::from(e),
     }

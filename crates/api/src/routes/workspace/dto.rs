@@ -2,7 +2,9 @@
 //! and API.md section 3.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use concord_domain::{Channel, Conversation, Membership, Message, Page, Room, User, Workspace};
+use concord_domain::{
+    Ban, Channel, Conversation, Membership, Message, Page, Room, User, Workspace,
+};
 use concord_ports::{Thread, WorkspaceDetails};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -204,6 +206,27 @@ impl From<&Membership> for MembershipDto {
             id: m.id.get(),
             workspace_id: m.workspace_id.get(),
             user_id: m.user_id.get(),
+        }
+    }
+}
+
+/// A ban: who is kept out, why, by whom and since when.
+#[derive(Serialize, ToSchema)]
+pub struct BanDto {
+    pub user_id: i64,
+    pub reason: Option<String>,
+    pub banned_by: i64,
+    #[schema(example = "2023-04-25T10:15:30Z")]
+    pub banned_at: String,
+}
+
+impl From<&Ban> for BanDto {
+    fn from(b: &Ban) -> Self {
+        Self {
+            user_id: b.user_id.get(),
+            reason: b.reason.clone(),
+            banned_by: b.banned_by.get(),
+            banned_at: timestamp(b.banned_at),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The workspace dialect (`/api`, seed 004): snake_case JSON.
 
+pub mod bans;
 pub mod channels;
 pub mod direct_messages;
 pub mod dto;

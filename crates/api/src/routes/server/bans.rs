@@ -1,0 +1,85 @@
+//! Bans by user (`profileId`), answered with the server as the other server
+//! routes answer.
+
+use actix_web::{HttpResponse, web};
+use concord_domain::{UserId, WorkspaceId};
+
+use super::dto::{ServerBanDto, ServerDto};
+use super::in_server_dialect;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AuthUser, Id, run_mapped};
+use crate::routes::Chat;
+use crate::routes::workspace::bans::{BanBody, ban_reason};
+
+fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
+    let (server, profile) = path.into_inner();
+    (WorkspaceId::new(server.get()), UserId::new(profile.get()))
+}
+
+/// Ban a user from the server, with an optional `{"reason"}`: they are
+/// removed and cannot join with the invite code until the ban is lifted.
+/// Who may: as for kicking. Returns the server without them.
+/// # Responses: 200 the server · 400 · 401 · 403 · 404 server or user not found
+#[utoipa::path(put, path = "/servers/{serverId}/bans/{profileId}", tag = "servers",
+    params(("serverId" = i64, Path), ("profileId" = i64, Path)), request_body(content = Option<BanBody>),
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn ban_server_member(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (server, user) = ids(path);
+    let reason = ban_reason(&body)?;
+    let view = run_mapped(
+        &chat,
+        move |s| {
+            s.ban_member(me.id, server, user, reason)?;
+            s.server_view(me.id, server)
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}
+
+/// Lift a ban; whoever could have placed it may. No ban to lift: 200 all the
+/// same.
+/// # Responses: 200 the server · 400 · 401 · 403 · 404 server not found
+#[utoipa::path(delete, path = "/servers/{serverId}/bans/{profileId}", tag = "servers",
+    params(("serverId" = i64, Path), ("profileId" = i64, Path)),
+    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn lift_server_ban(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (server, user) = ids(path);
+    let view = run_mapped(
+        &chat,
+        move |s| {
+            s.lift_ban(me.id, server, user)?;
+            s.server_view(me.id, server)
+        },
+        in_server_dialect,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ServerDto::from(&view)))
+}
+
+/// The server's bans, oldest first; owner, admins and moderators.
+/// # Responses: 200 · 400 · 401 · 403 · 404 server not found
+#[utoipa::path(get, path = "/servers/{serverId}/bans", tag = "servers", params(("serverId" = i64, Path)),
+    responses((status = 200, body = Vec<ServerBanDto>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_server_bans(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let server = WorkspaceId::new(id.into_inner().get());
+    let bans = run_mapped(&chat, move |s| s.bans_of(me.id, server), in_server_dialect).await?;
+    Ok(HttpResponse::Ok().json(bans.iter().map(ServerBanDto::from).collect::<Vec<_>>()))
+}

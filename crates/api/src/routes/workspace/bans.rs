@@ -1,0 +1,123 @@
+//! Bans: keep a user out of a workspace until the ban is lifted.
+
+use actix_web::{HttpResponse, web};
+use concord_domain::workspace::parse_ban_reason;
+use concord_domain::{UserId, Validator, WorkspaceId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::dto::BanDto;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{AuthUser, Id, from_json_bytes, run};
+use crate::routes::Chat;
+
+/// Why the user is banned; optional, at most 1,000 characters. The body
+/// itself may be left out.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct BanBody {
+    reason: Option<String>,
+}
+
+/// The reason in a ban's body, which may be empty (no reason).
+/// # Errors
+/// 400 for malformed JSON, a reason that is not a string or one over 1,000
+/// characters.
+pub(crate) fn ban_reason(body: &[u8]) -> Result<Option<String>, ApiError> {
+    let body: BanBody = if body.iter().all(u8::is_ascii_whitespace) {
+        BanBody::default()
+    } else {
+        from_json_bytes(body)?
+    };
+    let mut v = Validator::new();
+    let reason = v.optional(body.reason, |s| parse_ban_reason(&s)).flatten();
+    v.finish(|| Some(reason))
+        .map_err(|e| ApiError::validation(e.0))
+}
+
+fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
+    let (ws, user) = path.into_inner();
+    (WorkspaceId::new(ws.get()), UserId::new(user.get()))
+}
+
+/// Ban a user: they are removed from the workspace and cannot join with the
+/// invite code nor be added until the ban is lifted. Who may: as for
+/// kicking; a user who is not a member may be banned ahead (ranked as a
+/// guest). Banning again replaces the reason.
+/// # Responses: 204 · 400 · 401 · 403 · 404 workspace or user not found
+#[utoipa::path(put, path = "/api/workspaces/{workspaceId}/bans/{userId}", tag = "workspaces",
+    params(("workspaceId" = i64, Path), ("userId" = i64, Path)), request_body(content = Option<BanBody>),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn ban_member(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (ws, user) = ids(path);
+    let reason = ban_reason(&body)?;
+    run(&chat, move |s| s.ban_member(me.id, ws, user, reason)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Lift a ban; whoever could have placed it may. No ban to lift: 204 all
+/// the same.
+/// # Responses: 204 · 400 · 401 · 403 · 404 workspace not found
+#[utoipa::path(delete, path = "/api/workspaces/{workspaceId}/bans/{userId}", tag = "workspaces",
+    params(("workspaceId" = i64, Path), ("userId" = i64, Path)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn lift_ban(
+    chat: Chat,
+    me: AuthUser,
+    path: web::Path<(Id, Id)>,
+) -> Result<HttpResponse, ApiError> {
+    let (ws, user) = ids(path);
+    run(&chat, move |s| s.lift_ban(me.id, ws, user)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The workspace's bans, oldest first; owner, admins and moderators.
+/// # Responses: 200 · 400 · 401 · 403 · 404 workspace not found
+#[utoipa::path(get, path = "/api/workspaces/{workspaceId}/bans", tag = "workspaces",
+    params(("workspaceId" = i64, Path)),
+    responses((status = 200, body = Vec<BanDto>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_bans(
+    chat: Chat,
+    me: AuthUser,
+    id: web::Path<Id>,
+) -> Result<HttpResponse, ApiError> {
+    let ws = WorkspaceId::new(id.into_inner().get());
+    let bans = run(&chat, move |s| s.bans_of(me.id, ws)).await?;
+    Ok(HttpResponse::Ok().json(bans.iter().map(BanDto::from).collect::<Vec<_>>()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ban_needs_no_body_and_a_reason_is_trimmed() {
+        assert_eq!(ban_reason(b"").unwrap(), None);
+        assert_eq!(ban_reason(b"{}").unwrap(), None);
+        assert_eq!(ban_reason(br#"{"reason": null}"#).unwrap(), None);
+        assert_eq!(
+            ban_reason(br#"{"reason": "  spam  "}"#).unwrap().as_deref(),
+            Some("spam")
+        );
+    }
+
+    #[test]
+    fn a_bad_reason_is_a_validation_error() {
+        let long = format!(r#"{{"reason": "{}"}}"#, "r".repeat(1001));
+        for bad in [long.as_bytes(), br#"{"reason": 5}"#, b"{", b"[1]"] {
+            let err = ban_reason(bad).unwrap_err();
+            assert_eq!(
+                err.status(),
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "{err}"
+            );
+        }
+    }
+}
