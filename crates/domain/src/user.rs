@@ -68,7 +68,9 @@ impl Email {
     }
 }
 
-/// A username: 1–40 characters of letters, digits, `_`, `.` and `-`.
+/// A username: 1–40 characters of ASCII letters, digits, `_`, `.` and `-`
+/// (ASCII so that every client, and the OpenAPI document's pattern, agrees
+/// on what a letter is).
 /// Uniqueness is case-insensitive (enforced by the store).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Username(String);
@@ -81,10 +83,10 @@ impl Username {
         }
         let ok_chars = s
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if s.chars().count() > 40 || !ok_chars {
             return Err(Invalid::one(
-                "Username must be 1-40 letters, digits, '_', '.' or '-'",
+                "Username must be 1-40 ASCII letters, digits, '_', '.' or '-'",
             ));
         }
         Ok(Self(s.to_owned()))
@@ -185,6 +187,10 @@ mod tests {
         assert!(Username::parse("john_doe.2-x").is_ok());
         assert!(Username::parse("john doe").is_err());
         assert!(Username::parse("<script>").is_err());
+        // Letters are ASCII letters: look-alikes and combining marks are out.
+        for non_ascii in ["jöhn", "ｊohn", "john\u{0903}", "١٢٣"] {
+            assert!(Username::parse(non_ascii).is_err(), "{non_ascii}");
+        }
         assert!(Username::parse(&"a".repeat(41)).is_err());
         assert_eq!(
             Username::parse("  ").unwrap_err().0,
