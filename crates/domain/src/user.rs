@@ -112,18 +112,20 @@ impl PersonName {
     }
 }
 
-/// A plain-text password: 6–72 bytes (bcrypt ignores anything past 72 bytes,
-/// so longer ones are refused rather than silently truncated). Never logged.
+/// A plain-text password: 6–72 characters, as typed (not trimmed). Never
+/// logged. Characters, not bytes, so that any client can count them; the
+/// hasher sees to it that every one of them counts (bcrypt itself reads only
+/// 72 bytes).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        match raw.len() {
+        match raw.chars().count() {
             0 => Err(Invalid::one("Password is required")),
             1..6 => Err(Invalid::one("Password must be at least 6 characters")),
             6..=72 => Ok(Self(raw.to_owned())),
-            _ => Err(Invalid::one("Password must be at most 72 bytes")),
+            _ => Err(Invalid::one("Password must be at most 72 characters")),
         }
     }
 
@@ -203,6 +205,10 @@ mod tests {
         assert!(Password::parse("secret").is_ok());
         assert!(Password::parse("short").is_err());
         assert!(Password::parse(&"x".repeat(73)).is_err());
+        // characters, not bytes: 72 of them may be 288 bytes, 3 only 6
+        assert!(Password::parse(&"\u{1F600}".repeat(72)).is_ok());
+        assert!(Password::parse(&"\u{1F600}".repeat(73)).is_err());
+        assert!(Password::parse("ééé").is_err());
         assert_eq!(
             format!("{:?}", Password::parse("secret!").unwrap()),
             "Password(***)"
