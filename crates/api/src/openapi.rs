@@ -10,7 +10,9 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -54,7 +56,7 @@ use crate::routes::{gateway, server, system, workspace};
         server::messages::send_server_direct_message, server::messages::update_server_direct_message,
         server::messages::delete_server_direct_message, server::messages::list_server_direct_messages,
     ),
-    modifiers(&BearerAuth, &CommonResponses, &Links),
+    modifiers(&BearerAuth, &CommonResponses, &Links, &NoNulInBodies),
     tags(
         (name = "system"), (name = "session"), (name = "users"), (name = "workspaces"), (name = "channels"),
         (name = "direct messages"), (name = "messages"),
@@ -206,6 +208,77 @@ impl Modify for CommonResponses {
                             .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The server refuses a body holding a NUL character anywhere, in a field it
+/// reads or one it ignores, in a string or a key (Postgres `text` cannot
+/// store one). Each request body's object therefore says what its other
+/// properties may be: [`JsonWithoutNul`], and names without a NUL.
+struct NoNulInBodies;
+
+/// The schema of any JSON value with no NUL character in any string or key.
+const JSON_WITHOUT_NUL: &str = "JsonWithoutNul";
+const NO_NUL: &str = "^[^\\x00]*$";
+
+fn json_without_nul() -> Schema {
+    let any = || Ref::from_schema_name(JSON_WITHOUT_NUL);
+    let text = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(NO_NUL))
+    };
+    AnyOfBuilder::new()
+        .description(Some(
+            "Any JSON value without a NUL character in any string or key",
+        ))
+        .item(ObjectBuilder::new().schema_type(SchemaType::from_iter([
+            Type::Null,
+            Type::Boolean,
+            Type::Number,
+        ])))
+        .item(text())
+        .item(ArrayBuilder::new().items(any()))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property_names(Some(text()))
+                .additional_properties(Some(any())),
+        )
+        .into()
+}
+
+impl Modify for NoNulInBodies {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let mut bodies = Vec::new();
+        for item in doc.paths.paths.values() {
+            let ops = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+            for op in ops.into_iter().flatten() {
+                let content = op.request_body.iter().flat_map(|b| b.content.values());
+                for schema in content.filter_map(|c| c.schema.as_ref()) {
+                    if let RefOr::Ref(r) = schema {
+                        bodies.push(r.ref_location.rsplit('/').next().unwrap_or("").to_owned());
+                    }
+                }
+            }
+        }
+        let components = doc.components.get_or_insert_with(Default::default);
+        components
+            .schemas
+            .insert(JSON_WITHOUT_NUL.to_owned(), RefOr::T(json_without_nul()));
+        for name in bodies {
+            if let Some(RefOr::T(Schema::Object(body))) = components.schemas.get_mut(&name) {
+                body.property_names = Some(Box::new(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(NO_NUL))
+                        .into(),
+                ));
+                body.additional_properties = Some(Box::new(
+                    RefOr::Ref(Ref::from_schema_name(JSON_WITHOUT_NUL)).into(),
+                ));
             }
         }
     }

@@ -42,6 +42,7 @@ pub struct UpdateServerBody {
 #[serde(rename_all = "camelCase")]
 pub struct InviteCodeBody {
     #[serde(alias = "invite_code")]
+    #[schema(pattern = r"^[^\x00]*$")]
     invite_code: Option<String>,
 }
 

@@ -22,7 +22,8 @@ pub struct SignUpBody {
     username: Option<String>,
     #[schema(value_type = schema::Email, required)]
     email: Option<String>,
-    #[schema(value_type = String, required, min_length = 6, max_length = 72)]
+    /// 6 to 72 characters.
+    #[schema(value_type = String, required, min_length = 6, max_length = 72, pattern = r"^[^\x00]*$")]
     password: Option<String>,
     #[serde(alias = "firstName")]
     #[schema(value_type = schema::Name, required)]
@@ -67,9 +68,10 @@ impl SignUpBody {
 /// Login form.
 #[derive(Deserialize, ToSchema)]
 pub struct LogInBody {
-    #[schema(value_type = String, required, pattern = r"[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]")]
+    /// Any non-blank text: an unknown address is a 401 like a wrong password.
+    #[schema(value_type = String, required, pattern = r"^[^\x00]*[^\x00\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$")]
     email: Option<String>,
-    #[schema(value_type = String, required, min_length = 1)]
+    #[schema(value_type = String, required, pattern = r"^[^\x00]+$")]
     password: Option<String>,
 }
 
