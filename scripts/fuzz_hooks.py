@@ -1,10 +1,11 @@
 """schemathesis hooks for `make fuzz` (scripts/fuzz.sh loads them through
 SCHEMATHESIS_HOOKS for the authenticated run).
 
-Authenticates every request as the seeded workspace owner with a token of its
-own. One shared token would not survive the run: schemathesis also calls
-DELETE /api/session, which revokes the token it was sent, and every request
-after it would then test nothing but the 401.
+Authenticates every request as the seeded workspace owner. A fixed token
+would not survive the run: schemathesis also calls DELETE /api/session,
+which revokes the token it was sent, and every request after it would then
+test nothing but the 401. So the token comes from signing in, and
+schemathesis signs in again and retries whenever a request answers 401.
 """
 
 import json
@@ -18,7 +19,7 @@ EMAIL = os.environ["FUZZ_EMAIL"]
 PASSWORD = os.environ["FUZZ_PASSWORD"]
 
 
-@schemathesis.auth(refresh_interval=None)
+@schemathesis.auth(retry_on=[401])
 class OwnerToken:
     def get(self, case, context):
         body = json.dumps({"email": EMAIL, "password": PASSWORD}).encode()
