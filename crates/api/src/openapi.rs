@@ -89,7 +89,7 @@ impl Modify for BearerAuth {
 ///   strings, JSON, failed validation);
 /// - 413 and 415 on any operation with a body (over 1 MiB, not JSON);
 /// - 401 and 429 (with `Retry-After`) wherever a token may be sent, and 429
-///   on sign-in, which is limited per address and email;
+///   on sign-in and sign-up, which are limited per address;
 /// - 503 on any operation that needs the database (all but `/health` and
 ///   the two documents).
 ///
@@ -191,7 +191,9 @@ impl Modify for CommonResponses {
                 let has_body = op.request_body.is_some();
                 let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let token = takes_token(op);
-                let sign_in = path == "/api/session" && method == "post";
+                // sign-in and sign-up are limited per address (and email)
+                let sign_in =
+                    method == "post" && ["/api/session", "/api/users"].contains(&path.as_str());
                 let applies = [
                     (BAD_REQUEST, has_body || has_params),
                     (UNAUTHORIZED, token),
