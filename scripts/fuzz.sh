@@ -131,7 +131,7 @@ cleanup() {
     if [[ ${FUZZ_KEEP_DB:-} == 1 ]]; then
         log "kept database $db_name"
     else
-        psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null 2>&1 ||
+        psql -X -q -d "$admin_url" -c "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >&2 ||
             log "could not drop database $db_name"
     fi
 }
