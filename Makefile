@@ -2,7 +2,7 @@
 # anything longer belongs in scripts/. `make` alone lists the targets.
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-unit lint fmt db-up db-down check bench
+.PHONY: help build run test test-unit lint fmt db-up db-down check bench fuzz
 
 help: ## List targets
 	@awk -F':.*## ' '/^[a-zA-Z0-9_-]+:.*## /{printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,3 +37,6 @@ check: lint test ## Everything CI runs
 
 bench: ## Benchmarks on a fresh release server; ARGS="--only post --duration 5" to narrow
 	scripts/bench.sh $(ARGS)
+
+fuzz: ## OpenAPI 3.1 validation and schemathesis (all checks, stateful) on a fresh server
+	scripts/fuzz.sh

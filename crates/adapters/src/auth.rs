@@ -1,5 +1,6 @@
 //! Password hashing (bcrypt), bearer tokens (HS256 JWT) and the system clock.
 
+use std::borrow::Cow;
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use concord_ports::{Claims, Clock, IssuedToken, PasswordHasher, TokenError, Toke
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// bcrypt at a configured cost, at most a few hashes at a time.
 pub struct BcryptHasher {
@@ -36,18 +38,31 @@ impl BcryptHasher {
     }
 }
 
+/// What bcrypt is given for `password`. bcrypt reads at most 72 bytes, and a
+/// password of 72 characters may be up to 288: a longer one is first reduced
+/// to the hex of its SHA-256 (64 bytes), so that no part of it is ignored.
+/// Passwords of at most 72 bytes go in as they are, as they always have, so
+/// existing hashes still verify.
+fn bcrypt_input(password: &str) -> Cow<'_, str> {
+    if password.len() <= 72 {
+        return Cow::Borrowed(password);
+    }
+    let digest = Sha256::digest(password.as_bytes());
+    Cow::Owned(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 impl PasswordHasher for BcryptHasher {
     fn hash(&self, password: &Password) -> anyhow::Result<String> {
-        Ok(self
-            .gate
-            .run(|| bcrypt::hash(password.expose(), self.cost))?)
+        let input = bcrypt_input(password.expose());
+        Ok(self.gate.run(|| bcrypt::hash(&*input, self.cost))?)
     }
 
     fn verify(&self, password: &str, hash: Option<String>) -> bool {
+        let password = bcrypt_input(password);
         self.gate.run(|| match hash {
-            Some(hash) => bcrypt::verify(password, &hash).unwrap_or(false),
+            Some(hash) => bcrypt::verify(&*password, &hash).unwrap_or(false),
             None => {
-                let _ = bcrypt::verify(password, &self.dummy_hash);
+                let _ = bcrypt::verify(&*password, &self.dummy_hash);
                 false
             }
         })
@@ -304,6 +319,17 @@ mod tests {
         assert!(!h.verify("wrong horse", Some(hash)));
         assert!(!h.verify("correct horse", None));
         assert!(!h.verify("x", Some("not a bcrypt hash".into())));
+    }
+
+    #[test]
+    fn every_character_of_a_long_password_counts() {
+        let h = BcryptHasher::new(4, 1).unwrap();
+        // 72 characters, 144 bytes: bcrypt alone would read only the first half
+        let long = "é".repeat(72);
+        let hash = h.hash(&Password::parse(&long).unwrap()).unwrap();
+        assert!(h.verify(&long, Some(hash.clone())));
+        let last_changed = format!("{}e", "é".repeat(71));
+        assert!(!h.verify(&last_changed, Some(hash)));
     }
 
     fn base64url(s: &str) -> String {

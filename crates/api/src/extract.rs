@@ -49,6 +49,17 @@ impl<'de> Deserialize<'de> for Id {
                     .and_then(|v| self.visit_i64(v))
             }
 
+            /// JSON has one number type: `7.0` is the integer 7 to JSON
+            /// Schema (and to JavaScript), so it is the id 7 here too.
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Id, E> {
+                // 2^63 is the first float past i64::MAX.
+                if v.fract() == 0.0 && (1.0..9_223_372_036_854_775_808.0).contains(&v) {
+                    self.visit_i64(v as i64)
+                } else {
+                    Err(E::custom("id must be a positive integer"))
+                }
+            }
+
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Id, E> {
                 let n: i64 = v
                     .trim()
@@ -66,6 +77,23 @@ impl Id {
         self.0
     }
 }
+
+/// In the OpenAPI document an id is what [`Id`] accepts: a positive 64-bit
+/// integer (numeric strings are a leniency, not part of the contract).
+impl utoipa::PartialSchema for Id {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .maximum(Some(i64::MAX))
+            .examples([1])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Id {}
 
 /// The caller, from a valid and unrevoked bearer token, within their rate
 /// limit.
@@ -170,6 +198,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// # Errors
 /// 400 `Validation error`, one entry per mistyped field.
 fn from_json_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<T, ApiError> {
+    // serde reads a struct from an array too, field by field in order; a
+    // body is an object, so anything else is refused before serde sees it.
+    if !value.is_object() {
+        return Err(ApiError::validation(vec![
+            "Request body must be a JSON object".to_owned(),
+        ]));
+    }
     let unstorable = set_aside_unstorable(&mut value);
     read_every_failure(
         value,
@@ -182,13 +217,7 @@ fn from_json_value<T: DeserializeOwned>(mut value: serde_json::Value) -> Result<
                 .and_then(|fields| fields.remove(field))
                 .is_some()
         },
-        |value, e| {
-            if value.is_object() {
-                format!("Invalid body: {e}")
-            } else {
-                "Request body must be a JSON object".to_owned()
-            }
-        },
+        |_, e| format!("Invalid body: {e}"),
     )
 }
 
@@ -437,6 +466,21 @@ mod tests {
     }
 
     #[test]
+    fn integral_floats_are_ids_as_json_schema_says() {
+        let a: Body = serde_json::from_str(r#"{"id": 7.0}"#).unwrap();
+        let b: Body = serde_json::from_str(r#"{"id": 1e3}"#).unwrap();
+        assert_eq!((a.id, b.id), (Id(7), Id(1000)));
+        for bad in [
+            r#"{"id": 0.0}"#,
+            r#"{"id": -3.0}"#,
+            r#"{"id": 1e19}"#,
+            r#"{"id": 2.5}"#,
+        ] {
+            assert!(serde_json::from_str::<Body>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn ids_must_be_positive_and_in_range() {
         for bad in [
             r#"{"id": 0}"#,
@@ -495,6 +539,9 @@ mod tests {
             serde_json::json!([1]),
             serde_json::json!("x"),
             serde_json::json!(null),
+            // serde alone would read these positionally as the four fields
+            serde_json::json!([null, null, null, null]),
+            serde_json::json!(["Ada", "a@b.c", [1], true]),
         ] {
             let err = form(body).unwrap_err();
             assert!(err.contains("Request body must be a JSON object"), "{err}");

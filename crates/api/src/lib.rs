@@ -11,6 +11,7 @@ pub mod extract;
 pub mod limits;
 pub mod openapi;
 pub mod routes;
+pub mod schema;
 pub mod settings;
 pub mod startup;
 

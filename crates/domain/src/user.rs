@@ -68,7 +68,9 @@ impl Email {
     }
 }
 
-/// A username: 1–40 characters of letters, digits, `_`, `.` and `-`.
+/// A username: 1–40 characters of ASCII letters, digits, `_`, `.` and `-`
+/// (ASCII so that every client, and the OpenAPI document's pattern, agrees
+/// on what a letter is).
 /// Uniqueness is case-insensitive (enforced by the store).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Username(String);
@@ -81,10 +83,10 @@ impl Username {
         }
         let ok_chars = s
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if s.chars().count() > 40 || !ok_chars {
             return Err(Invalid::one(
-                "Username must be 1-40 letters, digits, '_', '.' or '-'",
+                "Username must be 1-40 ASCII letters, digits, '_', '.' or '-'",
             ));
         }
         Ok(Self(s.to_owned()))
@@ -110,18 +112,20 @@ impl PersonName {
     }
 }
 
-/// A plain-text password: 6–72 bytes (bcrypt ignores anything past 72 bytes,
-/// so longer ones are refused rather than silently truncated). Never logged.
+/// A plain-text password: 6–72 characters, as typed (not trimmed). Never
+/// logged. Characters, not bytes, so that any client can count them; the
+/// hasher sees to it that every one of them counts (bcrypt itself reads only
+/// 72 bytes).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        match raw.len() {
+        match raw.chars().count() {
             0 => Err(Invalid::one("Password is required")),
             1..6 => Err(Invalid::one("Password must be at least 6 characters")),
             6..=72 => Ok(Self(raw.to_owned())),
-            _ => Err(Invalid::one("Password must be at most 72 bytes")),
+            _ => Err(Invalid::one("Password must be at most 72 characters")),
         }
     }
 
@@ -185,6 +189,10 @@ mod tests {
         assert!(Username::parse("john_doe.2-x").is_ok());
         assert!(Username::parse("john doe").is_err());
         assert!(Username::parse("<script>").is_err());
+        // Letters are ASCII letters: look-alikes and combining marks are out.
+        for non_ascii in ["jöhn", "ｊohn", "john\u{0903}", "١٢٣"] {
+            assert!(Username::parse(non_ascii).is_err(), "{non_ascii}");
+        }
         assert!(Username::parse(&"a".repeat(41)).is_err());
         assert_eq!(
             Username::parse("  ").unwrap_err().0,
@@ -197,6 +205,10 @@ mod tests {
         assert!(Password::parse("secret").is_ok());
         assert!(Password::parse("short").is_err());
         assert!(Password::parse(&"x".repeat(73)).is_err());
+        // characters, not bytes: 72 of them may be 288 bytes, 3 only 6
+        assert!(Password::parse(&"\u{1F600}".repeat(72)).is_ok());
+        assert!(Password::parse(&"\u{1F600}".repeat(73)).is_err());
+        assert!(Password::parse("ééé").is_err());
         assert_eq!(
             format!("{:?}", Password::parse("secret!").unwrap()),
             "Password(***)"

@@ -506,7 +506,6 @@ async fn missing_or_empty_users_is_400() {
     for body in [
         json!({"topic": "alone"}),
         json!({"users": [], "topic": "alone"}),
-        json!({"users": [team.owner.id], "topic": "only me"}),
         json!({"users": "everyone"}),
         json!({"users": [0]}),
     ] {
@@ -524,6 +523,29 @@ async fn missing_or_empty_users_is_400() {
         );
     }
     assert!(dm_ids_of(&app, &team.owner, "").await.is_empty());
+}
+
+/// Naming only yourself is well-formed (the OpenAPI document cannot know
+/// who the caller is): it makes a conversation of the caller alone, which
+/// nobody else sees.
+#[tokio::test]
+async fn naming_only_yourself_makes_notes_to_self() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let (status, dm) = app
+        .post(
+            &format!("/api/workspaces/{}/direct_messages", team.ws),
+            &team.owner.token,
+            json!({"users": [team.owner.id], "topic": "only me"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{dm}");
+    assert_eq!(dm["users"], json!([team.owner.id]));
+    assert_eq!(
+        dm_ids_of(&app, &team.owner, "").await,
+        vec![dm["id"].as_i64().unwrap()]
+    );
+    assert!(dm_ids_of(&app, &team.guest, "").await.is_empty());
 }
 
 #[tokio::test]

@@ -161,6 +161,22 @@ async fn an_admin_regenerates_the_code_with_an_empty_object() {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
+/// `null` is the JSON spelling of "no body", which the OpenAPI document
+/// allows; an array is no body object at all.
+#[tokio::test]
+async fn a_null_body_regenerates_the_code_and_an_array_is_refused() {
+    let app = spawn_app().await;
+    let crew = crew(&app).await;
+    let path = format!("/servers/{}/invite-code", crew.id);
+
+    let (status, server) = patch(&app, &path, &crew.owner, json!(null)).await;
+
+    assert_eq!(status, StatusCode::OK, "{server}");
+    assert_ne!(invite_code(&server), crew.code);
+    let (status, body) = patch(&app, &path, &crew.owner, json!([null])).await;
+    assert_envelope(status, &body, StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test]
 async fn a_guest_a_moderator_and_a_non_member_cannot_regenerate_the_code() {
     let app = spawn_app().await;

@@ -32,8 +32,11 @@ pub async fn connect(
     realtime::start(gateway.hub.clone(), gateway.session.clone(), &req, body)
 }
 
-/// The gateway's AsyncAPI 3 document.
+/// The gateway's AsyncAPI 3 document: the contract of `GET /ws`, the
+/// WebSocket gateway, which this OpenAPI document does not describe.
 /// # Responses: 200
+#[utoipa::path(get, path = "/api/asyncapi.json", tag = "system",
+    responses((status = 200, description = "AsyncAPI 3 document", content_type = "application/json", body = Object)))]
 pub async fn asyncapi_json() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")

@@ -219,3 +219,139 @@ pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpRes
         vec![format!("No route for {} {}", req.method(), req.path())],
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use actix_web::http::{Method, StatusCode};
+    use actix_web::{App, HttpRequest, HttpResponse, test, web};
+    use utoipa::OpenApi;
+
+    /// Served but described elsewhere: the WebSocket gateway's contract is
+    /// the AsyncAPI document at `/api/asyncapi.json`.
+    const NOT_IN_OPENAPI: [(&str, &str); 1] = [("GET", "/ws")];
+
+    const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+    /// Every path pattern `configure` registers, read from actix's resource
+    /// map (its `Debug` form is the only view actix gives of it): a
+    /// resource's pattern is its scopes' prefixes and its own.
+    async fn registered_paths() -> Vec<String> {
+        let app = test::init_service(App::new().configure(super::configure).default_service(
+            web::to(|req: HttpRequest| async move {
+                HttpResponse::Ok().body(format!("{:#?}", req.resource_map()))
+            }),
+        ))
+        .await;
+        let dump = test::call_and_read_body(
+            &app,
+            test::TestRequest::get().uri("/no/such/route").to_request(),
+        )
+        .await;
+        let dump = String::from_utf8(dump.to_vec()).unwrap();
+        // (indentation of a map, its full pattern)
+        let mut stack: Vec<(usize, String)> = Vec::new();
+        let mut lines = dump.lines();
+        let mut paths = Vec::new();
+        let mut map_indent = 0;
+        while let Some(line) = lines.next() {
+            let indent = line.len() - line.trim_start().len();
+            match line.trim() {
+                "ResourceMap {" => map_indent = indent,
+                "patterns: Single(" => {
+                    let pattern = lines.next().unwrap().trim().trim_end_matches(',');
+                    let pattern: String = serde_json::from_str(pattern).unwrap();
+                    stack.retain(|(i, _)| *i < map_indent);
+                    let parent = stack.last().map_or("", |(_, p)| p.as_str()).to_owned();
+                    stack.push((map_indent, parent + &pattern));
+                }
+                "nodes: None," => paths.push(stack.last().unwrap().1.clone()),
+                _ => {}
+            }
+        }
+        paths
+    }
+
+    /// `pattern` with each `{param}` given a value.
+    fn concrete(pattern: &str) -> String {
+        let mut out = String::new();
+        let mut in_param = false;
+        for c in pattern.chars() {
+            match c {
+                '{' => {
+                    in_param = true;
+                    out.push('1');
+                }
+                '}' => in_param = false,
+                c if !in_param => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// (method, path pattern) of every route `configure` serves: each method
+    /// a registered path does not answer with 405.
+    async fn served_routes() -> BTreeSet<(String, String)> {
+        let app = test::init_service(App::new().configure(super::configure)).await;
+        let mut routes = BTreeSet::new();
+        for path in registered_paths().await {
+            for method in METHODS {
+                let req = test::TestRequest::default()
+                    .method(Method::from_bytes(method.as_bytes()).unwrap())
+                    .uri(&concrete(&path))
+                    .to_request();
+                let status = test::call_service(&app, req).await.status();
+                assert_ne!(
+                    status,
+                    StatusCode::NOT_FOUND,
+                    "{method} {path}: no route matched"
+                );
+                if status != StatusCode::METHOD_NOT_ALLOWED {
+                    routes.insert((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        routes
+    }
+
+    fn documented_routes() -> BTreeSet<(String, String)> {
+        let doc = serde_json::to_value(crate::openapi::ApiDoc::openapi()).unwrap();
+        let mut routes = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in METHODS {
+                if item.get(method.to_lowercase()).is_some() {
+                    routes.insert((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        routes
+    }
+
+    #[actix_web::test]
+    async fn every_served_route_is_in_the_openapi_document_and_back() {
+        let mut served = served_routes().await;
+        assert!(
+            served.len() > 50,
+            "the resource map was not read: {served:?}"
+        );
+        for (method, path) in NOT_IN_OPENAPI {
+            assert!(
+                served.remove(&(method.to_owned(), path.to_owned())),
+                "{method} {path}"
+            );
+        }
+        let documented = documented_routes();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty(),
+            "served but not in the OpenAPI document: {undocumented:?}"
+        );
+        assert!(
+            unserved.is_empty(),
+            "in the OpenAPI document but not served: {unserved:?}"
+        );
+    }
+}

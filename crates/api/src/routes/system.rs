@@ -32,7 +32,8 @@ pub async fn ready(chat: Chat) -> Result<HttpResponse, ApiError> {
 
 /// The OpenAPI 3.1 document of this API.
 /// # Responses: 200
-#[utoipa::path(get, path = "/api/openapi.json", tag = "system", responses((status = 200, description = "OpenAPI document")))]
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
 }

@@ -32,9 +32,11 @@ pub struct PostResult {
 }
 
 impl ChatService {
-    /// Start a conversation of `actor` and `new.others`, all members of the workspace.
+    /// Start a conversation of `actor` and `new.others`, all members of the
+    /// workspace. Without others it is the caller's own notes, as a
+    /// conversation naming only the caller.
     /// # Errors
-    /// `Invalid` without other participants; `NotFound(WorkspaceMember)` if one is not a member.
+    /// `NotFound(WorkspaceMember)` if one is not a member.
     pub fn create_conversation(
         &self,
         actor: UserId,
@@ -42,9 +44,6 @@ impl ChatService {
         new: NewConversation,
     ) -> Result<Conversation, ServiceError> {
         self.member_of(actor, workspace)?;
-        if new.others.is_empty() {
-            return Err(Invalid::one("Users must name at least one other workspace member").into());
-        }
         for user in &new.others {
             if self.ports.members.membership(workspace, *user)?.is_none() {
                 return Err(ServiceError::NotFound(Missing::WorkspaceMember));

@@ -12,12 +12,27 @@ use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
+use crate::schema;
 
 /// A channel's name and type (`TEXT`, `AUDIO`, `VIDEO`; `TEXT` by default).
 #[derive(Deserialize, ToSchema)]
+#[schema(as = ServerChannelBody)]
 pub struct ChannelBody {
+    #[schema(value_type = schema::ChannelName, required)]
     name: Option<String>,
     #[serde(rename = "type")]
+    #[schema(value_type = Option<schema::ChannelKind>)]
+    kind: Option<String>,
+}
+
+/// Changes to a channel: absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ServerChannelPatchBody)]
+pub struct ChannelPatchBody {
+    #[schema(value_type = Option<schema::ChannelName>)]
+    name: Option<String>,
+    #[serde(rename = "type")]
+    #[schema(value_type = Option<schema::ChannelKind>)]
     kind: Option<String>,
 }
 
@@ -25,8 +40,7 @@ pub struct ChannelBody {
 /// channels, else moderators and up. `general` is reserved (400).
 /// # Responses: 201 the server · 400 · 401 · 403 · 404
 #[utoipa::path(post, path = "/channels", tag = "server channels", params(ServerQuery), request_body = ChannelBody,
-    responses((status = 201, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_server_channel(
     chat: Chat,
     me: AuthUser,
@@ -65,22 +79,21 @@ pub async fn create_server_channel(
 
 /// Rename or retype a channel: its creator, moderators and up; `general` keeps its name.
 /// # Responses: 200 the server · 400 · 401 · 403 · 404
-#[utoipa::path(patch, path = "/channels/{channelId}", tag = "server channels", params(("channelId" = i64, Path), ServerQuery),
-    request_body = ChannelBody,
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/channels/{channelId}", tag = "server channels", params(("channelId" = Id, Path), ServerQuery),
+    request_body = ChannelPatchBody,
+    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_server_channel(
     chat: Chat,
     me: AuthUser,
     id: web::Path<Id>,
     query: Query<ServerQuery>,
-    body: Json<ChannelBody>,
+    body: Json<ChannelPatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (channel, server) = (
         ChannelId::new(id.into_inner().get()),
         WorkspaceId::new(query.into_inner().server_id.get()),
     );
-    let ChannelBody { name, kind } = body.into_inner();
+    let ChannelPatchBody { name, kind } = body.into_inner();
     let mut v = Validator::new();
     let name = v.optional(name, |s| ChannelName::parse_in_patch(&s));
     let kind = v.optional(kind, |s| ChannelKind::parse(&s));
@@ -108,9 +121,8 @@ pub async fn update_server_channel(
 
 /// Delete a channel: its creator, moderators and up; never `general`.
 /// # Responses: 200 the server · 400 · 401 · 403 · 404
-#[utoipa::path(delete, path = "/channels/{channelId}", tag = "server channels", params(("channelId" = i64, Path), ServerQuery),
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/channels/{channelId}", tag = "server channels", params(("channelId" = Id, Path), ServerQuery),
+    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_server_channel(
     chat: Chat,
     me: AuthUser,

@@ -11,6 +11,7 @@ use crate::routes::workspace::dto::timestamp;
 
 /// The person behind a membership.
 #[derive(Serialize, ToSchema)]
+#[schema(as = ServerProfile)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileDto {
     pub id: i64,
@@ -22,6 +23,7 @@ pub struct ProfileDto {
 
 /// A membership. The owner shows as `ADMIN` with `isOwner: true`.
 #[derive(Serialize, ToSchema)]
+#[schema(as = ServerMember)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberDto {
     pub id: i64,
@@ -88,6 +90,7 @@ impl MemberDto {
 
 /// A channel.
 #[derive(Serialize, ToSchema)]
+#[schema(as = ServerChannel)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelDto {
     pub id: i64,
@@ -117,6 +120,7 @@ impl From<&Channel> for ChannelDto {
 
 /// A server with its channels (those the caller may see) and members.
 #[derive(Serialize, ToSchema)]
+#[schema(as = Server)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerDto {
     pub id: i64,
@@ -168,6 +172,7 @@ impl Authors {
 /// A message in a channel (`channelId`) or a conversation (`conversationId`).
 /// `member` is null when the author has since left the server.
 #[derive(Serialize, ToSchema)]
+#[schema(as = ServerMessage)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageDto {
     pub id: i64,
@@ -213,6 +218,7 @@ impl MessageDto {
 
 /// A page of messages, newest first.
 #[derive(Serialize, ToSchema)]
+#[schema(as = ServerMessagePage)]
 #[serde(rename_all = "camelCase")]
 pub struct MessagePageDto {
     pub items: Vec<MessageDto>,
@@ -222,6 +228,7 @@ pub struct MessagePageDto {
 
 /// A 1:1 conversation between two members.
 #[derive(Serialize, ToSchema)]
+#[schema(as = ServerConversation)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationDto {
     pub id: i64,

@@ -10,10 +10,12 @@ use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
+use crate::schema;
 
 /// The new role: `ADMIN`, `MODERATOR` or `GUEST`.
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateMemberBody {
+    #[schema(value_type = schema::Role, required)]
     role: Option<String>,
 }
 
@@ -27,10 +29,9 @@ fn target(id: web::Path<Id>, query: Query<ServerQuery>) -> (MembershipId, Worksp
 /// Change a member's role: owner and admins; never the owner's or your own;
 /// only the owner makes admins.
 /// # Responses: 200 the server · 400 · 401 · 403 · 404 server or member not found
-#[utoipa::path(patch, path = "/members/{memberId}", tag = "members", params(("memberId" = i64, Path), ServerQuery),
+#[utoipa::path(patch, path = "/members/{memberId}", tag = "members", params(("memberId" = Id, Path), ServerQuery),
     request_body = UpdateMemberBody,
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_member(
     chat: Chat,
     me: AuthUser,
@@ -60,9 +61,8 @@ pub async fn update_member(
 /// Kick a member: owner and admins (anyone ranked below them), moderators
 /// (guests); never the owner.
 /// # Responses: 200 the server · 400 · 401 · 403 · 404
-#[utoipa::path(delete, path = "/members/{memberId}", tag = "members", params(("memberId" = i64, Path), ServerQuery),
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/members/{memberId}", tag = "members", params(("memberId" = Id, Path), ServerQuery),
+    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_member(
     chat: Chat,
     me: AuthUser,

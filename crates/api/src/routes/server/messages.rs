@@ -18,66 +18,71 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
 use crate::routes::workspace::messages::{check_content, content, idempotency_key};
+use crate::schema;
 
 /// `?serverId=&channelId=`
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelMessageQuery {
-    #[param(value_type = i64)]
     #[serde(alias = "server_id")]
     server_id: Id,
-    #[param(value_type = i64)]
     #[serde(alias = "channel_id")]
     channel_id: Id,
 }
 
 /// `?conversationId=`
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationQuery {
-    #[param(value_type = i64)]
     #[serde(alias = "conversation_id")]
     conversation_id: Id,
 }
 
 /// `?channelId=&cursor=&limit=`
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelPageQuery {
-    #[param(value_type = i64)]
     #[serde(alias = "channel_id")]
     channel_id: Id,
     /// The previous page's `nextCursor`.
-    #[param(value_type = Option<i64>)]
     cursor: Option<Id>,
     /// 1 to 100; 10 by default.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 /// `?conversationId=&cursor=&limit=`
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationPageQuery {
-    #[param(value_type = i64)]
     #[serde(alias = "conversation_id")]
     conversation_id: Id,
-    #[param(value_type = Option<i64>)]
     cursor: Option<Id>,
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 /// A message to send.
 #[derive(Deserialize, ToSchema)]
+#[schema(as = ServerSendMessageBody)]
 #[serde(rename_all = "camelCase")]
 pub struct SendBody {
+    #[schema(value_type = schema::MessageText, required)]
     content: Option<String>,
     #[serde(alias = "file_url")]
+    #[schema(value_type = Option<schema::Url>)]
     file_url: Option<String>,
 }
 
 /// New content.
 #[derive(Deserialize, ToSchema)]
+#[schema(as = ServerEditMessageBody)]
 pub struct EditBody {
+    #[schema(value_type = schema::MessageText, required)]
     content: Option<String>,
 }
 
@@ -86,7 +91,7 @@ pub struct EditBody {
 #[serde(rename_all = "camelCase")]
 pub struct StartConversationBody {
     #[serde(alias = "member_id")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Id, required)]
     member_id: Option<Id>,
 }
 
@@ -168,8 +173,7 @@ fn channel_room(q: &ChannelMessageQuery) -> (WorkspaceId, ChannelId, Room) {
 /// Send a message to a channel of a server.
 /// # Responses: 201 · 400 · 401 · 403 · 404 · 409 Idempotency-Key reused
 #[utoipa::path(post, path = "/socket/messages", tag = "server messages", params(ChannelMessageQuery), request_body = SendBody,
-    responses((status = 201, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn send_server_message(
     chat: Chat,
     me: AuthUser,
@@ -190,10 +194,9 @@ pub async fn send_server_message(
 
 /// Edit a message in a channel; its author alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(patch, path = "/socket/messages/{messageId}", tag = "server messages", params(("messageId" = i64, Path), ChannelMessageQuery),
+#[utoipa::path(patch, path = "/socket/messages/{messageId}", tag = "server messages", params(("messageId" = Id, Path), ChannelMessageQuery),
     request_body = EditBody,
-    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_server_message(
     chat: Chat,
     me: AuthUser,
@@ -213,9 +216,8 @@ pub async fn update_server_message(
 
 /// Soft-delete a message in a channel; its author or moderators and up.
 /// # Responses: 200 the tombstone · 400 · 401 · 403 · 404
-#[utoipa::path(delete, path = "/socket/messages/{messageId}", tag = "server messages", params(("messageId" = i64, Path), ChannelMessageQuery),
-    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/socket/messages/{messageId}", tag = "server messages", params(("messageId" = Id, Path), ChannelMessageQuery),
+    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_server_message(
     chat: Chat,
     me: AuthUser,
@@ -234,8 +236,7 @@ pub async fn delete_server_message(
 /// A page of a channel's messages, newest first, 10 by default.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/messages", tag = "server messages", params(ChannelPageQuery),
-    responses((status = 200, body = MessagePageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessagePageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_server_messages(
     chat: Chat,
     me: AuthUser,
@@ -259,8 +260,7 @@ fn conversation_room(q: &ConversationQuery) -> Room {
 /// Send a direct message in a conversation.
 /// # Responses: 201 · 400 · 401 · 403 · 404 · 409 Idempotency-Key reused
 #[utoipa::path(post, path = "/socket/direct-messages", tag = "server messages", params(ConversationQuery), request_body = SendBody,
-    responses((status = 201, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn send_server_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -281,9 +281,8 @@ pub async fn send_server_direct_message(
 /// Edit a direct message; its author alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(patch, path = "/socket/direct-messages/{directMessageId}", tag = "server messages",
-    params(("directMessageId" = i64, Path), ConversationQuery), request_body = EditBody,
-    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("directMessageId" = Id, Path), ConversationQuery), request_body = EditBody,
+    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_server_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -303,9 +302,8 @@ pub async fn update_server_direct_message(
 /// Soft-delete a direct message; its author (or moderators and up taking part).
 /// # Responses: 200 the tombstone · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/socket/direct-messages/{directMessageId}", tag = "server messages",
-    params(("directMessageId" = i64, Path), ConversationQuery),
-    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("directMessageId" = Id, Path), ConversationQuery),
+    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_server_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -323,8 +321,7 @@ pub async fn delete_server_direct_message(
 /// A page of a conversation's messages, newest first, 10 by default.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/direct-messages", tag = "server messages", params(ConversationPageQuery),
-    responses((status = 200, body = MessagePageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessagePageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_server_direct_messages(
     chat: Chat,
     me: AuthUser,
@@ -344,8 +341,7 @@ pub async fn list_server_direct_messages(
 /// Get or create the one conversation between the caller and a member.
 /// # Responses: 200 · 400 · 401 · 403 · 404 server or member not found
 #[utoipa::path(post, path = "/conversations", tag = "server messages", params(ServerQuery), request_body = StartConversationBody,
-    responses((status = 200, body = ConversationDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ConversationDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn start_conversation(
     chat: Chat,
     me: AuthUser,

@@ -19,9 +19,9 @@ use crate::extract::Id;
 
 /// `?serverId=`
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerQuery {
-    #[param(value_type = i64)]
     #[serde(alias = "server_id")]
     pub server_id: Id,
 }

@@ -13,13 +13,16 @@ use super::in_server_dialect;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, Json, from_json_bytes, run_mapped};
 use crate::routes::Chat;
+use crate::schema;
 
 /// A new server.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateServerBody {
+    #[schema(value_type = schema::Name, required)]
     name: Option<String>,
     #[serde(alias = "image_url")]
+    #[schema(value_type = Option<schema::Url>)]
     image_url: Option<String>,
 }
 
@@ -27,8 +30,10 @@ pub struct CreateServerBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateServerBody {
+    #[schema(value_type = Option<schema::Name>)]
     name: Option<String>,
     #[serde(alias = "image_url")]
+    #[schema(value_type = Option<schema::Url>)]
     image_url: Option<String>,
 }
 
@@ -37,6 +42,7 @@ pub struct UpdateServerBody {
 #[serde(rename_all = "camelCase")]
 pub struct InviteCodeBody {
     #[serde(alias = "invite_code")]
+    #[schema(pattern = r"^[^\x00]*$")]
     invite_code: Option<String>,
 }
 
@@ -48,7 +54,7 @@ fn server_id(id: web::Path<Id>) -> WorkspaceId {
 /// TEXT channel, and only moderators and up create channels in it.
 /// # Responses: 201 · 400 · 401
 #[utoipa::path(post, path = "/servers", tag = "servers", request_body = CreateServerBody,
-    responses((status = 201, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 201, body = ServerDto)),
     security(("bearer" = [])))]
 pub async fn create_server(
     chat: Chat,
@@ -83,9 +89,8 @@ pub async fn create_server(
 
 /// Rename a server or change its image; owner and admins.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(patch, path = "/servers/{serverId}", tag = "servers", params(("serverId" = i64, Path)), request_body = UpdateServerBody,
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/servers/{serverId}", tag = "servers", params(("serverId" = Id, Path)), request_body = UpdateServerBody,
+    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_server(
     chat: Chat,
     me: AuthUser,
@@ -120,9 +125,8 @@ pub async fn update_server(
 
 /// Delete a server and everything in it; the owner alone. Returns it as it was.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(delete, path = "/servers/{serverId}", tag = "servers", params(("serverId" = i64, Path)),
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/servers/{serverId}", tag = "servers", params(("serverId" = Id, Path)),
+    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_server(
     chat: Chat,
     me: AuthUser,
@@ -144,9 +148,8 @@ pub async fn delete_server(
 
 /// Leave a server; anyone but the owner. Returns the server without the caller.
 /// # Responses: 200 · 400 · 401 · 403 owner · 404
-#[utoipa::path(patch, path = "/servers/{serverId}/leave", tag = "servers", params(("serverId" = i64, Path)),
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/servers/{serverId}/leave", tag = "servers", params(("serverId" = Id, Path)),
+    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn leave_server(
     chat: Chat,
     me: AuthUser,
@@ -171,10 +174,9 @@ pub async fn leave_server(
 /// With `{"inviteCode"}`: join as a guest (already a member: no change; a wrong
 /// code: 404, whatever the server). Without: regenerate the code (owner, admins).
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(patch, path = "/servers/{serverId}/invite-code", tag = "servers", params(("serverId" = i64, Path)),
+#[utoipa::path(patch, path = "/servers/{serverId}/invite-code", tag = "servers", params(("serverId" = Id, Path)),
     request_body(content = Option<InviteCodeBody>),
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn invite_code(
     chat: Chat,
     me: AuthUser,
@@ -182,8 +184,11 @@ pub async fn invite_code(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = server_id(id);
-    // An empty body means "regenerate": the seed's client sends none.
-    let body: InviteCodeBody = if body.iter().all(u8::is_ascii_whitespace) {
+    // An empty body means "regenerate": the seed's client sends none. So
+    // does `null`, which the document allows as the JSON spelling of none.
+    let none =
+        body.iter().all(u8::is_ascii_whitespace) || serde_json::from_slice::<()>(&body).is_ok();
+    let body: InviteCodeBody = if none {
         InviteCodeBody::default()
     } else {
         from_json_bytes(&body)?

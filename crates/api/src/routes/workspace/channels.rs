@@ -12,17 +12,22 @@ use super::dto::{ChannelDto, NoticeDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, Json, run};
 use crate::routes::Chat;
+use crate::schema;
 
 /// A new channel. Any body `owner_id` or `workspace_id` is ignored: the
 /// caller is the creator and the path names the workspace.
 #[derive(Deserialize, ToSchema)]
 pub struct CreateChannelBody {
+    #[schema(value_type = schema::ChannelName, required)]
     name: Option<String>,
+    #[schema(value_type = Option<schema::LongText>)]
     description: Option<String>,
+    #[schema(value_type = Option<schema::LongText>)]
     topic: Option<String>,
     private: Option<bool>,
     /// `TEXT` (default), `AUDIO` or `VIDEO`.
     #[serde(rename = "type")]
+    #[schema(value_type = Option<schema::ChannelKind>)]
     kind: Option<String>,
 }
 
@@ -56,11 +61,15 @@ impl CreateChannelBody {
 /// or topic clears it.
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateChannelBody {
+    #[schema(value_type = Option<schema::ChannelName>)]
     name: Option<String>,
+    #[schema(value_type = Option<schema::LongText>)]
     description: Option<String>,
+    #[schema(value_type = Option<schema::LongText>)]
     topic: Option<String>,
     private: Option<bool>,
     #[serde(rename = "type")]
+    #[schema(value_type = Option<schema::ChannelKind>)]
     kind: Option<String>,
 }
 
@@ -88,7 +97,7 @@ impl UpdateChannelBody {
 #[derive(Deserialize, ToSchema)]
 pub struct ChannelUserBody {
     #[serde(alias = "userId")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Id, required)]
     user_id: Option<Id>,
 }
 
@@ -103,9 +112,8 @@ impl ChannelUserBody {
 /// The workspace's channels the caller may see: every public one, and the
 /// private ones they belong to (all of them for the owner and admins).
 /// # Responses: 200 · 400 · 401 · 403 not a member · 404 workspace not found
-#[utoipa::path(get, path = "/api/workspaces/{workspaceId}/channels", tag = "channels", params(("workspaceId" = i64, Path)),
-    responses((status = 200, body = Vec<ChannelDto>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/workspaces/{workspaceId}/channels", tag = "channels", params(("workspaceId" = Id, Path)),
+    responses((status = 200, body = Vec<ChannelDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_channels(
     chat: Chat,
     me: AuthUser,
@@ -118,10 +126,9 @@ pub async fn list_channels(
 
 /// Create a channel; the caller is its creator and first member.
 /// # Responses: 201 · 400 · 401 · 403 · 404 workspace not found
-#[utoipa::path(post, path = "/api/workspaces/{workspaceId}/channels", tag = "channels", params(("workspaceId" = i64, Path)),
+#[utoipa::path(post, path = "/api/workspaces/{workspaceId}/channels", tag = "channels", params(("workspaceId" = Id, Path)),
     request_body = CreateChannelBody,
-    responses((status = 201, body = ChannelDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = ChannelDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_channel(
     chat: Chat,
     me: AuthUser,
@@ -136,9 +143,8 @@ pub async fn create_channel(
 
 /// One channel, if the caller may see it.
 /// # Responses: 200 · 400 · 401 · 403 · 404 channel not found
-#[utoipa::path(get, path = "/api/channels/{id}", tag = "channels", params(("id" = i64, Path)),
-    responses((status = 200, body = ChannelDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/channels/{id}", tag = "channels", params(("id" = Id, Path)),
+    responses((status = 200, body = ChannelDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_channel(
     chat: Chat,
     me: AuthUser,
@@ -151,9 +157,8 @@ pub async fn get_channel(
 
 /// Edit a channel; its creator and moderators and up. `general` keeps its name.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(put, path = "/api/channels/{id}", tag = "channels", params(("id" = i64, Path)), request_body = UpdateChannelBody,
-    responses((status = 200, body = ChannelDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/channels/{id}", tag = "channels", params(("id" = Id, Path)), request_body = UpdateChannelBody,
+    responses((status = 200, body = ChannelDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_channel(
     chat: Chat,
     me: AuthUser,
@@ -168,9 +173,8 @@ pub async fn update_channel(
 
 /// Delete a channel and its messages; its creator and moderators and up, never `general`.
 /// # Responses: 204 · 400 · 401 · 403 · 404
-#[utoipa::path(delete, path = "/api/channels/{id}", tag = "channels", params(("id" = i64, Path)),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/channels/{id}", tag = "channels", params(("id" = Id, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_channel(
     chat: Chat,
     me: AuthUser,
@@ -183,9 +187,8 @@ pub async fn delete_channel(
 
 /// Add a workspace member to a channel.
 /// # Responses: 201 · 400 · 401 · 403 · 404 channel, user or workspace membership missing · 409 already in channel
-#[utoipa::path(post, path = "/api/channels/{id}/users", tag = "channels", params(("id" = i64, Path)), request_body = ChannelUserBody,
-    responses((status = 201, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/channels/{id}/users", tag = "channels", params(("id" = Id, Path)), request_body = ChannelUserBody,
+    responses((status = 201, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_channel_user(
     chat: Chat,
     me: AuthUser,
@@ -200,9 +203,8 @@ pub async fn add_channel_user(
 
 /// Remove a user from a channel: its creator, the owner, admins, or the user themself.
 /// # Responses: 200 · 400 · 401 · 403 · 404 channel not found or user not in it
-#[utoipa::path(delete, path = "/api/channels/{id}/users", tag = "channels", params(("id" = i64, Path)), request_body = ChannelUserBody,
-    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/channels/{id}/users", tag = "channels", params(("id" = Id, Path)), request_body = ChannelUserBody,
+    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_channel_user(
     chat: Chat,
     me: AuthUser,

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use concord_domain::workspace::parse_long_text;
-use concord_domain::{ConversationId, NewConversation, UserId, Validator, WorkspaceId};
+use concord_domain::{ConversationId, Invalid, NewConversation, UserId, Validator, WorkspaceId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -10,25 +10,30 @@ use super::dto::{DirectMessageDto, NoticeDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, Json, Query, run};
 use crate::routes::Chat;
+use crate::schema;
 
-/// A new conversation of the caller and `users`, all workspace members.
+/// A new conversation of the caller and `users`, all workspace members. The
+/// caller may be among `users`; naming only the caller makes a conversation
+/// of the caller alone (notes to self).
 #[derive(Deserialize, ToSchema)]
 pub struct CreateDirectMessageBody {
-    #[schema(value_type = Option<Vec<i64>>)]
+    #[schema(value_type = Vec<Id>, required, min_items = 1)]
     users: Option<Vec<Id>>,
+    #[schema(value_type = Option<schema::LongText>)]
     topic: Option<String>,
 }
 
 /// A new topic; an empty string clears it.
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateDirectMessageBody {
+    #[schema(value_type = schema::LongText, required)]
     topic: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListDirectMessagesQuery {
     /// Only conversations of this workspace.
-    #[param(value_type = Option<i64>)]
     #[serde(alias = "workspaceId")]
     workspace_id: Option<Id>,
 }
@@ -36,9 +41,8 @@ pub struct ListDirectMessagesQuery {
 /// Start a conversation in a workspace.
 /// # Responses: 201 · 400 · 401 · 403 not a member · 404 workspace missing or a user not in it
 #[utoipa::path(post, path = "/api/workspaces/{workspaceId}/direct_messages", tag = "direct messages",
-    params(("workspaceId" = i64, Path)), request_body = CreateDirectMessageBody,
-    responses((status = 201, body = DirectMessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("workspaceId" = Id, Path)), request_body = CreateDirectMessageBody,
+    responses((status = 201, body = DirectMessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -48,7 +52,15 @@ pub async fn create_direct_message(
     let ws = WorkspaceId::new(ws.into_inner().get());
     let CreateDirectMessageBody { users, topic } = body.into_inner();
     let mut v = Validator::new();
-    let users = v.require("Users", users, Ok);
+    let users = v.require("Users", users, |users| {
+        if users.is_empty() {
+            Err(Invalid::one(
+                "Users must name at least one workspace member",
+            ))
+        } else {
+            Ok(users)
+        }
+    });
     let topic = v
         .optional(topic, |s| parse_long_text(&s, "Topic"))
         .flatten();
@@ -65,7 +77,7 @@ pub async fn create_direct_message(
 /// The caller's conversations, optionally of one workspace.
 /// # Responses: 200 · 400 · 401
 #[utoipa::path(get, path = "/api/direct_messages", tag = "direct messages", params(ListDirectMessagesQuery),
-    responses((status = 200, body = Vec<DirectMessageDto>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Vec<DirectMessageDto>)),
     security(("bearer" = [])))]
 pub async fn list_direct_messages(
     chat: Chat,
@@ -82,9 +94,8 @@ pub async fn list_direct_messages(
 
 /// One conversation; participants only.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(get, path = "/api/direct_messages/{id}", tag = "direct messages", params(("id" = i64, Path)),
-    responses((status = 200, body = DirectMessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/direct_messages/{id}", tag = "direct messages", params(("id" = Id, Path)),
+    responses((status = 200, body = DirectMessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -97,10 +108,9 @@ pub async fn get_direct_message(
 
 /// Retitle a conversation; its creator alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(put, path = "/api/direct_messages/{id}", tag = "direct messages", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/direct_messages/{id}", tag = "direct messages", params(("id" = Id, Path)),
     request_body = UpdateDirectMessageBody,
-    responses((status = 200, body = DirectMessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = DirectMessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -119,9 +129,8 @@ pub async fn update_direct_message(
 
 /// Delete a conversation and its messages; its creator alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(delete, path = "/api/direct_messages/{id}", tag = "direct messages", params(("id" = i64, Path)),
-    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/direct_messages/{id}", tag = "direct messages", params(("id" = Id, Path)),
+    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_direct_message(
     chat: Chat,
     me: AuthUser,

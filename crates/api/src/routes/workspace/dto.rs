@@ -54,8 +54,23 @@ pub struct SessionDto {
 /// `GET /api/session` without a token.
 #[derive(Serialize, ToSchema)]
 pub struct NoSessionDto {
-    #[schema(value_type = Option<Object>)]
-    pub user: Option<()>,
+    /// Always `null`.
+    #[schema(schema_with = null_schema)]
+    pub user: (),
+}
+
+fn null_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Null)
+        .build()
+}
+
+/// `GET /api/session`: the caller, or `{"user": null}` without a token.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CurrentSessionDto {
+    User(UserDto),
+    NoUser(NoSessionDto),
 }
 
 /// A plain confirmation.
@@ -144,6 +159,7 @@ pub struct PersonDto {
 
 /// A member in a workspace's details; `id` is the user's id.
 #[derive(Serialize, ToSchema)]
+#[schema(as = WorkspaceMember)]
 pub struct MemberDto {
     pub id: i64,
     pub name: String,
@@ -233,6 +249,7 @@ impl From<&Ban> for BanDto {
 
 /// A channel.
 #[derive(Serialize, ToSchema)]
+#[schema(as = Channel)]
 pub struct ChannelDto {
     pub id: i64,
     pub name: String,
@@ -289,6 +306,7 @@ impl From<&Conversation> for DirectMessageDto {
 
 /// A message in a channel or a direct message.
 #[derive(Serialize, ToSchema)]
+#[schema(as = Message)]
 pub struct MessageDto {
     pub id: i64,
     pub content: String,

@@ -15,6 +15,7 @@ use super::dto::{HistoryDto, MessageDto, NoticeDto, ThreadDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
+use crate::schema;
 
 /// The header that makes a send exactly-once.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -23,25 +24,27 @@ pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 /// are ignored: the caller is the author and the path names the room.
 #[derive(Deserialize, ToSchema)]
 pub struct SendMessageBody {
+    #[schema(value_type = schema::MessageText, required)]
     content: Option<String>,
     /// Reply in the thread of this message (of the same room).
     #[serde(alias = "parentId")]
-    #[schema(value_type = Option<i64>)]
     parent_id: Option<Id>,
 }
 
 /// New content for a message.
 #[derive(Deserialize, ToSchema)]
 pub struct EditMessageBody {
+    #[schema(value_type = schema::MessageText, required)]
     content: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Only messages older than this message id (the previous page's `next_cursor`).
-    #[param(value_type = Option<i64>)]
     before: Option<Id>,
     /// Page size, 1 to 100; 50 by default.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -180,11 +183,10 @@ fn conversation(id: Id) -> Room {
 
 /// Send a message (or a threaded reply) to a channel.
 /// # Responses: 201 · 400 · 401 · 403 · 404 channel or parent not found · 409 Idempotency-Key reused
-#[utoipa::path(post, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = i64, Path),
-    ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key, at most 64 characters")),
+#[utoipa::path(post, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = Id, Path),
+    ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,64}$", description = "Retry-safe key: 1 to 64 visible ASCII characters")),
     request_body = SendMessageBody,
-    responses((status = 201, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn send_channel_message(
     chat: Chat,
     me: AuthUser,
@@ -197,9 +199,8 @@ pub async fn send_channel_message(
 
 /// A page of a channel's history, newest first.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(get, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = i64, Path), HistoryQuery),
-    responses((status = 200, body = HistoryDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = Id, Path), HistoryQuery),
+    responses((status = 200, body = HistoryDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_channel_messages(
     chat: Chat,
     me: AuthUser,
@@ -212,9 +213,8 @@ pub async fn list_channel_messages(
 /// Edit a message in a channel; its author alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(put, path = "/api/channels/{channelId}/messages/{messageId}", tag = "messages",
-    params(("channelId" = i64, Path), ("messageId" = i64, Path)), request_body = EditMessageBody,
-    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("channelId" = Id, Path), ("messageId" = Id, Path)), request_body = EditMessageBody,
+    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_channel_message(
     chat: Chat,
     me: AuthUser,
@@ -228,9 +228,8 @@ pub async fn update_channel_message(
 /// Soft-delete a message in a channel; its author or moderators and up.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/api/channels/{channelId}/messages/{messageId}", tag = "messages",
-    params(("channelId" = i64, Path), ("messageId" = i64, Path)),
-    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("channelId" = Id, Path), ("messageId" = Id, Path)),
+    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_channel_message(
     chat: Chat,
     me: AuthUser,
@@ -243,9 +242,8 @@ pub async fn delete_channel_message(
 /// A thread in a channel: its root and every reply, oldest first.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/channels/{channelId}/messages/{messageId}/replies", tag = "messages",
-    params(("channelId" = i64, Path), ("messageId" = i64, Path)),
-    responses((status = 200, body = ThreadDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("channelId" = Id, Path), ("messageId" = Id, Path)),
+    responses((status = 200, body = ThreadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_channel_replies(
     chat: Chat,
     me: AuthUser,
@@ -258,10 +256,9 @@ pub async fn list_channel_replies(
 /// Send a message (or a threaded reply) to a direct message.
 /// # Responses: 201 · 400 · 401 · 403 · 404 direct message or parent not found · 409 Idempotency-Key reused
 #[utoipa::path(post, path = "/api/direct_messages/{directMessageId}/messages", tag = "messages",
-    params(("directMessageId" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key, at most 64 characters")),
+    params(("directMessageId" = Id, Path), ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,64}$", description = "Retry-safe key: 1 to 64 visible ASCII characters")),
     request_body = SendMessageBody,
-    responses((status = 201, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn send_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -282,9 +279,8 @@ pub async fn send_direct_message(
 /// A page of a direct message's history, newest first.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/direct_messages/{directMessageId}/messages", tag = "messages",
-    params(("directMessageId" = i64, Path), HistoryQuery),
-    responses((status = 200, body = HistoryDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("directMessageId" = Id, Path), HistoryQuery),
+    responses((status = 200, body = HistoryDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_direct_messages_messages(
     chat: Chat,
     me: AuthUser,
@@ -297,9 +293,8 @@ pub async fn list_direct_messages_messages(
 /// Edit a message in a direct message; its author alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(put, path = "/api/direct_messages/{directMessageId}/messages/{messageId}", tag = "messages",
-    params(("directMessageId" = i64, Path), ("messageId" = i64, Path)), request_body = EditMessageBody,
-    responses((status = 200, body = MessageDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("directMessageId" = Id, Path), ("messageId" = Id, Path)), request_body = EditMessageBody,
+    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_direct_message_message(
     chat: Chat,
     me: AuthUser,
@@ -313,9 +308,8 @@ pub async fn update_direct_message_message(
 /// Soft-delete a message in a direct message; its author or moderators and up.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/api/direct_messages/{directMessageId}/messages/{messageId}", tag = "messages",
-    params(("directMessageId" = i64, Path), ("messageId" = i64, Path)),
-    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("directMessageId" = Id, Path), ("messageId" = Id, Path)),
+    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_direct_message_message(
     chat: Chat,
     me: AuthUser,
@@ -328,9 +322,8 @@ pub async fn delete_direct_message_message(
 /// A thread in a direct message: its root and every reply, oldest first.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/direct_messages/{directMessageId}/messages/{messageId}/replies", tag = "messages",
-    params(("directMessageId" = i64, Path), ("messageId" = i64, Path)),
-    responses((status = 200, body = ThreadDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("directMessageId" = Id, Path), ("messageId" = Id, Path)),
+    responses((status = 200, body = ThreadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_direct_message_replies(
     chat: Chat,
     me: AuthUser,

@@ -8,23 +8,31 @@ use concord_domain::{Email, Invalid, NewUser, Password, PersonName, Username, Va
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::dto::{NoSessionDto, NoticeDto, SessionDto, UserDto};
+use super::dto::{CurrentSessionDto, NoSessionDto, NoticeDto, SessionDto, UserDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, Json, MaybeAuthUser, run};
 use crate::limits::Limits;
 use crate::routes::Chat;
+use crate::schema;
 
 /// Sign-up form. `password` is required although seed 004 forgot it.
 #[derive(Deserialize, ToSchema)]
 pub struct SignUpBody {
+    #[schema(value_type = schema::Username, required)]
     username: Option<String>,
+    #[schema(value_type = schema::Email, required)]
     email: Option<String>,
+    /// 6 to 72 characters.
+    #[schema(value_type = String, required, min_length = 6, max_length = 72, pattern = r"^[^\x00]*$")]
     password: Option<String>,
     #[serde(alias = "firstName")]
+    #[schema(value_type = schema::Name, required)]
     first_name: Option<String>,
     #[serde(alias = "lastName")]
+    #[schema(value_type = schema::Name, required)]
     last_name: Option<String>,
     #[serde(alias = "imageUrl")]
+    #[schema(value_type = Option<schema::Url>)]
     image_url: Option<String>,
 }
 
@@ -60,14 +68,17 @@ impl SignUpBody {
 /// Login form.
 #[derive(Deserialize, ToSchema)]
 pub struct LogInBody {
+    /// Any non-blank text: an unknown address is a 401 like a wrong password.
+    #[schema(value_type = String, required, pattern = r"^[^\x00]*[^\x00\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$")]
     email: Option<String>,
+    #[schema(value_type = String, required, pattern = r"^[^\x00]+$")]
     password: Option<String>,
 }
 
 /// Sign up a user and log them in.
 /// # Responses: 201 created · 400 invalid body · 403 user already exists
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = SignUpBody,
-    responses((status = 201, body = SessionDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = SessionDto), (status = 403, body = ErrorBody)))]
 pub async fn sign_up(
     chat: Chat,
     limits: web::Data<Limits>,
@@ -87,7 +98,7 @@ pub async fn sign_up(
 /// # Responses: 200 logged in · 400 missing fields · 401 invalid credentials ·
 /// 429 too many attempts for this email from this address
 #[utoipa::path(post, path = "/api/session", tag = "session", request_body = LogInBody,
-    responses((status = 200, body = SessionDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = SessionDto), (status = 401, description = "Invalid credentials", body = ErrorBody)))]
 pub async fn log_in(
     chat: Chat,
     limits: web::Data<Limits>,
@@ -126,19 +137,19 @@ fn client_address(req: &HttpRequest) -> IpAddr {
 /// The current user, or `{"user": null}` without a token.
 /// # Responses: 200 · 401 bad token
 #[utoipa::path(get, path = "/api/session", tag = "session",
-    responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)), security((), ("bearer" = [])))]
+    responses((status = 200, body = CurrentSessionDto)), security((), ("bearer" = [])))]
 pub async fn get_session(chat: Chat, user: MaybeAuthUser) -> Result<HttpResponse, ApiError> {
     let Some(me) = user.0 else {
-        return Ok(HttpResponse::Ok().json(NoSessionDto { user: None }));
+        return Ok(HttpResponse::Ok().json(CurrentSessionDto::NoUser(NoSessionDto { user: () })));
     };
     let user = run(&chat, move |s| s.get_user(me.id)).await?;
-    Ok(HttpResponse::Ok().json(UserDto::from(&user)))
+    Ok(HttpResponse::Ok().json(CurrentSessionDto::User(UserDto::from(&user))))
 }
 
 /// Log out: the token is revoked and refused from now on.
 /// # Responses: 200 · 401
 #[utoipa::path(delete, path = "/api/session", tag = "session",
-    responses((status = 200, body = NoticeDto), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NoticeDto)), security(("bearer" = [])))]
 pub async fn log_out(chat: Chat, me: AuthUser) -> Result<HttpResponse, ApiError> {
     run(&chat, move |s| s.log_out(&me.claims)).await?;
     Ok(HttpResponse::Ok().json(NoticeDto::new("Successfully logged out")))
@@ -146,8 +157,8 @@ pub async fn log_out(chat: Chat, me: AuthUser) -> Result<HttpResponse, ApiError>
 
 /// One user.
 /// # Responses: 200 · 400 bad id · 401 · 404 user not found
-#[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path)),
-    responses((status = 200, body = UserDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = Id, Path)),
+    responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_user(
     chat: Chat,

@@ -13,13 +13,17 @@ use super::dto::{
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, Json, run};
 use crate::routes::Chat;
+use crate::schema;
 
 /// A new workspace. `name` and `description` are required, as in seed 004.
 #[derive(Deserialize, ToSchema)]
 pub struct CreateWorkspaceBody {
+    #[schema(value_type = schema::Name, required)]
     name: Option<String>,
+    #[schema(value_type = schema::LongText, required)]
     description: Option<String>,
     #[serde(alias = "imageUrl")]
+    #[schema(value_type = Option<schema::Url>)]
     image_url: Option<String>,
 }
 
@@ -49,9 +53,12 @@ impl CreateWorkspaceBody {
 /// description or image clears it.
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateWorkspaceBody {
+    #[schema(value_type = Option<schema::Name>)]
     name: Option<String>,
+    #[schema(value_type = Option<schema::LongText>)]
     description: Option<String>,
     #[serde(alias = "imageUrl")]
+    #[schema(value_type = Option<schema::Url>)]
     image_url: Option<String>,
 }
 
@@ -76,14 +83,14 @@ impl UpdateWorkspaceBody {
 #[derive(Deserialize, ToSchema)]
 pub struct AddMemberBody {
     #[serde(alias = "userId")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Id, required)]
     user_id: Option<Id>,
 }
 
 /// The caller's workspaces.
 /// # Responses: 200 · 401
 #[utoipa::path(get, path = "/api/workspaces/session", tag = "workspaces",
-    responses((status = 200, body = Vec<WorkspaceSummaryDto>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<WorkspaceSummaryDto>)), security(("bearer" = [])))]
 pub async fn list_my_workspaces(chat: Chat, me: AuthUser) -> Result<HttpResponse, ApiError> {
     let list = run(&chat, move |s| s.workspaces_of(me.id)).await?;
     Ok(HttpResponse::Ok().json(
@@ -95,9 +102,8 @@ pub async fn list_my_workspaces(chat: Chat, me: AuthUser) -> Result<HttpResponse
 
 /// A workspace with its owner and members; members only.
 /// # Responses: 200 · 400 · 401 · 403 not a member · 404 workspace not found
-#[utoipa::path(get, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = i64, Path)),
-    responses((status = 200, body = WorkspaceDetailsDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = Id, Path)),
+    responses((status = 200, body = WorkspaceDetailsDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_workspace(
     chat: Chat,
     me: AuthUser,
@@ -111,7 +117,7 @@ pub async fn get_workspace(
 /// Create a workspace; the caller owns it and it starts with a `general` channel.
 /// # Responses: 201 · 400 invalid body · 401
 #[utoipa::path(post, path = "/api/workspaces", tag = "workspaces", request_body = CreateWorkspaceBody,
-    responses((status = 201, body = WorkspaceDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 201, body = WorkspaceDto)),
     security(("bearer" = [])))]
 pub async fn create_workspace(
     chat: Chat,
@@ -125,9 +131,8 @@ pub async fn create_workspace(
 
 /// Edit a workspace; owner and admins.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(put, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = i64, Path)), request_body = UpdateWorkspaceBody,
-    responses((status = 200, body = WorkspaceDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = Id, Path)), request_body = UpdateWorkspaceBody,
+    responses((status = 200, body = WorkspaceDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_workspace(
     chat: Chat,
     me: AuthUser,
@@ -142,9 +147,8 @@ pub async fn update_workspace(
 
 /// Delete a workspace and everything in it; the owner alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
-#[utoipa::path(delete, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = i64, Path)),
-    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = Id, Path)),
+    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_workspace(
     chat: Chat,
     me: AuthUser,
@@ -157,9 +161,8 @@ pub async fn delete_workspace(
 
 /// Add a user to a workspace as a guest; owner and admins.
 /// # Responses: 201 · 400 · 401 · 403 · 404 workspace or user not found · 409 already a member
-#[utoipa::path(post, path = "/api/workspaces/{id}/members", tag = "workspaces", params(("id" = i64, Path)), request_body = AddMemberBody,
-    responses((status = 201, body = MembershipDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/workspaces/{id}/members", tag = "workspaces", params(("id" = Id, Path)), request_body = AddMemberBody,
+    responses((status = 201, body = MembershipDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_member(
     chat: Chat,
     me: AuthUser,
@@ -180,9 +183,8 @@ pub async fn add_member(
 /// leaving when the user is the caller (anyone but the owner).
 /// # Responses: 200 · 400 · 401 · 403 · 404 workspace not found or user not in it
 #[utoipa::path(delete, path = "/api/workspaces/{workspaceId}/members/{userId}", tag = "workspaces",
-    params(("workspaceId" = i64, Path), ("userId" = i64, Path)),
-    responses((status = 200, body = NoticeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("workspaceId" = Id, Path), ("userId" = Id, Path)),
+    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn remove_member(
     chat: Chat,
     me: AuthUser,
