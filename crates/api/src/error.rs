@@ -85,6 +85,11 @@ impl ApiError {
         self.status
     }
 
+    /// The entries of the envelope's `errors`.
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
     pub fn retry_after(&self) -> Option<u64> {
         self.retry_after
     }

@@ -653,4 +653,91 @@ mod tests {
         let err = page("channelId=1&limit=1&limit=2").unwrap_err();
         assert!(err.contains("duplicate field `limit`"), "{err}");
     }
+
+    /// Whatever a client sends, a body or query string is read, or refused
+    /// with a 400 that names at least one failure; never a panic, and never
+    /// a NUL let through to the store.
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        use super::*;
+
+        /// JSON of any shape, its keys biased to the fields [`Form`] reads
+        /// so that types and values meet the reader, its strings to NULs
+        /// and other controls.
+        fn json() -> impl Strategy<Value = Value> {
+            let text = prop_oneof![
+                "[a-z@.]{0,12}",
+                "\\PC{0,8}",
+                "[\\x00-\\x1f]{1,3}",
+                ".{0,6}\\x00.{0,6}"
+            ];
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                any::<f64>()
+                    .prop_filter("JSON numbers are finite", |f| f.is_finite())
+                    .prop_map(Value::from),
+                text.prop_map(Value::from),
+            ];
+            let key = prop_oneof![
+                "first_name",
+                "firstName",
+                "email",
+                "users",
+                "private",
+                "id",
+                ".{0,8}"
+            ];
+            leaf.prop_recursive(3, 32, 6, move |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::vec((key.clone(), inner), 0..6)
+                        .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn holds_nul(form: &Form) -> bool {
+            [&form.first_name, &form.email]
+                .iter()
+                .any(|s| s.as_deref().is_some_and(|s| s.contains('\0')))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_body_is_read_or_refused_with_named_failures(body in json()) {
+                match from_json_value::<Form>(body) {
+                    Ok(form) => prop_assert!(!holds_nul(&form)),
+                    Err(e) => {
+                        prop_assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+                        prop_assert!(!e.errors().is_empty());
+                    }
+                }
+            }
+
+            #[test]
+            fn any_body_bytes_are_read_or_refused_with_named_failures(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+                if let Err(e) = from_json_bytes::<Form>(&bytes) {
+                    prop_assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+                    prop_assert!(!e.errors().is_empty());
+                }
+            }
+
+            #[test]
+            fn any_query_is_read_or_refused_with_named_failures(
+                query in prop_oneof![".{0,40}", "((channel_?[iI]d|cursor|limit|x)=([0-9]{1,3}|-?[0-9a-z%]{0,6})&?){0,5}"]
+            ) {
+                if let Err(e) = from_query::<Page>(&query) {
+                    prop_assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+                    prop_assert!(!e.errors().is_empty());
+                }
+            }
+        }
+    }
 }
