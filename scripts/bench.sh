@@ -30,27 +30,8 @@ cd "$REPO"
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# A port below the ephemeral range (32768 and up on Linux), so that none of
-# the generator's tens of thousands of client sockets can be handed it.
-free_port() {
-    local port
-    for _ in $(seq 100); do
-        port=$((20000 + RANDOM % 12000))
-        if ! timeout 1 bash -c ": >/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-    die "no free port found"
-}
-
-healthy() {
-    timeout 2 bash -c '
-        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-        printf "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" >&3
-        read -r _ status _ <&3
-        [[ $status == 200 ]]' _ "$1" 2>/dev/null
-}
+# shellcheck source=scripts/server-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/server-lib.sh"
 
 log "building (release)"
 cargo build --release -p concord-api -p concord-bench

@@ -376,24 +376,27 @@ mod tests {
         }
     }
 
+    /// (actor role, target role, whether the actor may kick or ban the
+    /// target): kicks and bans follow the same ranks.
+    const RANKS: [(Role, Role, bool); 13] = [
+        (Owner, Admin, true),
+        (Owner, Moderator, true),
+        (Owner, Guest, true),
+        (Admin, Moderator, true),
+        (Admin, Guest, true),
+        (Admin, Admin, false),
+        (Admin, Owner, false),
+        (Moderator, Guest, true),
+        (Moderator, Moderator, false),
+        (Moderator, Admin, false),
+        (Moderator, Owner, false),
+        (Guest, Guest, false),
+        (Guest, Moderator, false),
+    ];
+
     #[test]
     fn kicks_follow_rank() {
-        // (actor role, target role, allowed)
-        let rows = [
-            (Owner, Admin, true),
-            (Owner, Moderator, true),
-            (Owner, Guest, true),
-            (Admin, Moderator, true),
-            (Admin, Guest, true),
-            (Admin, Admin, false),
-            (Admin, Owner, false),
-            (Moderator, Guest, true),
-            (Moderator, Moderator, false),
-            (Moderator, Admin, false),
-            (Guest, Guest, false),
-            (Guest, Moderator, false),
-        ];
-        for (actor, target, allowed) in rows {
+        for (actor, target, allowed) in RANKS {
             let got = kick_member(&member(1, actor), &member(2, target));
             assert_eq!(got.is_ok(), allowed, "{actor:?} kicks {target:?}");
         }
@@ -407,23 +410,7 @@ mod tests {
 
     #[test]
     fn bans_follow_the_ranks_of_kicks() {
-        // (actor role, target role, allowed)
-        let rows = [
-            (Owner, Admin, true),
-            (Owner, Moderator, true),
-            (Owner, Guest, true),
-            (Admin, Moderator, true),
-            (Admin, Guest, true),
-            (Admin, Admin, false),
-            (Admin, Owner, false),
-            (Moderator, Guest, true),
-            (Moderator, Moderator, false),
-            (Moderator, Admin, false),
-            (Moderator, Owner, false),
-            (Guest, Guest, false),
-            (Guest, Moderator, false),
-        ];
-        for (actor, target, allowed) in rows {
+        for (actor, target, allowed) in RANKS {
             let got = ban_member(&member(1, actor), UserId::new(2), target);
             assert_eq!(got.is_ok(), allowed, "{actor:?} bans {target:?}");
         }
