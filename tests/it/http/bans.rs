@@ -409,6 +409,27 @@ async fn bad_ids_and_bodies_are_bad_requests() {
 }
 
 #[tokio::test]
+async fn a_null_body_is_a_ban_without_a_reason() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+
+    let (status, body) = app
+        .send_raw(
+            Method::PUT,
+            &format!("/api/workspaces/{}/bans/{}", team.ws, team.guest.id),
+            Some(&team.owner.token),
+            Some("application/json"),
+            b"null".to_vec(),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, list) = bans(&app, team.ws, &team.owner).await;
+    assert_eq!(list[0]["user_id"], json!(team.guest.id));
+    assert_eq!(list[0]["reason"], Value::Null);
+}
+
+#[tokio::test]
 async fn unknown_users_and_workspaces_are_not_found_and_a_token_is_required() {
     let app = spawn_app().await;
     let team = app.team().await;

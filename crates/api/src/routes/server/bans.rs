@@ -21,7 +21,7 @@ fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
 /// Who may: as for kicking. Returns the server without them.
 /// # Responses: 200 the server · 400 · 401 · 403 · 404 server or user not found
 #[utoipa::path(put, path = "/servers/{serverId}/bans/{profileId}", tag = "servers",
-    params(("serverId" = i64, Path), ("profileId" = i64, Path)), request_body(content = Option<BanBody>),
+    params(("serverId" = Id, Path), ("profileId" = Id, Path)), request_body(content = Option<BanBody>),
     responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn ban_server_member(
@@ -48,7 +48,7 @@ pub async fn ban_server_member(
 /// same.
 /// # Responses: 200 the server · 400 · 401 · 403 · 404 server not found
 #[utoipa::path(delete, path = "/servers/{serverId}/bans/{profileId}", tag = "servers",
-    params(("serverId" = i64, Path), ("profileId" = i64, Path)),
+    params(("serverId" = Id, Path), ("profileId" = Id, Path)),
     responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn lift_server_ban(
@@ -71,7 +71,7 @@ pub async fn lift_server_ban(
 
 /// The server's bans, oldest first; owner, admins and moderators.
 /// # Responses: 200 · 400 · 401 · 403 · 404 server not found
-#[utoipa::path(get, path = "/servers/{serverId}/bans", tag = "servers", params(("serverId" = i64, Path)),
+#[utoipa::path(get, path = "/servers/{serverId}/bans", tag = "servers", params(("serverId" = Id, Path)),
     responses((status = 200, body = Vec<ServerBanDto>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_server_bans(

@@ -10,20 +10,24 @@ use super::dto::BanDto;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{AuthUser, Id, from_json_bytes, run};
 use crate::routes::Chat;
+use crate::schema;
 
 /// Why the user is banned; optional, at most 1,000 characters. The body
 /// itself may be left out.
 #[derive(Deserialize, ToSchema, Default)]
 pub struct BanBody {
+    #[schema(value_type = Option<schema::LongText>)]
     reason: Option<String>,
 }
 
-/// The reason in a ban's body, which may be empty (no reason).
+/// The reason in a ban's body, which may be empty or `null` (no reason).
 /// # Errors
 /// 400 for malformed JSON, a reason that is not a string or one over 1,000
 /// characters.
 pub(crate) fn ban_reason(body: &[u8]) -> Result<Option<String>, ApiError> {
-    let body: BanBody = if body.iter().all(u8::is_ascii_whitespace) {
+    let none =
+        body.iter().all(u8::is_ascii_whitespace) || serde_json::from_slice::<()>(body).is_ok();
+    let body: BanBody = if none {
         BanBody::default()
     } else {
         from_json_bytes(body)?
@@ -45,7 +49,7 @@ fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
 /// guest). Banning again replaces the reason.
 /// # Responses: 204 · 400 · 401 · 403 · 404 workspace or user not found
 #[utoipa::path(put, path = "/api/workspaces/{workspaceId}/bans/{userId}", tag = "workspaces",
-    params(("workspaceId" = i64, Path), ("userId" = i64, Path)), request_body(content = Option<BanBody>),
+    params(("workspaceId" = Id, Path), ("userId" = Id, Path)), request_body(content = Option<BanBody>),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn ban_member(
@@ -64,7 +68,7 @@ pub async fn ban_member(
 /// the same.
 /// # Responses: 204 · 400 · 401 · 403 · 404 workspace not found
 #[utoipa::path(delete, path = "/api/workspaces/{workspaceId}/bans/{userId}", tag = "workspaces",
-    params(("workspaceId" = i64, Path), ("userId" = i64, Path)),
+    params(("workspaceId" = Id, Path), ("userId" = Id, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn lift_ban(
@@ -80,7 +84,7 @@ pub async fn lift_ban(
 /// The workspace's bans, oldest first; owner, admins and moderators.
 /// # Responses: 200 · 400 · 401 · 403 · 404 workspace not found
 #[utoipa::path(get, path = "/api/workspaces/{workspaceId}/bans", tag = "workspaces",
-    params(("workspaceId" = i64, Path)),
+    params(("workspaceId" = Id, Path)),
     responses((status = 200, body = Vec<BanDto>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_bans(
