@@ -262,7 +262,15 @@ impl Modify for NoNulInBodies {
             for op in ops.into_iter().flatten() {
                 let content = op.request_body.iter().flat_map(|b| b.content.values());
                 for schema in content.filter_map(|c| c.schema.as_ref()) {
-                    if let RefOr::Ref(r) = schema {
+                    // A body that may be left out is `oneOf: [null, $ref]`.
+                    let refs = match schema {
+                        RefOr::T(Schema::OneOf(one)) => one.items.iter().collect(),
+                        schema => vec![schema],
+                    };
+                    for r in refs.into_iter().filter_map(|item| match item {
+                        RefOr::Ref(r) => Some(r),
+                        RefOr::T(_) => None,
+                    }) {
                         bodies.push(r.ref_location.rsplit('/').next().unwrap_or("").to_owned());
                     }
                 }
@@ -750,6 +758,38 @@ mod tests {
         assert_eq!(required("SendMessageBody"), json!(["content"]));
         assert_eq!(required("ServerSendMessageBody"), json!(["content"]));
         assert_eq!(schemas["UpdateWorkspaceBody"].get("required"), None);
+    }
+
+    #[test]
+    fn every_request_body_refuses_a_nul_in_what_it_does_not_name() {
+        let doc = doc();
+        for (op, body) in operations(&doc) {
+            let Some(schema) = body.pointer("/requestBody/content/application~1json/schema") else {
+                continue;
+            };
+            let refs: Vec<&Value> = match schema.get("oneOf") {
+                Some(items) => items.as_array().unwrap().iter().collect(),
+                None => vec![schema],
+            };
+            for name in refs
+                .iter()
+                .filter_map(|r| r["$ref"].as_str())
+                .map(|r| r.rsplit('/').next().unwrap())
+            {
+                let object = &doc["components"]["schemas"][name];
+                assert_eq!(
+                    object["propertyNames"]["pattern"],
+                    json!(NO_NUL),
+                    "{op}: {name}"
+                );
+                assert!(
+                    object["additionalProperties"]["$ref"]
+                        .as_str()
+                        .is_some_and(|r| r.ends_with(JSON_WITHOUT_NUL)),
+                    "{op}: {name}"
+                );
+            }
+        }
     }
 
     #[test]
