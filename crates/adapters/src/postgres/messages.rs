@@ -30,8 +30,8 @@ use super::schema::{
 };
 use super::{PgConn, PgStore, db_err};
 
-/// How long an idempotency key is remembered.
-const IDEMPOTENCY_WINDOW: &str = "24 hours";
+/// How long an idempotency key is remembered, in hours.
+const IDEMPOTENCY_HOURS: i64 = 24;
 
 /// Advances `room`'s sequence (and, for a post, its last-message time) and
 /// returns the new `seq`. Takes the room row's lock until commit.
@@ -152,7 +152,7 @@ fn replay(
     let found: Option<(String, i64)> = idempotency_keys::table
         .find((author, idem.key.as_str()))
         .filter(sql::<Bool>(&format!(
-            "created_at > now() - interval '{IDEMPOTENCY_WINDOW}'"
+            "created_at > now() - interval '{IDEMPOTENCY_HOURS} hours'"
         )))
         .select((idempotency_keys::request_hash, idempotency_keys::message_id))
         .first(c)
@@ -185,7 +185,7 @@ pub(super) fn answer_again(
 pub(super) fn forget_expired_keys(c: &mut PgConn) -> Result<(), RepoError> {
     diesel::delete(idempotency_keys::table)
         .filter(sql::<Bool>(&format!(
-            "created_at <= now() - interval '{IDEMPOTENCY_WINDOW}'"
+            "created_at <= now() - interval '{IDEMPOTENCY_HOURS} hours'"
         )))
         .execute(c)
         .map(|_| ())
@@ -194,41 +194,60 @@ pub(super) fn forget_expired_keys(c: &mut PgConn) -> Result<(), RepoError> {
 
 /// A key used earlier and still remembered: its author, the key, the
 /// request's fingerprint hash and the message it created.
-#[derive(diesel::QueryableByName)]
 pub(super) struct EarlierUse {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub user_id: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
     pub key: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
     pub request_hash: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub message_id: i64,
 }
 
-/// The remembered uses of the (author, key) pairs `authors` and `keys`,
-/// forgetting the expired ones among them first (so that the batch may
-/// store them anew), in one statement.
+/// The remembered uses of the (author, key) pairs `authors` and `keys`.
+/// Expired ones among them are forgotten first, so that the batch may store
+/// them anew; that is rare, and the common case is one prepared `SELECT`.
 pub(super) fn earlier_uses(
     c: &mut PgConn,
     authors: &[i64],
     keys: &[&str],
 ) -> QueryResult<Vec<EarlierUse>> {
-    use diesel::sql_types::{Array, BigInt, Text};
-    diesel::sql_query(format!(
-        "WITH asked AS (SELECT * FROM unnest($1::int8[], $2::text[]) AS a(user_id, key)), \
-         forgotten AS ( \
-             DELETE FROM idempotency_keys i USING asked a \
-             WHERE i.user_id = a.user_id AND i.key = a.key \
-               AND i.created_at <= now() - interval '{IDEMPOTENCY_WINDOW}' \
-         ) \
-         SELECT i.user_id, i.key, i.request_hash, i.message_id \
-         FROM idempotency_keys i JOIN asked a ON i.user_id = a.user_id AND i.key = a.key \
-         WHERE i.created_at > now() - interval '{IDEMPOTENCY_WINDOW}'"
-    ))
-    .bind::<Array<BigInt>, _>(authors)
-    .bind::<Array<Text>, _>(keys)
-    .load(c)
+    // This node's clock against the stored times: a key at the window's
+    // very edge may count as fresh or expired a moment apart between nodes.
+    let cutoff = Utc::now() - chrono::Duration::hours(IDEMPOTENCY_HOURS);
+    let found: Vec<(i64, String, String, i64, bool)> = idempotency_keys::table
+        .filter(idempotency_keys::user_id.eq_any(authors))
+        .filter(idempotency_keys::key.eq_any(keys))
+        .select((
+            idempotency_keys::user_id,
+            idempotency_keys::key,
+            idempotency_keys::request_hash,
+            idempotency_keys::message_id,
+            idempotency_keys::created_at.gt(cutoff),
+        ))
+        .load(c)?;
+    let asked = |user: i64, key: &str| {
+        authors
+            .iter()
+            .zip(keys)
+            .any(|(a, k)| *a == user && *k == key)
+    };
+    let mut fresh = Vec::with_capacity(found.len());
+    for (user_id, key, request_hash, message_id, live) in found {
+        if !asked(user_id, &key) {
+            continue;
+        }
+        if live {
+            fresh.push(EarlierUse {
+                user_id,
+                key,
+                request_hash,
+                message_id,
+            });
+        } else {
+            diesel::delete(idempotency_keys::table.find((user_id, key.as_str())))
+                .filter(idempotency_keys::created_at.le(cutoff))
+                .execute(c)?;
+        }
+    }
+    Ok(fresh)
 }
 
 impl MessageRepository for PgStore {
