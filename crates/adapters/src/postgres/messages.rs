@@ -209,32 +209,14 @@ pub(super) fn earlier_uses(
     authors: &[i64],
     keys: &[&str],
 ) -> QueryResult<Vec<EarlierUse>> {
+    let found: Vec<(i64, String, String, i64, DateTime<Utc>)> =
+        KeyLookup { authors, keys }.load(c)?;
     // This node's clock against the stored times: a key at the window's
     // very edge may count as fresh or expired a moment apart between nodes.
     let cutoff = Utc::now() - chrono::Duration::hours(IDEMPOTENCY_HOURS);
-    let found: Vec<(i64, String, String, i64, bool)> = idempotency_keys::table
-        .filter(idempotency_keys::user_id.eq_any(authors))
-        .filter(idempotency_keys::key.eq_any(keys))
-        .select((
-            idempotency_keys::user_id,
-            idempotency_keys::key,
-            idempotency_keys::request_hash,
-            idempotency_keys::message_id,
-            idempotency_keys::created_at.gt(cutoff),
-        ))
-        .load(c)?;
-    let asked = |user: i64, key: &str| {
-        authors
-            .iter()
-            .zip(keys)
-            .any(|(a, k)| *a == user && *k == key)
-    };
     let mut fresh = Vec::with_capacity(found.len());
-    for (user_id, key, request_hash, message_id, live) in found {
-        if !asked(user_id, &key) {
-            continue;
-        }
-        if live {
+    for (user_id, key, request_hash, message_id, created_at) in found {
+        if created_at > cutoff {
             fresh.push(EarlierUse {
                 user_id,
                 key,
@@ -248,6 +230,52 @@ pub(super) fn earlier_uses(
         }
     }
     Ok(fresh)
+}
+
+/// The stored uses of exactly the given (author, key) pairs, joined on the
+/// primary key. A query type of its own, like the batch's, so that it is
+/// prepared once per connection.
+struct KeyLookup<'a> {
+    authors: &'a [i64],
+    keys: &'a [&'a str],
+}
+
+impl diesel::query_builder::QueryId for KeyLookup<'_> {
+    type QueryId = KeyLookup<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for KeyLookup<'_> {
+    type SqlType = (
+        diesel::sql_types::BigInt,
+        diesel::sql_types::Text,
+        diesel::sql_types::Text,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::Timestamptz,
+    );
+}
+
+impl RunQueryDsl<diesel::pg::PgConnection> for KeyLookup<'_> {}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for KeyLookup<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Array, BigInt, Text};
+        out.push_sql(
+            "SELECT i.user_id, i.key, i.request_hash, i.message_id, i.created_at \
+             FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.authors)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.keys)?;
+        out.push_sql(
+            ") AS a(user_id, key) \
+             JOIN idempotency_keys i ON i.user_id = a.user_id AND i.key = a.key",
+        );
+        Ok(())
+    }
 }
 
 impl MessageRepository for PgStore {
