@@ -103,14 +103,7 @@ mkdir -p "$OUT"
 
 server_pid=""
 cleanup() {
-    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        kill -9 "$server_pid" 2>/dev/null || true
-    fi
+    stop_server "$server_pid"
     if [[ ${FUZZ_KEEP_DB:-} == 1 ]]; then
         log "kept database $db_name"
     else

@@ -23,3 +23,18 @@ healthy() {
         read -r _ status _ <&3
         [[ $status == 200 ]]' _ "$1" 2>/dev/null
 }
+
+# Stops the Concord running as process $1, if any: TERM, up to 10 s to
+# finish, then KILL.
+stop_server() {
+    local pid=$1
+    if [[ -z $pid ]] || ! kill -0 "$pid" 2>/dev/null; then
+        return 0
+    fi
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}
