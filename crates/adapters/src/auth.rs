@@ -47,8 +47,15 @@ fn bcrypt_input(password: &str) -> Cow<'_, str> {
     if password.len() <= 72 {
         return Cow::Borrowed(password);
     }
-    let digest = Sha256::digest(password.as_bytes());
-    Cow::Owned(digest.iter().map(|b| format!("{b:02x}")).collect())
+    Cow::Owned(sha256_hex(password))
+}
+
+/// The SHA-256 of `text`, as 64 lower-case hex digits.
+pub(crate) fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl PasswordHasher for BcryptHasher {

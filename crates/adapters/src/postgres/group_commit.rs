@@ -43,12 +43,11 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use tokio::sync::oneshot;
 
-use super::messages::{
-    answer_again, earlier_uses, fingerprint_hash, forget_expired_keys, post_single,
-};
+use super::messages::{answer_again, earlier_uses, forget_expired_keys, post_single};
 use super::outage::Connections;
 use super::rows::room_columns;
 use super::{PgConn, db_err};
+use crate::auth::sha256_hex;
 
 /// Most posts one transaction carries; more wait for the next one.
 const MAX_BATCH: usize = 256;
@@ -174,11 +173,7 @@ impl Writer {
         };
         let hashes: Vec<Option<String>> = batch
             .iter()
-            .map(|job| {
-                job.idempotency
-                    .as_ref()
-                    .map(|i| fingerprint_hash(&i.fingerprint))
-            })
+            .map(|job| job.idempotency.as_ref().map(|i| sha256_hex(&i.fingerprint)))
             .collect();
         // One bad post must not fail the others: when the batch cannot be
         // planned or written, each post is retried alone.

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::sha256_hex;
 use chrono::{DateTime, Utc};
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
@@ -21,7 +22,6 @@ use diesel::dsl::{now, sql};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::Bool;
-use sha2::{Digest, Sha256};
 
 use super::group_commit::writer_gone;
 use super::rows::{MessageRow, NewEventRow, NewMessageRow, room_columns};
@@ -133,13 +133,6 @@ fn into_page(mut messages: Vec<Message>, limit: u32) -> Page {
         messages,
         next_cursor,
     }
-}
-
-pub(super) fn fingerprint_hash(fingerprint: &str) -> String {
-    Sha256::digest(fingerprint.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The outcome of an earlier request under the same key, if still remembered.
@@ -507,9 +500,7 @@ pub(super) fn post_single(
     idempotency: Option<Idempotency>,
 ) -> Result<Posted, RepoError> {
     let author = msg.author_id.get();
-    let hash = idempotency
-        .as_ref()
-        .map(|i| fingerprint_hash(&i.fingerprint));
+    let hash = idempotency.as_ref().map(|i| sha256_hex(&i.fingerprint));
     if let (Some(idem), Some(hash)) = (&idempotency, &hash) {
         // Forget keys past their window, then look for this one.
         forget_expired_keys(conn)?;
