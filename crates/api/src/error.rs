@@ -11,7 +11,7 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use concord_ports::{Clash, Missing, ServiceError};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,6 +22,24 @@ pub struct ErrorBody {
     #[schema(example = 403)]
     pub status_code: u16,
     pub errors: Vec<String>,
+}
+
+/// The refusals most operations document: 403 when the caller may not, 404
+/// when what the path or query names does not exist. Both in the envelope.
+#[derive(IntoResponses)]
+pub enum Refusals {
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
+/// 409 in the envelope: a member, a channel member or an idempotency key
+/// that already exists.
+#[derive(IntoResponses)]
+pub enum Conflict {
+    #[response(status = 409)]
+    Exists(ErrorBody),
 }
 
 /// An error on its way to the client.

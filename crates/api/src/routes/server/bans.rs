@@ -6,7 +6,7 @@ use concord_domain::{UserId, WorkspaceId};
 
 use super::dto::{ServerBanDto, ServerDto};
 use super::in_server_dialect;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Refusals};
 use crate::extract::{AuthUser, Id, run_mapped};
 use crate::routes::Chat;
 use crate::routes::workspace::bans::{BanBody, ban_reason};
@@ -22,8 +22,7 @@ fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
 /// # Responses: 200 the server · 400 · 401 · 403 · 404 server or user not found
 #[utoipa::path(put, path = "/servers/{serverId}/bans/{profileId}", tag = "servers",
     params(("serverId" = Id, Path), ("profileId" = Id, Path)), request_body(content = Option<BanBody>),
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn ban_server_member(
     chat: Chat,
     me: AuthUser,
@@ -49,8 +48,7 @@ pub async fn ban_server_member(
 /// # Responses: 200 the server · 400 · 401 · 403 · 404 server not found
 #[utoipa::path(delete, path = "/servers/{serverId}/bans/{profileId}", tag = "servers",
     params(("serverId" = Id, Path), ("profileId" = Id, Path)),
-    responses((status = 200, body = ServerDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn lift_server_ban(
     chat: Chat,
     me: AuthUser,
@@ -72,8 +70,7 @@ pub async fn lift_server_ban(
 /// The server's bans, oldest first; owner, admins and moderators.
 /// # Responses: 200 · 400 · 401 · 403 · 404 server not found
 #[utoipa::path(get, path = "/servers/{serverId}/bans", tag = "servers", params(("serverId" = Id, Path)),
-    responses((status = 200, body = Vec<ServerBanDto>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<ServerBanDto>), Refusals), security(("bearer" = [])))]
 pub async fn list_server_bans(
     chat: Chat,
     me: AuthUser,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::dto::ServerDto;
 use super::{ServerQuery, in_server_dialect};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Refusals};
 use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
 use crate::schema;
@@ -40,7 +40,7 @@ pub struct ChannelPatchBody {
 /// channels, else moderators and up. `general` is reserved (400).
 /// # Responses: 201 the server · 400 · 401 · 403 · 404
 #[utoipa::path(post, path = "/channels", tag = "server channels", params(ServerQuery), request_body = ChannelBody,
-    responses((status = 201, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn create_server_channel(
     chat: Chat,
     me: AuthUser,
@@ -81,7 +81,7 @@ pub async fn create_server_channel(
 /// # Responses: 200 the server · 400 · 401 · 403 · 404
 #[utoipa::path(patch, path = "/channels/{channelId}", tag = "server channels", params(("channelId" = Id, Path), ServerQuery),
     request_body = ChannelPatchBody,
-    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn update_server_channel(
     chat: Chat,
     me: AuthUser,
@@ -122,7 +122,7 @@ pub async fn update_server_channel(
 /// Delete a channel: its creator, moderators and up; never `general`.
 /// # Responses: 200 the server · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/channels/{channelId}", tag = "server channels", params(("channelId" = Id, Path), ServerQuery),
-    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn delete_server_channel(
     chat: Chat,
     me: AuthUser,

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::dto::ServerDto;
 use super::{ServerQuery, in_server_dialect};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Refusals};
 use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
 use crate::schema;
@@ -31,7 +31,7 @@ fn target(id: web::Path<Id>, query: Query<ServerQuery>) -> (MembershipId, Worksp
 /// # Responses: 200 the server · 400 · 401 · 403 · 404 server or member not found
 #[utoipa::path(patch, path = "/members/{memberId}", tag = "members", params(("memberId" = Id, Path), ServerQuery),
     request_body = UpdateMemberBody,
-    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn update_member(
     chat: Chat,
     me: AuthUser,
@@ -62,7 +62,7 @@ pub async fn update_member(
 /// (guests); never the owner.
 /// # Responses: 200 the server · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/members/{memberId}", tag = "members", params(("memberId" = Id, Path), ServerQuery),
-    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn delete_member(
     chat: Chat,
     me: AuthUser,

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{Authors, ConversationDto, MessageDto, MessagePageDto};
 use super::{ServerQuery, in_server_dialect};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Conflict, Refusals};
 use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
 use crate::routes::workspace::messages::{check_content, content, idempotency_key};
@@ -173,7 +173,7 @@ fn channel_room(q: &ChannelMessageQuery) -> (WorkspaceId, ChannelId, Room) {
 /// Send a message to a channel of a server.
 /// # Responses: 201 · 400 · 401 · 403 · 404 · 409 Idempotency-Key reused
 #[utoipa::path(post, path = "/socket/messages", tag = "server messages", params(ChannelMessageQuery), request_body = SendBody,
-    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = MessageDto), Refusals, Conflict), security(("bearer" = [])))]
 pub async fn send_server_message(
     chat: Chat,
     me: AuthUser,
@@ -196,7 +196,7 @@ pub async fn send_server_message(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(patch, path = "/socket/messages/{messageId}", tag = "server messages", params(("messageId" = Id, Path), ChannelMessageQuery),
     request_body = EditBody,
-    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn update_server_message(
     chat: Chat,
     me: AuthUser,
@@ -217,7 +217,7 @@ pub async fn update_server_message(
 /// Soft-delete a message in a channel; its author or moderators and up.
 /// # Responses: 200 the tombstone · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/socket/messages/{messageId}", tag = "server messages", params(("messageId" = Id, Path), ChannelMessageQuery),
-    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn delete_server_message(
     chat: Chat,
     me: AuthUser,
@@ -236,7 +236,7 @@ pub async fn delete_server_message(
 /// A page of a channel's messages, newest first, 10 by default.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/messages", tag = "server messages", params(ChannelPageQuery),
-    responses((status = 200, body = MessagePageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessagePageDto), Refusals), security(("bearer" = [])))]
 pub async fn list_server_messages(
     chat: Chat,
     me: AuthUser,
@@ -260,7 +260,7 @@ fn conversation_room(q: &ConversationQuery) -> Room {
 /// Send a direct message in a conversation.
 /// # Responses: 201 · 400 · 401 · 403 · 404 · 409 Idempotency-Key reused
 #[utoipa::path(post, path = "/socket/direct-messages", tag = "server messages", params(ConversationQuery), request_body = SendBody,
-    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = MessageDto), Refusals, Conflict), security(("bearer" = [])))]
 pub async fn send_server_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -282,7 +282,7 @@ pub async fn send_server_direct_message(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(patch, path = "/socket/direct-messages/{directMessageId}", tag = "server messages",
     params(("directMessageId" = Id, Path), ConversationQuery), request_body = EditBody,
-    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn update_server_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -303,7 +303,7 @@ pub async fn update_server_direct_message(
 /// # Responses: 200 the tombstone · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/socket/direct-messages/{directMessageId}", tag = "server messages",
     params(("directMessageId" = Id, Path), ConversationQuery),
-    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn delete_server_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -321,7 +321,7 @@ pub async fn delete_server_direct_message(
 /// A page of a conversation's messages, newest first, 10 by default.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/direct-messages", tag = "server messages", params(ConversationPageQuery),
-    responses((status = 200, body = MessagePageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessagePageDto), Refusals), security(("bearer" = [])))]
 pub async fn list_server_direct_messages(
     chat: Chat,
     me: AuthUser,
@@ -341,7 +341,7 @@ pub async fn list_server_direct_messages(
 /// Get or create the one conversation between the caller and a member.
 /// # Responses: 200 · 400 · 401 · 403 · 404 server or member not found
 #[utoipa::path(post, path = "/conversations", tag = "server messages", params(ServerQuery), request_body = StartConversationBody,
-    responses((status = 200, body = ConversationDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ConversationDto), Refusals), security(("bearer" = [])))]
 pub async fn start_conversation(
     chat: Chat,
     me: AuthUser,

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::dto::ServerDto;
 use super::in_server_dialect;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Refusals};
 use crate::extract::{AuthUser, Id, Json, from_json_bytes, run_mapped};
 use crate::routes::Chat;
 use crate::schema;
@@ -90,7 +90,7 @@ pub async fn create_server(
 /// Rename a server or change its image; owner and admins.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(patch, path = "/servers/{serverId}", tag = "servers", params(("serverId" = Id, Path)), request_body = UpdateServerBody,
-    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn update_server(
     chat: Chat,
     me: AuthUser,
@@ -126,7 +126,7 @@ pub async fn update_server(
 /// Delete a server and everything in it; the owner alone. Returns it as it was.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/servers/{serverId}", tag = "servers", params(("serverId" = Id, Path)),
-    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn delete_server(
     chat: Chat,
     me: AuthUser,
@@ -149,7 +149,7 @@ pub async fn delete_server(
 /// Leave a server; anyone but the owner. Returns the server without the caller.
 /// # Responses: 200 · 400 · 401 · 403 owner · 404
 #[utoipa::path(patch, path = "/servers/{serverId}/leave", tag = "servers", params(("serverId" = Id, Path)),
-    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn leave_server(
     chat: Chat,
     me: AuthUser,
@@ -176,7 +176,7 @@ pub async fn leave_server(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(patch, path = "/servers/{serverId}/invite-code", tag = "servers", params(("serverId" = Id, Path)),
     request_body(content = Option<InviteCodeBody>),
-    responses((status = 200, body = ServerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ServerDto), Refusals), security(("bearer" = [])))]
 pub async fn invite_code(
     chat: Chat,
     me: AuthUser,

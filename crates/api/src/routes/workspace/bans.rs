@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::dto::BanDto;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Refusals};
 use crate::extract::{AuthUser, Id, from_json_bytes, run};
 use crate::routes::Chat;
 use crate::schema;
@@ -50,8 +50,7 @@ fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
 /// # Responses: 204 · 400 · 401 · 403 · 404 workspace or user not found
 #[utoipa::path(put, path = "/api/workspaces/{workspaceId}/bans/{userId}", tag = "workspaces",
     params(("workspaceId" = Id, Path), ("userId" = Id, Path)), request_body(content = Option<BanBody>),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204), Refusals), security(("bearer" = [])))]
 pub async fn ban_member(
     chat: Chat,
     me: AuthUser,
@@ -69,8 +68,7 @@ pub async fn ban_member(
 /// # Responses: 204 · 400 · 401 · 403 · 404 workspace not found
 #[utoipa::path(delete, path = "/api/workspaces/{workspaceId}/bans/{userId}", tag = "workspaces",
     params(("workspaceId" = Id, Path), ("userId" = Id, Path)),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204), Refusals), security(("bearer" = [])))]
 pub async fn lift_ban(
     chat: Chat,
     me: AuthUser,
@@ -85,8 +83,7 @@ pub async fn lift_ban(
 /// # Responses: 200 · 400 · 401 · 403 · 404 workspace not found
 #[utoipa::path(get, path = "/api/workspaces/{workspaceId}/bans", tag = "workspaces",
     params(("workspaceId" = Id, Path)),
-    responses((status = 200, body = Vec<BanDto>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<BanDto>), Refusals), security(("bearer" = [])))]
 pub async fn list_bans(
     chat: Chat,
     me: AuthUser,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::dto::{ChannelDto, NoticeDto};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Conflict, Refusals};
 use crate::extract::{AuthUser, Id, Json, run};
 use crate::routes::Chat;
 use crate::schema;
@@ -113,7 +113,7 @@ impl ChannelUserBody {
 /// private ones they belong to (all of them for the owner and admins).
 /// # Responses: 200 · 400 · 401 · 403 not a member · 404 workspace not found
 #[utoipa::path(get, path = "/api/workspaces/{workspaceId}/channels", tag = "channels", params(("workspaceId" = Id, Path)),
-    responses((status = 200, body = Vec<ChannelDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<ChannelDto>), Refusals), security(("bearer" = [])))]
 pub async fn list_channels(
     chat: Chat,
     me: AuthUser,
@@ -128,7 +128,7 @@ pub async fn list_channels(
 /// # Responses: 201 · 400 · 401 · 403 · 404 workspace not found
 #[utoipa::path(post, path = "/api/workspaces/{workspaceId}/channels", tag = "channels", params(("workspaceId" = Id, Path)),
     request_body = CreateChannelBody,
-    responses((status = 201, body = ChannelDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = ChannelDto), Refusals), security(("bearer" = [])))]
 pub async fn create_channel(
     chat: Chat,
     me: AuthUser,
@@ -144,7 +144,7 @@ pub async fn create_channel(
 /// One channel, if the caller may see it.
 /// # Responses: 200 · 400 · 401 · 403 · 404 channel not found
 #[utoipa::path(get, path = "/api/channels/{id}", tag = "channels", params(("id" = Id, Path)),
-    responses((status = 200, body = ChannelDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ChannelDto), Refusals), security(("bearer" = [])))]
 pub async fn get_channel(
     chat: Chat,
     me: AuthUser,
@@ -158,7 +158,7 @@ pub async fn get_channel(
 /// Edit a channel; its creator and moderators and up. `general` keeps its name.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(put, path = "/api/channels/{id}", tag = "channels", params(("id" = Id, Path)), request_body = UpdateChannelBody,
-    responses((status = 200, body = ChannelDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ChannelDto), Refusals), security(("bearer" = [])))]
 pub async fn update_channel(
     chat: Chat,
     me: AuthUser,
@@ -174,7 +174,7 @@ pub async fn update_channel(
 /// Delete a channel and its messages; its creator and moderators and up, never `general`.
 /// # Responses: 204 · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/api/channels/{id}", tag = "channels", params(("id" = Id, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 204), Refusals), security(("bearer" = [])))]
 pub async fn delete_channel(
     chat: Chat,
     me: AuthUser,
@@ -188,7 +188,7 @@ pub async fn delete_channel(
 /// Add a workspace member to a channel.
 /// # Responses: 201 · 400 · 401 · 403 · 404 channel, user or workspace membership missing · 409 already in channel
 #[utoipa::path(post, path = "/api/channels/{id}/users", tag = "channels", params(("id" = Id, Path)), request_body = ChannelUserBody,
-    responses((status = 201, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = NoticeDto), Refusals, Conflict), security(("bearer" = [])))]
 pub async fn add_channel_user(
     chat: Chat,
     me: AuthUser,
@@ -204,7 +204,7 @@ pub async fn add_channel_user(
 /// Remove a user from a channel: its creator, the owner, admins, or the user themself.
 /// # Responses: 200 · 400 · 401 · 403 · 404 channel not found or user not in it
 #[utoipa::path(delete, path = "/api/channels/{id}/users", tag = "channels", params(("id" = Id, Path)), request_body = ChannelUserBody,
-    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NoticeDto), Refusals), security(("bearer" = [])))]
 pub async fn remove_channel_user(
     chat: Chat,
     me: AuthUser,

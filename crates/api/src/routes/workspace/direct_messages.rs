@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{DirectMessageDto, NoticeDto};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Refusals};
 use crate::extract::{AuthUser, Id, Json, Query, run};
 use crate::routes::Chat;
 use crate::schema;
@@ -42,7 +42,7 @@ pub struct ListDirectMessagesQuery {
 /// # Responses: 201 · 400 · 401 · 403 not a member · 404 workspace missing or a user not in it
 #[utoipa::path(post, path = "/api/workspaces/{workspaceId}/direct_messages", tag = "direct messages",
     params(("workspaceId" = Id, Path)), request_body = CreateDirectMessageBody,
-    responses((status = 201, body = DirectMessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = DirectMessageDto), Refusals), security(("bearer" = [])))]
 pub async fn create_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -95,7 +95,7 @@ pub async fn list_direct_messages(
 /// One conversation; participants only.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/direct_messages/{id}", tag = "direct messages", params(("id" = Id, Path)),
-    responses((status = 200, body = DirectMessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = DirectMessageDto), Refusals), security(("bearer" = [])))]
 pub async fn get_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -110,7 +110,7 @@ pub async fn get_direct_message(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(put, path = "/api/direct_messages/{id}", tag = "direct messages", params(("id" = Id, Path)),
     request_body = UpdateDirectMessageBody,
-    responses((status = 200, body = DirectMessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = DirectMessageDto), Refusals), security(("bearer" = [])))]
 pub async fn update_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -130,7 +130,7 @@ pub async fn update_direct_message(
 /// Delete a conversation and its messages; its creator alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/api/direct_messages/{id}", tag = "direct messages", params(("id" = Id, Path)),
-    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NoticeDto), Refusals), security(("bearer" = [])))]
 pub async fn delete_direct_message(
     chat: Chat,
     me: AuthUser,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{HistoryDto, MessageDto, NoticeDto, ThreadDto};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Conflict, Refusals};
 use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
 use crate::routes::Chat;
 use crate::schema;
@@ -186,7 +186,7 @@ fn conversation(id: Id) -> Room {
 #[utoipa::path(post, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = Id, Path),
     ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,64}$", description = "Retry-safe key: 1 to 64 visible ASCII characters")),
     request_body = SendMessageBody,
-    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = MessageDto), Refusals, Conflict), security(("bearer" = [])))]
 pub async fn send_channel_message(
     chat: Chat,
     me: AuthUser,
@@ -200,7 +200,7 @@ pub async fn send_channel_message(
 /// A page of a channel's history, newest first.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = Id, Path), HistoryQuery),
-    responses((status = 200, body = HistoryDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = HistoryDto), Refusals), security(("bearer" = [])))]
 pub async fn list_channel_messages(
     chat: Chat,
     me: AuthUser,
@@ -214,7 +214,7 @@ pub async fn list_channel_messages(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(put, path = "/api/channels/{channelId}/messages/{messageId}", tag = "messages",
     params(("channelId" = Id, Path), ("messageId" = Id, Path)), request_body = EditMessageBody,
-    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn update_channel_message(
     chat: Chat,
     me: AuthUser,
@@ -229,7 +229,7 @@ pub async fn update_channel_message(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/api/channels/{channelId}/messages/{messageId}", tag = "messages",
     params(("channelId" = Id, Path), ("messageId" = Id, Path)),
-    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NoticeDto), Refusals), security(("bearer" = [])))]
 pub async fn delete_channel_message(
     chat: Chat,
     me: AuthUser,
@@ -243,7 +243,7 @@ pub async fn delete_channel_message(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/channels/{channelId}/messages/{messageId}/replies", tag = "messages",
     params(("channelId" = Id, Path), ("messageId" = Id, Path)),
-    responses((status = 200, body = ThreadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ThreadDto), Refusals), security(("bearer" = [])))]
 pub async fn list_channel_replies(
     chat: Chat,
     me: AuthUser,
@@ -258,7 +258,7 @@ pub async fn list_channel_replies(
 #[utoipa::path(post, path = "/api/direct_messages/{directMessageId}/messages", tag = "messages",
     params(("directMessageId" = Id, Path), ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,64}$", description = "Retry-safe key: 1 to 64 visible ASCII characters")),
     request_body = SendMessageBody,
-    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = MessageDto), Refusals, Conflict), security(("bearer" = [])))]
 pub async fn send_direct_message(
     chat: Chat,
     me: AuthUser,
@@ -280,7 +280,7 @@ pub async fn send_direct_message(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/direct_messages/{directMessageId}/messages", tag = "messages",
     params(("directMessageId" = Id, Path), HistoryQuery),
-    responses((status = 200, body = HistoryDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = HistoryDto), Refusals), security(("bearer" = [])))]
 pub async fn list_direct_messages_messages(
     chat: Chat,
     me: AuthUser,
@@ -294,7 +294,7 @@ pub async fn list_direct_messages_messages(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(put, path = "/api/direct_messages/{directMessageId}/messages/{messageId}", tag = "messages",
     params(("directMessageId" = Id, Path), ("messageId" = Id, Path)), request_body = EditMessageBody,
-    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn update_direct_message_message(
     chat: Chat,
     me: AuthUser,
@@ -309,7 +309,7 @@ pub async fn update_direct_message_message(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/api/direct_messages/{directMessageId}/messages/{messageId}", tag = "messages",
     params(("directMessageId" = Id, Path), ("messageId" = Id, Path)),
-    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NoticeDto), Refusals), security(("bearer" = [])))]
 pub async fn delete_direct_message_message(
     chat: Chat,
     me: AuthUser,
@@ -323,7 +323,7 @@ pub async fn delete_direct_message_message(
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/direct_messages/{directMessageId}/messages/{messageId}/replies", tag = "messages",
     params(("directMessageId" = Id, Path), ("messageId" = Id, Path)),
-    responses((status = 200, body = ThreadDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ThreadDto), Refusals), security(("bearer" = [])))]
 pub async fn list_direct_message_replies(
     chat: Chat,
     me: AuthUser,

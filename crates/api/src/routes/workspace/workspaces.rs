@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::dto::{
     MembershipDto, NoticeDto, WorkspaceDetailsDto, WorkspaceDto, WorkspaceSummaryDto,
 };
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, Conflict, Refusals};
 use crate::extract::{AuthUser, Id, Json, run};
 use crate::routes::Chat;
 use crate::schema;
@@ -103,7 +103,7 @@ pub async fn list_my_workspaces(chat: Chat, me: AuthUser) -> Result<HttpResponse
 /// A workspace with its owner and members; members only.
 /// # Responses: 200 · 400 · 401 · 403 not a member · 404 workspace not found
 #[utoipa::path(get, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = Id, Path)),
-    responses((status = 200, body = WorkspaceDetailsDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = WorkspaceDetailsDto), Refusals), security(("bearer" = [])))]
 pub async fn get_workspace(
     chat: Chat,
     me: AuthUser,
@@ -132,7 +132,7 @@ pub async fn create_workspace(
 /// Edit a workspace; owner and admins.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(put, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = Id, Path)), request_body = UpdateWorkspaceBody,
-    responses((status = 200, body = WorkspaceDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = WorkspaceDto), Refusals), security(("bearer" = [])))]
 pub async fn update_workspace(
     chat: Chat,
     me: AuthUser,
@@ -148,7 +148,7 @@ pub async fn update_workspace(
 /// Delete a workspace and everything in it; the owner alone.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/api/workspaces/{id}", tag = "workspaces", params(("id" = Id, Path)),
-    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NoticeDto), Refusals), security(("bearer" = [])))]
 pub async fn delete_workspace(
     chat: Chat,
     me: AuthUser,
@@ -162,7 +162,7 @@ pub async fn delete_workspace(
 /// Add a user to a workspace as a guest; owner and admins.
 /// # Responses: 201 · 400 · 401 · 403 · 404 workspace or user not found · 409 already a member
 #[utoipa::path(post, path = "/api/workspaces/{id}/members", tag = "workspaces", params(("id" = Id, Path)), request_body = AddMemberBody,
-    responses((status = 201, body = MembershipDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 201, body = MembershipDto), Refusals, Conflict), security(("bearer" = [])))]
 pub async fn add_member(
     chat: Chat,
     me: AuthUser,
@@ -184,7 +184,7 @@ pub async fn add_member(
 /// # Responses: 200 · 400 · 401 · 403 · 404 workspace not found or user not in it
 #[utoipa::path(delete, path = "/api/workspaces/{workspaceId}/members/{userId}", tag = "workspaces",
     params(("workspaceId" = Id, Path), ("userId" = Id, Path)),
-    responses((status = 200, body = NoticeDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NoticeDto), Refusals), security(("bearer" = [])))]
 pub async fn remove_member(
     chat: Chat,
     me: AuthUser,
