@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
-use concord_ports::{Clash, Missing, ServiceError};
+use concord_app::{Clash, Missing, ServiceError};
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 

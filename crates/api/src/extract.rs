@@ -8,8 +8,9 @@ use std::pin::Pin;
 use actix_web::error::{JsonPayloadError, PathError};
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use concord_app::{Concord, ServiceError};
 use concord_domain::UserId;
-use concord_ports::{ChatService, Claims, ServiceError};
+use concord_ports::Claims;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde::de::{self, Deserializer, Visitor};
@@ -125,13 +126,13 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 async fn authenticate(req: &HttpRequest, token: String) -> Result<AuthUser, ApiError> {
     let chat = req
-        .app_data::<web::Data<ChatService>>()
+        .app_data::<web::Data<Concord>>()
         .cloned()
         .ok_or_else(ApiError::internal)?;
     // A token seen recently needs no database, and no trip to the blocking pool.
-    let claims = match chat.authenticate_from_memory(&token) {
+    let claims = match chat.accounts.authenticate_from_memory(&token) {
         Some(known) => known?,
-        None => web::block(move || chat.authenticate(&token))
+        None => web::block(move || chat.accounts.authenticate(&token))
             .await
             .map_err(|_| ApiError::internal())??,
     };
@@ -426,9 +427,9 @@ pub fn path_config() -> web::PathConfig {
 
 /// Runs a use case on the blocking pool, so that no actix worker ever waits
 /// on Postgres or bcrypt.
-pub async fn run<T, F>(chat: &web::Data<ChatService>, f: F) -> Result<T, ApiError>
+pub async fn run<T, F>(chat: &web::Data<Concord>, f: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&ChatService) -> Result<T, ServiceError> + Send + 'static,
+    F: FnOnce(&Concord) -> Result<T, ServiceError> + Send + 'static,
     T: Send + 'static,
 {
     run_mapped(chat, f, ApiError::from).await
@@ -436,9 +437,9 @@ where
 
 /// [`run`], with `map` turning the service's error into the response a route
 /// wants (for routes whose seed spells a message differently).
-pub async fn run_mapped<T, F, M>(chat: &web::Data<ChatService>, f: F, map: M) -> Result<T, ApiError>
+pub async fn run_mapped<T, F, M>(chat: &web::Data<Concord>, f: F, map: M) -> Result<T, ApiError>
 where
-    F: FnOnce(&ChatService) -> Result<T, ServiceError> + Send + 'static,
+    F: FnOnce(&Concord) -> Result<T, ServiceError> + Send + 'static,
     M: FnOnce(ServiceError) -> ApiError,
     T: Send + 'static,
 {

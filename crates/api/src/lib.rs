@@ -1,6 +1,6 @@
 //! Concord's HTTP API: thin actix-web handlers for the workspace dialect
 //! (`/api`, seed 004) and the server dialect (root paths, seed 000), and the
-//! composition root that wires adapters into the service.
+//! composition root that wires adapters into the use cases.
 //!
 //! Handlers extract and validate input, call one use case on the blocking
 //! pool, and map the result to the dialect's JSON. No SQL and no permission

@@ -12,7 +12,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use concord_adapters::realtime::{Hub, Realtime};
 use concord_adapters::{BcryptHasher, JwtIssuer, PgStore, SystemClock};
-use concord_ports::{ChatService, Ports};
+use concord_app::{Concord, Ports};
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
 
 use crate::error::envelope_fallback;
@@ -67,7 +67,7 @@ impl Application {
             settings.connect_timeout(),
         )?);
         let realtime = Realtime::start(settings.broker(), settings.hub_config())?;
-        let chat = ChatService::new(Ports {
+        let chat = Concord::new(Ports {
             users: store.clone(),
             sessions: store.clone(),
             workspaces: store.clone(),
@@ -262,7 +262,7 @@ fn tidy(path: &str) -> Option<String> {
 
 fn serve(
     listener: TcpListener,
-    chat: web::Data<ChatService>,
+    chat: web::Data<Concord>,
     gateway: web::Data<Gateway>,
     limits: web::Data<Limits>,
     workers: usize,

@@ -2,12 +2,11 @@
 
 use concord_domain::{NewUser, User, UserId};
 
-use super::{ChatService, Clash, ServiceError};
-use crate::auth::{Claims, IssuedToken};
-use crate::notify::AccessChange;
-use crate::repo::{RepoError, UserInsert};
+use concord_ports::{AccessChange, Claims, IssuedToken, RepoError, UserInsert};
 
-impl ChatService {
+use crate::{Accounts, Clash, ServiceError};
+
+impl Accounts {
     /// Register a user and log them in.
     /// # Errors
     /// `Conflict(UserExists)` if the email or username is taken.
@@ -88,7 +87,7 @@ impl ChatService {
         Ok(true)
     }
 
-    /// [`ChatService::authenticate`] when it can answer without the store:
+    /// [`Accounts::authenticate`] when it can answer without the store:
     /// for a token that does not verify, or one recently found unrevoked.
     /// `None` means the store must be asked.
     pub fn authenticate_from_memory(&self, token: &str) -> Option<Result<Claims, ServiceError>> {

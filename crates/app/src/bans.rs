@@ -2,11 +2,12 @@
 
 use concord_domain::{Ban, NewBan, Role, UserId, WorkspaceId, permissions};
 
-use super::workspaces::not_found;
-use super::{ChatService, Missing, ServiceError};
-use crate::notify::AccessChange;
+use concord_ports::AccessChange;
 
-impl ChatService {
+use crate::workspaces::not_found;
+use crate::{Members, Missing, ServerView, ServiceError};
+
+impl Members {
     /// Ban `user` from the workspace with an optional `reason` (already
     /// validated): they are removed from it, like a kick, and cannot join with
     /// the invite code nor be added until the ban is lifted. Who may: as for
@@ -75,5 +76,28 @@ impl ChatService {
         let (_, me) = self.member_of(actor, workspace)?;
         permissions::list_bans(me.role)?;
         Ok(self.ports.members.bans(workspace)?)
+    }
+
+    /// [`Self::ban_member`], answered with the server view (without them).
+    pub fn ban_from_server(
+        &self,
+        actor: UserId,
+        workspace: WorkspaceId,
+        user: UserId,
+        reason: Option<String>,
+    ) -> Result<ServerView, ServiceError> {
+        self.ban_member(actor, workspace, user, reason)?;
+        self.server_view(actor, workspace)
+    }
+
+    /// [`Self::lift_ban`], answered with the server view.
+    pub fn lift_server_ban(
+        &self,
+        actor: UserId,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> Result<ServerView, ServiceError> {
+        self.lift_ban(actor, workspace, user)?;
+        self.server_view(actor, workspace)
     }
 }

@@ -4,13 +4,12 @@ use concord_domain::{
     Channel, ChannelId, ChannelPatch, Invalid, Membership, NewChannel, UserId, WorkspaceId,
     permissions,
 };
+use concord_ports::{AccessChange, RepoError};
 
-use super::workspaces::not_found;
-use super::{ChatService, Clash, Missing, ServiceError};
-use crate::notify::AccessChange;
-use crate::repo::RepoError;
+use crate::workspaces::not_found;
+use crate::{Channels, Clash, Missing, NOT_A_MEMBER, ServerView, ServiceError, Shared};
 
-impl ChatService {
+impl Channels {
     /// Create a channel; `actor` becomes its creator and first member.
     pub fn create_channel(
         &self,
@@ -32,16 +31,7 @@ impl ChatService {
         actor: UserId,
         workspace: WorkspaceId,
     ) -> Result<Vec<Channel>, ServiceError> {
-        let (_, me) = self.member_of(actor, workspace)?;
-        let joined = self
-            .ports
-            .channels
-            .channel_ids_of_member(workspace, actor)?;
-        let all = self.ports.channels.channels_of_workspace(workspace)?;
-        Ok(all
-            .into_iter()
-            .filter(|c| permissions::see_channel(&me, c, joined.contains(&c.id)).is_ok())
-            .collect())
+        self.visible_channels(actor, workspace)
     }
 
     /// One channel, if `actor` may see it.
@@ -137,8 +127,85 @@ impl ChatService {
         Ok(())
     }
 
+    /// Create a channel in a server: [`Self::create_channel`], answered with
+    /// the server view.
+    pub fn create_in_server(
+        &self,
+        actor: UserId,
+        server: WorkspaceId,
+        new: NewChannel,
+    ) -> Result<ServerView, ServiceError> {
+        self.create_channel(actor, server, new)?;
+        self.server_view(actor, server)
+    }
+
+    /// Change a channel of a server: [`Self::update_channel`] for a channel of
+    /// `server`, answered with the server view.
+    /// # Errors
+    /// `NotFound(Channel)` when it is in another workspace.
+    pub fn update_in_server(
+        &self,
+        actor: UserId,
+        server: WorkspaceId,
+        id: ChannelId,
+        patch: ChannelPatch,
+    ) -> Result<ServerView, ServiceError> {
+        self.channel_of_server(actor, server, id)?;
+        self.update_channel(actor, id, patch)?;
+        self.server_view(actor, server)
+    }
+
+    /// Delete a channel of a server: [`Self::delete_channel`] for a channel
+    /// of `server`, answered with the server view.
+    /// # Errors
+    /// `NotFound(Channel)` when it is in another workspace.
+    pub fn delete_in_server(
+        &self,
+        actor: UserId,
+        server: WorkspaceId,
+        id: ChannelId,
+    ) -> Result<ServerView, ServiceError> {
+        self.channel_of_server(actor, server, id)?;
+        self.delete_channel(actor, id)?;
+        self.server_view(actor, server)
+    }
+}
+
+impl Shared {
+    /// The channels of a workspace that `actor` may see.
+    pub(crate) fn visible_channels(
+        &self,
+        actor: UserId,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<Channel>, ServiceError> {
+        let (_, me) = self.member_of(actor, workspace)?;
+        let joined = self
+            .ports
+            .channels
+            .channel_ids_of_member(workspace, actor)?;
+        let all = self.ports.channels.channels_of_workspace(workspace)?;
+        Ok(all
+            .into_iter()
+            .filter(|c| permissions::see_channel(&me, c, joined.contains(&c.id)).is_ok())
+            .collect())
+    }
+
+    /// Channel `channel`, which must belong to `workspace` and be visible to `actor`.
+    /// # Errors
+    /// `NotFound(Channel)` when it is in another workspace.
+    pub(crate) fn channel_of_server(
+        &self,
+        actor: UserId,
+        workspace: WorkspaceId,
+        channel: ChannelId,
+    ) -> Result<Channel, ServiceError> {
+        Some(self.visible_channel(actor, channel)?.0)
+            .filter(|c| c.workspace_id == workspace)
+            .ok_or(ServiceError::NotFound(Missing::Channel))
+    }
+
     /// The channel and the caller's membership of its workspace, if the caller may see it.
-    pub(super) fn visible_channel(
+    pub(crate) fn visible_channel(
         &self,
         actor: UserId,
         id: ChannelId,
@@ -155,7 +222,7 @@ impl ChatService {
             .ports
             .members
             .membership(channel.workspace_id, actor)?
-            .ok_or(ServiceError::Forbidden(super::NOT_A_MEMBER))?;
+            .ok_or(ServiceError::Forbidden(NOT_A_MEMBER))?;
         let in_channel = channel.private && self.ports.channels.is_channel_member(id, actor)?;
         permissions::see_channel(&me, &channel, in_channel)?;
         Ok((channel, me))

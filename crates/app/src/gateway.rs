@@ -3,13 +3,14 @@
 
 use concord_domain::{ChatEvent, Membership, Room, User, UserId, WorkspaceId};
 
-use super::{ChatService, Missing, ServiceError};
-use crate::repo::RoomInfo;
+use concord_ports::RoomInfo;
+
+use crate::{Gateway, Missing, ServiceError};
 
 /// Most events one log read returns.
 pub const MAX_EVENTS_PER_READ: u32 = 500;
 
-impl ChatService {
+impl Gateway {
     /// The room behind a topic, if `actor` may read it now: the same rule as
     /// reading its history over HTTP.
     /// # Errors

@@ -1,12 +1,18 @@
-//! The use cases: every operation either dialect or the gateway performs.
+//! Concord's use cases: every operation either dialect or the gateway
+//! performs, as one service per area. [`Concord`] bundles them for the
+//! composition root and the handlers.
 //!
-//! Each method loads the facts it needs, asks `concord_domain::permissions`,
-//! and only then writes. A denied or invalid request writes nothing.
+//! Each use case loads the facts it needs, asks `concord_domain::permissions`,
+//! and only then writes. A denied or invalid request writes nothing. The
+//! services are written only against the traits of `concord-ports`, and
+//! unit-tested with its `mockall` mocks.
 
 mod accounts;
 mod bans;
 mod channels;
+mod conversations;
 mod gateway;
+mod members;
 mod memo;
 mod messages;
 mod servers;
@@ -15,24 +21,23 @@ mod workspaces;
 #[cfg(test)]
 mod tests;
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use concord_domain::{Denied, Invalid, Membership, User, UserId, Workspace, WorkspaceId};
-
-use crate::auth::{Clock, PasswordHasher, TokenIssuer};
-use crate::notify::{AccessChange, Notifier};
-use crate::repo::{
-    ChannelRepository, ConversationRepository, MembershipRepository, MessageRepository, RepoError,
-    SessionRepository, StoreHealth, UserRepository, WorkspaceRepository,
+use concord_ports::{
+    AccessChange, ChannelRepository, Clock, ConversationRepository, MembershipRepository,
+    MessageRepository, Notifier, PasswordHasher, RepoError, SessionRepository, StoreHealth,
+    TokenIssuer, UserRepository, WorkspaceRepository,
 };
 
 pub use gateway::MAX_EVENTS_PER_READ;
 pub use messages::{PostResult, Thread};
-pub use servers::ServerView;
+pub use servers::{Authored, ServerTarget, ServerView};
 pub use workspaces::WorkspaceDetails;
 
-/// Everything the services need from the outside world.
+/// Everything the services need from the outside world. Cheap to clone.
 #[derive(Clone)]
 pub struct Ports {
     pub users: Arc<dyn UserRepository>,
@@ -49,58 +54,145 @@ pub struct Ports {
     pub notifier: Arc<dyn Notifier>,
 }
 
-/// Concord's use cases. Cheap to clone; share one per process.
-#[derive(Clone)]
-pub struct ChatService {
-    ports: Ports,
-    memo: Arc<memo::AccessMemo>,
+use shared::Shared;
+
+mod shared {
+    /// What every service shares: the ports, the access memo, and the reads
+    /// and checks more than one area needs (its methods are the crate's
+    /// own). Services reach it through `Deref`; outside the crate it cannot
+    /// be named.
+    pub struct Shared {
+        pub(crate) ports: super::Ports,
+        pub(crate) memo: super::memo::AccessMemo,
+    }
 }
 
-impl ChatService {
+/// A service: a handle on the [`Shared`] ports and memo, one `Arc` to clone.
+macro_rules! service {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            shared: Arc<Shared>,
+        }
+
+        impl Deref for $name {
+            type Target = Shared;
+
+            fn deref(&self) -> &Shared {
+                &self.shared
+            }
+        }
+    };
+}
+
+service!(
+    /// Sign-up, login, logout and token checks.
+    Accounts
+);
+service!(
+    /// Workspaces (servers, in the server dialect): create, read, edit,
+    /// delete, invite codes.
+    Workspaces
+);
+service!(
+    /// Members of a workspace: adding, joining, leaving, roles, kicks and bans.
+    Members
+);
+service!(
+    /// Channels and their member lists.
+    Channels
+);
+service!(
+    /// Conversations (direct messages): rooms of chosen workspace members.
+    Conversations
+);
+service!(
+    /// Messages in channels and conversations: posting (exactly once),
+    /// editing, soft deletion, history and threads.
+    Messages
+);
+service!(
+    /// What the realtime gateway asks: who may follow which room, the room's
+    /// event log, and who wrote a message.
+    Gateway
+);
+
+/// Concord's use cases, one service per area, over one set of ports and one
+/// access memo. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Concord {
+    pub accounts: Accounts,
+    pub workspaces: Workspaces,
+    pub members: Members,
+    pub channels: Channels,
+    pub conversations: Conversations,
+    pub messages: Messages,
+    pub gateway: Gateway,
+    shared: Arc<Shared>,
+}
+
+impl Concord {
     /// The use cases over `ports`, reading every access fact from the store
     /// on every request.
     pub fn new(ports: Ports) -> Self {
-        Self {
-            ports,
-            memo: Arc::new(memo::AccessMemo::new(Duration::ZERO)),
-        }
+        Self::with_memo(ports, Duration::ZERO)
     }
 
     /// Remember, for up to `ttl`, that a token is unrevoked and that a user
     /// may read a room, instead of reading both from the store on every
     /// request. Grants are forgotten at once when access changes on this node,
     /// and when the change is reported from another node
-    /// ([`ChatService::access_changed_elsewhere`]); `ttl` bounds how long a
+    /// ([`Concord::access_changed_elsewhere`]); `ttl` bounds how long a
     /// grant can outlive a change whose report was lost.
     #[must_use]
-    pub fn remembering_access(mut self, ttl: Duration) -> Self {
-        self.memo = Arc::new(memo::AccessMemo::new(ttl));
-        self
+    pub fn remembering_access(self, ttl: Duration) -> Self {
+        Self::with_memo(self.shared.ports.clone(), ttl)
+    }
+
+    fn with_memo(ports: Ports, ttl: Duration) -> Self {
+        let shared = Arc::new(Shared {
+            ports,
+            memo: memo::AccessMemo::new(ttl),
+        });
+        let shared = || Arc::clone(&shared);
+        Self {
+            accounts: Accounts { shared: shared() },
+            workspaces: Workspaces { shared: shared() },
+            members: Members { shared: shared() },
+            channels: Channels { shared: shared() },
+            conversations: Conversations { shared: shared() },
+            messages: Messages { shared: shared() },
+            gateway: Gateway { shared: shared() },
+            shared: shared(),
+        }
     }
 
     /// Another node changed access: forget what it may have invalidated.
     pub fn access_changed_elsewhere(&self, change: AccessChange) {
-        self.memo.forget(change);
+        self.shared.memo.forget(change);
     }
 
+    /// Whether the use cases can reach their storage.
+    /// # Errors
+    /// `Unavailable` when they cannot.
+    pub fn ready(&self) -> Result<(), ServiceError> {
+        Ok(self.shared.ports.health.ping()?)
+    }
+}
+
+impl Shared {
     /// Access changed here: forget what it invalidated, then tell the
     /// gateway (and through it the other nodes).
-    fn announce(&self, change: AccessChange) {
+    pub(crate) fn announce(&self, change: AccessChange) {
         self.memo.forget(change);
         self.ports.notifier.access_changed(change);
-    }
-
-    /// Whether the service can reach its storage.
-    /// # Errors
-    /// `Unavailable` when it cannot.
-    pub fn ready(&self) -> Result<(), ServiceError> {
-        Ok(self.ports.health.ping()?)
     }
 
     /// The caller's membership of `workspace`, which must exist.
     /// # Errors
     /// `NotFound(Workspace)` if it does not exist; `Forbidden` if the caller is not a member.
-    fn member_of(
+    pub(crate) fn member_of(
         &self,
         actor: UserId,
         workspace: WorkspaceId,
@@ -118,7 +210,7 @@ impl ChatService {
         Ok((ws, membership))
     }
 
-    fn user(&self, id: UserId) -> Result<User, ServiceError> {
+    pub(crate) fn user(&self, id: UserId) -> Result<User, ServiceError> {
         self.ports
             .users
             .user_by_id(id)?

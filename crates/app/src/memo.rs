@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use concord_domain::{Role, Room, UserId, WorkspaceId};
 
-use crate::notify::AccessChange;
+use concord_ports::AccessChange;
 
 /// Grants remembered at most; a full table is emptied and refills from use.
 const MAX_ENTRIES: usize = 100_000;

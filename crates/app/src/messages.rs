@@ -5,16 +5,14 @@ use std::sync::Arc;
 
 use concord_domain::message::MAX_PAGE;
 use concord_domain::{
-    ChatEvent, Conversation, ConversationId, Denied, IdempotencyKey, Invalid, Message,
-    MessageContent, MessageId, NewConversation, NewMessage, Page, Role, Room, UserId, WorkspaceId,
-    conversation::direct_key, permissions,
+    ChatEvent, Denied, IdempotencyKey, Message, MessageContent, MessageId, NewMessage, Page, Role,
+    Room, UserId, permissions,
 };
+use concord_ports::{Idempotency, MessageChange, Notifier, Posted, RepoError};
 
-use super::memo::RoomGrant;
-use super::workspaces::not_found;
-use super::{ChatService, Clash, Missing, ServiceError};
-use crate::notify::{AccessChange, Notifier};
-use crate::repo::{Idempotency, MessageChange, Posted, RepoError};
+use crate::memo::RoomGrant;
+use crate::workspaces::not_found;
+use crate::{Authored, Clash, Messages, Missing, ServerTarget, ServiceError, Shared};
 
 /// A thread: its root and every reply, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,117 +29,7 @@ pub struct PostResult {
     pub event: Option<ChatEvent>,
 }
 
-impl ChatService {
-    /// Start a conversation of `actor` and `new.others`, all members of the
-    /// workspace. Without others it is the caller's own notes, as a
-    /// conversation naming only the caller.
-    /// # Errors
-    /// `NotFound(WorkspaceMember)` if one is not a member.
-    pub fn create_conversation(
-        &self,
-        actor: UserId,
-        workspace: WorkspaceId,
-        new: NewConversation,
-    ) -> Result<Conversation, ServiceError> {
-        self.member_of(actor, workspace)?;
-        for user in &new.others {
-            if self.ports.members.membership(workspace, *user)?.is_none() {
-                return Err(ServiceError::NotFound(Missing::WorkspaceMember));
-            }
-        }
-        self.ports
-            .conversations
-            .create_conversation(workspace, actor, &new, None)
-            .map_err(not_found(Missing::WorkspaceMember))
-    }
-
-    /// The one 1:1 conversation between `actor` and `other` in `workspace`,
-    /// created on first use.
-    pub fn direct_conversation(
-        &self,
-        actor: UserId,
-        workspace: WorkspaceId,
-        other: UserId,
-    ) -> Result<Conversation, ServiceError> {
-        self.member_of(actor, workspace)?;
-        if other == actor {
-            return Err(Invalid::one("A conversation needs another member").into());
-        }
-        if self.ports.members.membership(workspace, other)?.is_none() {
-            return Err(ServiceError::NotFound(Missing::WorkspaceMember));
-        }
-        let new = NewConversation::new(actor, None, [other]);
-        self.ports
-            .conversations
-            .create_conversation(workspace, actor, &new, Some(direct_key(actor, other)))
-            .map_err(not_found(Missing::WorkspaceMember))
-    }
-
-    /// The conversations `actor` takes part in, optionally in one workspace;
-    /// those of workspaces they have left are not shown (nor readable).
-    pub fn list_conversations(
-        &self,
-        actor: UserId,
-        workspace: Option<WorkspaceId>,
-    ) -> Result<Vec<Conversation>, ServiceError> {
-        let mine: Vec<WorkspaceId> = self
-            .ports
-            .workspaces
-            .workspaces_of_user(actor)?
-            .iter()
-            .map(|w| w.id)
-            .collect();
-        let all = self
-            .ports
-            .conversations
-            .conversations_of_user(actor, workspace)?;
-        Ok(all
-            .into_iter()
-            .filter(|c| mine.contains(&c.workspace_id))
-            .collect())
-    }
-
-    /// One conversation; participants only.
-    pub fn get_conversation(
-        &self,
-        actor: UserId,
-        id: ConversationId,
-    ) -> Result<Conversation, ServiceError> {
-        let (conversation, _) = self.readable_conversation(actor, id)?;
-        Ok(conversation)
-    }
-
-    /// Retitle a conversation; its creator alone.
-    pub fn set_conversation_topic(
-        &self,
-        actor: UserId,
-        id: ConversationId,
-        topic: Option<String>,
-    ) -> Result<Conversation, ServiceError> {
-        let (conversation, _) = self.readable_conversation(actor, id)?;
-        permissions::manage_conversation(actor, conversation.creator_id)?;
-        self.ports
-            .conversations
-            .set_conversation_topic(id, topic)
-            .map_err(not_found(Missing::Conversation))
-    }
-
-    /// Delete a conversation and its messages; its creator alone.
-    pub fn delete_conversation(
-        &self,
-        actor: UserId,
-        id: ConversationId,
-    ) -> Result<Conversation, ServiceError> {
-        let (conversation, _) = self.readable_conversation(actor, id)?;
-        permissions::manage_conversation(actor, conversation.creator_id)?;
-        self.ports
-            .conversations
-            .delete_conversation(id)
-            .map_err(not_found(Missing::Conversation))?;
-        self.announce(AccessChange::Room(id.get()));
-        Ok(conversation)
-    }
-
+impl Messages {
     /// Post in a room `actor` may read. A `parent` must be a message of the
     /// same room; a reply to a reply is attached to the thread's root. With an
     /// idempotency key, a retry of the same request returns the original
@@ -198,7 +86,7 @@ impl ChatService {
         content: MessageContent,
         key: Option<IdempotencyKey>,
     ) -> Result<impl Future<Output = Result<PostResult, ServiceError>> + '_, MessageContent> {
-        if !self.may_read_from_memory(actor, room) {
+        if self.memo.room_grant(actor, room).is_none() {
             return Err(content);
         }
         let notifier = Arc::clone(&self.ports.notifier);
@@ -312,9 +200,7 @@ impl ChatService {
         before: Option<MessageId>,
         limit: u32,
     ) -> Option<impl Future<Output = Result<Page, ServiceError>> + 'static> {
-        if !self.may_read_from_memory(actor, room) {
-            return None;
-        }
+        self.memo.room_grant(actor, room)?;
         let page = self
             .ports
             .messages
@@ -339,9 +225,100 @@ impl ChatService {
         Ok(Thread { root, replies })
     }
 
+    /// The message `id`, which must belong to `room`; else `missing`.
+    fn message_in(
+        &self,
+        room: Room,
+        id: MessageId,
+        missing: Missing,
+    ) -> Result<Message, ServiceError> {
+        self.ports
+            .messages
+            .message_by_id(id)?
+            .filter(|m| m.room == room)
+            .ok_or(ServiceError::NotFound(missing))
+    }
+}
+
+impl Messages {
+    /// Post in a room the server dialect names ([`Self::post_message`],
+    /// without a parent), answered with the message and the members of its
+    /// workspace.
+    /// # Errors
+    /// Those of [`Self::post_message`]; `NotFound(Channel)` for a channel of
+    /// another server.
+    pub fn post_in_server(
+        &self,
+        actor: UserId,
+        target: ServerTarget,
+        content: MessageContent,
+        attachment_url: Option<String>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Authored<Message>, ServiceError> {
+        self.check_target(actor, target)?;
+        let room = target.room();
+        let posted = self.post_message(actor, room, content, None, attachment_url, key)?;
+        self.authored(actor, room, posted.message)
+    }
+
+    /// [`Self::edit_message`] in a room the server dialect names, answered
+    /// with the message and the members of its workspace.
+    pub fn edit_in_server(
+        &self,
+        actor: UserId,
+        target: ServerTarget,
+        id: MessageId,
+        content: MessageContent,
+    ) -> Result<Authored<Message>, ServiceError> {
+        self.check_target(actor, target)?;
+        let room = target.room();
+        let edited = self.edit_message(actor, room, id, content)?;
+        self.authored(actor, room, edited.message)
+    }
+
+    /// [`Self::delete_message`] in a room the server dialect names, answered
+    /// with the tombstone and the members of its workspace.
+    pub fn delete_in_server(
+        &self,
+        actor: UserId,
+        target: ServerTarget,
+        id: MessageId,
+    ) -> Result<Authored<Message>, ServiceError> {
+        self.check_target(actor, target)?;
+        let room = target.room();
+        let deleted = self.delete_message(actor, room, id)?;
+        self.authored(actor, room, deleted.message)
+    }
+
+    /// [`Self::history`] with the members of the room's workspace.
+    pub fn history_with_authors(
+        &self,
+        actor: UserId,
+        room: Room,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Authored<Page>, ServiceError> {
+        let page = self.history(actor, room, before, limit)?;
+        self.authored(actor, room, page)
+    }
+
+    fn authored<T>(
+        &self,
+        actor: UserId,
+        room: Room,
+        value: T,
+    ) -> Result<Authored<T>, ServiceError> {
+        Ok(Authored {
+            value,
+            members: self.room_members(actor, room)?,
+        })
+    }
+}
+
+impl Shared {
     /// The caller's role in the room's workspace, if they may read the room.
     /// Served from the access memo while a recent grant stands.
-    pub(super) fn room_role(&self, actor: UserId, room: Room) -> Result<Role, ServiceError> {
+    pub(crate) fn room_role(&self, actor: UserId, room: Room) -> Result<Role, ServiceError> {
         if let Some(grant) = self.memo.room_grant(actor, room) {
             return Ok(grant.role);
         }
@@ -359,40 +336,6 @@ impl ChatService {
         self.memo
             .remember_room(since, actor, room, RoomGrant { role, workspace });
         Ok(role)
-    }
-
-    /// A conversation the caller takes part in and whose workspace they still belong to.
-    fn readable_conversation(
-        &self,
-        actor: UserId,
-        id: ConversationId,
-    ) -> Result<(Conversation, Role), ServiceError> {
-        let conversation = self
-            .ports
-            .conversations
-            .conversation_by_id(id)?
-            .ok_or(ServiceError::NotFound(Missing::Conversation))?;
-        permissions::use_conversation(conversation.has_participant(actor))?;
-        let me = self
-            .ports
-            .members
-            .membership(conversation.workspace_id, actor)?
-            .ok_or(ServiceError::Forbidden(super::NOT_A_MEMBER))?;
-        Ok((conversation, me.role))
-    }
-
-    /// The message `id`, which must belong to `room`; else `missing`.
-    fn message_in(
-        &self,
-        room: Room,
-        id: MessageId,
-        missing: Missing,
-    ) -> Result<Message, ServiceError> {
-        self.ports
-            .messages
-            .message_by_id(id)?
-            .filter(|m| m.room == room)
-            .ok_or(ServiceError::NotFound(missing))
     }
 }
 

@@ -1,13 +1,12 @@
-//! Workspaces and their members.
+//! Workspaces, which the server dialect calls servers.
 
 use concord_domain::{
-    Membership, NewWorkspace, Role, User, UserId, Workspace, WorkspaceId, WorkspacePatch,
-    permissions,
+    Membership, NewWorkspace, Role, User, UserId, Workspace, WorkspaceId, WorkspaceName,
+    WorkspacePatch, permissions,
 };
+use concord_ports::{AccessChange, RepoError};
 
-use super::{ChatService, Clash, Missing, ServiceError};
-use crate::notify::AccessChange;
-use crate::repo::RepoError;
+use crate::{Missing, ServerView, ServiceError, Workspaces};
 
 /// A workspace with its owner and every member (owner included).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,16 +16,45 @@ pub struct WorkspaceDetails {
     pub members: Vec<(Membership, User)>,
 }
 
-impl ChatService {
-    /// Create a workspace owned by `actor`, with its `general` channel.
+impl Workspaces {
+    /// Create a workspace owned by `actor`, with its `general` channel. Every
+    /// member of a workspace created here may create channels.
     pub fn create_workspace(
         &self,
         actor: UserId,
-        new: NewWorkspace,
+        name: WorkspaceName,
+        description: Option<String>,
+        image_url: Option<String>,
     ) -> Result<(Workspace, User), ServiceError> {
         let owner = self.user(actor)?;
+        let new = NewWorkspace {
+            name,
+            description,
+            image_url,
+            members_can_create_channels: true,
+        };
         let ws = self.ports.workspaces.create_workspace(actor, &new)?;
         Ok((ws, owner))
+    }
+
+    /// Create a server owned by `actor`, with its `general` channel: a
+    /// workspace without a description where only moderators and up create
+    /// channels (API.md section 2).
+    pub fn create_server(
+        &self,
+        actor: UserId,
+        name: WorkspaceName,
+        image_url: Option<String>,
+    ) -> Result<ServerView, ServiceError> {
+        self.user(actor)?;
+        let new = NewWorkspace {
+            name,
+            description: None,
+            image_url,
+            members_can_create_channels: false,
+        };
+        let ws = self.ports.workspaces.create_workspace(actor, &new)?;
+        self.view_of(actor, ws)
     }
 
     /// The workspaces `actor` belongs to.
@@ -65,6 +93,17 @@ impl ChatService {
         Ok((updated, owner))
     }
 
+    /// [`Self::update_workspace`], answered with the server view.
+    pub fn update_server(
+        &self,
+        actor: UserId,
+        id: WorkspaceId,
+        patch: WorkspacePatch,
+    ) -> Result<ServerView, ServiceError> {
+        let (updated, _) = self.update_workspace(actor, id, patch)?;
+        self.view_of(actor, updated)
+    }
+
     /// Delete a workspace and everything in it; the owner alone. Returns it as it was.
     pub fn delete_workspace(
         &self,
@@ -82,55 +121,38 @@ impl ChatService {
         Ok(details)
     }
 
-    /// Add `user` to the workspace as a guest; owner and admins.
-    /// # Errors
-    /// `NotFound(User)` for an unknown user; `Conflict(MemberExists)` if already a member.
-    pub fn add_member(
+    /// Delete a server and everything in it; the owner alone. Returns its
+    /// view as it was.
+    pub fn delete_server(
         &self,
         actor: UserId,
         id: WorkspaceId,
-        user: UserId,
-    ) -> Result<Membership, ServiceError> {
-        let (_, me) = self.member_of(actor, id)?;
-        permissions::add_member(me.role)?;
-        self.user(user)?;
+    ) -> Result<ServerView, ServiceError> {
+        let (ws, me) = self.member_of(actor, id)?;
+        let view = self.view_of(actor, ws)?;
+        permissions::delete_workspace(me.role)?;
         self.ports
-            .members
-            .add_member(id, user, Role::Guest)
-            .map_err(|e| match e {
-                RepoError::Duplicate => ServiceError::Conflict(Clash::MemberExists),
-                RepoError::NotFound => ServiceError::NotFound(Missing::User),
-                e => e.into(),
-            })
+            .workspaces
+            .delete_workspace(id)
+            .map_err(not_found(Missing::Workspace))?;
+        self.announce(AccessChange::Workspace(id));
+        Ok(view)
     }
 
-    /// Remove `user` from the workspace: leaving when `user` is the caller,
-    /// kicking otherwise.
-    /// # Errors
-    /// `NotFound(WorkspaceMember)` if `user` is not a member.
-    pub fn remove_member(
+    /// A fresh invite code; owner and admins. Answered with the server view.
+    pub fn regenerate_invite_code(
         &self,
         actor: UserId,
-        id: WorkspaceId,
-        user: UserId,
-    ) -> Result<(), ServiceError> {
-        let (_, me) = self.member_of(actor, id)?;
-        if user == actor {
-            permissions::leave_workspace(me.role)?;
-        } else {
-            let target = self
-                .ports
-                .members
-                .membership(id, user)?
-                .ok_or(ServiceError::NotFound(Missing::WorkspaceMember))?;
-            permissions::kick_member(&me, &target)?;
-        }
-        self.ports
-            .members
-            .remove_member(id, user)
-            .map_err(not_found(Missing::WorkspaceMember))?;
-        self.announce(AccessChange::User(user));
-        Ok(())
+        workspace: WorkspaceId,
+    ) -> Result<ServerView, ServiceError> {
+        let (_, me) = self.member_of(actor, workspace)?;
+        permissions::regenerate_invite_code(me.role)?;
+        let ws = self
+            .ports
+            .workspaces
+            .regenerate_invite_code(workspace)
+            .map_err(not_found(Missing::Workspace))?;
+        self.view_of(actor, ws)
     }
 
     fn details(&self, workspace: Workspace) -> Result<WorkspaceDetails, ServiceError> {
@@ -149,7 +171,7 @@ impl ChatService {
 
 /// Maps a repository's `NotFound` (the row vanished under a concurrent
 /// request) to the caller-facing missing entity.
-pub(super) fn not_found(what: Missing) -> impl Fn(RepoError) -> ServiceError {
+pub(crate) fn not_found(what: Missing) -> impl Fn(RepoError) -> ServiceError {
     move |e| match e {
         RepoError::NotFound => ServiceError::NotFound(what),
         e => e.into(),

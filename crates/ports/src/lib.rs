@@ -1,10 +1,8 @@
-//! Concord's ports and use cases.
-//!
-//! `repo`, `auth` and `notify` hold the outbound ports: the traits the adapters
-//! implement (storage, password hashing, tokens, time, realtime delivery). `service` holds the use cases,
-//! written only against those traits so that they can be unit-tested with the
-//! `mockall` mocks generated under the `mock` feature. Nothing here performs I/O
-//! itself.
+//! Concord's outbound ports: the traits the adapters implement (storage,
+//! password hashing, tokens, time, realtime delivery) and the errors they
+//! report. The use cases written against them are in the app crate
+//! (`concord-app`), which unit-tests them with the `mockall` mocks generated
+//! here under the `mock` feature. Nothing here performs I/O itself.
 //!
 //! Ports are synchronous: diesel and r2d2 are, and a use case runs whole inside
 //! one blocking task at the edge (see the api crate), so no actix worker ever
@@ -13,7 +11,6 @@
 pub mod auth;
 pub mod notify;
 pub mod repo;
-pub mod service;
 
 pub use auth::{Claims, Clock, IssuedToken, PasswordHasher, TokenError, TokenIssuer};
 pub use notify::{AccessChange, Notifier};
@@ -21,8 +18,4 @@ pub use repo::{
     ChannelRepository, ConversationRepository, Idempotency, MembershipRepository, MessageChange,
     MessageRepository, OnCommit, PendingPage, PendingPost, Posted, RepoError, RoomInfo,
     SessionRepository, StoreHealth, UserInsert, UserRepository, WorkspaceRepository,
-};
-pub use service::{
-    ChatService, Clash, MAX_EVENTS_PER_READ, Missing, Ports, PostResult, ServerView, ServiceError,
-    Thread, WorkspaceDetails,
 };

@@ -18,8 +18,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytestring::ByteString;
+use concord_app::{Concord, MAX_EVENTS_PER_READ, ServiceError};
 use concord_domain::{ChatEvent, Message, Room, Topic, TopicKind, UserId, WorkspaceId};
-use concord_ports::{AccessChange, ChatService, MAX_EVENTS_PER_READ, RoomInfo, ServiceError};
+use concord_ports::{AccessChange, RoomInfo};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -157,7 +158,7 @@ impl Connection {
 
 /// Services the hub needs once it serves connections.
 struct Backend {
-    chat: ChatService,
+    chat: Concord,
     wire: Arc<dyn Wire>,
 }
 
@@ -207,7 +208,7 @@ impl Hub {
     /// Gives the hub the service and renderer it reads and renders with, and
     /// starts the sweeper. The notifier is built before the service (the
     /// service needs it), hence this second step.
-    pub fn attach(&self, chat: ChatService, wire: Arc<dyn Wire>) {
+    pub fn attach(&self, chat: Concord, wire: Arc<dyn Wire>) {
         if self.inner.backend.set(Backend { chat, wire }).is_err() {
             return;
         }
@@ -229,7 +230,7 @@ impl Hub {
     }
 
     /// The service, once attached.
-    pub fn chat(&self) -> Option<&ChatService> {
+    pub fn chat(&self) -> Option<&Concord> {
         self.inner.backend.get().map(|b| &b.chat)
     }
 
@@ -410,7 +411,7 @@ impl Hub {
         if ids.is_empty() {
             return;
         }
-        match tokio::task::spawn_blocking(move || chat.latest_seqs(&ids)).await {
+        match tokio::task::spawn_blocking(move || chat.gateway.latest_seqs(&ids)).await {
             Ok(Ok(seqs)) => {
                 for (room_id, seq) in seqs {
                     self.notice(room_id, seq);
@@ -558,7 +559,7 @@ impl Feed {
             let read = {
                 let chat = chat.clone();
                 tokio::task::spawn_blocking(move || {
-                    chat.room_events(room, after, MAX_EVENTS_PER_READ)
+                    chat.gateway.room_events(room, after, MAX_EVENTS_PER_READ)
                 })
                 .await
             };

@@ -12,8 +12,9 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
+use concord_app::{Concord, MAX_EVENTS_PER_READ, ServiceError};
 use concord_domain::{ChatEvent, Room, Topic, UserId, WorkspaceId};
-use concord_ports::{AccessChange, ChatService, Claims, MAX_EVENTS_PER_READ, ServiceError};
+use concord_ports::{AccessChange, Claims};
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -174,7 +175,7 @@ struct Replay {
 
 struct Session {
     hub: Hub,
-    chat: ChatService,
+    chat: Concord,
     config: SessionConfig,
     ws: Outlet,
     conn: Arc<Connection>,
@@ -433,9 +434,9 @@ impl Session {
     async fn identify(&mut self, token: &str, dialect: Dialect) -> Result<(), End> {
         let chat = self.chat.clone();
         let token = token.to_owned();
-        let claims = match chat.authenticate_from_memory(&token) {
+        let claims = match chat.accounts.authenticate_from_memory(&token) {
             Some(known) => known,
-            None => blocking(move || chat.authenticate(&token)).await,
+            None => blocking(move || chat.accounts.authenticate(&token)).await,
         };
         match claims {
             Ok(claims) => {
@@ -558,13 +559,14 @@ impl Session {
         // found to be allowed in, is joined without asking the store.
         let chat = self.chat.clone();
         let followed = self.hub.join_followed(topic, &self.conn, |room| {
-            chat.may_read_from_memory(user, room)
+            chat.gateway.may_read_from_memory(user, room)
         });
         let (room, workspace, read_seq, acked) = match followed {
             Some((room, workspace, acked)) => (room, workspace, 0, acked),
             None => {
                 let chat = self.chat.clone();
-                let info = match blocking(move || chat.open_room(user, topic.room_id)).await {
+                let info = match blocking(move || chat.gateway.open_room(user, topic.room_id)).await
+                {
                     Ok(info) => info,
                     Err(ServiceError::Forbidden(_) | ServiceError::NotFound(_)) => {
                         return Err((403, "You may not read this room"));
@@ -598,6 +600,7 @@ impl Session {
             let (chat, wire, topics) = (self.chat.clone(), wire.clone(), topics.clone());
             let page = blocking(move || {
                 let events: Vec<ChatEvent> = chat
+                    .gateway
                     .room_events(room, after, MAX_EVENTS_PER_READ)?
                     .into_iter()
                     .filter(|e| e.seq <= until)
@@ -653,7 +656,7 @@ impl Session {
         // connection as it would have refused to open it.
         if change == AccessChange::User(user) {
             let (chat, claims) = (self.chat.clone(), signed_in.claims.clone());
-            if let Ok(false) = blocking(move || chat.still_signed_in(&claims)).await {
+            if let Ok(false) = blocking(move || chat.accounts.still_signed_in(&claims)).await {
                 return Err(End::Close(
                     close::UNAUTHENTICATED,
                     "Token revoked; identify with a new one",
@@ -668,7 +671,7 @@ impl Session {
             .collect();
         for (topic, room) in affected {
             let chat = self.chat.clone();
-            if let Ok(false) = blocking(move || chat.may_read(user, room)).await {
+            if let Ok(false) = blocking(move || chat.gateway.may_read(user, room)).await {
                 self.topics.remove(&topic);
                 self.hub.unsubscribe(&self.conn, topic);
                 let frame = protocol::topic_error(

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use concord_adapters::realtime::{self, Dialect, Hub, SessionConfig, Wire};
+use concord_app::{Concord, ServiceError};
 use concord_domain::{Message, UserId, WorkspaceId};
-use concord_ports::{ChatService, ServiceError};
 
 use super::server::dto::{self as server_dto, Authors};
 use super::workspace::dto as workspace_dto;
@@ -45,7 +45,7 @@ pub async fn asyncapi_json() -> HttpResponse {
 
 /// Renders event data exactly as each dialect's HTTP routes render messages.
 pub struct DialectWire {
-    pub chat: ChatService,
+    pub chat: Concord,
 }
 
 impl Wire for DialectWire {
@@ -75,7 +75,7 @@ impl Wire for DialectWire {
                     if let std::collections::hash_map::Entry::Vacant(slot) =
                         found.entry(m.author_id)
                     {
-                        slot.insert(self.chat.author(workspace, m.author_id)?);
+                        slot.insert(self.chat.gateway.author(workspace, m.author_id)?);
                     }
                 }
                 let authors = Authors::new(found.into_values().flatten().collect());

@@ -6,12 +6,12 @@ pub mod system;
 pub mod workspace;
 
 use actix_web::web;
-use concord_ports::ChatService;
+use concord_app::Concord;
 
 use crate::error::ApiError;
 
 /// The use cases, as handlers receive them.
-pub type Chat = web::Data<ChatService>;
+pub type Chat = web::Data<Concord>;
 
 /// Registers every route. Each path is one `resource` with its methods, so an
 /// unsupported method on a known path is a 405, not a 404.

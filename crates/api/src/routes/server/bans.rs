@@ -33,10 +33,7 @@ pub async fn ban_server_member(
     let reason = ban_reason(&body)?;
     let view = run_mapped(
         &chat,
-        move |s| {
-            s.ban_member(me.id, server, user, reason)?;
-            s.server_view(me.id, server)
-        },
+        move |s| s.members.ban_from_server(me.id, server, user, reason),
         in_server_dialect,
     )
     .await?;
@@ -57,10 +54,7 @@ pub async fn lift_server_ban(
     let (server, user) = ids(path);
     let view = run_mapped(
         &chat,
-        move |s| {
-            s.lift_ban(me.id, server, user)?;
-            s.server_view(me.id, server)
-        },
+        move |s| s.members.lift_server_ban(me.id, server, user),
         in_server_dialect,
     )
     .await?;
@@ -77,6 +71,11 @@ pub async fn list_server_bans(
     id: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let server = WorkspaceId::new(id.into_inner().get());
-    let bans = run_mapped(&chat, move |s| s.bans_of(me.id, server), in_server_dialect).await?;
+    let bans = run_mapped(
+        &chat,
+        move |s| s.members.bans_of(me.id, server),
+        in_server_dialect,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(bans.iter().map(ServerBanDto::from).collect::<Vec<_>>()))
 }

@@ -67,10 +67,7 @@ pub async fn create_server_channel(
         .map_err(|e| ApiError::validation(e.0))?;
     let view = run_mapped(
         &chat,
-        move |s| {
-            s.create_channel(me.id, server, new)?;
-            s.server_view(me.id, server)
-        },
+        move |s| s.channels.create_in_server(me.id, server, new),
         in_server_dialect,
     )
     .await?;
@@ -108,11 +105,7 @@ pub async fn update_server_channel(
         .map_err(|e| ApiError::validation(e.0))?;
     let view = run_mapped(
         &chat,
-        move |s| {
-            s.channel_of_server(me.id, server, channel)?;
-            s.update_channel(me.id, channel, patch)?;
-            s.server_view(me.id, server)
-        },
+        move |s| s.channels.update_in_server(me.id, server, channel, patch),
         in_server_dialect,
     )
     .await?;
@@ -135,11 +128,7 @@ pub async fn delete_server_channel(
     );
     let view = run_mapped(
         &chat,
-        move |s| {
-            s.channel_of_server(me.id, server, channel)?;
-            s.delete_channel(me.id, channel)?;
-            s.server_view(me.id, server)
-        },
+        move |s| s.channels.delete_in_server(me.id, server, channel),
         in_server_dialect,
     )
     .await?;

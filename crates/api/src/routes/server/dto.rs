@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use concord_app::ServerView;
 use concord_domain::{Ban, Channel, Conversation, Membership, Message, Role, Room, User, UserId};
-use concord_ports::ServerView;
 use serde::Serialize;
 use utoipa::ToSchema;
 

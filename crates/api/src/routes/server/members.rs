@@ -51,7 +51,7 @@ pub async fn update_member(
     };
     let view = run_mapped(
         &chat,
-        move |s| s.change_role(me.id, server, member, role),
+        move |s| s.members.change_role(me.id, server, member, role),
         in_server_dialect,
     )
     .await?;
@@ -72,7 +72,7 @@ pub async fn delete_member(
     let (member, server) = target(id, query);
     let view = run_mapped(
         &chat,
-        move |s| s.kick_member(me.id, server, member),
+        move |s| s.members.kick_member(me.id, server, member),
         in_server_dialect,
     )
     .await?;

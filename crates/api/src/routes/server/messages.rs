@@ -3,12 +3,12 @@
 //! realtime gateway pushes the resulting events.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use concord_app::{Authored, Concord, ServerTarget, ServiceError};
 use concord_domain::user::parse_url;
 use concord_domain::{
-    ChannelId, ConversationId, MembershipId, MessageContent, MessageId, Room, Validator,
+    ChannelId, ConversationId, MembershipId, Message, MessageContent, MessageId, Room, Validator,
     WorkspaceId,
 };
-use concord_ports::{ChatService, ServiceError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -95,21 +95,14 @@ pub struct StartConversationBody {
     member_id: Option<Id>,
 }
 
-/// Runs `f` for `room` and renders its message with the room's members as authors.
+/// Runs a use case on a message and renders it with its room's members as authors.
 async fn respond(
     chat: &Chat,
-    me: AuthUser,
-    room: Room,
     created: bool,
-    f: impl FnOnce(&ChatService) -> Result<concord_domain::Message, ServiceError> + Send + 'static,
+    f: impl FnOnce(&Concord) -> Result<Authored<Message>, ServiceError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    let (message, authors) = run_mapped(
-        chat,
-        move |s| Ok((f(s)?, s.room_members(me.id, room)?)),
-        in_server_dialect,
-    )
-    .await?;
-    let dto = MessageDto::new(&message, &Authors::new(authors));
+    let Authored { value, members } = run_mapped(chat, f, in_server_dialect).await?;
+    let dto = MessageDto::new(&value, &Authors::new(members));
     Ok(if created {
         HttpResponse::Created().json(dto)
     } else {
@@ -131,18 +124,16 @@ async fn page(
         ]));
     }
     let before = cursor.map(|c| MessageId::new(c.get()));
-    let (page, authors) = run_mapped(
+    let Authored {
+        value: page,
+        members,
+    } = run_mapped(
         chat,
-        move |s| {
-            Ok((
-                s.history(me.id, room, before, limit)?,
-                s.room_members(me.id, room)?,
-            ))
-        },
+        move |s| s.messages.history_with_authors(me.id, room, before, limit),
         in_server_dialect,
     )
     .await?;
-    let authors = Authors::new(authors);
+    let authors = Authors::new(members);
     Ok(HttpResponse::Ok().json(MessagePageDto {
         items: page
             .messages
@@ -161,13 +152,11 @@ fn send_fields(body: SendBody) -> Result<(MessageContent, Option<String>), ApiEr
         .map_err(|e| ApiError::invalid_body(e.0))
 }
 
-fn channel_room(q: &ChannelMessageQuery) -> (WorkspaceId, ChannelId, Room) {
-    let channel = ChannelId::new(q.channel_id.get());
-    (
-        WorkspaceId::new(q.server_id.get()),
-        channel,
-        Room::Channel(channel),
-    )
+fn channel_target(q: &ChannelMessageQuery) -> ServerTarget {
+    ServerTarget::Channel {
+        server: WorkspaceId::new(q.server_id.get()),
+        channel: ChannelId::new(q.channel_id.get()),
+    }
 }
 
 /// Send a message to a channel of a server.
@@ -181,13 +170,12 @@ pub async fn send_server_message(
     query: Query<ChannelMessageQuery>,
     body: Json<SendBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (server, channel, room) = channel_room(&query);
+    let target = channel_target(&query);
     let key = idempotency_key(&req)?;
     let (text, file_url) = send_fields(body.into_inner())?;
-    respond(&chat, me.clone(), room, true, move |s| {
-        s.channel_of_server(me.id, server, channel)?;
-        Ok(s.post_message(me.id, room, text, None, file_url, key)?
-            .message)
+    respond(&chat, true, move |s| {
+        s.messages
+            .post_in_server(me.id, target, text, file_url, key)
     })
     .await
 }
@@ -204,12 +192,11 @@ pub async fn update_server_message(
     query: Query<ChannelMessageQuery>,
     body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (server, channel, room) = channel_room(&query);
+    let target = channel_target(&query);
     let id = MessageId::new(id.into_inner().get());
     let text = content(body.into_inner().content)?;
-    respond(&chat, me.clone(), room, false, move |s| {
-        s.channel_of_server(me.id, server, channel)?;
-        Ok(s.edit_message(me.id, room, id, text)?.message)
+    respond(&chat, false, move |s| {
+        s.messages.edit_in_server(me.id, target, id, text)
     })
     .await
 }
@@ -224,11 +211,10 @@ pub async fn delete_server_message(
     id: web::Path<Id>,
     query: Query<ChannelMessageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (server, channel, room) = channel_room(&query);
+    let target = channel_target(&query);
     let id = MessageId::new(id.into_inner().get());
-    respond(&chat, me.clone(), room, false, move |s| {
-        s.channel_of_server(me.id, server, channel)?;
-        Ok(s.delete_message(me.id, room, id)?.message)
+    respond(&chat, false, move |s| {
+        s.messages.delete_in_server(me.id, target, id)
     })
     .await
 }
@@ -253,8 +239,8 @@ pub async fn list_server_messages(
     .await
 }
 
-fn conversation_room(q: &ConversationQuery) -> Room {
-    Room::Conversation(ConversationId::new(q.conversation_id.get()))
+fn conversation_target(q: &ConversationQuery) -> ServerTarget {
+    ServerTarget::Conversation(ConversationId::new(q.conversation_id.get()))
 }
 
 /// Send a direct message in a conversation.
@@ -268,12 +254,12 @@ pub async fn send_server_direct_message(
     query: Query<ConversationQuery>,
     body: Json<SendBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let room = conversation_room(&query);
+    let target = conversation_target(&query);
     let key = idempotency_key(&req)?;
     let (text, file_url) = send_fields(body.into_inner())?;
-    respond(&chat, me.clone(), room, true, move |s| {
-        Ok(s.post_message(me.id, room, text, None, file_url, key)?
-            .message)
+    respond(&chat, true, move |s| {
+        s.messages
+            .post_in_server(me.id, target, text, file_url, key)
     })
     .await
 }
@@ -290,11 +276,11 @@ pub async fn update_server_direct_message(
     query: Query<ConversationQuery>,
     body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let room = conversation_room(&query);
+    let target = conversation_target(&query);
     let id = MessageId::new(id.into_inner().get());
     let text = content(body.into_inner().content)?;
-    respond(&chat, me.clone(), room, false, move |s| {
-        Ok(s.edit_message(me.id, room, id, text)?.message)
+    respond(&chat, false, move |s| {
+        s.messages.edit_in_server(me.id, target, id, text)
     })
     .await
 }
@@ -310,10 +296,10 @@ pub async fn delete_server_direct_message(
     id: web::Path<Id>,
     query: Query<ConversationQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let room = conversation_room(&query);
+    let target = conversation_target(&query);
     let id = MessageId::new(id.into_inner().get());
-    respond(&chat, me.clone(), room, false, move |s| {
-        Ok(s.delete_message(me.id, room, id)?.message)
+    respond(&chat, false, move |s| {
+        s.messages.delete_in_server(me.id, target, id)
     })
     .await
 }
@@ -354,15 +340,14 @@ pub async fn start_conversation(
         .member_id
         .map(|m| MembershipId::new(m.get()))
         .ok_or_else(|| ApiError::validation(vec!["Member ID is required".into()]))?;
-    let (conversation, authors) = run_mapped(
+    let Authored {
+        value: conversation,
+        members,
+    } = run_mapped(
         &chat,
-        move |s| {
-            let members = s.members_of(me.id, server)?;
-            let other = s.member_user(server, member)?;
-            Ok((s.direct_conversation(me.id, server, other)?, members))
-        },
+        move |s| s.conversations.start_direct(me.id, server, member),
         in_server_dialect,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(ConversationDto::new(&conversation, &Authors::new(authors))))
+    Ok(HttpResponse::Ok().json(ConversationDto::new(&conversation, &Authors::new(members))))
 }

@@ -10,7 +10,7 @@ pub mod messages;
 pub mod servers;
 
 use actix_web::http::StatusCode;
-use concord_ports::{Missing, ServiceError};
+use concord_app::{Missing, ServiceError};
 use serde::Deserialize;
 use utoipa::IntoParams;
 

@@ -2,9 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use concord_domain::user::parse_image_url;
-use concord_domain::{
-    InviteCode, NewWorkspace, Validator, WorkspaceId, WorkspaceName, WorkspacePatch,
-};
+use concord_domain::{InviteCode, Validator, WorkspaceId, WorkspaceName, WorkspacePatch};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -65,22 +63,10 @@ pub async fn create_server(
     let mut v = Validator::new();
     let name = v.require("Name", name, |s| WorkspaceName::parse(&s));
     let image_url = v.optional(image_url, |s| parse_image_url(&s)).flatten();
-    let new = v
-        .finish(|| {
-            Some(NewWorkspace {
-                name: name?,
-                description: None,
-                image_url,
-                members_can_create_channels: false,
-            })
-        })
-        .map_err(|e| ApiError::validation(e.0))?;
+    let name = v.finish(|| name).map_err(|e| ApiError::validation(e.0))?;
     let view = run_mapped(
         &chat,
-        move |s| {
-            let (ws, _) = s.create_workspace(me.id, new)?;
-            s.server_view(me.id, ws.id)
-        },
+        move |s| s.workspaces.create_server(me.id, name, image_url),
         in_server_dialect,
     )
     .await?;
@@ -113,10 +99,7 @@ pub async fn update_server(
         .map_err(|e| ApiError::validation(e.0))?;
     let view = run_mapped(
         &chat,
-        move |s| {
-            s.update_workspace(me.id, id, patch)?;
-            s.server_view(me.id, id)
-        },
+        move |s| s.workspaces.update_server(me.id, id, patch),
         in_server_dialect,
     )
     .await?;
@@ -135,11 +118,7 @@ pub async fn delete_server(
     let id = server_id(id);
     let view = run_mapped(
         &chat,
-        move |s| {
-            let view = s.server_view(me.id, id)?;
-            s.delete_workspace(me.id, id)?;
-            Ok(view)
-        },
+        move |s| s.workspaces.delete_server(me.id, id),
         in_server_dialect,
     )
     .await?;
@@ -158,13 +137,7 @@ pub async fn leave_server(
     let id = server_id(id);
     let view = run_mapped(
         &chat,
-        move |s| {
-            let mut view = s.server_view(me.id, id)?;
-            view.workspace = s.leave_workspace(me.id, id)?;
-            view.members.retain(|(m, _)| m.user_id != me.id);
-            view.channels.retain(|c| !c.private);
-            Ok(view)
-        },
+        move |s| s.members.leave_server(me.id, id),
         in_server_dialect,
     )
     .await?;
@@ -196,16 +169,13 @@ pub async fn invite_code(
     let view = match body.invite_code {
         Some(raw) => {
             let Some(code) = InviteCode::parse(&raw) else {
-                return Err(in_server_dialect(concord_ports::ServiceError::NotFound(
-                    concord_ports::Missing::InviteCode,
+                return Err(in_server_dialect(concord_app::ServiceError::NotFound(
+                    concord_app::Missing::InviteCode,
                 )));
             };
             run_mapped(
                 &chat,
-                move |s| {
-                    s.join_with_invite(me.id, id, &code)
-                        .and_then(|ws| s.server_view(me.id, ws.id))
-                },
+                move |s| s.members.join_with_invite(me.id, id, &code),
                 in_server_dialect,
             )
             .await?
@@ -213,10 +183,7 @@ pub async fn invite_code(
         None => {
             run_mapped(
                 &chat,
-                move |s| {
-                    s.regenerate_invite_code(me.id, id)
-                        .and_then(|ws| s.server_view(me.id, ws.id))
-                },
+                move |s| s.workspaces.regenerate_invite_code(me.id, id),
                 in_server_dialect,
             )
             .await?

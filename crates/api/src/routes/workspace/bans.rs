@@ -59,7 +59,10 @@ pub async fn ban_member(
 ) -> Result<HttpResponse, ApiError> {
     let (ws, user) = ids(path);
     let reason = ban_reason(&body)?;
-    run(&chat, move |s| s.ban_member(me.id, ws, user, reason)).await?;
+    run(&chat, move |s| {
+        s.members.ban_member(me.id, ws, user, reason)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -75,7 +78,7 @@ pub async fn lift_ban(
     path: web::Path<(Id, Id)>,
 ) -> Result<HttpResponse, ApiError> {
     let (ws, user) = ids(path);
-    run(&chat, move |s| s.lift_ban(me.id, ws, user)).await?;
+    run(&chat, move |s| s.members.lift_ban(me.id, ws, user)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -90,7 +93,7 @@ pub async fn list_bans(
     id: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let ws = WorkspaceId::new(id.into_inner().get());
-    let bans = run(&chat, move |s| s.bans_of(me.id, ws)).await?;
+    let bans = run(&chat, move |s| s.members.bans_of(me.id, ws)).await?;
     Ok(HttpResponse::Ok().json(bans.iter().map(BanDto::from).collect::<Vec<_>>()))
 }
 

@@ -120,7 +120,7 @@ pub async fn list_channels(
     ws: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let ws = WorkspaceId::new(ws.into_inner().get());
-    let channels = run(&chat, move |s| s.list_channels(me.id, ws)).await?;
+    let channels = run(&chat, move |s| s.channels.list_channels(me.id, ws)).await?;
     Ok(HttpResponse::Ok().json(channels.iter().map(ChannelDto::from).collect::<Vec<_>>()))
 }
 
@@ -137,7 +137,7 @@ pub async fn create_channel(
 ) -> Result<HttpResponse, ApiError> {
     let ws = WorkspaceId::new(ws.into_inner().get());
     let new = body.into_inner().into_domain()?;
-    let channel = run(&chat, move |s| s.create_channel(me.id, ws, new)).await?;
+    let channel = run(&chat, move |s| s.channels.create_channel(me.id, ws, new)).await?;
     Ok(HttpResponse::Created().json(ChannelDto::from(&channel)))
 }
 
@@ -151,7 +151,7 @@ pub async fn get_channel(
     id: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ChannelId::new(id.into_inner().get());
-    let channel = run(&chat, move |s| s.get_channel(me.id, id)).await?;
+    let channel = run(&chat, move |s| s.channels.get_channel(me.id, id)).await?;
     Ok(HttpResponse::Ok().json(ChannelDto::from(&channel)))
 }
 
@@ -167,7 +167,7 @@ pub async fn update_channel(
 ) -> Result<HttpResponse, ApiError> {
     let id = ChannelId::new(id.into_inner().get());
     let patch = body.into_inner().into_domain()?;
-    let channel = run(&chat, move |s| s.update_channel(me.id, id, patch)).await?;
+    let channel = run(&chat, move |s| s.channels.update_channel(me.id, id, patch)).await?;
     Ok(HttpResponse::Ok().json(ChannelDto::from(&channel)))
 }
 
@@ -181,7 +181,7 @@ pub async fn delete_channel(
     id: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ChannelId::new(id.into_inner().get());
-    run(&chat, move |s| s.delete_channel(me.id, id)).await?;
+    run(&chat, move |s| s.channels.delete_channel(me.id, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -197,7 +197,7 @@ pub async fn add_channel_user(
 ) -> Result<HttpResponse, ApiError> {
     let id = ChannelId::new(id.into_inner().get());
     let user = body.into_inner().user()?;
-    run(&chat, move |s| s.add_to_channel(me.id, id, user)).await?;
+    run(&chat, move |s| s.channels.add_to_channel(me.id, id, user)).await?;
     Ok(HttpResponse::Created().json(NoticeDto::new("User added to channel successfully")))
 }
 
@@ -213,6 +213,9 @@ pub async fn remove_channel_user(
 ) -> Result<HttpResponse, ApiError> {
     let id = ChannelId::new(id.into_inner().get());
     let user = body.into_inner().user()?;
-    run(&chat, move |s| s.remove_from_channel(me.id, id, user)).await?;
+    run(&chat, move |s| {
+        s.channels.remove_from_channel(me.id, id, user)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(NoticeDto::new("User successfully removed from channel")))
 }

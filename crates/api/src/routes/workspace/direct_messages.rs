@@ -70,7 +70,10 @@ pub async fn create_direct_message(
         topic,
         users.into_iter().map(|u| UserId::new(u.get())),
     );
-    let conversation = run(&chat, move |s| s.create_conversation(me.id, ws, new)).await?;
+    let conversation = run(&chat, move |s| {
+        s.conversations.create_conversation(me.id, ws, new)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(DirectMessageDto::from(&conversation)))
 }
 
@@ -88,7 +91,10 @@ pub async fn list_direct_messages(
         .into_inner()
         .workspace_id
         .map(|id| WorkspaceId::new(id.get()));
-    let list = run(&chat, move |s| s.list_conversations(me.id, ws)).await?;
+    let list = run(&chat, move |s| {
+        s.conversations.list_conversations(me.id, ws)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(list.iter().map(DirectMessageDto::from).collect::<Vec<_>>()))
 }
 
@@ -102,7 +108,7 @@ pub async fn get_direct_message(
     id: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ConversationId::new(id.into_inner().get());
-    let conversation = run(&chat, move |s| s.get_conversation(me.id, id)).await?;
+    let conversation = run(&chat, move |s| s.conversations.get_conversation(me.id, id)).await?;
     Ok(HttpResponse::Ok().json(DirectMessageDto::from(&conversation)))
 }
 
@@ -123,7 +129,10 @@ pub async fn update_direct_message(
         parse_long_text(&s, "Topic")
     });
     let topic = v.finish(|| topic).map_err(|e| ApiError::validation(e.0))?;
-    let conversation = run(&chat, move |s| s.set_conversation_topic(me.id, id, topic)).await?;
+    let conversation = run(&chat, move |s| {
+        s.conversations.set_conversation_topic(me.id, id, topic)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(DirectMessageDto::from(&conversation)))
 }
 
@@ -137,6 +146,9 @@ pub async fn delete_direct_message(
     id: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ConversationId::new(id.into_inner().get());
-    run(&chat, move |s| s.delete_conversation(me.id, id)).await?;
+    run(&chat, move |s| {
+        s.conversations.delete_conversation(me.id, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(NoticeDto::new("Direct message succesfully deleted")))
 }

@@ -2,10 +2,10 @@
 //! and API.md section 3.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use concord_app::{Thread, WorkspaceDetails};
 use concord_domain::{
     Ban, Channel, Conversation, Membership, Message, Page, Room, User, Workspace,
 };
-use concord_ports::{Thread, WorkspaceDetails};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -4,10 +4,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use concord_app::{Missing, ServiceError};
 use concord_domain::{
     ChannelId, ConversationId, IdempotencyKey, MessageContent, MessageId, Room, Validator,
 };
-use concord_ports::{Missing, ServiceError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -99,7 +99,10 @@ async fn send(
     // A post without parent by someone recently allowed in needs no
     // blocking thread.
     let content = match parent {
-        None => match chat.post_from_memory(me.id, room, content, key.clone()) {
+        None => match chat
+            .messages
+            .post_from_memory(me.id, room, content, key.clone())
+        {
             Ok(pending) => {
                 let posted = pending.await.map_err(in_direct_message(room))?;
                 return Ok(HttpResponse::Created().json(MessageDto::from(&posted.message)));
@@ -109,7 +112,8 @@ async fn send(
         _ => content,
     };
     let posted = run_in(&chat, room, move |s| {
-        s.post_message(me.id, room, content, parent, None, key)
+        s.messages
+            .post_message(me.id, room, content, parent, None, key)
     })
     .await?;
     Ok(HttpResponse::Created().json(MessageDto::from(&posted.message)))
@@ -125,7 +129,7 @@ async fn edit(
     let content = content(body.content)?;
     let id = MessageId::new(id.get());
     let event = run_in(&chat, room, move |s| {
-        s.edit_message(me.id, room, id, content)
+        s.messages.edit_message(me.id, room, id, content)
     })
     .await?;
     Ok(HttpResponse::Ok().json(MessageDto::from(&event.message)))
@@ -133,7 +137,10 @@ async fn edit(
 
 async fn delete(chat: Chat, me: AuthUser, room: Room, id: Id) -> Result<HttpResponse, ApiError> {
     let id = MessageId::new(id.get());
-    run_in(&chat, room, move |s| s.delete_message(me.id, room, id)).await?;
+    run_in(&chat, room, move |s| {
+        s.messages.delete_message(me.id, room, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(NoticeDto::new("Message succesfully deleted")))
 }
 
@@ -151,23 +158,31 @@ async fn history(
     }
     let before = query.before.map(|b| MessageId::new(b.get()));
     // A reader recently allowed in needs no blocking thread either.
-    let page = match chat.history_from_memory(me.id, room, before, limit) {
+    let page = match chat
+        .messages
+        .history_from_memory(me.id, room, before, limit)
+    {
         Some(pending) => pending.await.map_err(in_direct_message(room))?,
-        None => run_in(&chat, room, move |s| s.history(me.id, room, before, limit)).await?,
+        None => {
+            run_in(&chat, room, move |s| {
+                s.messages.history(me.id, room, before, limit)
+            })
+            .await?
+        }
     };
     Ok(HttpResponse::Ok().json(HistoryDto::from(&page)))
 }
 
 async fn thread(chat: Chat, me: AuthUser, room: Room, id: Id) -> Result<HttpResponse, ApiError> {
     let id = MessageId::new(id.get());
-    let thread = run_in(&chat, room, move |s| s.thread(me.id, room, id)).await?;
+    let thread = run_in(&chat, room, move |s| s.messages.thread(me.id, room, id)).await?;
     Ok(HttpResponse::Ok().json(ThreadDto::from(&thread)))
 }
 
 /// [`run_mapped`] with the direct-message spelling of "not found".
 async fn run_in<T, F>(chat: &Chat, room: Room, f: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&concord_ports::ChatService) -> Result<T, ServiceError> + Send + 'static,
+    F: FnOnce(&concord_app::Concord) -> Result<T, ServiceError> + Send + 'static,
     T: Send + 'static,
 {
     run_mapped(chat, f, in_direct_message(room)).await

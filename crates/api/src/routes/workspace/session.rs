@@ -87,7 +87,7 @@ pub async fn sign_up(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner().into_domain()?;
     limits.sign_up(client_address(&req))?;
-    let (user, token) = run(&chat, move |s| s.sign_up(new)).await?;
+    let (user, token) = run(&chat, move |s| s.accounts.sign_up(new)).await?;
     Ok(HttpResponse::Created().json(SessionDto {
         user: UserDto::from(&user),
         token: token.token,
@@ -121,7 +121,7 @@ pub async fn log_in(
         .finish(|| Some((email?, password?)))
         .map_err(|e| ApiError::validation(e.0))?;
     limits.sign_in(client_address(&req), &email)?;
-    let (user, token) = run(&chat, move |s| s.log_in(&email, &password)).await?;
+    let (user, token) = run(&chat, move |s| s.accounts.log_in(&email, &password)).await?;
     Ok(HttpResponse::Ok().json(SessionDto {
         user: UserDto::from(&user),
         token: token.token,
@@ -142,7 +142,7 @@ pub async fn get_session(chat: Chat, user: MaybeAuthUser) -> Result<HttpResponse
     let Some(me) = user.0 else {
         return Ok(HttpResponse::Ok().json(CurrentSessionDto::NoUser(NoSessionDto { user: () })));
     };
-    let user = run(&chat, move |s| s.get_user(me.id)).await?;
+    let user = run(&chat, move |s| s.accounts.get_user(me.id)).await?;
     Ok(HttpResponse::Ok().json(CurrentSessionDto::User(UserDto::from(&user))))
 }
 
@@ -151,7 +151,7 @@ pub async fn get_session(chat: Chat, user: MaybeAuthUser) -> Result<HttpResponse
 #[utoipa::path(delete, path = "/api/session", tag = "session",
     responses((status = 200, body = NoticeDto)), security(("bearer" = [])))]
 pub async fn log_out(chat: Chat, me: AuthUser) -> Result<HttpResponse, ApiError> {
-    run(&chat, move |s| s.log_out(&me.claims)).await?;
+    run(&chat, move |s| s.accounts.log_out(&me.claims)).await?;
     Ok(HttpResponse::Ok().json(NoticeDto::new("Successfully logged out")))
 }
 
@@ -166,6 +166,6 @@ pub async fn get_user(
     id: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let id = concord_domain::UserId::new(id.into_inner().get());
-    let user = run(&chat, move |s| s.get_user(id)).await?;
+    let user = run(&chat, move |s| s.accounts.get_user(id)).await?;
     Ok(HttpResponse::Ok().json(UserDto::from(&user)))
 }

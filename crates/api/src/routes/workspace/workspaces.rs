@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use concord_domain::user::parse_image_url;
 use concord_domain::workspace::parse_long_text;
-use concord_domain::{NewWorkspace, UserId, Validator, WorkspaceId, WorkspaceName, WorkspacePatch};
+use concord_domain::{UserId, Validator, WorkspaceId, WorkspaceName, WorkspacePatch};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -27,6 +27,9 @@ pub struct CreateWorkspaceBody {
     image_url: Option<String>,
 }
 
+/// A valid new workspace: its name, description and image.
+type NewWorkspace = (WorkspaceName, Option<String>, Option<String>);
+
 impl CreateWorkspaceBody {
     fn into_domain(self) -> Result<NewWorkspace, ApiError> {
         let mut v = Validator::new();
@@ -37,15 +40,8 @@ impl CreateWorkspaceBody {
         let image_url = v
             .optional(self.image_url, |s| parse_image_url(&s))
             .flatten();
-        v.finish(|| {
-            Some(NewWorkspace {
-                name: name?,
-                description: description?,
-                image_url,
-                members_can_create_channels: true,
-            })
-        })
-        .map_err(|e| ApiError::invalid_body(e.0))
+        v.finish(|| Some((name?, description?, image_url)))
+            .map_err(|e| ApiError::invalid_body(e.0))
     }
 }
 
@@ -92,7 +88,7 @@ pub struct AddMemberBody {
 #[utoipa::path(get, path = "/api/workspaces/session", tag = "workspaces",
     responses((status = 200, body = Vec<WorkspaceSummaryDto>)), security(("bearer" = [])))]
 pub async fn list_my_workspaces(chat: Chat, me: AuthUser) -> Result<HttpResponse, ApiError> {
-    let list = run(&chat, move |s| s.workspaces_of(me.id)).await?;
+    let list = run(&chat, move |s| s.workspaces.workspaces_of(me.id)).await?;
     Ok(HttpResponse::Ok().json(
         list.iter()
             .map(WorkspaceSummaryDto::from)
@@ -110,7 +106,7 @@ pub async fn get_workspace(
     id: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let id = WorkspaceId::new(id.into_inner().get());
-    let details = run(&chat, move |s| s.workspace_details(me.id, id)).await?;
+    let details = run(&chat, move |s| s.workspaces.workspace_details(me.id, id)).await?;
     Ok(HttpResponse::Ok().json(WorkspaceDetailsDto::from(&details)))
 }
 
@@ -124,8 +120,12 @@ pub async fn create_workspace(
     me: AuthUser,
     body: Json<CreateWorkspaceBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.into_inner().into_domain()?;
-    let (ws, owner) = run(&chat, move |s| s.create_workspace(me.id, new)).await?;
+    let (name, description, image_url) = body.into_inner().into_domain()?;
+    let (ws, owner) = run(&chat, move |s| {
+        s.workspaces
+            .create_workspace(me.id, name, description, image_url)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(WorkspaceDto::new(&ws, &owner)))
 }
 
@@ -141,7 +141,10 @@ pub async fn update_workspace(
 ) -> Result<HttpResponse, ApiError> {
     let id = WorkspaceId::new(id.into_inner().get());
     let patch = body.into_inner().into_domain()?;
-    let (ws, owner) = run(&chat, move |s| s.update_workspace(me.id, id, patch)).await?;
+    let (ws, owner) = run(&chat, move |s| {
+        s.workspaces.update_workspace(me.id, id, patch)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(WorkspaceDto::new(&ws, &owner)))
 }
 
@@ -155,7 +158,7 @@ pub async fn delete_workspace(
     id: web::Path<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let id = WorkspaceId::new(id.into_inner().get());
-    run(&chat, move |s| s.delete_workspace(me.id, id)).await?;
+    run(&chat, move |s| s.workspaces.delete_workspace(me.id, id)).await?;
     Ok(HttpResponse::Ok().json(NoticeDto::new("Workspace deleted")))
 }
 
@@ -175,7 +178,7 @@ pub async fn add_member(
         .user_id
         .ok_or_else(|| ApiError::validation(vec!["User ID is required".into()]))?;
     let user = UserId::new(user.get());
-    let membership = run(&chat, move |s| s.add_member(me.id, id, user)).await?;
+    let membership = run(&chat, move |s| s.members.add_member(me.id, id, user)).await?;
     Ok(HttpResponse::Created().json(MembershipDto::from(&membership)))
 }
 
@@ -192,6 +195,6 @@ pub async fn remove_member(
 ) -> Result<HttpResponse, ApiError> {
     let (ws, user) = path.into_inner();
     let (ws, user) = (WorkspaceId::new(ws.get()), UserId::new(user.get()));
-    run(&chat, move |s| s.remove_member(me.id, ws, user)).await?;
+    run(&chat, move |s| s.members.remove_member(me.id, ws, user)).await?;
     Ok(HttpResponse::Ok().json(NoticeDto::new("User removed from workspace")))
 }
