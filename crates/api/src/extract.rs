@@ -9,7 +9,7 @@ use actix_web::error::{JsonPayloadError, PathError};
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use concord_app::{Concord, ServiceError};
-use concord_domain::UserId;
+use concord_domain::{ChannelId, ConversationId, MembershipId, MessageId, UserId, WorkspaceId};
 use concord_ports::Claims;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -95,6 +95,61 @@ impl utoipa::PartialSchema for Id {
 }
 
 impl utoipa::ToSchema for Id {}
+
+/// A domain id, or a tuple of them, that path segments name: each segment
+/// is read as an [`Id`] and then typed.
+pub trait FromPathIds: Sized {
+    /// What the segments are read as before they are typed.
+    type Raw: DeserializeOwned + 'static;
+
+    fn from_raw(raw: Self::Raw) -> Self;
+}
+
+macro_rules! path_ids {
+    ($($id:ty),*) => {$(
+        impl FromPathIds for $id {
+            type Raw = Id;
+
+            fn from_raw(raw: Id) -> Self {
+                <$id>::new(raw.get())
+            }
+        }
+    )*};
+}
+
+path_ids!(
+    UserId,
+    WorkspaceId,
+    MembershipId,
+    ChannelId,
+    ConversationId,
+    MessageId
+);
+
+impl<A: FromPathIds, B: FromPathIds> FromPathIds for (A, B) {
+    type Raw = (A::Raw, B::Raw);
+
+    fn from_raw((a, b): Self::Raw) -> Self {
+        (A::from_raw(a), B::from_raw(b))
+    }
+}
+
+/// The typed ids of a route's path segments: `PathId<ChannelId>` for
+/// `/channels/{id}`, `PathId<(WorkspaceId, UserId)>` for two. Segments are
+/// read by `web::Path`, so a segment that is not a positive 64-bit integer
+/// is the 400 of [`path_config`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathId<T>(pub T);
+
+impl<T: FromPathIds> FromRequest for PathId<T> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = web::Path::<T::Raw>::from_request(req, payload).into_inner();
+        ready(raw.map(|raw| PathId(T::from_raw(raw.into_inner()))))
+    }
+}
 
 /// The caller, from a valid and unrevoked bearer token, within their rate
 /// limit.
@@ -493,6 +548,62 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<Body>(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A typed path id answers bad segments exactly as reading the raw
+    /// [`Id`] did: the same status and envelope.
+    #[actix_web::test]
+    async fn typed_path_ids_refuse_bad_segments_as_raw_ids_did() {
+        use actix_web::{App, HttpResponse, test};
+
+        let app = test::init_service(
+            App::new()
+                .app_data(path_config())
+                .route(
+                    "/typed/{a}/{b}",
+                    web::get().to(|PathId((a, b)): PathId<(WorkspaceId, UserId)>| async move {
+                        HttpResponse::Ok().body(format!("{a} {b}"))
+                    }),
+                )
+                .route(
+                    "/raw/{a}/{b}",
+                    web::get().to(|path: web::Path<(Id, Id)>| async move {
+                        let (a, b) = path.into_inner();
+                        HttpResponse::Ok().body(format!("{} {}", a.get(), b.get()))
+                    }),
+                ),
+        )
+        .await;
+        for segments in [
+            "7/8",
+            "abc/1",
+            "1/0",
+            "-1/2",
+            "1/99999999999999999999",
+            "1/1.5",
+        ] {
+            let typed = test::TestRequest::get()
+                .uri(&format!("/typed/{segments}"))
+                .to_request();
+            let raw = test::TestRequest::get()
+                .uri(&format!("/raw/{segments}"))
+                .to_request();
+            let typed = test::call_service(&app, typed).await;
+            let raw = test::call_service(&app, raw).await;
+            assert_eq!(typed.status(), raw.status(), "{segments}");
+            let (typed, raw) = (test::read_body(typed).await, test::read_body(raw).await);
+            assert_eq!(typed, raw, "{segments}");
+        }
+        let bad = test::TestRequest::get().uri("/typed/abc/1").to_request();
+        let bad = test::call_service(&app, bad).await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = test::read_body_json(bad).await;
+        assert!(
+            body["errors"][0]
+                .as_str()
+                .is_some_and(|e| e.starts_with("Invalid id in path: ")),
+            "{body}"
+        );
     }
 
     #[derive(Debug, Deserialize)]

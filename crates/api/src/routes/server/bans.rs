@@ -7,14 +7,9 @@ use concord_domain::{UserId, WorkspaceId};
 use super::dto::{ServerBanDto, ServerDto};
 use super::in_server_dialect;
 use crate::error::{ApiError, Refusals};
-use crate::extract::{AuthUser, Id, run_mapped};
+use crate::extract::{AuthUser, Id, PathId, run_mapped};
 use crate::routes::Chat;
 use crate::routes::workspace::bans::{BanBody, ban_reason};
-
-fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
-    let (server, profile) = path.into_inner();
-    (WorkspaceId::new(server.get()), UserId::new(profile.get()))
-}
 
 /// Ban a user from the server, with an optional `{"reason"}`: they are
 /// removed and cannot join with the invite code until the ban is lifted.
@@ -26,10 +21,10 @@ fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
 pub async fn ban_server_member(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId(ids): PathId<(WorkspaceId, UserId)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (server, user) = ids(path);
+    let (server, user) = ids;
     let reason = ban_reason(&body)?;
     let view = run_mapped(
         &chat,
@@ -49,9 +44,9 @@ pub async fn ban_server_member(
 pub async fn lift_server_ban(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId(ids): PathId<(WorkspaceId, UserId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (server, user) = ids(path);
+    let (server, user) = ids;
     let view = run_mapped(
         &chat,
         move |s| s.members.lift_server_ban(me.id, server, user),
@@ -68,9 +63,8 @@ pub async fn lift_server_ban(
 pub async fn list_server_bans(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(server): PathId<WorkspaceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let server = WorkspaceId::new(id.into_inner().get());
     let bans = run_mapped(
         &chat,
         move |s| s.members.bans_of(me.id, server),

@@ -1,6 +1,6 @@
 //! Channels of a server, named by `?serverId=`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use concord_domain::{
     ChannelId, ChannelKind, ChannelName, ChannelPatch, NewChannel, Validator, WorkspaceId,
 };
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::dto::ServerDto;
 use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, Refusals};
-use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
+use crate::extract::{AuthUser, Id, Json, PathId, Query, run_mapped};
 use crate::routes::Chat;
 use crate::schema;
 
@@ -82,14 +82,11 @@ pub async fn create_server_channel(
 pub async fn update_server_channel(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(channel): PathId<ChannelId>,
     query: Query<ServerQuery>,
     body: Json<ChannelPatchBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (channel, server) = (
-        ChannelId::new(id.into_inner().get()),
-        WorkspaceId::new(query.into_inner().server_id.get()),
-    );
+    let server = WorkspaceId::new(query.into_inner().server_id.get());
     let ChannelPatchBody { name, kind } = body.into_inner();
     let mut v = Validator::new();
     let name = v.optional(name, |s| ChannelName::parse_in_patch(&s));
@@ -119,13 +116,10 @@ pub async fn update_server_channel(
 pub async fn delete_server_channel(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(channel): PathId<ChannelId>,
     query: Query<ServerQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (channel, server) = (
-        ChannelId::new(id.into_inner().get()),
-        WorkspaceId::new(query.into_inner().server_id.get()),
-    );
+    let server = WorkspaceId::new(query.into_inner().server_id.get());
     let view = run_mapped(
         &chat,
         move |s| s.channels.delete_in_server(me.id, server, channel),

@@ -1,6 +1,6 @@
 //! Members by membership id: change a role, kick.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use concord_domain::{MembershipId, Role, WorkspaceId};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::dto::ServerDto;
 use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, Refusals};
-use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
+use crate::extract::{AuthUser, Id, Json, PathId, Query, run_mapped};
 use crate::routes::Chat;
 use crate::schema;
 
@@ -19,11 +19,8 @@ pub struct UpdateMemberBody {
     role: Option<String>,
 }
 
-fn target(id: web::Path<Id>, query: Query<ServerQuery>) -> (MembershipId, WorkspaceId) {
-    (
-        MembershipId::new(id.into_inner().get()),
-        WorkspaceId::new(query.into_inner().server_id.get()),
-    )
+fn server(query: Query<ServerQuery>) -> WorkspaceId {
+    WorkspaceId::new(query.into_inner().server_id.get())
 }
 
 /// Change a member's role: owner and admins; never the owner's or your own;
@@ -35,11 +32,11 @@ fn target(id: web::Path<Id>, query: Query<ServerQuery>) -> (MembershipId, Worksp
 pub async fn update_member(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(member): PathId<MembershipId>,
     query: Query<ServerQuery>,
     body: Json<UpdateMemberBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (member, server) = target(id, query);
+    let server = server(query);
     let role = match body.into_inner().role.as_deref().map(Role::parse) {
         Some(Some(role)) if role != Role::Owner => role,
         Some(_) => {
@@ -66,10 +63,10 @@ pub async fn update_member(
 pub async fn delete_member(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(member): PathId<MembershipId>,
     query: Query<ServerQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (member, server) = target(id, query);
+    let server = server(query);
     let view = run_mapped(
         &chat,
         move |s| s.members.kick_member(me.id, server, member),

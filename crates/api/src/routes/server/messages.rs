@@ -2,7 +2,7 @@
 //! conversation. The socket-style paths of seed 000 are plain HTTP here; the
 //! realtime gateway pushes the resulting events.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use concord_app::{Authored, Concord, ServerTarget, ServiceError};
 use concord_domain::user::parse_url;
 use concord_domain::{
@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::dto::{Authors, ConversationDto, MessageDto, MessagePageDto};
 use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, Conflict, Refusals};
-use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
+use crate::extract::{AuthUser, Id, Json, PathId, Query, run_mapped};
 use crate::routes::Chat;
 use crate::routes::workspace::messages::{check_content, content, idempotency_key};
 use crate::schema;
@@ -188,12 +188,11 @@ pub async fn send_server_message(
 pub async fn update_server_message(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<MessageId>,
     query: Query<ChannelMessageQuery>,
     body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
     let target = channel_target(&query);
-    let id = MessageId::new(id.into_inner().get());
     let text = content(body.into_inner().content)?;
     respond(&chat, false, move |s| {
         s.messages.edit_in_server(me.id, target, id, text)
@@ -208,11 +207,10 @@ pub async fn update_server_message(
 pub async fn delete_server_message(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<MessageId>,
     query: Query<ChannelMessageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let target = channel_target(&query);
-    let id = MessageId::new(id.into_inner().get());
     respond(&chat, false, move |s| {
         s.messages.delete_in_server(me.id, target, id)
     })
@@ -272,12 +270,11 @@ pub async fn send_server_direct_message(
 pub async fn update_server_direct_message(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<MessageId>,
     query: Query<ConversationQuery>,
     body: Json<EditBody>,
 ) -> Result<HttpResponse, ApiError> {
     let target = conversation_target(&query);
-    let id = MessageId::new(id.into_inner().get());
     let text = content(body.into_inner().content)?;
     respond(&chat, false, move |s| {
         s.messages.edit_in_server(me.id, target, id, text)
@@ -293,11 +290,10 @@ pub async fn update_server_direct_message(
 pub async fn delete_server_direct_message(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<MessageId>,
     query: Query<ConversationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let target = conversation_target(&query);
-    let id = MessageId::new(id.into_inner().get());
     respond(&chat, false, move |s| {
         s.messages.delete_in_server(me.id, target, id)
     })

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::dto::ServerDto;
 use super::in_server_dialect;
 use crate::error::{ApiError, Refusals};
-use crate::extract::{AuthUser, Id, Json, from_json_bytes, run_mapped};
+use crate::extract::{AuthUser, Id, Json, PathId, from_json_bytes, run_mapped};
 use crate::routes::Chat;
 use crate::schema;
 
@@ -44,10 +44,6 @@ pub struct InviteCodeBody {
     invite_code: Option<String>,
 }
 
-fn server_id(id: web::Path<Id>) -> WorkspaceId {
-    WorkspaceId::new(id.into_inner().get())
-}
-
 /// Create a server: the caller owns it, it gets an invite code and a `general`
 /// TEXT channel, and only moderators and up create channels in it.
 /// # Responses: 201 · 400 · 401
@@ -80,10 +76,9 @@ pub async fn create_server(
 pub async fn update_server(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<WorkspaceId>,
     body: Json<UpdateServerBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = server_id(id);
     let UpdateServerBody { name, image_url } = body.into_inner();
     let mut v = Validator::new();
     let name = v.optional(name, |s| WorkspaceName::parse(&s));
@@ -113,9 +108,8 @@ pub async fn update_server(
 pub async fn delete_server(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<WorkspaceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = server_id(id);
     let view = run_mapped(
         &chat,
         move |s| s.workspaces.delete_server(me.id, id),
@@ -132,9 +126,8 @@ pub async fn delete_server(
 pub async fn leave_server(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<WorkspaceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = server_id(id);
     let view = run_mapped(
         &chat,
         move |s| s.members.leave_server(me.id, id),
@@ -153,10 +146,9 @@ pub async fn leave_server(
 pub async fn invite_code(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<WorkspaceId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let id = server_id(id);
     // An empty body means "regenerate": the seed's client sends none. So
     // does `null`, which the document allows as the JSON spelling of none.
     let none =

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::dto::BanDto;
 use crate::error::{ApiError, Refusals};
-use crate::extract::{AuthUser, Id, from_json_bytes, run};
+use crate::extract::{AuthUser, Id, PathId, from_json_bytes, run};
 use crate::routes::Chat;
 use crate::schema;
 
@@ -38,11 +38,6 @@ pub(crate) fn ban_reason(body: &[u8]) -> Result<Option<String>, ApiError> {
         .map_err(|e| ApiError::validation(e.0))
 }
 
-fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
-    let (ws, user) = path.into_inner();
-    (WorkspaceId::new(ws.get()), UserId::new(user.get()))
-}
-
 /// Ban a user: they are removed from the workspace and cannot join with the
 /// invite code nor be added until the ban is lifted. Who may: as for
 /// kicking; a user who is not a member may be banned ahead (ranked as a
@@ -54,10 +49,10 @@ fn ids(path: web::Path<(Id, Id)>) -> (WorkspaceId, UserId) {
 pub async fn ban_member(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId(ids): PathId<(WorkspaceId, UserId)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (ws, user) = ids(path);
+    let (ws, user) = ids;
     let reason = ban_reason(&body)?;
     run(&chat, move |s| {
         s.members.ban_member(me.id, ws, user, reason)
@@ -75,9 +70,9 @@ pub async fn ban_member(
 pub async fn lift_ban(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId(ids): PathId<(WorkspaceId, UserId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (ws, user) = ids(path);
+    let (ws, user) = ids;
     run(&chat, move |s| s.members.lift_ban(me.id, ws, user)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -90,9 +85,8 @@ pub async fn lift_ban(
 pub async fn list_bans(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(ws): PathId<WorkspaceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let ws = WorkspaceId::new(id.into_inner().get());
     let bans = run(&chat, move |s| s.members.bans_of(me.id, ws)).await?;
     Ok(HttpResponse::Ok().json(bans.iter().map(BanDto::from).collect::<Vec<_>>()))
 }

@@ -1,6 +1,6 @@
 //! Channels and their member lists.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use concord_domain::workspace::parse_long_text;
 use concord_domain::{
     ChannelId, ChannelKind, ChannelName, ChannelPatch, NewChannel, UserId, Validator, WorkspaceId,
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::dto::{ChannelDto, NoticeDto};
 use crate::error::{ApiError, Conflict, Refusals};
-use crate::extract::{AuthUser, Id, Json, run};
+use crate::extract::{AuthUser, Id, Json, PathId, run};
 use crate::routes::Chat;
 use crate::schema;
 
@@ -117,9 +117,8 @@ impl ChannelUserBody {
 pub async fn list_channels(
     chat: Chat,
     me: AuthUser,
-    ws: web::Path<Id>,
+    PathId(ws): PathId<WorkspaceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let ws = WorkspaceId::new(ws.into_inner().get());
     let channels = run(&chat, move |s| s.channels.list_channels(me.id, ws)).await?;
     Ok(HttpResponse::Ok().json(channels.iter().map(ChannelDto::from).collect::<Vec<_>>()))
 }
@@ -132,10 +131,9 @@ pub async fn list_channels(
 pub async fn create_channel(
     chat: Chat,
     me: AuthUser,
-    ws: web::Path<Id>,
+    PathId(ws): PathId<WorkspaceId>,
     body: Json<CreateChannelBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let ws = WorkspaceId::new(ws.into_inner().get());
     let new = body.into_inner().into_domain()?;
     let channel = run(&chat, move |s| s.channels.create_channel(me.id, ws, new)).await?;
     Ok(HttpResponse::Created().json(ChannelDto::from(&channel)))
@@ -148,9 +146,8 @@ pub async fn create_channel(
 pub async fn get_channel(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ChannelId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ChannelId::new(id.into_inner().get());
     let channel = run(&chat, move |s| s.channels.get_channel(me.id, id)).await?;
     Ok(HttpResponse::Ok().json(ChannelDto::from(&channel)))
 }
@@ -162,10 +159,9 @@ pub async fn get_channel(
 pub async fn update_channel(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ChannelId>,
     body: Json<UpdateChannelBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ChannelId::new(id.into_inner().get());
     let patch = body.into_inner().into_domain()?;
     let channel = run(&chat, move |s| s.channels.update_channel(me.id, id, patch)).await?;
     Ok(HttpResponse::Ok().json(ChannelDto::from(&channel)))
@@ -178,9 +174,8 @@ pub async fn update_channel(
 pub async fn delete_channel(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ChannelId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ChannelId::new(id.into_inner().get());
     run(&chat, move |s| s.channels.delete_channel(me.id, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -192,10 +187,9 @@ pub async fn delete_channel(
 pub async fn add_channel_user(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ChannelId>,
     body: Json<ChannelUserBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ChannelId::new(id.into_inner().get());
     let user = body.into_inner().user()?;
     run(&chat, move |s| s.channels.add_to_channel(me.id, id, user)).await?;
     Ok(HttpResponse::Created().json(NoticeDto::new("User added to channel successfully")))
@@ -208,10 +202,9 @@ pub async fn add_channel_user(
 pub async fn remove_channel_user(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ChannelId>,
     body: Json<ChannelUserBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ChannelId::new(id.into_inner().get());
     let user = body.into_inner().user()?;
     run(&chat, move |s| {
         s.channels.remove_from_channel(me.id, id, user)

@@ -1,6 +1,6 @@
 //! Direct messages (conversations) of the workspace dialect.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use concord_domain::workspace::parse_long_text;
 use concord_domain::{ConversationId, Invalid, NewConversation, UserId, Validator, WorkspaceId};
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{DirectMessageDto, NoticeDto};
 use crate::error::{ApiError, Refusals};
-use crate::extract::{AuthUser, Id, Json, Query, run};
+use crate::extract::{AuthUser, Id, Json, PathId, Query, run};
 use crate::routes::Chat;
 use crate::schema;
 
@@ -46,10 +46,9 @@ pub struct ListDirectMessagesQuery {
 pub async fn create_direct_message(
     chat: Chat,
     me: AuthUser,
-    ws: web::Path<Id>,
+    PathId(ws): PathId<WorkspaceId>,
     body: Json<CreateDirectMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let ws = WorkspaceId::new(ws.into_inner().get());
     let CreateDirectMessageBody { users, topic } = body.into_inner();
     let mut v = Validator::new();
     let users = v.require("Users", users, |users| {
@@ -105,9 +104,8 @@ pub async fn list_direct_messages(
 pub async fn get_direct_message(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ConversationId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ConversationId::new(id.into_inner().get());
     let conversation = run(&chat, move |s| s.conversations.get_conversation(me.id, id)).await?;
     Ok(HttpResponse::Ok().json(DirectMessageDto::from(&conversation)))
 }
@@ -120,10 +118,9 @@ pub async fn get_direct_message(
 pub async fn update_direct_message(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ConversationId>,
     body: Json<UpdateDirectMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ConversationId::new(id.into_inner().get());
     let mut v = Validator::new();
     let topic = v.require("Topic", body.into_inner().topic, |s| {
         parse_long_text(&s, "Topic")
@@ -143,9 +140,8 @@ pub async fn update_direct_message(
 pub async fn delete_direct_message(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ConversationId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ConversationId::new(id.into_inner().get());
     run(&chat, move |s| {
         s.conversations.delete_conversation(me.id, id)
     })

@@ -3,7 +3,7 @@
 //! thin wrapper naming its room; the work is shared.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use concord_app::{Missing, ServiceError};
 use concord_domain::{
     ChannelId, ConversationId, IdempotencyKey, MessageContent, MessageId, Room, Validator,
@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{HistoryDto, MessageDto, NoticeDto, ThreadDto};
 use crate::error::{ApiError, Conflict, Refusals};
-use crate::extract::{AuthUser, Id, Json, Query, run_mapped};
+use crate::extract::{AuthUser, Id, Json, PathId, Query, run_mapped};
 use crate::routes::Chat;
 use crate::schema;
 
@@ -123,11 +123,10 @@ async fn edit(
     chat: Chat,
     me: AuthUser,
     room: Room,
-    id: Id,
+    id: MessageId,
     body: EditMessageBody,
 ) -> Result<HttpResponse, ApiError> {
     let content = content(body.content)?;
-    let id = MessageId::new(id.get());
     let event = run_in(&chat, room, move |s| {
         s.messages.edit_message(me.id, room, id, content)
     })
@@ -135,8 +134,12 @@ async fn edit(
     Ok(HttpResponse::Ok().json(MessageDto::from(&event.message)))
 }
 
-async fn delete(chat: Chat, me: AuthUser, room: Room, id: Id) -> Result<HttpResponse, ApiError> {
-    let id = MessageId::new(id.get());
+async fn delete(
+    chat: Chat,
+    me: AuthUser,
+    room: Room,
+    id: MessageId,
+) -> Result<HttpResponse, ApiError> {
     run_in(&chat, room, move |s| {
         s.messages.delete_message(me.id, room, id)
     })
@@ -173,8 +176,12 @@ async fn history(
     Ok(HttpResponse::Ok().json(HistoryDto::from(&page)))
 }
 
-async fn thread(chat: Chat, me: AuthUser, room: Room, id: Id) -> Result<HttpResponse, ApiError> {
-    let id = MessageId::new(id.get());
+async fn thread(
+    chat: Chat,
+    me: AuthUser,
+    room: Room,
+    id: MessageId,
+) -> Result<HttpResponse, ApiError> {
     let thread = run_in(&chat, room, move |s| s.messages.thread(me.id, room, id)).await?;
     Ok(HttpResponse::Ok().json(ThreadDto::from(&thread)))
 }
@@ -188,14 +195,6 @@ where
     run_mapped(chat, f, in_direct_message(room)).await
 }
 
-fn channel(id: Id) -> Room {
-    Room::Channel(ChannelId::new(id.get()))
-}
-
-fn conversation(id: Id) -> Room {
-    Room::Conversation(ConversationId::new(id.get()))
-}
-
 /// Send a message (or a threaded reply) to a channel.
 /// # Responses: 201 · 400 · 401 · 403 · 404 channel or parent not found · 409 Idempotency-Key reused
 #[utoipa::path(post, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = Id, Path),
@@ -205,11 +204,11 @@ fn conversation(id: Id) -> Room {
 pub async fn send_channel_message(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ChannelId>,
     req: HttpRequest,
     body: Json<SendMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    send(chat, me, channel(id.into_inner()), req, body.into_inner()).await
+    send(chat, me, Room::Channel(id), req, body.into_inner()).await
 }
 
 /// A page of a channel's history, newest first.
@@ -219,10 +218,10 @@ pub async fn send_channel_message(
 pub async fn list_channel_messages(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ChannelId>,
     query: Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    history(chat, me, channel(id.into_inner()), query.into_inner()).await
+    history(chat, me, Room::Channel(id), query.into_inner()).await
 }
 
 /// Edit a message in a channel; its author alone.
@@ -233,11 +232,10 @@ pub async fn list_channel_messages(
 pub async fn update_channel_message(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId((room, id)): PathId<(ChannelId, MessageId)>,
     body: Json<EditMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (room, id) = path.into_inner();
-    edit(chat, me, channel(room), id, body.into_inner()).await
+    edit(chat, me, Room::Channel(room), id, body.into_inner()).await
 }
 
 /// Soft-delete a message in a channel; its author or moderators and up.
@@ -248,10 +246,9 @@ pub async fn update_channel_message(
 pub async fn delete_channel_message(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId((room, id)): PathId<(ChannelId, MessageId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (room, id) = path.into_inner();
-    delete(chat, me, channel(room), id).await
+    delete(chat, me, Room::Channel(room), id).await
 }
 
 /// A thread in a channel: its root and every reply, oldest first.
@@ -262,10 +259,9 @@ pub async fn delete_channel_message(
 pub async fn list_channel_replies(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId((room, id)): PathId<(ChannelId, MessageId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (room, id) = path.into_inner();
-    thread(chat, me, channel(room), id).await
+    thread(chat, me, Room::Channel(room), id).await
 }
 
 /// Send a message (or a threaded reply) to a direct message.
@@ -277,18 +273,11 @@ pub async fn list_channel_replies(
 pub async fn send_direct_message(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ConversationId>,
     req: HttpRequest,
     body: Json<SendMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    send(
-        chat,
-        me,
-        conversation(id.into_inner()),
-        req,
-        body.into_inner(),
-    )
-    .await
+    send(chat, me, Room::Conversation(id), req, body.into_inner()).await
 }
 
 /// A page of a direct message's history, newest first.
@@ -299,10 +288,10 @@ pub async fn send_direct_message(
 pub async fn list_direct_messages_messages(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<ConversationId>,
     query: Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    history(chat, me, conversation(id.into_inner()), query.into_inner()).await
+    history(chat, me, Room::Conversation(id), query.into_inner()).await
 }
 
 /// Edit a message in a direct message; its author alone.
@@ -313,11 +302,10 @@ pub async fn list_direct_messages_messages(
 pub async fn update_direct_message_message(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId((room, id)): PathId<(ConversationId, MessageId)>,
     body: Json<EditMessageBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (room, id) = path.into_inner();
-    edit(chat, me, conversation(room), id, body.into_inner()).await
+    edit(chat, me, Room::Conversation(room), id, body.into_inner()).await
 }
 
 /// Soft-delete a message in a direct message; its author or moderators and up.
@@ -328,10 +316,9 @@ pub async fn update_direct_message_message(
 pub async fn delete_direct_message_message(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId((room, id)): PathId<(ConversationId, MessageId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (room, id) = path.into_inner();
-    delete(chat, me, conversation(room), id).await
+    delete(chat, me, Room::Conversation(room), id).await
 }
 
 /// A thread in a direct message: its root and every reply, oldest first.
@@ -342,8 +329,7 @@ pub async fn delete_direct_message_message(
 pub async fn list_direct_message_replies(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId((room, id)): PathId<(ConversationId, MessageId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (room, id) = path.into_inner();
-    thread(chat, me, conversation(room), id).await
+    thread(chat, me, Room::Conversation(room), id).await
 }

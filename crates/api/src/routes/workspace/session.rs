@@ -4,13 +4,13 @@ use std::net::IpAddr;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use concord_domain::user::parse_image_url;
-use concord_domain::{Email, Invalid, NewUser, Password, PersonName, Username, Validator};
+use concord_domain::{Email, Invalid, NewUser, Password, PersonName, UserId, Username, Validator};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::dto::{CurrentSessionDto, NoSessionDto, NoticeDto, SessionDto, UserDto};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{AuthUser, Id, Json, MaybeAuthUser, run};
+use crate::extract::{AuthUser, Id, Json, MaybeAuthUser, PathId, run};
 use crate::limits::Limits;
 use crate::routes::Chat;
 use crate::schema;
@@ -163,9 +163,8 @@ pub async fn log_out(chat: Chat, me: AuthUser) -> Result<HttpResponse, ApiError>
 pub async fn get_user(
     chat: Chat,
     _me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = concord_domain::UserId::new(id.into_inner().get());
     let user = run(&chat, move |s| s.accounts.get_user(id)).await?;
     Ok(HttpResponse::Ok().json(UserDto::from(&user)))
 }

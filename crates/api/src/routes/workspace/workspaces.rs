@@ -1,6 +1,6 @@
 //! Workspaces and their members.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use concord_domain::user::parse_image_url;
 use concord_domain::workspace::parse_long_text;
 use concord_domain::{UserId, Validator, WorkspaceId, WorkspaceName, WorkspacePatch};
@@ -11,7 +11,7 @@ use super::dto::{
     MembershipDto, NoticeDto, WorkspaceDetailsDto, WorkspaceDto, WorkspaceSummaryDto,
 };
 use crate::error::{ApiError, Conflict, Refusals};
-use crate::extract::{AuthUser, Id, Json, run};
+use crate::extract::{AuthUser, Id, Json, PathId, run};
 use crate::routes::Chat;
 use crate::schema;
 
@@ -103,9 +103,8 @@ pub async fn list_my_workspaces(chat: Chat, me: AuthUser) -> Result<HttpResponse
 pub async fn get_workspace(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<WorkspaceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = WorkspaceId::new(id.into_inner().get());
     let details = run(&chat, move |s| s.workspaces.workspace_details(me.id, id)).await?;
     Ok(HttpResponse::Ok().json(WorkspaceDetailsDto::from(&details)))
 }
@@ -136,10 +135,9 @@ pub async fn create_workspace(
 pub async fn update_workspace(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<WorkspaceId>,
     body: Json<UpdateWorkspaceBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = WorkspaceId::new(id.into_inner().get());
     let patch = body.into_inner().into_domain()?;
     let (ws, owner) = run(&chat, move |s| {
         s.workspaces.update_workspace(me.id, id, patch)
@@ -155,9 +153,8 @@ pub async fn update_workspace(
 pub async fn delete_workspace(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<WorkspaceId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = WorkspaceId::new(id.into_inner().get());
     run(&chat, move |s| s.workspaces.delete_workspace(me.id, id)).await?;
     Ok(HttpResponse::Ok().json(NoticeDto::new("Workspace deleted")))
 }
@@ -169,10 +166,9 @@ pub async fn delete_workspace(
 pub async fn add_member(
     chat: Chat,
     me: AuthUser,
-    id: web::Path<Id>,
+    PathId(id): PathId<WorkspaceId>,
     body: Json<AddMemberBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = WorkspaceId::new(id.into_inner().get());
     let user = body
         .into_inner()
         .user_id
@@ -191,10 +187,8 @@ pub async fn add_member(
 pub async fn remove_member(
     chat: Chat,
     me: AuthUser,
-    path: web::Path<(Id, Id)>,
+    PathId((ws, user)): PathId<(WorkspaceId, UserId)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (ws, user) = path.into_inner();
-    let (ws, user) = (WorkspaceId::new(ws.get()), UserId::new(user.get()));
     run(&chat, move |s| s.members.remove_member(me.id, ws, user)).await?;
     Ok(HttpResponse::Ok().json(NoticeDto::new("User removed from workspace")))
 }
