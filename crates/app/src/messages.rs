@@ -1,5 +1,6 @@
-//! Conversations and messages: posting (exactly once), editing, soft
-//! deletion, history and threads.
+//! Messages in channels and conversations: posting (exactly once),
+//! editing, soft deletion, history and threads, and the server dialect's
+//! answers with the authors.
 
 use std::sync::Arc;
 
