@@ -6,6 +6,7 @@
 )]
 
 pub mod node;
+pub mod server;
 pub mod ws;
 
 use std::sync::Once;

@@ -1,7 +1,7 @@
-//! Helpers of the server-dialect tests: servers made over `POST /servers`,
-//! joined by invite code, and a crew with one member of every role.
+//! The server dialect's builders: servers made over `POST /servers`, joined
+//! by invite code, and a crew with one member of every role.
 
-use concord_tests::{TestApp, TestUser};
+use crate::{TestApp, TestUser};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

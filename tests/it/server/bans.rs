@@ -5,7 +5,7 @@ use concord_tests::{TestApp, TestUser, assert_error, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::support::{Crew, crew, id_of, join, keys_of, member_of, members, recruit};
+use concord_tests::server::{Crew, crew, id_of, join, keys_of, member_of, members, recruit};
 
 async fn ban(
     app: &TestApp,

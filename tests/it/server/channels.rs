@@ -4,7 +4,7 @@ use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app}
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::support::{
+use concord_tests::server::{
     Crew, channel_named, channels, create_server, crew, general_id, id_of, patch,
 };
 

@@ -5,7 +5,7 @@ use concord_tests::{TestApp, TestUser, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::support::{
+use concord_tests::server::{
     channel_named, create_server, crew, general_id, id_of, invite_code, join, member_id, member_of,
     page, patch, patch_empty,
 };

@@ -8,7 +8,7 @@ use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app}
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::support::{Crew, all_pages, create_server, crew, id_of, keys_of, page, patch};
+use concord_tests::server::{Crew, all_pages, create_server, crew, id_of, keys_of, page, patch};
 
 const TOMBSTONE: &str = "This message has been deleted.";
 
@@ -107,7 +107,7 @@ async fn a_conversation_needs_another_member_of_the_server() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
     let other = create_server(&app, &crew.outsider, "Other").await;
-    let foreign = super::support::member_id(&other, &crew.outsider);
+    let foreign = concord_tests::server::member_id(&other, &crew.outsider);
 
     let (status, body) = start(&app, &crew, &crew.owner, foreign).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "Member not found");

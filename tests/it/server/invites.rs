@@ -5,7 +5,7 @@ use concord_tests::{assert_envelope, assert_error, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::support::{
+use concord_tests::server::{
     create_server, crew, id_of, invite_code, join, member_of, members, patch, patch_empty,
 };
 

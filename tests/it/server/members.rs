@@ -5,7 +5,7 @@ use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app}
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::support::{Crew, create_server, crew, id_of, member_id, member_of, patch, recruit};
+use concord_tests::server::{Crew, create_server, crew, id_of, member_id, member_of, patch, recruit};
 
 async fn set_role(
     app: &TestApp,
@@ -305,10 +305,10 @@ async fn a_member_of_another_server_is_member_not_found() {
     // the owner also owns a second server, which the outsider joins
     let other = create_server(&app, &crew.owner, "Other").await;
     let other_id = id_of(&other);
-    let (status, other) = super::support::join(
+    let (status, other) = concord_tests::server::join(
         &app,
         other_id,
-        &super::support::invite_code(&other),
+        &concord_tests::server::invite_code(&other),
         &crew.outsider,
     )
     .await;

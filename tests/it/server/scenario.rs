@@ -6,7 +6,7 @@ use concord_tests::{assert_error, spawn_app};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::support::{
+use concord_tests::server::{
     all_pages, create_server, general_id, id_of, invite_code, join, member_id, member_of, patch,
 };
 

@@ -5,7 +5,7 @@ use concord_tests::{assert_envelope, assert_error, assert_rfc3339_utc, spawn_app
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::support::{
+use concord_tests::server::{
     channels, create_server, crew, id_of, invite_code, keys_of, member_of, members, patch,
 };
 
