@@ -5,6 +5,7 @@
     reason = "a failed setup step must fail the test loudly"
 )]
 
+mod db;
 pub mod node;
 pub mod server;
 pub mod ws;
@@ -12,69 +13,10 @@ pub mod ws;
 use std::sync::Once;
 
 use concord_api::{Application, Settings};
+pub use db::TestDb;
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
-use rand::Rng;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-
-/// The server tests create their databases on: `DATABASE_URL`'s server (as
-/// `make test` exports it), else the conventional local one.
-fn server_url() -> String {
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    concord_adapters::postgres::split_database_url(&url)
-        .map(|(server, _)| server)
-        .unwrap_or(url)
-}
-
-/// A database created for one test and dropped (forcefully) when it ends.
-pub struct TestDb {
-    pub name: String,
-    pub url: String,
-    server: String,
-}
-
-impl TestDb {
-    pub fn new() -> Self {
-        let server = server_url();
-        let suffix: String = rand::rng()
-            .sample_iter(&rand::distr::Alphanumeric)
-            .take(12)
-            .map(char::from)
-            .collect();
-        let name = format!("concord_test_{}", suffix.to_lowercase());
-        let mut admin =
-            PgConnection::establish(&format!("{server}/postgres")).unwrap_or_else(|e| {
-                panic!("cannot reach Postgres at {server} (set DATABASE_URL): {e}")
-            });
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .expect("create test database");
-        Self {
-            url: format!("{server}/{name}"),
-            name,
-            server,
-        }
-    }
-}
-
-impl Default for TestDb {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", self.server)) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin);
-        }
-    }
-}
 
 /// Server logs, quiet unless `TEST_LOG` is set (then `RUST_LOG` filters them).
 fn init_tracing() {
