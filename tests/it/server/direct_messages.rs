@@ -4,13 +4,12 @@
 
 use std::collections::HashSet;
 
-use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app};
+use concord_tests::server::{Crew, all_pages, create_server, crew, page, patch};
+use concord_tests::{
+    TOMBSTONE, TestApp, TestUser, assert_envelope, assert_error, id_of, keys_of, spawn_app,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-use concord_tests::server::{Crew, all_pages, create_server, crew, id_of, keys_of, page, patch};
-
-const TOMBSTONE: &str = "This message has been deleted.";
 
 async fn start(app: &TestApp, crew: &Crew, by: &TestUser, member: i64) -> (StatusCode, Value) {
     app.post(
