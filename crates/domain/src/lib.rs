@@ -18,7 +18,8 @@ pub mod workspace;
 pub use channel::{Channel, ChannelKind, ChannelName, ChannelPatch, NewChannel};
 pub use conversation::{Conversation, NewConversation};
 pub use ids::{
-    AttachmentId, ChannelId, ConversationId, MembershipId, MessageId, UserId, WorkspaceId,
+    AttachmentId, ChannelId, ConversationId, MembershipId, MessageId, RoomId, Seq, UserId,
+    WorkspaceId,
 };
 pub use message::{
     Attachment, ChatEvent, EventKind, IdempotencyKey, Message, MessageContent, NewMessage, Page,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{AttachmentId, ChannelId, ConversationId, MessageId, UserId};
+use crate::ids::{AttachmentId, ChannelId, ConversationId, MessageId, RoomId, Seq, UserId};
 use crate::validation::Invalid;
 
 /// What a deleted message shows instead of its content.
@@ -21,10 +21,10 @@ pub enum Room {
 
 impl Room {
     /// The room's id, unique across both kinds.
-    pub fn id(self) -> i64 {
+    pub fn id(self) -> RoomId {
         match self {
-            Room::Channel(c) => c.get(),
-            Room::Conversation(c) => c.get(),
+            Room::Channel(c) => c.into(),
+            Room::Conversation(c) => c.into(),
         }
     }
 }
@@ -147,7 +147,7 @@ impl EventKind {
 /// A fact about a room, numbered by the room's gapless sequence `seq`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChatEvent {
-    pub seq: i64,
+    pub seq: Seq,
     pub kind: EventKind,
     pub message: Message,
 }
@@ -199,7 +199,10 @@ mod tests {
 
     #[test]
     fn room_ids_are_the_channel_or_conversation_id() {
-        assert_eq!(Room::Channel(ChannelId::new(4)).id(), 4);
-        assert_eq!(Room::Conversation(ConversationId::new(5)).id(), 5);
+        assert_eq!(Room::Channel(ChannelId::new(4)).id(), RoomId::new(4));
+        assert_eq!(
+            Room::Conversation(ConversationId::new(5)).id(),
+            RoomId::new(5)
+        );
     }
 }

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::ids::RoomId;
 use crate::message::EventKind;
 
 /// Which half of a room's events a topic carries.
@@ -39,7 +40,7 @@ impl TopicKind {
 /// A topic: a room (channel or conversation id, one id space) and a kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Topic {
-    pub room_id: i64,
+    pub room_id: RoomId,
     pub kind: TopicKind,
 }
 
@@ -58,7 +59,10 @@ impl Topic {
             return None;
         }
         let room_id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
-        Some(Self { room_id, kind })
+        Some(Self {
+            room_id: RoomId::new(room_id),
+            kind,
+        })
     }
 
     /// Whether an event of `kind` belongs on this topic.
@@ -88,7 +92,7 @@ mod tests {
         assert_eq!(
             Topic::parse("chat:7:messages:update"),
             Some(Topic {
-                room_id: 7,
+                room_id: RoomId::new(7),
                 kind: TopicKind::Updates
             })
         );

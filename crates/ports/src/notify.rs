@@ -5,7 +5,7 @@
 //! Publishing is fire-and-forget: the event log in the store is the source of
 //! truth, and the gateway reads it to fill any gap a lost notification leaves.
 
-use concord_domain::{ChatEvent, UserId, WorkspaceId};
+use concord_domain::{ChatEvent, RoomId, UserId, WorkspaceId};
 
 /// Whose read access may just have shrunk, so live subscriptions must be
 /// checked again.
@@ -13,8 +13,8 @@ use concord_domain::{ChatEvent, UserId, WorkspaceId};
 pub enum AccessChange {
     /// The user left or was removed from a workspace or channel, or lost a role.
     User(UserId),
-    /// A channel or conversation (by room id) changed visibility or was deleted.
-    Room(i64),
+    /// A channel or conversation changed visibility or was deleted.
+    Room(RoomId),
     /// A workspace and every room in it were deleted.
     Workspace(WorkspaceId),
 }

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use concord_domain::{
     Ban, Channel, ChannelId, ChannelPatch, ChatEvent, Conversation, ConversationId, IdempotencyKey,
     Membership, MembershipId, Message, MessageContent, MessageId, NewBan, NewChannel,
-    NewConversation, NewMessage, NewWorkspace, Page, Role, Room, User, UserId, Workspace,
-    WorkspaceId, WorkspacePatch,
+    NewConversation, NewMessage, NewWorkspace, Page, Role, Room, RoomId, Seq, User, UserId,
+    Workspace, WorkspaceId, WorkspacePatch,
 };
 
 /// What can go wrong in storage, in terms the services can act on.
@@ -379,15 +379,15 @@ pub trait MessageRepository: Send + Sync {
 
     /// The channel or conversation with id `room_id` (one id space), its
     /// workspace and its latest `seq`.
-    fn room_info(&self, room_id: i64) -> Result<Option<RoomInfo>, RepoError>;
+    fn room_info(&self, room_id: RoomId) -> Result<Option<RoomInfo>, RepoError>;
 
     /// Up to `limit` events of the room with `seq > after`, by rising `seq`.
     /// Each carries the message as that event left it.
-    fn events_after(&self, room: Room, after: i64, limit: u32)
+    fn events_after(&self, room: Room, after: Seq, limit: u32)
     -> Result<Vec<ChatEvent>, RepoError>;
 
     /// The latest `seq` of each room in `room_ids` that still exists.
-    fn latest_seqs(&self, room_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
+    fn latest_seqs(&self, room_ids: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, RepoError>;
 }
 
 /// A room as the gateway needs it: what it is, where, and how far its log goes.
@@ -395,5 +395,5 @@ pub trait MessageRepository: Send + Sync {
 pub struct RoomInfo {
     pub room: Room,
     pub workspace_id: WorkspaceId,
-    pub last_seq: i64,
+    pub last_seq: Seq,
 }

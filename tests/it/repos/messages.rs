@@ -5,7 +5,8 @@ use std::thread;
 use concord_adapters::PgStore;
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
-    EventKind, IdempotencyKey, MessageContent, MessageId, NewConversation, NewMessage, Room, UserId,
+    EventKind, IdempotencyKey, MessageContent, MessageId, NewConversation, NewMessage, Room,
+    RoomId, Seq, UserId,
 };
 use concord_ports::{
     ConversationRepository, Idempotency, MessageChange, MessageRepository, Posted, RepoError,
@@ -46,7 +47,7 @@ fn idem(key: &str, fingerprint: &str) -> Option<Idempotency> {
 }
 
 /// (seq, kind, message id) of every event of `room`, in seq order.
-fn events(db_url: &str, room: i64) -> Vec<(i64, String, i64)> {
+fn events(db_url: &str, room: RoomId) -> Vec<(i64, String, i64)> {
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -86,7 +87,10 @@ fn posting_edits_and_deletes_each_append_the_next_seq() {
     );
     let delete = made(store.delete_message(first.message.id).unwrap());
 
-    assert_eq!((first.seq, edit.seq, delete.seq), (1, 2, 3));
+    assert_eq!(
+        (first.seq, edit.seq, delete.seq),
+        (Seq::new(1), Seq::new(2), Seq::new(3))
+    );
     assert_eq!(
         (edit.kind, edit.message.content.as_str()),
         (EventKind::Updated, "uno")
@@ -183,7 +187,7 @@ async fn queued_posts_commit_in_the_order_they_were_handed_over() {
     for (i, post) in pending.into_iter().enumerate() {
         let event = created(post.await.unwrap());
         assert_eq!(event.message.content, format!("m{i}"));
-        answered.push((event.seq, event.message.id.get()));
+        answered.push((event.seq.get(), event.message.id.get()));
     }
 
     let logged: Vec<(i64, i64)> = events(&db.url, room.id())
@@ -218,7 +222,7 @@ fn a_queued_post_commits_and_reports_even_when_its_future_is_dropped() {
     let seq = report
         .recv_timeout(std::time::Duration::from_secs(10))
         .expect("on_commit ran");
-    assert_eq!(seq, Some(1));
+    assert_eq!(seq, Some(Seq::new(1)));
     assert_eq!(events(&db.url, room.id()).len(), 1);
 }
 
@@ -319,9 +323,9 @@ async fn a_queued_post_to_a_missing_room_is_not_found_and_spares_its_batch() {
     let lost = store.queue_post(new_message(gone, ada.id, "lost"), None, Box::new(|_| {}));
     let after = store.queue_post(new_message(room, ada.id, "after"), None, Box::new(|_| {}));
 
-    assert_eq!(created(before.await.unwrap()).seq, 1);
+    assert_eq!(created(before.await.unwrap()).seq, Seq::new(1));
     assert!(matches!(lost.await, Err(RepoError::NotFound)));
-    assert_eq!(created(after.await.unwrap()).seq, 2);
+    assert_eq!(created(after.await.unwrap()).seq, Seq::new(2));
 }
 
 #[test]
@@ -349,7 +353,7 @@ fn concurrent_posts_across_rooms_each_get_the_seq_their_event_records() {
                         );
                         assert_eq!(event.message.content, text);
                         assert_eq!(event.message.room, room);
-                        (room.id(), event.seq, event.message.id.get())
+                        (room.id().get(), event.seq.get(), event.message.id.get())
                     })
                     .collect::<Vec<_>>()
             })
@@ -368,7 +372,10 @@ fn concurrent_posts_across_rooms_each_get_the_seq_their_event_records() {
             seqs.iter().map(|(seq, _, _)| *seq).collect::<Vec<_>>(),
             (1..=80).collect::<Vec<_>>()
         );
-        logged.extend(seqs.into_iter().map(|(seq, _, id)| (room.id(), seq, id)));
+        logged.extend(
+            seqs.into_iter()
+                .map(|(seq, _, id)| (room.id().get(), seq, id)),
+        );
     }
     logged.sort_unstable();
     // What each poster was told is exactly what the log says.
@@ -399,7 +406,7 @@ fn rooms_count_their_seq_independently() {
             .unwrap(),
     );
 
-    assert_eq!(first_in_b.seq, 1);
+    assert_eq!(first_in_b.seq, Seq::new(1));
 }
 
 #[test]
@@ -869,7 +876,11 @@ fn a_deleted_message_takes_no_edit_and_no_second_delete_and_its_room_keeps_its_s
             .post_message(&new_message(room, ada.id, "next"), None)
             .unwrap(),
     );
-    assert_eq!(next.seq, 3, "a refused change must not use up a seq");
+    assert_eq!(
+        next.seq,
+        Seq::new(3),
+        "a refused change must not use up a seq"
+    );
     let kinds: Vec<String> = events(&db.url, room.id())
         .into_iter()
         .map(|e| e.1)
@@ -931,7 +942,7 @@ fn concurrent_edits_never_outlive_a_concurrent_delete_and_it_is_logged_once() {
             Some("message.deleted"),
             "round {round}"
         );
-        let replayed = store.events_after(room, 0, 10_000).unwrap();
+        let replayed = store.events_after(room, Seq::ZERO, 10_000).unwrap();
         assert!(
             replayed
                 .iter()

@@ -35,7 +35,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use concord_domain::{ChatEvent, EventKind, Message, MessageId, NewMessage};
+use concord_domain::{ChatEvent, EventKind, Message, MessageId, NewMessage, Seq};
 use concord_ports::{Idempotency, OnCommit, Posted, RepoError};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
@@ -420,7 +420,7 @@ struct Written {
 impl Written {
     fn into_event(self, post: &NewMessage) -> Result<Posted, RepoError> {
         Ok(Posted::Created(ChatEvent {
-            seq: self.seq,
+            seq: Seq::new(self.seq),
             kind: EventKind::Created,
             message: Message {
                 id: MessageId::new(self.id),

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
     ChannelId, ChatEvent, ConversationId, EventKind, Message, MessageContent, MessageId,
-    NewMessage, Page, Room, WorkspaceId,
+    NewMessage, Page, Room, RoomId, Seq, WorkspaceId,
 };
 use concord_ports::{
     Idempotency, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost, Posted,
@@ -35,8 +35,8 @@ const IDEMPOTENCY_HOURS: i64 = 24;
 
 /// Advances `room`'s sequence (and, for a post, its last-message time) and
 /// returns the new `seq`. Takes the room row's lock until commit.
-fn advance_room(c: &mut PgConn, room: Room, touch_last_message: bool) -> QueryResult<i64> {
-    match (room, touch_last_message) {
+fn advance_room(c: &mut PgConn, room: Room, touch_last_message: bool) -> QueryResult<Seq> {
+    let seq = match (room, touch_last_message) {
         (Room::Channel(id), true) => diesel::update(channels::table.find(id.get()))
             .set((
                 channels::last_seq.eq(channels::last_seq + 1),
@@ -59,7 +59,8 @@ fn advance_room(c: &mut PgConn, room: Room, touch_last_message: bool) -> QueryRe
             .set(conversations::last_seq.eq(conversations::last_seq + 1))
             .returning(conversations::last_seq)
             .get_result(c),
-    }
+    };
+    seq.map(Seq::new)
 }
 
 /// The message `id` with its attachment's URL.
@@ -352,7 +353,7 @@ impl MessageRepository for PgStore {
         limit: u32,
     ) -> Result<Page, RepoError> {
         let mut conn = self.conn()?;
-        let rows = history_page!(room.id(), page_cursor(before), page_rows(limit))
+        let rows = history_page!(room.id().get(), page_cursor(before), page_rows(limit))
             .load(&mut conn)
             .map_err(db_err("history"))?;
         Ok(into_page(to_domain(rows)?, limit))
@@ -364,7 +365,7 @@ impl MessageRepository for PgStore {
                 let reader = Arc::clone(reader);
                 Box::pin(async move {
                     let messages = reader
-                        .page(room.id(), page_cursor(before), page_rows(limit))
+                        .page(room.id().get(), page_cursor(before), page_rows(limit))
                         .await?;
                     Ok(into_page(messages, limit))
                 })
@@ -393,8 +394,9 @@ impl MessageRepository for PgStore {
         to_domain(rows)
     }
 
-    fn room_info(&self, room_id: i64) -> Result<Option<RoomInfo>, RepoError> {
+    fn room_info(&self, room_id: RoomId) -> Result<Option<RoomInfo>, RepoError> {
         let mut conn = self.conn()?;
+        let room_id = room_id.get();
         let channel: Option<(i64, i64)> = channels::table
             .find(room_id)
             .select((channels::workspace_id, channels::last_seq))
@@ -405,7 +407,7 @@ impl MessageRepository for PgStore {
             return Ok(Some(RoomInfo {
                 room: Room::Channel(ChannelId::new(room_id)),
                 workspace_id: WorkspaceId::new(workspace),
-                last_seq,
+                last_seq: Seq::new(last_seq),
             }));
         }
         let conversation: Option<(i64, i64)> = conversations::table
@@ -417,21 +419,21 @@ impl MessageRepository for PgStore {
         Ok(conversation.map(|(workspace, last_seq)| RoomInfo {
             room: Room::Conversation(ConversationId::new(room_id)),
             workspace_id: WorkspaceId::new(workspace),
-            last_seq,
+            last_seq: Seq::new(last_seq),
         }))
     }
 
     fn events_after(
         &self,
         room: Room,
-        after: i64,
+        after: Seq,
         limit: u32,
     ) -> Result<Vec<ChatEvent>, RepoError> {
         let mut conn = self.conn()?;
         let rows: Vec<EventWithMessage> = message_events::table
             .inner_join(messages::table.left_join(attachments::table))
-            .filter(message_events::room_id.eq(room.id()))
-            .filter(message_events::seq.gt(after))
+            .filter(message_events::room_id.eq(room.id().get()))
+            .filter(message_events::seq.gt(after.get()))
             .order(message_events::seq.asc())
             .limit(i64::from(limit))
             .select((
@@ -447,21 +449,25 @@ impl MessageRepository for PgStore {
         rows.into_iter().map(as_it_was).collect()
     }
 
-    fn latest_seqs(&self, room_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError> {
+    fn latest_seqs(&self, room_ids: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, RepoError> {
         let mut conn = self.conn()?;
+        let room_ids: Vec<i64> = room_ids.iter().map(|id| id.get()).collect();
         let mut seqs: Vec<(i64, i64)> = channels::table
-            .filter(channels::id.eq_any(room_ids))
+            .filter(channels::id.eq_any(&room_ids))
             .select((channels::id, channels::last_seq))
             .load(&mut conn)
             .map_err(db_err("latest seqs"))?;
         seqs.extend(
             conversations::table
-                .filter(conversations::id.eq_any(room_ids))
+                .filter(conversations::id.eq_any(&room_ids))
                 .select((conversations::id, conversations::last_seq))
                 .load::<(i64, i64)>(&mut conn)
                 .map_err(db_err("latest seqs"))?,
         );
-        Ok(seqs)
+        Ok(seqs
+            .into_iter()
+            .map(|(room, seq)| (RoomId::new(room), Seq::new(seq)))
+            .collect())
     }
 }
 
@@ -490,7 +496,11 @@ fn as_it_was((seq, kind, content, at, row, url): EventWithMessage) -> Result<Cha
             EventKind::Updated | EventKind::Deleted => Some(at),
         };
     }
-    Ok(ChatEvent { seq, kind, message })
+    Ok(ChatEvent {
+        seq: Seq::new(seq),
+        kind,
+        message,
+    })
 }
 
 /// Posts `msg` in a transaction of its own, honouring `idempotency`.

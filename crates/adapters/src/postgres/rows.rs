@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use concord_domain::{
     Attachment, AttachmentId, Ban, Channel, ChannelId, ChannelKind, Conversation, ConversationId,
-    EventKind, Membership, MembershipId, Message, MessageId, Role, Room, User, UserId, Workspace,
-    WorkspaceId,
+    EventKind, Membership, MembershipId, Message, MessageId, Role, Room, Seq, User, UserId,
+    Workspace, WorkspaceId,
 };
 use concord_ports::RepoError;
 use diesel::prelude::*;
@@ -365,7 +365,7 @@ pub(crate) struct NewEventRow<'a> {
 impl<'a> NewEventRow<'a> {
     pub fn new(
         room: Room,
-        seq: i64,
+        seq: Seq,
         kind: EventKind,
         message_id: i64,
         content: Option<&'a str>,
@@ -374,7 +374,7 @@ impl<'a> NewEventRow<'a> {
         Self {
             channel_id,
             conversation_id,
-            seq,
+            seq: seq.get(),
             kind: kind.as_str(),
             message_id,
             content,

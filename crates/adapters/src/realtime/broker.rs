@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use concord_domain::{ChatEvent, UserId, WorkspaceId};
+use concord_domain::{ChatEvent, RoomId, Seq, UserId, WorkspaceId};
 use concord_ports::{AccessChange, Notifier};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -68,7 +68,7 @@ impl Notifier for HubNotifier {
 /// What nodes tell each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Signal {
-    Event { room_id: i64, seq: i64 },
+    Event { room_id: RoomId, seq: Seq },
     Access(AccessChange),
 }
 
@@ -76,7 +76,7 @@ pub(crate) enum Signal {
 /// `node|e:room:seq,u:user,r:room,w:workspace`. Only the highest `seq` per
 /// room matters to a receiver, so events of one room collapse into one.
 pub(crate) fn encode(node: &str, signals: Vec<Signal>) -> Vec<String> {
-    let mut latest: HashMap<i64, i64> = HashMap::new();
+    let mut latest: HashMap<RoomId, Seq> = HashMap::new();
     let mut parts = Vec::new();
     for signal in signals {
         match signal {
@@ -129,11 +129,11 @@ pub(crate) fn decode<'a>(
         let a: i64 = fields.next()?.parse().ok()?;
         let signal = match (tag, fields.next()) {
             ("e", Some(seq)) => Signal::Event {
-                room_id: a,
-                seq: seq.parse().ok()?,
+                room_id: RoomId::new(a),
+                seq: Seq::new(seq.parse().ok()?),
             },
             ("u", None) => Signal::Access(AccessChange::User(UserId::new(a))),
-            ("r", None) => Signal::Access(AccessChange::Room(a)),
+            ("r", None) => Signal::Access(AccessChange::Room(RoomId::new(a))),
             ("w", None) => Signal::Access(AccessChange::Workspace(WorkspaceId::new(a))),
             _ => return None,
         };
@@ -355,6 +355,13 @@ async fn redis_session(
 mod tests {
     use super::*;
 
+    fn event(room: i64, seq: i64) -> Signal {
+        Signal::Event {
+            room_id: RoomId::new(room),
+            seq: Seq::new(seq),
+        }
+    }
+
     fn all(node: &str, payloads: &[String]) -> Vec<Signal> {
         payloads
             .iter()
@@ -364,7 +371,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_batch_gathers_the_signals_that_arrive_while_it_lingers() {
-        let event = |seq| Signal::Event { room_id: 1, seq };
+        let event = |seq| event(1, seq);
         let (outbox, mut queued) = mpsc::unbounded_channel();
         let sender = tokio::spawn(async move {
             tokio::time::sleep(LINGER / 2).await;
@@ -382,9 +389,9 @@ mod tests {
         let payloads = encode(
             "a",
             vec![
-                Signal::Event { room_id: 1, seq: 4 },
-                Signal::Event { room_id: 1, seq: 6 },
-                Signal::Event { room_id: 1, seq: 5 },
+                event(1, 4),
+                event(1, 6),
+                event(1, 5),
                 Signal::Access(AccessChange::User(UserId::new(9))),
             ],
         );
@@ -394,23 +401,21 @@ mod tests {
             got,
             vec![
                 Signal::Access(AccessChange::User(UserId::new(9))),
-                Signal::Event { room_id: 1, seq: 6 },
+                event(1, 6),
             ]
         );
     }
 
     #[test]
     fn a_node_ignores_its_own_payloads() {
-        let payloads = encode("a", vec![Signal::Event { room_id: 1, seq: 1 }]);
+        let payloads = encode("a", vec![event(1, 1)]);
         assert!(decode("a", &payloads[0]).is_none());
         assert_eq!(all("b", &payloads).len(), 1);
     }
 
     #[test]
     fn large_batches_are_split_below_the_notify_limit() {
-        let signals = (1..=2000)
-            .map(|room_id| Signal::Event { room_id, seq: 1 })
-            .collect();
+        let signals = (1..=2000).map(|room_id| event(room_id, 1)).collect();
         let payloads = encode("node", signals);
         assert!(payloads.len() > 1);
         assert!(payloads.iter().all(|p| p.len() <= MAX_PAYLOAD));
@@ -425,7 +430,7 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Signal::Event { room_id: 1, seq: 2 },
+                event(1, 2),
                 Signal::Access(AccessChange::Workspace(WorkspaceId::new(3))),
             ]
         );

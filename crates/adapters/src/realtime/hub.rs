@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytestring::ByteString;
-use concord_domain::{ChatEvent, Message, Room, Topic, TopicKind, UserId, WorkspaceId};
+use concord_domain::{
+    ChatEvent, Message, Room, RoomId, Seq, Topic, TopicKind, UserId, WorkspaceId,
+};
 use concord_ports::{AccessChange, ChatService, MAX_EVENTS_PER_READ, RoomInfo, ServiceError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -84,7 +86,7 @@ pub enum Outbound {
 #[derive(Debug)]
 pub struct Delivery {
     pub topic: Topic,
-    pub seq: i64,
+    pub seq: Seq,
     pub frame: ByteString,
 }
 
@@ -171,7 +173,7 @@ struct Inner {
     config: HubConfig,
     runtime: tokio::runtime::Handle,
     backend: OnceLock<Backend>,
-    rooms: Mutex<HashMap<i64, FeedHandle>>,
+    rooms: Mutex<HashMap<RoomId, FeedHandle>>,
     connections: Mutex<HashMap<u64, Arc<Connection>>>,
     next_connection: AtomicU64,
 }
@@ -224,10 +226,6 @@ impl Hub {
         }
     }
 
-    pub fn config(&self) -> &HubConfig {
-        &self.inner.config
-    }
-
     /// The service, once attached.
     pub fn chat(&self) -> Option<&ChatService> {
         self.inner.backend.get().map(|b| &b.chat)
@@ -269,7 +267,7 @@ impl Hub {
         room: RoomInfo,
         topic: Topic,
         conn: Arc<Connection>,
-    ) -> oneshot::Receiver<i64> {
+    ) -> oneshot::Receiver<Seq> {
         let (ack, acked) = oneshot::channel();
         let input = RoomInput::Subscribe(
             Subscriber {
@@ -302,7 +300,7 @@ impl Hub {
         topic: Topic,
         conn: &Arc<Connection>,
         may_read: impl FnOnce(Room) -> bool,
-    ) -> Option<(Room, WorkspaceId, oneshot::Receiver<i64>)> {
+    ) -> Option<(Room, WorkspaceId, oneshot::Receiver<Seq>)> {
         let rooms = lock(&self.inner.rooms);
         let feed = rooms.get(&topic.room_id)?;
         if !may_read(feed.room) {
@@ -337,7 +335,7 @@ impl Hub {
     }
 
     /// Another node committed `seq` in room `room_id`.
-    pub fn notice(&self, room_id: i64, seq: i64) {
+    pub fn notice(&self, room_id: RoomId, seq: Seq) {
         self.to_room(room_id, RoomInput::Notice(seq));
     }
 
@@ -374,7 +372,7 @@ impl Hub {
         }
     }
 
-    fn to_room(&self, room_id: i64, input: RoomInput) {
+    fn to_room(&self, room_id: RoomId, input: RoomInput) {
         // No feed means nobody on this node follows the room.
         if let Some(feed) = lock(&self.inner.rooms).get(&room_id) {
             let _ = feed.inbox.send(input);
@@ -403,7 +401,7 @@ impl Hub {
 
     /// Compares every followed room's feed with the log's latest `seq`.
     async fn sweep(&self) {
-        let ids: Vec<i64> = lock(&self.inner.rooms).keys().copied().collect();
+        let ids: Vec<RoomId> = lock(&self.inner.rooms).keys().copied().collect();
         let Some(chat) = self.chat().cloned() else {
             return;
         };
@@ -424,9 +422,9 @@ impl Hub {
 
 enum RoomInput {
     Event(ChatEvent),
-    Notice(i64),
+    Notice(Seq),
     CatchUp,
-    Subscribe(Subscriber, oneshot::Sender<i64>),
+    Subscribe(Subscriber, oneshot::Sender<Seq>),
     Unsubscribe { conn: u64, kind: TopicKind },
     Recheck(AccessChange),
 }
@@ -442,11 +440,11 @@ struct Feed {
     hub: Hub,
     room: RoomInfo,
     /// The last `seq` delivered to subscribers.
-    last_seq: i64,
+    last_seq: Seq,
     /// The highest `seq` known to exist in the log.
-    wanted: i64,
+    wanted: Seq,
     /// Events that arrived ahead of their predecessors.
-    pending: BTreeMap<i64, ChatEvent>,
+    pending: BTreeMap<Seq, ChatEvent>,
     /// Since when something has been missing.
     gap_since: Option<Instant>,
     /// Keyed by connection and topic kind, so that a subscription ends in
@@ -494,14 +492,14 @@ impl Feed {
             }
             RoomInput::Notice(seq) => self.wanted = self.wanted.max(seq),
             // Whatever the log holds beyond what was delivered.
-            RoomInput::CatchUp => self.wanted = self.wanted.max(self.last_seq + 1),
+            RoomInput::CatchUp => self.wanted = self.wanted.max(self.last_seq.next()),
             RoomInput::Subscribe(sub, ack) => {
                 // Pending events that continue the log go out in this same
                 // round, to the newcomer too: its position includes them, so
                 // that it covers every event this node has published.
                 let mut through = self.last_seq;
-                while self.pending.contains_key(&(through + 1)) {
-                    through += 1;
+                while self.pending.contains_key(&through.next()) {
+                    through = through.next();
                 }
                 // Subscribing again replaces the earlier subscription.
                 if ack.send(through).is_ok() {
@@ -541,7 +539,7 @@ impl Feed {
     /// Takes the pending events that continue `last_seq` without a gap.
     fn take_ready(&mut self) -> Vec<ChatEvent> {
         let mut ready = Vec::new();
-        while let Some(event) = self.pending.remove(&(self.last_seq + 1)) {
+        while let Some(event) = self.pending.remove(&self.last_seq.next()) {
             self.last_seq = event.seq;
             ready.push(event);
         }
@@ -565,12 +563,12 @@ impl Feed {
             let events = match read {
                 Ok(Ok(events)) => events,
                 Ok(Err(e)) => {
-                    tracing::warn!(room = room.id(), error = %e, "realtime feed could not read the log; retrying");
+                    tracing::warn!(room = %room.id(), error = %e, "realtime feed could not read the log; retrying");
                     self.gap_since = Some(Instant::now() + Duration::from_secs(1));
                     return;
                 }
                 Err(e) => {
-                    tracing::error!(room = room.id(), error = %e, "realtime log read failed");
+                    tracing::error!(room = %room.id(), error = %e, "realtime log read failed");
                     return;
                 }
             };
@@ -630,14 +628,14 @@ impl Feed {
             Ok((_, Err(e))) => {
                 // Subscribers cannot be given a hole: close them so they
                 // resume from the log once the store answers again.
-                tracing::error!(room = room_id, error = %e, "could not render events; closing subscribers");
+                tracing::error!(room = %room_id, error = %e, "could not render events; closing subscribers");
                 for (_, s) in self.subscribers.drain() {
                     s.conn.stop(protocol::close::RESUME_REQUIRED);
                 }
                 return;
             }
             Err(e) => {
-                tracing::error!(room = room_id, error = %e, "event rendering task failed");
+                tracing::error!(room = %room_id, error = %e, "event rendering task failed");
                 return;
             }
         };
@@ -695,7 +693,7 @@ fn render(
     events: &[ChatEvent],
     workspace: WorkspaceId,
     dialects: &[Dialect],
-    room_id: i64,
+    room_id: RoomId,
 ) -> Result<Frames, ServiceError> {
     let events: Vec<&ChatEvent> = events.iter().collect();
     dialects
@@ -712,7 +710,7 @@ fn render(
 pub(crate) fn event_frames(
     wire: &dyn Wire,
     events: &[&ChatEvent],
-    room_id: i64,
+    room_id: RoomId,
     workspace: WorkspaceId,
     dialect: Dialect,
 ) -> Result<Vec<ByteString>, ServiceError> {

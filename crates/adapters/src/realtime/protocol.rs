@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use concord_domain::{EventKind, Topic};
+use concord_domain::{EventKind, Seq, Topic, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -88,16 +88,16 @@ pub fn hello(heartbeat_interval_ms: u64) -> String {
     json!({"op": "hello", "heartbeat_interval_ms": heartbeat_interval_ms}).to_string()
 }
 
-pub fn ready(user_id: i64, session_id: &str) -> String {
-    json!({"op": "ready", "user_id": user_id, "session_id": session_id}).to_string()
+pub fn ready(user_id: UserId, session_id: &str) -> String {
+    json!({"op": "ready", "user_id": user_id.get(), "session_id": session_id}).to_string()
 }
 
 pub fn pong() -> String {
     json!({"op": "pong"}).to_string()
 }
 
-pub fn subscribed(topic: &Topic, seq: i64) -> String {
-    json!({"op": "subscribed", "topic": topic.to_string(), "seq": seq}).to_string()
+pub fn subscribed(topic: &Topic, seq: Seq) -> String {
+    json!({"op": "subscribed", "topic": topic.to_string(), "seq": seq.get()}).to_string()
 }
 
 pub fn unsubscribed(topic: &Topic) -> String {
@@ -117,13 +117,13 @@ pub fn topic_error(topic: &str, status: u16, message: &str) -> String {
 /// A subscription refused because its `since` is further behind than one
 /// `subscribe` may replay: `seq` is the room's latest, to subscribe again
 /// with while older history is paged over HTTP.
-pub fn replay_refused(topic: &str, seq: i64, message: &str) -> String {
-    json!({"op": "error", "topic": topic, "statusCode": 410, "seq": seq, "message": message})
+pub fn replay_refused(topic: &str, seq: Seq, message: &str) -> String {
+    json!({"op": "error", "topic": topic, "statusCode": 410, "seq": seq.get(), "message": message})
         .to_string()
 }
 
 /// An event frame around `data`, which is already JSON.
-pub fn event(topic: &Topic, kind: EventKind, seq: i64, data: &str) -> String {
+pub fn event(topic: &Topic, kind: EventKind, seq: Seq, data: &str) -> String {
     // `topic` and `kind` are ASCII without quotes or backslashes by
     // construction, and `data` is serializer output, so splicing is safe and
     // spares a second pass over the message JSON.
@@ -143,13 +143,13 @@ mod tests {
     #[test]
     fn event_frames_are_valid_json_with_the_contract_fields() {
         let topic = Topic {
-            room_id: 9,
+            room_id: concord_domain::RoomId::new(9),
             kind: TopicKind::Updates,
         };
         let frame = event(
             &topic,
             EventKind::Deleted,
-            12,
+            Seq::new(12),
             r#"{"id":3,"content":"a \"q\""}"#,
         );
         let v: Value = serde_json::from_str(&frame).unwrap();

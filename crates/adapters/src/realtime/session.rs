@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
-use concord_domain::{ChatEvent, Room, Topic, UserId, WorkspaceId};
+use concord_domain::{ChatEvent, Room, RoomId, Seq, Topic, UserId, WorkspaceId};
 use concord_ports::{AccessChange, ChatService, Claims, MAX_EVENTS_PER_READ, ServiceError};
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
@@ -120,14 +120,14 @@ struct Subscription {
     room: Room,
     workspace: WorkspaceId,
     /// The last `seq` sent on this topic; anything at or below is a duplicate.
-    delivered: i64,
+    delivered: Seq,
 }
 
 /// What one topic still needs from the log after subscribing with `since`.
 struct Resume {
     topic: Topic,
-    since: i64,
-    until: i64,
+    since: Seq,
+    until: Seq,
 }
 
 impl Resume {
@@ -140,7 +140,7 @@ impl Resume {
 /// one run, so a room is charged once, for its longest.
 struct ReplayBudget {
     left: i64,
-    charged: HashMap<i64, i64>,
+    charged: HashMap<RoomId, i64>,
 }
 
 impl ReplayBudget {
@@ -153,7 +153,7 @@ impl ReplayBudget {
 
     /// Takes what replaying `events` of room `room_id` adds to the run, if
     /// the budget still has it.
-    fn take(&mut self, room_id: i64, events: i64) -> bool {
+    fn take(&mut self, room_id: RoomId, events: i64) -> bool {
         let charged = self.charged.get(&room_id).copied().unwrap_or(0);
         let extra = (events - charged).max(0);
         if extra > self.left {
@@ -451,7 +451,7 @@ impl Session {
                 });
                 self.conn.identify(user, dialect);
                 let session_id = format!("{:016x}{:016x}", rand::random::<u64>(), self.conn.id());
-                self.send(protocol::ready(user.get(), &session_id)).await
+                self.send(protocol::ready(user, &session_id)).await
             }
             Err(ServiceError::Unavailable(_)) => Err(End::Close(
                 close::GOING_AWAY,
@@ -500,8 +500,11 @@ impl Session {
                 return Ok(None);
             }
         };
+        // `since` is forgiving: a negative one counts as 0, one past the
+        // latest as the latest.
+        let since = since.map(|since| Seq::new(since.clamp(0, latest.get())));
         if let Some(since) = since {
-            let behind = latest - since.clamp(0, latest);
+            let behind = latest.since(since);
             if !budget.take(topic.room_id, behind) {
                 self.hub.unsubscribe(&self.conn, topic);
                 let reason = format!(
@@ -531,7 +534,7 @@ impl Session {
                 workspace,
                 Resume {
                     topic,
-                    since: since.clamp(0, latest),
+                    since,
                     until: latest,
                 },
             )
@@ -552,7 +555,7 @@ impl Session {
         &mut self,
         user: UserId,
         topic: Topic,
-    ) -> Result<(Room, WorkspaceId, i64), (u16, &'static str)> {
+    ) -> Result<(Room, WorkspaceId, Seq), (u16, &'static str)> {
         const TRY_AGAIN: (u16, &str) = (503, "Try again shortly");
         // A room this node already follows, and which the caller was lately
         // found to be allowed in, is joined without asking the store.
@@ -561,7 +564,7 @@ impl Session {
             chat.may_read_from_memory(user, room)
         });
         let (room, workspace, read_seq, acked) = match followed {
-            Some((room, workspace, acked)) => (room, workspace, 0, acked),
+            Some((room, workspace, acked)) => (room, workspace, Seq::ZERO, acked),
             None => {
                 let chat = self.chat.clone();
                 let info = match blocking(move || chat.open_room(user, topic.room_id)).await {
@@ -592,8 +595,8 @@ impl Session {
             topics,
         } = replay;
         let topics = Arc::new(topics);
-        let mut after = topics.iter().map(|t| t.since).min().unwrap_or(0);
-        let until = topics.iter().map(|t| t.until).max().unwrap_or(0);
+        let mut after = topics.iter().map(|t| t.since).min().unwrap_or_default();
+        let until = topics.iter().map(|t| t.until).max().unwrap_or_default();
         while after < until {
             let (chat, wire, topics) = (self.chat.clone(), wire.clone(), topics.clone());
             let page = blocking(move || {
@@ -698,17 +701,27 @@ async fn blocking<T: Send + 'static>(
 mod tests {
     use super::*;
 
+    const ROOM_1: RoomId = RoomId::new(1);
+    const ROOM_2: RoomId = RoomId::new(2);
+    const ROOM_3: RoomId = RoomId::new(3);
+
     #[test]
     fn a_subscribe_frame_replays_at_most_its_budget_and_a_room_pays_once() {
         let mut budget = ReplayBudget::new(10);
-        assert!(budget.take(1, 6), "within the budget");
-        assert!(budget.take(1, 6), "the room's other topic shares its run");
-        assert!(budget.take(1, 8), "only the two more events are charged");
-        assert!(!budget.take(2, 3), "two left, three asked");
-        assert!(budget.take(2, 2));
-        assert!(budget.take(3, 0), "nothing to replay costs nothing");
+        assert!(budget.take(ROOM_1, 6), "within the budget");
         assert!(
-            !ReplayBudget::new(10).take(1, 11),
+            budget.take(ROOM_1, 6),
+            "the room's other topic shares its run"
+        );
+        assert!(
+            budget.take(ROOM_1, 8),
+            "only the two more events are charged"
+        );
+        assert!(!budget.take(ROOM_2, 3), "two left, three asked");
+        assert!(budget.take(ROOM_2, 2));
+        assert!(budget.take(ROOM_3, 0), "nothing to replay costs nothing");
+        assert!(
+            !ReplayBudget::new(10).take(ROOM_1, 11),
             "one topic alone too far behind"
         );
     }

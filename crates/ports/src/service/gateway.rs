@@ -1,7 +1,7 @@
 //! What the realtime gateway asks of the domain: who may follow which room,
 //! the room's event log, and who wrote a message.
 
-use concord_domain::{ChatEvent, Membership, Room, User, UserId, WorkspaceId};
+use concord_domain::{ChatEvent, Membership, Room, RoomId, Seq, User, UserId, WorkspaceId};
 
 use super::{ChatService, Missing, ServiceError};
 use crate::repo::RoomInfo;
@@ -14,7 +14,7 @@ impl ChatService {
     /// reading its history over HTTP.
     /// # Errors
     /// `NotFound(Room)` for no such room; `Forbidden`/`NotFound` as reading it would.
-    pub fn open_room(&self, actor: UserId, room_id: i64) -> Result<RoomInfo, ServiceError> {
+    pub fn open_room(&self, actor: UserId, room_id: RoomId) -> Result<RoomInfo, ServiceError> {
         let info = self
             .ports
             .messages
@@ -46,18 +46,18 @@ impl ChatService {
     pub fn room_events(
         &self,
         room: Room,
-        after: i64,
+        after: Seq,
         limit: u32,
     ) -> Result<Vec<ChatEvent>, ServiceError> {
         Ok(self.ports.messages.events_after(
             room,
-            after.max(0),
+            after.max(Seq::ZERO),
             limit.clamp(1, MAX_EVENTS_PER_READ),
         )?)
     }
 
     /// The latest `seq` of each of `room_ids` that still exists.
-    pub fn latest_seqs(&self, room_ids: &[i64]) -> Result<Vec<(i64, i64)>, ServiceError> {
+    pub fn latest_seqs(&self, room_ids: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, ServiceError> {
         Ok(self.ports.messages.latest_seqs(room_ids)?)
     }
 

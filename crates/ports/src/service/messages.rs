@@ -138,7 +138,7 @@ impl ChatService {
             .conversations
             .delete_conversation(id)
             .map_err(not_found(Missing::Conversation))?;
-        self.announce(AccessChange::Room(id.get()));
+        self.announce(AccessChange::Room(id.into()));
         Ok(conversation)
     }
 

@@ -630,7 +630,7 @@ mod messaging {
         let mut m = message(50, msg.author_id, msg.room, msg.parent_id.map(|p| p.get()));
         m.content = msg.content.as_str().to_owned();
         Posted::Created(concord_domain::ChatEvent {
-            seq: 1,
+            seq: concord_domain::Seq::new(1),
             kind: concord_domain::EventKind::Created,
             message: m,
         })
@@ -803,14 +803,16 @@ mod messaging {
             let mut gone = message(id.get(), GUEST, ROOM, None);
             gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
             Ok(MessageChange::Made(concord_domain::ChatEvent {
-                seq: 2,
+                seq: concord_domain::Seq::new(2),
                 kind: concord_domain::EventKind::Deleted,
                 message: gone,
             }))
         });
         m.notifier
             .expect_publish()
-            .withf(|e| e.seq == 2 && e.kind == concord_domain::EventKind::Deleted)
+            .withf(|e| {
+                e.seq == concord_domain::Seq::new(2) && e.kind == concord_domain::EventKind::Deleted
+            })
             .times(1)
             .return_const(());
         assert!(
@@ -898,7 +900,7 @@ mod messaging {
             .returning(|msg, _| Ok(created(msg)));
         m.notifier
             .expect_publish()
-            .withf(|e| e.seq == 1 && e.message.content == "hello")
+            .withf(|e| e.seq == concord_domain::Seq::new(1) && e.message.content == "hello")
             .times(1)
             .return_const(());
 
@@ -944,7 +946,7 @@ mod messaging {
                 let mut edited = message(id.get(), GUEST, ROOM, None);
                 edited.content = c.as_str().to_owned();
                 Ok(MessageChange::Made(concord_domain::ChatEvent {
-                    seq: 3,
+                    seq: concord_domain::Seq::new(3),
                     kind: concord_domain::EventKind::Updated,
                     message: edited,
                 }))
@@ -974,21 +976,28 @@ mod messaging {
     fn a_reader_may_open_the_room_and_an_outsider_may_not() {
         let mut m = with_channel(true);
         m.messages.expect_room_info().returning(|id| {
-            Ok((id == 10).then_some(crate::repo::RoomInfo {
-                room: ROOM,
-                workspace_id: WS,
-                last_seq: 4,
-            }))
+            Ok(
+                (id == concord_domain::RoomId::new(10)).then_some(crate::repo::RoomInfo {
+                    room: ROOM,
+                    workspace_id: WS,
+                    last_seq: concord_domain::Seq::new(4),
+                }),
+            )
         });
         let svc = m.service();
 
-        assert_eq!(svc.open_room(OWNER, 10).unwrap().last_seq, 4);
+        assert_eq!(
+            svc.open_room(OWNER, concord_domain::RoomId::new(10))
+                .unwrap()
+                .last_seq,
+            concord_domain::Seq::new(4)
+        );
         assert!(matches!(
-            svc.open_room(GUEST, 10),
+            svc.open_room(GUEST, concord_domain::RoomId::new(10)),
             Err(ServiceError::Forbidden(_))
         ));
         assert!(matches!(
-            svc.open_room(OWNER, 11),
+            svc.open_room(OWNER, concord_domain::RoomId::new(11)),
             Err(ServiceError::NotFound(Missing::Room))
         ));
         assert!(svc.may_read(OWNER, ROOM).unwrap());
@@ -1339,7 +1348,7 @@ mod remembered_access {
     /// What the store answers for a new post of `msg`.
     fn created(msg: &concord_domain::NewMessage) -> Posted {
         Posted::Created(concord_domain::ChatEvent {
-            seq: 1,
+            seq: concord_domain::Seq::new(1),
             kind: concord_domain::EventKind::Created,
             message: concord_domain::Message {
                 id: concord_domain::MessageId::new(1),
