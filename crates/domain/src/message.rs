@@ -1,8 +1,8 @@
-//! Messages, the rooms they live in, and the events their changes produce.
+//! Messages and the rooms they live in.
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{AttachmentId, ChannelId, ConversationId, MessageId, RoomId, Seq, UserId};
+use crate::ids::{AttachmentId, ChannelId, ConversationId, MessageId, RoomId, UserId};
 use crate::validation::Invalid;
 
 /// What a deleted message shows instead of its content.
@@ -114,42 +114,6 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// What happened to a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EventKind {
-    Created,
-    Updated,
-    Deleted,
-}
-
-impl EventKind {
-    /// The wire and storage name (`message.created`, ...).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Created => "message.created",
-            EventKind::Updated => "message.updated",
-            EventKind::Deleted => "message.deleted",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "message.created" => Some(EventKind::Created),
-            "message.updated" => Some(EventKind::Updated),
-            "message.deleted" => Some(EventKind::Deleted),
-            _ => None,
-        }
-    }
-}
-
-/// A fact about a room, numbered by the room's gapless sequence `seq`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChatEvent {
-    pub seq: Seq,
-    pub kind: EventKind,
-    pub message: Message,
 }
 
 /// A page of history, newest first, and the cursor for the next older page.

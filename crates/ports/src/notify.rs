@@ -5,7 +5,7 @@
 //! Publishing is fire-and-forget: the event log in the store is the source of
 //! truth, and the gateway reads it to fill any gap a lost notification leaves.
 
-use concord_domain::{ChatEvent, RoomId, UserId, WorkspaceId};
+use concord_domain::{RoomEvent, RoomId, UserId, WorkspaceId};
 
 /// Whose read access may just have shrunk, so live subscriptions must be
 /// checked again.
@@ -22,8 +22,8 @@ pub enum AccessChange {
 /// Delivers committed facts to realtime subscribers, on this node and others.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait Notifier: Send + Sync {
-    /// A message event that has committed. Never blocks on the network.
-    fn publish(&self, event: &ChatEvent);
+    /// A room event that has committed. Never blocks on the network.
+    fn publish(&self, event: &RoomEvent);
 
     /// Read access changed; subscriptions it affects are re-authorised.
     fn access_changed(&self, change: AccessChange);

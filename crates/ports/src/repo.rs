@@ -9,10 +9,10 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    Ban, Channel, ChannelId, ChannelPatch, ChatEvent, Conversation, ConversationId, IdempotencyKey,
+    Ban, Channel, ChannelId, ChannelPatch, Conversation, ConversationId, IdempotencyKey,
     Membership, MembershipId, Message, MessageContent, MessageId, NewBan, NewChannel,
-    NewConversation, NewMessage, NewWorkspace, Page, Role, Room, RoomId, Seq, User, UserId,
-    Workspace, WorkspaceId, WorkspacePatch,
+    NewConversation, NewMessage, NewWorkspace, Page, Role, Room, RoomEvent, RoomId, Seq, User,
+    UserId, Workspace, WorkspaceId, WorkspacePatch,
 };
 
 /// What can go wrong in storage, in terms the services can act on.
@@ -286,8 +286,8 @@ pub struct Idempotency {
 /// What posting did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Posted {
-    /// A new message, and the event that records it.
-    Created(ChatEvent),
+    /// A new message, and the `message.created` event that records it.
+    Created(RoomEvent),
     /// The idempotency key was seen before with the same request: the original message.
     Replayed(Message),
 }
@@ -295,8 +295,9 @@ pub enum Posted {
 /// What an edit or a delete did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MessageChange {
-    /// The message changed, and the event that records it.
-    Made(ChatEvent),
+    /// The message changed, and the `message.updated` or `message.deleted`
+    /// event that records it.
+    Made(RoomEvent),
     /// The message was already deleted, so nothing changed: the tombstone.
     AlreadyDeleted(Message),
 }
@@ -384,7 +385,7 @@ pub trait MessageRepository: Send + Sync {
     /// Up to `limit` events of the room with `seq > after`, by rising `seq`.
     /// Each carries the message as that event left it.
     fn events_after(&self, room: Room, after: Seq, limit: u32)
-    -> Result<Vec<ChatEvent>, RepoError>;
+    -> Result<Vec<RoomEvent>, RepoError>;
 
     /// The latest `seq` of each room in `room_ids` that still exists.
     fn latest_seqs(&self, room_ids: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, RepoError>;

@@ -5,8 +5,8 @@ use std::thread;
 use concord_adapters::PgStore;
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
-    EventKind, IdempotencyKey, MessageContent, MessageId, NewConversation, NewMessage, Room,
-    RoomId, Seq, UserId,
+    IdempotencyKey, Message, MessageContent, MessageId, NewConversation, NewMessage, Room,
+    RoomEvent, RoomEventKind, RoomId, Seq, UserId,
 };
 use concord_ports::{
     ConversationRepository, Idempotency, MessageChange, MessageRepository, Posted, RepoError,
@@ -25,16 +25,36 @@ fn new_message(room: Room, author: UserId, text: &str) -> NewMessage {
     }
 }
 
-fn created(posted: Posted) -> concord_domain::ChatEvent {
+/// A message event taken apart: its `seq`, its name and its message.
+struct Recorded {
+    seq: Seq,
+    kind: &'static str,
+    message: Message,
+}
+
+fn recorded(event: RoomEvent) -> Recorded {
+    let kind = event.payload.name();
+    match event.payload {
+        RoomEventKind::MessageCreated(message)
+        | RoomEventKind::MessageUpdated(message)
+        | RoomEventKind::MessageDeleted(message) => Recorded {
+            seq: event.seq,
+            kind,
+            message,
+        },
+    }
+}
+
+fn created(posted: Posted) -> Recorded {
     match posted {
-        Posted::Created(event) => event,
+        Posted::Created(event) => recorded(event),
         Posted::Replayed(m) => panic!("expected a new message, got replay of {:?}", m.id),
     }
 }
 
-fn made(change: MessageChange) -> concord_domain::ChatEvent {
+fn made(change: MessageChange) -> Recorded {
     match change {
-        MessageChange::Made(event) => event,
+        MessageChange::Made(event) => recorded(event),
         MessageChange::AlreadyDeleted(m) => panic!("expected a change, {:?} was deleted", m.id),
     }
 }
@@ -93,12 +113,12 @@ fn posting_edits_and_deletes_each_append_the_next_seq() {
     );
     assert_eq!(
         (edit.kind, edit.message.content.as_str()),
-        (EventKind::Updated, "uno")
+        (RoomEventKind::MESSAGE_UPDATED, "uno")
     );
     assert!(edit.message.edited_at.is_some());
     assert_eq!(
         (delete.kind, delete.message.content.as_str()),
-        (EventKind::Deleted, DELETED_CONTENT)
+        (RoomEventKind::MESSAGE_DELETED, DELETED_CONTENT)
     );
     assert!(delete.message.is_deleted());
     let id = first.message.id.get();
@@ -466,7 +486,7 @@ fn concurrent_sends_with_one_key_create_one_message() {
                     .post_message(&new_message(room, ada.id, "race"), idem("race-key", "fp"))
                     .unwrap();
                 match posted {
-                    Posted::Created(e) => e.message.id,
+                    Posted::Created(e) => recorded(e).message.id,
                     Posted::Replayed(m) => m.id,
                 }
             })
@@ -945,7 +965,8 @@ fn concurrent_edits_never_outlive_a_concurrent_delete_and_it_is_logged_once() {
         let replayed = store.events_after(room, Seq::ZERO, 10_000).unwrap();
         assert!(
             replayed
-                .iter()
+                .into_iter()
+                .map(recorded)
                 .filter(|e| e.message.id == m.id)
                 .all(|e| e.message.content == DELETED_CONTENT),
             "round {round}: replay shows deleted text"
@@ -993,7 +1014,7 @@ async fn keyed_posts_in_one_batch_are_exactly_once_beside_plain_ones() {
     }
 
     let id = |answer: &Result<Posted, RepoError>| match answer {
-        Ok(Posted::Created(e)) => e.message.id,
+        Ok(Posted::Created(e)) => recorded(e.clone()).message.id,
         Ok(Posted::Replayed(m)) => m.id,
         Err(e) => panic!("{e:?}"),
     };
@@ -1041,7 +1062,7 @@ async fn one_key_raced_through_two_stores_creates_one_message() {
         let mut ids = HashSet::new();
         for p in pending {
             ids.insert(match p.await.unwrap() {
-                Posted::Created(e) => e.message.id,
+                Posted::Created(e) => recorded(e).message.id,
                 Posted::Replayed(m) => m.id,
             });
         }

@@ -11,8 +11,8 @@ use crate::auth::sha256_hex;
 use chrono::{DateTime, Utc};
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
-    ChannelId, ChatEvent, ConversationId, EventKind, Message, MessageContent, MessageId,
-    NewMessage, Page, Room, RoomId, Seq, WorkspaceId,
+    ChannelId, ConversationId, Message, MessageContent, MessageId, NewMessage, Page, Room,
+    RoomEvent, RoomEventKind, RoomId, Seq, WorkspaceId,
 };
 use concord_ports::{
     Idempotency, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost, Posted,
@@ -314,19 +314,24 @@ impl MessageRepository for PgStore {
         id: MessageId,
         content: &MessageContent,
     ) -> Result<MessageChange, RepoError> {
-        self.change_message(id, EventKind::Updated, Some(content.as_str()), |c| {
-            diesel::update(messages::table.find(id.get()))
-                .filter(messages::deleted_at.is_null())
-                .set((
-                    messages::content.eq(content.as_str()),
-                    messages::edited_at.eq(now),
-                ))
-                .execute(c)
-        })
+        self.change_message(
+            id,
+            RoomEventKind::MessageUpdated,
+            Some(content.as_str()),
+            |c| {
+                diesel::update(messages::table.find(id.get()))
+                    .filter(messages::deleted_at.is_null())
+                    .set((
+                        messages::content.eq(content.as_str()),
+                        messages::edited_at.eq(now),
+                    ))
+                    .execute(c)
+            },
+        )
     }
 
     fn delete_message(&self, id: MessageId) -> Result<MessageChange, RepoError> {
-        self.change_message(id, EventKind::Deleted, None, |c| {
+        self.change_message(id, RoomEventKind::MessageDeleted, None, |c| {
             let deleted = diesel::update(messages::table.find(id.get()))
                 .filter(messages::deleted_at.is_null())
                 .set((
@@ -428,7 +433,7 @@ impl MessageRepository for PgStore {
         room: Room,
         after: Seq,
         limit: u32,
-    ) -> Result<Vec<ChatEvent>, RepoError> {
+    ) -> Result<Vec<RoomEvent>, RepoError> {
         let mut conn = self.conn()?;
         let rows: Vec<EventWithMessage> = message_events::table
             .inner_join(messages::table.left_join(attachments::table))
@@ -484,22 +489,26 @@ type EventWithMessage = (
 /// The event with its message as the event left it. The log keeps each
 /// event's text; the rest of a message never changes, except that deletion
 /// erases every earlier text, so a deleted message replays as its tombstone.
-fn as_it_was((seq, kind, content, at, row, url): EventWithMessage) -> Result<ChatEvent, RepoError> {
-    let kind = EventKind::parse(&kind)
-        .ok_or_else(|| RepoError::Unexpected(anyhow::anyhow!("unknown event kind {kind:?}")))?;
+fn as_it_was((seq, kind, content, at, row, url): EventWithMessage) -> Result<RoomEvent, RepoError> {
+    let event: fn(Message) -> RoomEventKind = match kind.as_str() {
+        RoomEventKind::MESSAGE_CREATED => RoomEventKind::MessageCreated,
+        RoomEventKind::MESSAGE_UPDATED => RoomEventKind::MessageUpdated,
+        RoomEventKind::MESSAGE_DELETED => RoomEventKind::MessageDeleted,
+        _ => {
+            return Err(RepoError::Unexpected(anyhow::anyhow!(
+                "unknown event kind {kind:?}"
+            )));
+        }
+    };
     let mut message = row.into_domain(url)?;
     if let Some(content) = content {
         message.content = content;
         message.deleted_at = None;
-        message.edited_at = match kind {
-            EventKind::Created => None,
-            EventKind::Updated | EventKind::Deleted => Some(at),
-        };
+        message.edited_at = (kind != RoomEventKind::MESSAGE_CREATED).then_some(at);
     }
-    Ok(ChatEvent {
+    Ok(RoomEvent {
         seq: Seq::new(seq),
-        kind,
-        message,
+        payload: event(message),
     })
 }
 
@@ -548,7 +557,7 @@ pub(super) fn post_single(
             .values(NewEventRow::new(
                 msg.room,
                 seq,
-                EventKind::Created,
+                RoomEventKind::MESSAGE_CREATED,
                 row.id,
                 Some(msg.content.as_str()),
             ))
@@ -566,10 +575,9 @@ pub(super) fn post_single(
         Ok((row, seq, msg.attachment_url.clone()))
     });
     match created {
-        Ok((row, seq, url)) => Ok(Posted::Created(ChatEvent {
+        Ok((row, seq, url)) => Ok(Posted::Created(RoomEvent {
             seq,
-            kind: EventKind::Created,
-            message: row.into_domain(url)?,
+            payload: RoomEventKind::MessageCreated(row.into_domain(url)?),
         })),
         // The same key raced in from another request (or node) and won:
         // everything above rolled back, so answer as a retry would.
@@ -586,15 +594,16 @@ pub(super) fn post_single(
 }
 
 impl PgStore {
-    /// Applies `change` to message `id` and appends its event, in one
-    /// transaction that first takes the room's lock. `change` writes only a
-    /// message that is not deleted, and says how many rows it wrote: none
-    /// means the message was deleted meanwhile, and the transaction (with
-    /// its `seq`) is rolled back, so the log stays without a gap.
+    /// Applies `change` to message `id` and appends its `event` (built from
+    /// the changed message), in one transaction that first takes the room's
+    /// lock. `change` writes only a message that is not deleted, and says how
+    /// many rows it wrote: none means the message was deleted meanwhile, and
+    /// the transaction (with its `seq`) is rolled back, so the log stays
+    /// without a gap.
     fn change_message(
         &self,
         id: MessageId,
-        kind: EventKind,
+        event: fn(Message) -> RoomEventKind,
         content: Option<&str>,
         change: impl FnOnce(&mut PgConn) -> QueryResult<usize>,
     ) -> Result<MessageChange, RepoError> {
@@ -608,18 +617,24 @@ impl PgStore {
             if change(c)? == 0 {
                 return Err(DieselError::RollbackTransaction);
             }
-            diesel::insert_into(message_events::table)
-                .values(NewEventRow::new(room, seq, kind, id.get(), content))
-                .execute(c)?;
             let (row, url) = load_message(c, id.get())?.ok_or(DieselError::NotFound)?;
-            Ok((seq, row, url))
+            let payload = event(
+                row.into_domain(url)
+                    .map_err(|e| DieselError::DeserializationError(e.into()))?,
+            );
+            diesel::insert_into(message_events::table)
+                .values(NewEventRow::new(
+                    room,
+                    seq,
+                    payload.name(),
+                    id.get(),
+                    content,
+                ))
+                .execute(c)?;
+            Ok(RoomEvent { seq, payload })
         });
         match changed {
-            Ok((seq, row, url)) => Ok(MessageChange::Made(ChatEvent {
-                seq,
-                kind,
-                message: row.into_domain(url)?,
-            })),
+            Ok(event) => Ok(MessageChange::Made(event)),
             Err(DieselError::RollbackTransaction) => {
                 let (row, url) = load_message(&mut conn, id.get())
                     .map_err(db_err("message"))?

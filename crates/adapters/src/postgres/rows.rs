@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use concord_domain::{
     Attachment, AttachmentId, Ban, Channel, ChannelId, ChannelKind, Conversation, ConversationId,
-    EventKind, Membership, MembershipId, Message, MessageId, Role, Room, Seq, User, UserId,
-    Workspace, WorkspaceId,
+    Membership, MembershipId, Message, MessageId, Role, Room, Seq, User, UserId, Workspace,
+    WorkspaceId,
 };
 use concord_ports::RepoError;
 use diesel::prelude::*;
@@ -366,7 +366,7 @@ impl<'a> NewEventRow<'a> {
     pub fn new(
         room: Room,
         seq: Seq,
-        kind: EventKind,
+        kind: &'static str,
         message_id: i64,
         content: Option<&'a str>,
     ) -> Self {
@@ -375,7 +375,7 @@ impl<'a> NewEventRow<'a> {
             channel_id,
             conversation_id,
             seq: seq.get(),
-            kind: kind.as_str(),
+            kind,
             message_id,
             content,
         }

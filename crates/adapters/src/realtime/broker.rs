@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use concord_domain::{ChatEvent, RoomId, Seq, UserId, WorkspaceId};
+use concord_domain::{RoomEvent, RoomId, Seq, UserId, WorkspaceId};
 use concord_ports::{AccessChange, Notifier};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -47,11 +47,11 @@ impl HubNotifier {
 }
 
 impl Notifier for HubNotifier {
-    fn publish(&self, event: &ChatEvent) {
+    fn publish(&self, event: &RoomEvent) {
         self.hub.publish(event);
         if let Some(outbox) = &self.outbox {
             let _ = outbox.send(Signal::Event {
-                room_id: event.message.room.id(),
+                room_id: event.room(),
                 seq: event.seq,
             });
         }

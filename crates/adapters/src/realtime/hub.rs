@@ -18,9 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytestring::ByteString;
-use concord_domain::{
-    ChatEvent, Message, Room, RoomId, Seq, Topic, TopicKind, UserId, WorkspaceId,
-};
+use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, TopicKind, UserId, WorkspaceId};
 use concord_ports::{AccessChange, ChatService, MAX_EVENTS_PER_READ, RoomInfo, ServiceError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -28,17 +26,18 @@ use tokio_util::sync::CancellationToken;
 
 use super::protocol::{self, Dialect};
 
-/// Renders messages as a dialect's JSON. The api crate owns both dialects'
-/// shapes; the gateway only frames what it is given.
+/// Renders room events' data as a dialect's JSON. The api crate owns both
+/// dialects' shapes; the gateway only frames what it is given.
 pub trait Wire: Send + Sync + 'static {
-    /// Each message of `workspace` as JSON in `dialect`, in order. May read
-    /// the store (the server dialect shows each author's membership); runs on
-    /// the blocking pool when [`Wire::reads_store`] says so.
+    /// The `data` of each event of a room of `workspace` as JSON in
+    /// `dialect`, in order. May read the store (the server dialect shows each
+    /// author's membership); runs on the blocking pool when
+    /// [`Wire::reads_store`] says so.
     /// # Errors
     /// When the store cannot be read.
-    fn messages_json(
+    fn events_json(
         &self,
-        messages: &[&Message],
+        events: &[&RoomEvent],
         workspace: WorkspaceId,
         dialect: Dialect,
     ) -> Result<Vec<String>, ServiceError>;
@@ -330,8 +329,8 @@ impl Hub {
     }
 
     /// A committed event, in full, from this node.
-    pub fn publish(&self, event: &ChatEvent) {
-        self.to_room(event.message.room.id(), RoomInput::Event(event.clone()));
+    pub fn publish(&self, event: &RoomEvent) {
+        self.to_room(event.room(), RoomInput::Event(event.clone()));
     }
 
     /// Another node committed `seq` in room `room_id`.
@@ -421,7 +420,7 @@ impl Hub {
 }
 
 enum RoomInput {
-    Event(ChatEvent),
+    Event(RoomEvent),
     Notice(Seq),
     CatchUp,
     Subscribe(Subscriber, oneshot::Sender<Seq>),
@@ -444,7 +443,7 @@ struct Feed {
     /// The highest `seq` known to exist in the log.
     wanted: Seq,
     /// Events that arrived ahead of their predecessors.
-    pending: BTreeMap<Seq, ChatEvent>,
+    pending: BTreeMap<Seq, RoomEvent>,
     /// Since when something has been missing.
     gap_since: Option<Instant>,
     /// Keyed by connection and topic kind, so that a subscription ends in
@@ -537,7 +536,7 @@ impl Feed {
     }
 
     /// Takes the pending events that continue `last_seq` without a gap.
-    fn take_ready(&mut self) -> Vec<ChatEvent> {
+    fn take_ready(&mut self) -> Vec<RoomEvent> {
         let mut ready = Vec::new();
         while let Some(event) = self.pending.remove(&self.last_seq.next()) {
             self.last_seq = event.seq;
@@ -573,7 +572,7 @@ impl Feed {
                 }
             };
             let exhausted = events.len() < MAX_EVENTS_PER_READ as usize;
-            let fresh: Vec<ChatEvent> = events
+            let fresh: Vec<RoomEvent> = events
                 .into_iter()
                 .filter(|e| e.seq > self.last_seq)
                 .collect();
@@ -603,7 +602,7 @@ impl Feed {
 
     /// Renders `events` once per dialect in use and queues them to every
     /// subscriber of their topics.
-    async fn send(&mut self, events: Vec<ChatEvent>) {
+    async fn send(&mut self, events: Vec<RoomEvent>) {
         if events.is_empty() || self.subscribers.is_empty() {
             return;
         }
@@ -642,7 +641,7 @@ impl Feed {
         for (i, event) in events.iter().enumerate() {
             let topic = Topic {
                 room_id,
-                kind: TopicKind::of(event.kind),
+                kind: event.payload.topic_kind(),
             };
             let deliveries: Vec<(Dialect, Arc<Delivery>)> = frames
                 .iter()
@@ -690,12 +689,12 @@ type Frames = Vec<(Dialect, Vec<ByteString>)>;
 
 fn render(
     wire: &dyn Wire,
-    events: &[ChatEvent],
+    events: &[RoomEvent],
     workspace: WorkspaceId,
     dialects: &[Dialect],
     room_id: RoomId,
 ) -> Result<Frames, ServiceError> {
-    let events: Vec<&ChatEvent> = events.iter().collect();
+    let events: Vec<&RoomEvent> = events.iter().collect();
     dialects
         .iter()
         .map(|&dialect| {
@@ -709,22 +708,21 @@ fn render(
 /// one place both live delivery and replay build them.
 pub(crate) fn event_frames(
     wire: &dyn Wire,
-    events: &[&ChatEvent],
+    events: &[&RoomEvent],
     room_id: RoomId,
     workspace: WorkspaceId,
     dialect: Dialect,
 ) -> Result<Vec<ByteString>, ServiceError> {
-    let messages: Vec<&Message> = events.iter().map(|e| &e.message).collect();
-    let data = wire.messages_json(&messages, workspace, dialect)?;
+    let data = wire.events_json(events, workspace, dialect)?;
     Ok(events
         .iter()
         .zip(data)
         .map(|(e, json)| {
             let topic = Topic {
                 room_id,
-                kind: TopicKind::of(e.kind),
+                kind: e.payload.topic_kind(),
             };
-            ByteString::from(protocol::event(&topic, e.kind, e.seq, &json))
+            ByteString::from(protocol::event(&topic, e.payload.name(), e.seq, &json))
         })
         .collect())
 }

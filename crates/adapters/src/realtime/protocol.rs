@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use concord_domain::{EventKind, Seq, Topic, UserId};
+use concord_domain::{Seq, Topic, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -122,15 +122,12 @@ pub fn replay_refused(topic: &str, seq: Seq, message: &str) -> String {
         .to_string()
 }
 
-/// An event frame around `data`, which is already JSON.
-pub fn event(topic: &Topic, kind: EventKind, seq: Seq, data: &str) -> String {
-    // `topic` and `kind` are ASCII without quotes or backslashes by
+/// An event frame of type `name` around `data`, which is already JSON.
+pub fn event(topic: &Topic, name: &str, seq: Seq, data: &str) -> String {
+    // `topic` and the event names are ASCII without quotes or backslashes by
     // construction, and `data` is serializer output, so splicing is safe and
     // spares a second pass over the message JSON.
-    format!(
-        r#"{{"op":"event","topic":"{topic}","type":"{}","seq":{seq},"data":{data}}}"#,
-        kind.as_str()
-    )
+    format!(r#"{{"op":"event","topic":"{topic}","type":"{name}","seq":{seq},"data":{data}}}"#)
 }
 
 #[cfg(test)]
@@ -148,7 +145,7 @@ mod tests {
         };
         let frame = event(
             &topic,
-            EventKind::Deleted,
+            "message.deleted",
             Seq::new(12),
             r#"{"id":3,"content":"a \"q\""}"#,
         );

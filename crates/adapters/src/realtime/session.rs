@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
-use concord_domain::{ChatEvent, Room, RoomId, Seq, Topic, UserId, WorkspaceId};
+use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, UserId, WorkspaceId};
 use concord_ports::{AccessChange, ChatService, Claims, MAX_EVENTS_PER_READ, ServiceError};
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
@@ -131,8 +131,8 @@ struct Resume {
 }
 
 impl Resume {
-    fn wants(&self, event: &ChatEvent) -> bool {
-        self.topic.carries(event.kind) && self.since < event.seq && event.seq <= self.until
+    fn wants(&self, event: &RoomEvent) -> bool {
+        self.topic.carries(event) && self.since < event.seq && event.seq <= self.until
     }
 }
 
@@ -600,12 +600,12 @@ impl Session {
         while after < until {
             let (chat, wire, topics) = (self.chat.clone(), wire.clone(), topics.clone());
             let page = blocking(move || {
-                let events: Vec<ChatEvent> = chat
+                let events: Vec<RoomEvent> = chat
                     .room_events(room, after, MAX_EVENTS_PER_READ)?
                     .into_iter()
                     .filter(|e| e.seq <= until)
                     .collect();
-                let wanted: Vec<&ChatEvent> = events
+                let wanted: Vec<&RoomEvent> = events
                     .iter()
                     .filter(|e| topics.iter().any(|t| t.wants(e)))
                     .collect();

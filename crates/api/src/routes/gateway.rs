@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use concord_adapters::realtime::{self, Dialect, Hub, SessionConfig, Wire};
-use concord_domain::{Message, UserId, WorkspaceId};
+use concord_domain::{RoomEvent, RoomEventKind, UserId, WorkspaceId};
 use concord_ports::{ChatService, ServiceError};
 
 use super::server::dto::{self as server_dto, Authors};
@@ -43,7 +43,8 @@ pub async fn asyncapi_json() -> HttpResponse {
         .body(ASYNCAPI)
 }
 
-/// Renders event data exactly as each dialect's HTTP routes render messages.
+/// Renders event data exactly as each dialect's HTTP routes render what the
+/// event is about.
 pub struct DialectWire {
     pub chat: ChatService,
 }
@@ -54,24 +55,30 @@ impl Wire for DialectWire {
         matches!(dialect, Dialect::Server)
     }
 
-    fn messages_json(
+    fn events_json(
         &self,
-        messages: &[&Message],
+        events: &[&RoomEvent],
         workspace: WorkspaceId,
         dialect: Dialect,
     ) -> Result<Vec<String>, ServiceError> {
         let json = |r: serde_json::Result<String>| {
-            r.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("rendering a message: {e}")))
+            r.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("rendering an event: {e}")))
         };
         match dialect {
-            Dialect::Workspace => messages
+            Dialect::Workspace => events
                 .iter()
-                .map(|m| json(serde_json::to_string(&workspace_dto::MessageDto::from(*m))))
+                .map(|e| match &e.payload {
+                    RoomEventKind::MessageCreated(m)
+                    | RoomEventKind::MessageUpdated(m)
+                    | RoomEventKind::MessageDeleted(m) => {
+                        json(serde_json::to_string(&workspace_dto::MessageDto::from(m)))
+                    }
+                })
                 .collect(),
             Dialect::Server => {
                 // One lookup per author per batch, not per message.
                 let mut found: HashMap<UserId, Option<_>> = HashMap::new();
-                for m in messages {
+                for m in events.iter().filter_map(|e| e.payload.message()) {
                     if let std::collections::hash_map::Entry::Vacant(slot) =
                         found.entry(m.author_id)
                     {
@@ -79,12 +86,14 @@ impl Wire for DialectWire {
                     }
                 }
                 let authors = Authors::new(found.into_values().flatten().collect());
-                messages
+                events
                     .iter()
-                    .map(|m| {
-                        json(serde_json::to_string(&server_dto::MessageDto::new(
-                            m, &authors,
-                        )))
+                    .map(|e| match &e.payload {
+                        RoomEventKind::MessageCreated(m)
+                        | RoomEventKind::MessageUpdated(m)
+                        | RoomEventKind::MessageDeleted(m) => json(serde_json::to_string(
+                            &server_dto::MessageDto::new(m, &authors),
+                        )),
                     })
                     .collect()
             }

@@ -1,7 +1,7 @@
 //! What the realtime gateway asks of the domain: who may follow which room,
 //! the room's event log, and who wrote a message.
 
-use concord_domain::{ChatEvent, Membership, Room, RoomId, Seq, User, UserId, WorkspaceId};
+use concord_domain::{Membership, Room, RoomEvent, RoomId, Seq, User, UserId, WorkspaceId};
 
 use super::{ChatService, Missing, ServiceError};
 use crate::repo::RoomInfo;
@@ -48,7 +48,7 @@ impl ChatService {
         room: Room,
         after: Seq,
         limit: u32,
-    ) -> Result<Vec<ChatEvent>, ServiceError> {
+    ) -> Result<Vec<RoomEvent>, ServiceError> {
         Ok(self.ports.messages.events_after(
             room,
             after.max(Seq::ZERO),

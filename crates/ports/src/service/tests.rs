@@ -629,10 +629,9 @@ mod messaging {
     fn created(msg: &concord_domain::NewMessage) -> Posted {
         let mut m = message(50, msg.author_id, msg.room, msg.parent_id.map(|p| p.get()));
         m.content = msg.content.as_str().to_owned();
-        Posted::Created(concord_domain::ChatEvent {
+        Posted::Created(concord_domain::RoomEvent {
             seq: concord_domain::Seq::new(1),
-            kind: concord_domain::EventKind::Created,
-            message: m,
+            payload: concord_domain::RoomEventKind::MessageCreated(m),
         })
     }
 
@@ -802,16 +801,16 @@ mod messaging {
         m.messages.expect_delete_message().times(1).returning(|id| {
             let mut gone = message(id.get(), GUEST, ROOM, None);
             gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
-            Ok(MessageChange::Made(concord_domain::ChatEvent {
+            Ok(MessageChange::Made(concord_domain::RoomEvent {
                 seq: concord_domain::Seq::new(2),
-                kind: concord_domain::EventKind::Deleted,
-                message: gone,
+                payload: concord_domain::RoomEventKind::MessageDeleted(gone),
             }))
         });
         m.notifier
             .expect_publish()
             .withf(|e| {
-                e.seq == concord_domain::Seq::new(2) && e.kind == concord_domain::EventKind::Deleted
+                e.seq == concord_domain::Seq::new(2)
+                    && matches!(e.payload, concord_domain::RoomEventKind::MessageDeleted(_))
             })
             .times(1)
             .return_const(());
@@ -900,7 +899,10 @@ mod messaging {
             .returning(|msg, _| Ok(created(msg)));
         m.notifier
             .expect_publish()
-            .withf(|e| e.seq == concord_domain::Seq::new(1) && e.message.content == "hello")
+            .withf(|e| {
+                e.seq == concord_domain::Seq::new(1)
+                    && matches!(&e.payload, concord_domain::RoomEventKind::MessageCreated(m) if m.content == "hello")
+            })
             .times(1)
             .return_const(());
 
@@ -945,15 +947,16 @@ mod messaging {
             .returning(|id, c| {
                 let mut edited = message(id.get(), GUEST, ROOM, None);
                 edited.content = c.as_str().to_owned();
-                Ok(MessageChange::Made(concord_domain::ChatEvent {
+                Ok(MessageChange::Made(concord_domain::RoomEvent {
                     seq: concord_domain::Seq::new(3),
-                    kind: concord_domain::EventKind::Updated,
-                    message: edited,
+                    payload: concord_domain::RoomEventKind::MessageUpdated(edited),
                 }))
             });
         m.notifier
             .expect_publish()
-            .withf(|e| e.kind == concord_domain::EventKind::Updated && e.message.content == "v2")
+            .withf(|e| {
+                matches!(&e.payload, concord_domain::RoomEventKind::MessageUpdated(m) if m.content == "v2")
+            })
             .times(1)
             .return_const(());
         m.service()
@@ -1347,10 +1350,9 @@ mod remembered_access {
 
     /// What the store answers for a new post of `msg`.
     fn created(msg: &concord_domain::NewMessage) -> Posted {
-        Posted::Created(concord_domain::ChatEvent {
+        Posted::Created(concord_domain::RoomEvent {
             seq: concord_domain::Seq::new(1),
-            kind: concord_domain::EventKind::Created,
-            message: concord_domain::Message {
+            payload: concord_domain::RoomEventKind::MessageCreated(concord_domain::Message {
                 id: concord_domain::MessageId::new(1),
                 room: msg.room,
                 author_id: msg.author_id,
@@ -1360,7 +1362,7 @@ mod remembered_access {
                 created_at: Utc.timestamp_opt(0, 0).unwrap(),
                 edited_at: None,
                 deleted_at: None,
-            },
+            }),
         })
     }
 
