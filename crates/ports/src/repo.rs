@@ -381,14 +381,29 @@ pub trait MessageRepository: Send + Sync {
     /// The channel or conversation with id `room_id` (one id space), its
     /// workspace and its latest `seq`.
     fn room_info(&self, room_id: RoomId) -> Result<Option<RoomInfo>, RepoError>;
+}
 
-    /// Up to `limit` events of the room with `seq > after`, by rising `seq`.
-    /// Each carries the message as that event left it.
-    fn events_after(&self, room: Room, after: Seq, limit: u32)
-    -> Result<Vec<RoomEvent>, RepoError>;
+/// Most events one read of the log should ask for.
+pub const MAX_EVENTS_PER_READ: u32 = 500;
 
-    /// The latest `seq` of each room in `room_ids` that still exists.
-    fn latest_seqs(&self, room_ids: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, RepoError>;
+/// The per-room event log, as the realtime gateway reads it: to replay a
+/// resuming client, and to fill the gaps between what this node published
+/// and what every node committed. It asks no access question; the gateway
+/// authorises a room before it reads its log.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait EventLog: Send + Sync {
+    /// Up to `limit` (callers ask for at most [`MAX_EVENTS_PER_READ`]) events
+    /// of `room` with `seq > after`, by rising `seq`. Each carries what it is
+    /// about as that event left it.
+    fn events_after(
+        &self,
+        room: RoomId,
+        after: Seq,
+        limit: u32,
+    ) -> Result<Vec<RoomEvent>, RepoError>;
+
+    /// The latest `seq` of each room in `rooms` that still exists.
+    fn latest_seqs(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, RepoError>;
 }
 
 /// A room as the gateway needs it: what it is, where, and how far its log goes.

@@ -9,7 +9,8 @@ use concord_domain::{
     RoomEvent, RoomEventKind, RoomId, Seq, UserId,
 };
 use concord_ports::{
-    ConversationRepository, Idempotency, MessageChange, MessageRepository, Posted, RepoError,
+    ConversationRepository, EventLog, Idempotency, MessageChange, MessageRepository, Posted,
+    RepoError,
 };
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 
@@ -962,7 +963,7 @@ fn concurrent_edits_never_outlive_a_concurrent_delete_and_it_is_logged_once() {
             Some("message.deleted"),
             "round {round}"
         );
-        let replayed = store.events_after(room, Seq::ZERO, 10_000).unwrap();
+        let replayed = store.events_after(room.id(), Seq::ZERO, 10_000).unwrap();
         assert!(
             replayed
                 .into_iter()

@@ -1,4 +1,4 @@
-//! Messages, the per-room event log and idempotency keys.
+//! Messages, the per-room event log ([`EventLog`]) and idempotency keys.
 //!
 //! Every write locks the room's row first (`UPDATE ... SET last_seq = last_seq
 //! + 1`), so writers to one room are serialised on that row: `seq` is
@@ -15,8 +15,8 @@ use concord_domain::{
     RoomEvent, RoomEventKind, RoomId, Seq, WorkspaceId,
 };
 use concord_ports::{
-    Idempotency, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost, Posted,
-    RepoError, RoomInfo,
+    EventLog, Idempotency, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost,
+    Posted, RepoError, RoomInfo,
 };
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
@@ -427,17 +427,19 @@ impl MessageRepository for PgStore {
             last_seq: Seq::new(last_seq),
         }))
     }
+}
 
+impl EventLog for PgStore {
     fn events_after(
         &self,
-        room: Room,
+        room: RoomId,
         after: Seq,
         limit: u32,
     ) -> Result<Vec<RoomEvent>, RepoError> {
         let mut conn = self.conn()?;
         let rows: Vec<EventWithMessage> = message_events::table
             .inner_join(messages::table.left_join(attachments::table))
-            .filter(message_events::room_id.eq(room.id().get()))
+            .filter(message_events::room_id.eq(room.get()))
             .filter(message_events::seq.gt(after.get()))
             .order(message_events::seq.asc())
             .limit(i64::from(limit))
@@ -454,9 +456,9 @@ impl MessageRepository for PgStore {
         rows.into_iter().map(as_it_was).collect()
     }
 
-    fn latest_seqs(&self, room_ids: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, RepoError> {
+    fn latest_seqs(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, RepoError> {
         let mut conn = self.conn()?;
-        let room_ids: Vec<i64> = room_ids.iter().map(|id| id.get()).collect();
+        let room_ids: Vec<i64> = rooms.iter().map(|id| id.get()).collect();
         let mut seqs: Vec<(i64, i64)> = channels::table
             .filter(channels::id.eq_any(&room_ids))
             .select((channels::id, channels::last_seq))

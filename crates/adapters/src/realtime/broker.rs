@@ -22,6 +22,11 @@ use super::hub::Hub;
 /// The channel every node listens on, in Postgres and in Redis.
 pub const CHANNEL: &str = "concord_realtime";
 
+/// What the application does when another node reports an access change,
+/// before this node's connections re-check their subscriptions: forget
+/// whatever it remembered that the change may have ended.
+pub type OnAccessChange = Box<dyn Fn(AccessChange) + Send + Sync>;
+
 /// Postgres refuses `NOTIFY` payloads of 8000 bytes or more.
 const MAX_PAYLOAD: usize = 7900;
 
@@ -141,18 +146,27 @@ pub(crate) fn decode<'a>(
     }))
 }
 
-fn apply(hub: &Hub, node: &str, payload: &str) {
-    let Some(signals) = decode(node, payload) else {
-        return;
-    };
-    for signal in signals {
-        match signal {
-            Signal::Event { room_id, seq } => hub.notice(room_id, seq),
-            Signal::Access(change) => {
-                if let Some(chat) = hub.chat() {
-                    chat.access_changed_elsewhere(change);
+/// This node as its broker connection sees it: its hub, its id on the
+/// broker, and what the application does about other nodes' access changes.
+struct ThisNode {
+    hub: Hub,
+    id: String,
+    elsewhere: OnAccessChange,
+}
+
+impl ThisNode {
+    /// Delivers what another node announced.
+    fn apply(&self, payload: &str) {
+        let Some(signals) = decode(&self.id, payload) else {
+            return;
+        };
+        for signal in signals {
+            match signal {
+                Signal::Event { room_id, seq } => self.hub.notice(room_id, seq),
+                Signal::Access(change) => {
+                    (self.elsewhere)(change);
+                    self.hub.access_changed(change);
                 }
-                hub.access_changed(change);
             }
         }
     }
@@ -207,7 +221,13 @@ pub(crate) async fn run(
     hub: Hub,
     node: String,
     mut outbox: mpsc::UnboundedReceiver<Signal>,
+    elsewhere: OnAccessChange,
 ) {
+    let node = ThisNode {
+        hub,
+        id: node,
+        elsewhere,
+    };
     let mut backoff = Backoff::new();
     loop {
         let (name, ended) = match &broker {
@@ -215,11 +235,11 @@ pub(crate) async fn run(
             Broker::Local => return,
             Broker::Postgres { url } => (
                 "Postgres",
-                postgres_session(url, &hub, &node, &mut outbox, &mut backoff).await,
+                postgres_session(url, &node, &mut outbox, &mut backoff).await,
             ),
             Broker::Redis { url } => (
                 "Redis",
-                redis_session(url, &hub, &node, &mut outbox, &mut backoff).await,
+                redis_session(url, &node, &mut outbox, &mut backoff).await,
             ),
         };
         match ended {
@@ -247,8 +267,7 @@ pub(crate) async fn run(
 /// node stops.
 async fn postgres_session(
     url: &str,
-    hub: &Hub,
-    node: &str,
+    node: &ThisNode,
     outbox: &mut mpsc::UnboundedReceiver<Signal>,
     backoff: &mut Backoff,
 ) -> Ended {
@@ -278,16 +297,16 @@ async fn postgres_session(
     }
     *backoff = Backoff::new();
     // Whatever was announced while this node was not listening is in the log.
-    hub.resync_all();
+    node.hub.resync_all();
     loop {
         tokio::select! {
             payload = received.recv() => match payload {
-                Some(payload) => apply(hub, node, &payload),
+                Some(payload) => node.apply(&payload),
                 None => return Ended::Lost("notification stream ended".into()),
             },
             signal = outbox.recv() => {
                 let Some(first) = signal else { return Ended::Closed };
-                for payload in encode(node, gather(first, outbox).await) {
+                for payload in encode(&node.id, gather(first, outbox).await) {
                     if let Err(e) = client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await {
                         return Ended::Lost(e.to_string());
                     }
@@ -300,8 +319,7 @@ async fn postgres_session(
 /// The same over Redis pub/sub.
 async fn redis_session(
     url: &str,
-    hub: &Hub,
-    node: &str,
+    node: &ThisNode,
     outbox: &mut mpsc::UnboundedReceiver<Signal>,
     backoff: &mut Backoff,
 ) -> Ended {
@@ -322,21 +340,21 @@ async fn redis_session(
         Err(e) => return lost(e),
     };
     *backoff = Backoff::new();
-    hub.resync_all();
+    node.hub.resync_all();
     let mut messages = pubsub.on_message();
     loop {
         tokio::select! {
             message = messages.next() => match message {
                 Some(message) => {
                     if let Ok(payload) = message.get_payload::<String>() {
-                        apply(hub, node, &payload);
+                        node.apply(&payload);
                     }
                 }
                 None => return Ended::Lost("subscription closed".into()),
             },
             signal = outbox.recv() => {
                 let Some(first) = signal else { return Ended::Closed };
-                for payload in encode(node, gather(first, outbox).await) {
+                for payload in encode(&node.id, gather(first, outbox).await) {
                     let sent: Result<i64, _> = redis::cmd("PUBLISH")
                         .arg(CHANNEL)
                         .arg(payload)

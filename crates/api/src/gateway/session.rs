@@ -12,15 +12,18 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
+use concord_adapters::realtime::{Connection, Dialect, Hub, Outbound, Renderer, Stop, concerns};
 use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, UserId, WorkspaceId};
-use concord_ports::{AccessChange, ChatService, Claims, MAX_EVENTS_PER_READ, ServiceError};
+use concord_ports::{
+    AccessChange, ChatService, Claims, EventLog, MAX_EVENTS_PER_READ, ServiceError,
+};
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::hub::{Connection, Hub, Outbound, concerns, event_frames};
-use super::protocol::{self, ClientOp, Dialect, close};
+use super::protocol::{self, ClientOp, close};
 use super::socket::{self, Outlet};
+use super::{DialectRenderer, Gateway};
 
 /// Per-connection limits, from configuration.
 #[derive(Clone, Debug)]
@@ -64,8 +67,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(10);
 /// # Errors
 /// When `req` is not a valid WebSocket upgrade.
 pub fn start(
-    hub: Hub,
-    config: SessionConfig,
+    gateway: &Gateway,
     req: &HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -81,22 +83,19 @@ pub fn start(
     let dialect = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .ok()
         .and_then(|q| q.get("dialect").and_then(|d| Dialect::parse(d)));
-    let Some(chat) = hub.chat().cloned() else {
-        return Err(actix_web::error::ErrorServiceUnavailable(
-            "the realtime gateway is starting",
-        ));
-    };
     let (response, outlet, stream) = socket::upgrade(req, body)?;
     let stream = stream
         .max_frame_size(HARD_FRAME_LIMIT)
         .aggregate_continuations()
         .max_continuation_size(HARD_FRAME_LIMIT);
-    let (conn, queue) = hub.connect();
+    let (conn, queue) = gateway.hub.connect();
     let now = Instant::now();
     let state = Session {
-        hub,
-        chat,
-        config,
+        hub: gateway.hub.clone(),
+        chat: gateway.chat.clone(),
+        log: Arc::clone(&gateway.log),
+        renderer: Arc::clone(&gateway.renderer),
+        config: gateway.session.clone(),
         ws: outlet,
         conn,
         signed_in: None,
@@ -175,6 +174,8 @@ struct Replay {
 struct Session {
     hub: Hub,
     chat: ChatService,
+    log: Arc<dyn EventLog>,
+    renderer: Arc<DialectRenderer>,
     config: SessionConfig,
     ws: Outlet,
     conn: Arc<Connection>,
@@ -315,9 +316,14 @@ impl Session {
     }
 
     fn stop_reason(&self) -> End {
-        match self.conn.stop_code() {
-            close::GOING_AWAY => End::Close(close::GOING_AWAY, "Server shutting down; resume"),
-            code => End::Close(code, "Too slow; reconnect and resume with since"),
+        match self.conn.stop_reason() {
+            Some(Stop::ShuttingDown) => {
+                End::Close(close::GOING_AWAY, "Server shutting down; resume")
+            }
+            Some(Stop::ResumeRequired) | None => End::Close(
+                close::RESUME_REQUIRED,
+                "Too slow; reconnect and resume with since",
+            ),
         }
     }
 
@@ -585,9 +591,6 @@ impl Session {
     /// Sends each topic's events in its `(since, until]` from the room's
     /// log, all topics of the room in one run, in `seq` order.
     async fn replay(&mut self, replay: Replay) -> Result<(), End> {
-        let Some(wire) = self.hub.wire() else {
-            return Ok(());
-        };
         let dialect = self.conn.dialect();
         let Replay {
             room,
@@ -598,10 +601,14 @@ impl Session {
         let mut after = topics.iter().map(|t| t.since).min().unwrap_or_default();
         let until = topics.iter().map(|t| t.until).max().unwrap_or_default();
         while after < until {
-            let (chat, wire, topics) = (self.chat.clone(), wire.clone(), topics.clone());
-            let page = blocking(move || {
-                let events: Vec<RoomEvent> = chat
-                    .room_events(room, after, MAX_EVENTS_PER_READ)?
+            let (log, renderer, topics) = (
+                Arc::clone(&self.log),
+                Arc::clone(&self.renderer),
+                topics.clone(),
+            );
+            let page = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let events: Vec<RoomEvent> = log
+                    .events_after(room.id(), after, MAX_EVENTS_PER_READ)?
                     .into_iter()
                     .filter(|e| e.seq <= until)
                     .collect();
@@ -609,13 +616,15 @@ impl Session {
                     .iter()
                     .filter(|e| topics.iter().any(|t| t.wants(e)))
                     .collect();
-                let frames = event_frames(&*wire, &wanted, room.id(), workspace, dialect)?;
+                let frames = renderer.frames(&wanted, workspace, dialect)?;
                 Ok((events.last().map(|e| e.seq), frames))
             })
             .await;
             let (last, frames) = match page {
-                Ok(page) => page,
-                Err(_) => return Err(End::Close(close::RESUME_REQUIRED, "Replay failed; resume")),
+                Ok(Ok(page)) => page,
+                Ok(Err(_)) | Err(_) => {
+                    return Err(End::Close(close::RESUME_REQUIRED, "Replay failed; resume"));
+                }
             };
             for frame in frames {
                 self.send(frame).await?;

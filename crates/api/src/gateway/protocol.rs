@@ -2,10 +2,12 @@
 //! frames the server sends back, and the close codes.
 //!
 //! Server frames are built here and nowhere else. Event frames are assembled
-//! once per event and dialect by the hub; every other frame is per connection.
+//! once per event and dialect, through the hub's renderer; every other frame
+//! is per connection.
 
 use std::collections::HashMap;
 
+use concord_adapters::realtime::Dialect;
 use concord_domain::{Seq, Topic, UserId};
 use serde::Deserialize;
 use serde_json::json;
@@ -28,27 +30,6 @@ pub mod close {
     pub const TOO_BIG: u16 = 1009;
     /// A frame that is not valid WebSocket.
     pub const PROTOCOL_ERROR: u16 = 1002;
-}
-
-/// Which HTTP dialect's JSON a connection receives in event `data`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// The `/api` dialect's message shape (snake_case, seed 004).
-    #[default]
-    Workspace,
-    /// The root dialect's message shape (camelCase with `member`, seed 000).
-    Server,
-}
-
-impl Dialect {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "workspace" => Some(Dialect::Workspace),
-            "server" => Some(Dialect::Server),
-            _ => None,
-        }
-    }
 }
 
 /// A client frame.
