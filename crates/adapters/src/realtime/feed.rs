@@ -325,3 +325,268 @@ fn render(
         .map(|&dialect| Ok((dialect, renderer.frames(&events, workspace, dialect)?)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use chrono::DateTime;
+    use concord_domain::{ChannelId, Message, MessageId, Room, RoomEventKind, UserId};
+    use concord_ports::{EventLog, RepoError};
+    use tokio::sync::Notify;
+
+    use super::*;
+    use crate::realtime::hub::HubConfig;
+
+    const ROOM: Room = Room::Channel(ChannelId::new(7));
+    const WORKSPACE: WorkspaceId = WorkspaceId::new(1);
+    const GAP_WAIT: Duration = Duration::from_millis(50);
+
+    fn event(seq: i64) -> RoomEvent {
+        RoomEvent {
+            seq: Seq::new(seq),
+            payload: RoomEventKind::MessageCreated(Message {
+                id: MessageId::new(seq),
+                room: ROOM,
+                author_id: UserId::new(1),
+                parent_id: None,
+                content: format!("message {seq}"),
+                attachment: None,
+                created_at: DateTime::UNIX_EPOCH,
+                edited_at: None,
+                deleted_at: None,
+            }),
+        }
+    }
+
+    /// A room's log in memory that counts its reads. With a gate, each read
+    /// says it started and then waits until the test lets it go on.
+    #[derive(Default)]
+    struct FakeLog {
+        events: Mutex<Vec<RoomEvent>>,
+        reads: AtomicUsize,
+        gate: Option<(Arc<Notify>, Mutex<std::sync::mpsc::Receiver<()>>)>,
+    }
+
+    impl FakeLog {
+        fn holding(seqs: impl IntoIterator<Item = i64>) -> Self {
+            Self {
+                events: Mutex::new(seqs.into_iter().map(event).collect()),
+                ..Self::default()
+            }
+        }
+
+        fn reads(&self) -> usize {
+            self.reads.load(Ordering::SeqCst)
+        }
+    }
+
+    impl EventLog for FakeLog {
+        fn events_after(
+            &self,
+            room: concord_domain::RoomId,
+            after: Seq,
+            limit: u32,
+        ) -> Result<Vec<RoomEvent>, RepoError> {
+            assert_eq!(room, ROOM.id());
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            if let Some((started, proceed)) = &self.gate {
+                started.notify_one();
+                proceed.lock().unwrap().recv().unwrap();
+            }
+            let events = self.events.lock().unwrap();
+            Ok(events
+                .iter()
+                .filter(|e| e.seq > after)
+                .take(limit as usize)
+                .cloned()
+                .collect())
+        }
+
+        fn latest_seqs(
+            &self,
+            _rooms: &[concord_domain::RoomId],
+        ) -> Result<Vec<(concord_domain::RoomId, Seq)>, RepoError> {
+            unreachable!("these hubs do not sweep")
+        }
+    }
+
+    /// Frames that are just the event's `seq`.
+    struct SeqFrames;
+
+    impl Renderer for SeqFrames {
+        fn frames(
+            &self,
+            events: &[&RoomEvent],
+            _workspace: WorkspaceId,
+            _dialect: Dialect,
+        ) -> anyhow::Result<Vec<ByteString>> {
+            Ok(events.iter().map(|e| e.seq.to_string().into()).collect())
+        }
+
+        fn reads_store(&self, _dialect: Dialect) -> bool {
+            false
+        }
+    }
+
+    fn hub(log: Arc<FakeLog>) -> Hub {
+        let config = HubConfig {
+            queue_capacity: 2000,
+            gap_wait: GAP_WAIT,
+            sweep_interval: None,
+        };
+        Hub::new(
+            config,
+            tokio::runtime::Handle::current(),
+            log,
+            Arc::new(SeqFrames),
+        )
+    }
+
+    fn info() -> RoomInfo {
+        RoomInfo {
+            room: ROOM,
+            workspace_id: WORKSPACE,
+            last_seq: Seq::ZERO,
+        }
+    }
+
+    fn topic() -> Topic {
+        Topic {
+            room_id: ROOM.id(),
+            kind: TopicKind::Messages,
+        }
+    }
+
+    /// A connection subscribed to the room's messages from its start.
+    async fn follower(hub: &Hub) -> (Arc<Connection>, mpsc::Receiver<Outbound>) {
+        let (conn, queue) = hub.connect();
+        let position = hub.subscribe(info(), topic(), conn.clone()).await.unwrap();
+        assert_eq!(position, Seq::ZERO);
+        (conn, queue)
+    }
+
+    /// The `seq`s of the next `n` event frames in `queue`.
+    async fn next(queue: &mut mpsc::Receiver<Outbound>, n: usize) -> Vec<i64> {
+        let mut seqs = Vec::new();
+        while seqs.len() < n {
+            match tokio::time::timeout(Duration::from_secs(5), queue.recv()).await {
+                Ok(Some(Outbound::Event(delivery))) => {
+                    assert_eq!(delivery.frame, delivery.seq.to_string());
+                    seqs.push(delivery.seq.get());
+                }
+                Ok(Some(Outbound::Recheck(change))) => panic!("unexpected recheck {change:?}"),
+                Ok(None) | Err(_) => panic!("got only {seqs:?} of {n} events"),
+            }
+        }
+        seqs
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_ahead_of_its_predecessor_waits_for_it_and_both_go_out_in_order() {
+        let log = Arc::new(FakeLog::default());
+        let hub = hub(log.clone());
+        let (_conn, mut queue) = follower(&hub).await;
+
+        hub.publish(&event(2));
+        tokio::time::sleep(GAP_WAIT / 2).await;
+        assert!(queue.try_recv().is_err(), "2 went out before 1");
+        hub.publish(&event(1));
+
+        assert_eq!(next(&mut queue, 2).await, [1, 2]);
+        assert_eq!(log.reads(), 0, "the gap closed by itself");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_that_does_not_close_is_read_from_the_log_after_the_gap_wait() {
+        let log = Arc::new(FakeLog::holding(1..=2));
+        let hub = hub(log.clone());
+        let (_conn, mut queue) = follower(&hub).await;
+
+        let published = Instant::now();
+        hub.publish(&event(2));
+        tokio::time::sleep(GAP_WAIT - Duration::from_millis(1)).await;
+        assert!(queue.try_recv().is_err(), "2 went out before 1");
+        assert_eq!(log.reads(), 0, "read the log before the gap wait ran out");
+
+        assert_eq!(next(&mut queue, 2).await, [1, 2]);
+        assert!(published.elapsed() >= GAP_WAIT);
+        assert_eq!(log.reads(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn announced_events_are_caught_up_from_the_log_at_once_page_by_page() {
+        let last = 2 * MAX_EVENTS_PER_READ as i64 + 7;
+        let log = Arc::new(FakeLog::holding(1..=last));
+        let hub = hub(log.clone());
+        let (_conn, mut queue) = follower(&hub).await;
+
+        let announced = Instant::now();
+        hub.notice(ROOM.id(), Seq::new(last));
+
+        assert_eq!(
+            next(&mut queue, last as usize).await,
+            (1..=last).collect::<Vec<_>>()
+        );
+        assert!(announced.elapsed() < GAP_WAIT, "waited for a gap to close");
+        assert_eq!(log.reads(), 3, "read until a page came back short");
+
+        log.events.lock().unwrap().push(event(last + 1));
+        hub.resync_all();
+        assert_eq!(next(&mut queue, 1).await, [last + 1]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_feed_retiring_as_a_subscriber_and_an_event_arrive_loses_neither() {
+        let started = Arc::new(Notify::new());
+        let (proceed, held) = std::sync::mpsc::channel();
+        let log = Arc::new(FakeLog {
+            gate: Some((started.clone(), Mutex::new(held))),
+            ..FakeLog::holding([1])
+        });
+        let hub = hub(log.clone());
+        let (first, _first_queue) = follower(&hub).await;
+
+        // The only subscriber leaves while the feed has the log to read: once
+        // the read is done, the feed has nobody to serve and retires.
+        hub.unsubscribe(&first, topic());
+        hub.notice(ROOM.id(), Seq::new(1));
+        started.notified().await;
+        // Meanwhile a newcomer joins the feed, which is still the room's,
+        // and the next event is published to it.
+        let (second, mut queue) = hub.connect();
+        let joined = hub.subscribe(info(), topic(), second.clone());
+        hub.publish(&event(2));
+        proceed.send(()).unwrap();
+
+        assert_eq!(
+            joined.await.unwrap(),
+            Seq::new(1),
+            "the newcomer was dropped"
+        );
+        assert_eq!(next(&mut queue, 1).await, [2], "the event was dropped");
+        hub.publish(&event(3));
+        assert_eq!(
+            next(&mut queue, 1).await,
+            [3],
+            "the feed retired under the newcomer"
+        );
+        assert_eq!(log.reads(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_feed_nobody_follows_leaves_the_hub() {
+        let hub = hub(Arc::new(FakeLog::default()));
+        let (conn, _queue) = follower(&hub).await;
+        assert_eq!(hub.rooms().len(), 1);
+
+        hub.unsubscribe(&conn, topic());
+        tokio::time::sleep(Duration::from_millis(1)).await;
+
+        assert!(hub.rooms().is_empty());
+        let (_again, mut queue) = follower(&hub).await;
+        hub.publish(&event(1));
+        assert_eq!(next(&mut queue, 1).await, [1]);
+    }
+}
