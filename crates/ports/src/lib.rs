@@ -1,7 +1,8 @@
 //! Concord's ports and use cases.
 //!
 //! `repo`, `auth` and `notify` hold the outbound ports: the traits the adapters
-//! implement (storage, password hashing, tokens, time, realtime delivery). `service` holds the use cases,
+//! implement (storage and the event log, password hashing, tokens, time,
+//! realtime delivery). `service` holds the use cases,
 //! written only against those traits so that they can be unit-tested with the
 //! `mockall` mocks generated under the `mock` feature. Nothing here performs I/O
 //! itself.
@@ -18,11 +19,12 @@ pub mod service;
 pub use auth::{Claims, Clock, IssuedToken, PasswordHasher, TokenError, TokenIssuer};
 pub use notify::{AccessChange, Notifier};
 pub use repo::{
-    ChannelRepository, ConversationRepository, Idempotency, MembershipRepository, MessageChange,
-    MessageRepository, OnCommit, PendingPage, PendingPost, Posted, RepoError, RoomInfo,
-    SessionRepository, StoreHealth, UserInsert, UserRepository, WorkspaceRepository,
+    ChannelRepository, ConversationRepository, EventLog, Idempotency, MAX_EVENTS_PER_READ,
+    MembershipRepository, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost,
+    Posted, RepoError, RoomInfo, SessionRepository, StoreHealth, UserInsert, UserRepository,
+    WorkspaceRepository,
 };
 pub use service::{
-    ChatService, Clash, MAX_EVENTS_PER_READ, Missing, Ports, PostResult, ServerView, ServiceError,
-    Thread, WorkspaceDetails,
+    ChatService, Clash, Missing, Ports, PostResult, ServerView, ServiceError, Thread,
+    WorkspaceDetails,
 };

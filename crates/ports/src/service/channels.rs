@@ -68,7 +68,7 @@ impl ChatService {
             .update_channel(id, &patch)
             .map_err(not_found(Missing::Channel))?;
         if updated.private != channel.private {
-            self.announce(AccessChange::Room(id.get()));
+            self.announce(AccessChange::Room(id.into()));
         }
         Ok(updated)
     }
@@ -82,7 +82,7 @@ impl ChatService {
             .channels
             .delete_channel(id)
             .map_err(not_found(Missing::Channel))?;
-        self.announce(AccessChange::Room(id.get()));
+        self.announce(AccessChange::Room(id.into()));
         Ok(channel)
     }
 

@@ -27,7 +27,6 @@ use crate::repo::{
     SessionRepository, StoreHealth, UserRepository, WorkspaceRepository,
 };
 
-pub use gateway::MAX_EVENTS_PER_READ;
 pub use messages::{PostResult, Thread};
 pub use servers::ServerView;
 pub use workspaces::WorkspaceDetails;

@@ -629,10 +629,9 @@ mod messaging {
     fn created(msg: &concord_domain::NewMessage) -> Posted {
         let mut m = message(50, msg.author_id, msg.room, msg.parent_id.map(|p| p.get()));
         m.content = msg.content.as_str().to_owned();
-        Posted::Created(concord_domain::ChatEvent {
-            seq: 1,
-            kind: concord_domain::EventKind::Created,
-            message: m,
+        Posted::Created(concord_domain::RoomEvent {
+            seq: concord_domain::Seq::new(1),
+            payload: concord_domain::RoomEventKind::MessageCreated(m),
         })
     }
 
@@ -802,15 +801,17 @@ mod messaging {
         m.messages.expect_delete_message().times(1).returning(|id| {
             let mut gone = message(id.get(), GUEST, ROOM, None);
             gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
-            Ok(MessageChange::Made(concord_domain::ChatEvent {
-                seq: 2,
-                kind: concord_domain::EventKind::Deleted,
-                message: gone,
+            Ok(MessageChange::Made(concord_domain::RoomEvent {
+                seq: concord_domain::Seq::new(2),
+                payload: concord_domain::RoomEventKind::MessageDeleted(gone),
             }))
         });
         m.notifier
             .expect_publish()
-            .withf(|e| e.seq == 2 && e.kind == concord_domain::EventKind::Deleted)
+            .withf(|e| {
+                e.seq == concord_domain::Seq::new(2)
+                    && matches!(e.payload, concord_domain::RoomEventKind::MessageDeleted(_))
+            })
             .times(1)
             .return_const(());
         assert!(
@@ -898,7 +899,10 @@ mod messaging {
             .returning(|msg, _| Ok(created(msg)));
         m.notifier
             .expect_publish()
-            .withf(|e| e.seq == 1 && e.message.content == "hello")
+            .withf(|e| {
+                e.seq == concord_domain::Seq::new(1)
+                    && matches!(&e.payload, concord_domain::RoomEventKind::MessageCreated(m) if m.content == "hello")
+            })
             .times(1)
             .return_const(());
 
@@ -943,15 +947,16 @@ mod messaging {
             .returning(|id, c| {
                 let mut edited = message(id.get(), GUEST, ROOM, None);
                 edited.content = c.as_str().to_owned();
-                Ok(MessageChange::Made(concord_domain::ChatEvent {
-                    seq: 3,
-                    kind: concord_domain::EventKind::Updated,
-                    message: edited,
+                Ok(MessageChange::Made(concord_domain::RoomEvent {
+                    seq: concord_domain::Seq::new(3),
+                    payload: concord_domain::RoomEventKind::MessageUpdated(edited),
                 }))
             });
         m.notifier
             .expect_publish()
-            .withf(|e| e.kind == concord_domain::EventKind::Updated && e.message.content == "v2")
+            .withf(|e| {
+                matches!(&e.payload, concord_domain::RoomEventKind::MessageUpdated(m) if m.content == "v2")
+            })
             .times(1)
             .return_const(());
         m.service()
@@ -974,21 +979,28 @@ mod messaging {
     fn a_reader_may_open_the_room_and_an_outsider_may_not() {
         let mut m = with_channel(true);
         m.messages.expect_room_info().returning(|id| {
-            Ok((id == 10).then_some(crate::repo::RoomInfo {
-                room: ROOM,
-                workspace_id: WS,
-                last_seq: 4,
-            }))
+            Ok(
+                (id == concord_domain::RoomId::new(10)).then_some(crate::repo::RoomInfo {
+                    room: ROOM,
+                    workspace_id: WS,
+                    last_seq: concord_domain::Seq::new(4),
+                }),
+            )
         });
         let svc = m.service();
 
-        assert_eq!(svc.open_room(OWNER, 10).unwrap().last_seq, 4);
+        assert_eq!(
+            svc.open_room(OWNER, concord_domain::RoomId::new(10))
+                .unwrap()
+                .last_seq,
+            concord_domain::Seq::new(4)
+        );
         assert!(matches!(
-            svc.open_room(GUEST, 10),
+            svc.open_room(GUEST, concord_domain::RoomId::new(10)),
             Err(ServiceError::Forbidden(_))
         ));
         assert!(matches!(
-            svc.open_room(OWNER, 11),
+            svc.open_room(OWNER, concord_domain::RoomId::new(11)),
             Err(ServiceError::NotFound(Missing::Room))
         ));
         assert!(svc.may_read(OWNER, ROOM).unwrap());
@@ -1338,10 +1350,9 @@ mod remembered_access {
 
     /// What the store answers for a new post of `msg`.
     fn created(msg: &concord_domain::NewMessage) -> Posted {
-        Posted::Created(concord_domain::ChatEvent {
-            seq: 1,
-            kind: concord_domain::EventKind::Created,
-            message: concord_domain::Message {
+        Posted::Created(concord_domain::RoomEvent {
+            seq: concord_domain::Seq::new(1),
+            payload: concord_domain::RoomEventKind::MessageCreated(concord_domain::Message {
                 id: concord_domain::MessageId::new(1),
                 room: msg.room,
                 author_id: msg.author_id,
@@ -1351,7 +1362,7 @@ mod remembered_access {
                 created_at: Utc.timestamp_opt(0, 0).unwrap(),
                 edited_at: None,
                 deleted_at: None,
-            },
+            }),
         })
     }
 
