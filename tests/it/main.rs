@@ -1,7 +1,10 @@
-//! Concord's integration tests: one binary, real Postgres, real HTTP.
+//! Concord's integration tests: one binary, real Postgres, real HTTP. The
+//! folders follow the code: `workspace/` and `server/` the two dialects'
+//! routes, `gateway/` the `/ws` gateway, `repos/` the Postgres adapter, and
+//! `system/` what spans both dialects.
 
-mod http;
-mod messaging;
+mod gateway;
 mod repos;
 mod server;
-mod ws;
+mod system;
+mod workspace;

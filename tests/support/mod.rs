@@ -5,75 +5,20 @@
     reason = "a failed setup step must fail the test loudly"
 )]
 
+mod db;
+mod json;
 pub mod node;
+pub mod server;
 pub mod ws;
 
 use std::sync::Once;
 
 use concord_api::{Application, Settings};
+pub use db::TestDb;
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
-use rand::Rng;
+pub use json::{id_of, ids_of, keys_of};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-
-/// The server tests create their databases on: `DATABASE_URL`'s server (as
-/// `make test` exports it), else the conventional local one.
-fn server_url() -> String {
-    let url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    concord_adapters::postgres::split_database_url(&url)
-        .map(|(server, _)| server)
-        .unwrap_or(url)
-}
-
-/// A database created for one test and dropped (forcefully) when it ends.
-pub struct TestDb {
-    pub name: String,
-    pub url: String,
-    server: String,
-}
-
-impl TestDb {
-    pub fn new() -> Self {
-        let server = server_url();
-        let suffix: String = rand::rng()
-            .sample_iter(&rand::distr::Alphanumeric)
-            .take(12)
-            .map(char::from)
-            .collect();
-        let name = format!("concord_test_{}", suffix.to_lowercase());
-        let mut admin =
-            PgConnection::establish(&format!("{server}/postgres")).unwrap_or_else(|e| {
-                panic!("cannot reach Postgres at {server} (set DATABASE_URL): {e}")
-            });
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .expect("create test database");
-        Self {
-            url: format!("{server}/{name}"),
-            name,
-            server,
-        }
-    }
-}
-
-impl Default for TestDb {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", self.server)) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin);
-        }
-    }
-}
 
 /// Server logs, quiet unless `TEST_LOG` is set (then `RUST_LOG` filters them).
 fn init_tracing() {
@@ -309,6 +254,30 @@ impl TestApp {
         body["id"].as_i64().expect("channel id")
     }
 
+    /// The id of `ws`'s `general` channel, as `user` lists it.
+    pub async fn general_channel(&self, ws: i64, user: &TestUser) -> i64 {
+        let (status, list) = self
+            .get(&format!("/api/workspaces/{ws}/channels"), &user.token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        list.as_array()
+            .unwrap_or_else(|| panic!("not an array: {list}"))
+            .iter()
+            .find(|c| c["name"] == "general")
+            .map(id_of)
+            .unwrap_or_else(|| panic!("no general channel: {list}"))
+    }
+
+    /// `GET /api/workspaces/{ws}` as `viewer`: the workspace with its members
+    /// (200 asserted).
+    pub async fn workspace(&self, ws: i64, viewer: &TestUser) -> Value {
+        let (status, details) = self
+            .get(&format!("/api/workspaces/{ws}"), &viewer.token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{details}");
+        details
+    }
+
     /// Give `user` `role` in `ws` directly in the database (the server
     /// dialect's role endpoint arrives with it).
     pub fn set_role(&self, ws: i64, user: &TestUser, role: &str) {
@@ -341,6 +310,32 @@ pub struct Team {
     pub outsider: TestUser,
 }
 
+impl Team {
+    /// Signs up `name` and adds them to the team's workspace with `role`.
+    pub async fn recruit(&self, app: &TestApp, name: &str, role: &str) -> TestUser {
+        let user = app.sign_up(name).await;
+        app.add_member(self.ws, &self.owner, &user).await;
+        app.set_role(self.ws, &user, role);
+        user
+    }
+}
+
+/// The workspace role of `user` in workspace details (see
+/// [`TestApp::workspace`]), or `None` if they are not listed.
+pub fn workspace_role(details: &Value, user: &TestUser) -> Option<String> {
+    details["members"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no members: {details}"))
+        .iter()
+        .find(|m| m["id"] == user.id)
+        .map(|m| {
+            m["role"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no role: {m}"))
+                .to_owned()
+        })
+}
+
 impl TestApp {
     /// Sign up `owner`, `admin`, `moderator`, `guest` and `outsider`; the owner
     /// creates a workspace and the next three join it with their roles.
@@ -364,6 +359,16 @@ impl TestApp {
             guest,
             outsider,
         }
+    }
+
+    /// A [`Team`] and the messages path of a public channel "random" its
+    /// owner created.
+    pub async fn team_with_channel(&self) -> (Team, String) {
+        let team = self.team().await;
+        let channel = self
+            .create_channel(team.ws, &team.owner, "random", false)
+            .await;
+        (team, channel_messages_path(channel))
     }
 
     /// Send raw bytes with an optional `Content-Type` and bearer token. Any
@@ -489,6 +494,44 @@ impl TestApp {
         body
     }
 
+    /// `PUT message_path` with `content` as `by`; returns the edited message
+    /// (200 asserted).
+    pub async fn edit_message(&self, message_path: &str, by: &TestUser, content: &str) -> Value {
+        let (status, body) = self
+            .put(message_path, &by.token, json!({"content": content}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// `DELETE message_path` as `by` (200 asserted).
+    pub async fn delete_message(&self, message_path: &str, by: &TestUser) {
+        let (status, body) = self.delete(message_path, &by.token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Every message of the room whose messages live at `messages_path`, as
+    /// `user` sees them, newest first.
+    pub async fn history(&self, messages_path: &str, user: &TestUser) -> Vec<Value> {
+        let (status, page) = self
+            .get(&format!("{messages_path}?limit=100"), &user.token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["messages"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no messages: {page}"))
+            .clone()
+    }
+
+    /// Message `id` as `user` reads it in the history at `messages_path`.
+    pub async fn message_in(&self, messages_path: &str, user: &TestUser, id: i64) -> Value {
+        self.history(messages_path, user)
+            .await
+            .into_iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("message {id} is not in the history of {messages_path}"))
+    }
+
     /// `POST path` with `body`, a bearer token and an `Idempotency-Key` header.
     pub async fn post_with_key(
         &self,
@@ -512,6 +555,34 @@ impl TestApp {
     }
 }
 
+/// What a deleted message shows instead of its content, in both dialects.
+pub const TOMBSTONE: &str = "This message has been deleted.";
+
+/// `/api/channels/{channel}/messages`.
+pub fn channel_messages_path(channel: i64) -> String {
+    format!("/api/channels/{channel}/messages")
+}
+
+/// `/api/channels/{channel}/messages/{message}`.
+pub fn channel_message_path(channel: i64, message: i64) -> String {
+    format!("/api/channels/{channel}/messages/{message}")
+}
+
+/// `/api/direct_messages/{dm}/messages`.
+pub fn dm_messages_path(dm: i64) -> String {
+    format!("/api/direct_messages/{dm}/messages")
+}
+
+/// `/api/direct_messages/{dm}/messages/{message}`.
+pub fn dm_message_path(dm: i64, message: i64) -> String {
+    format!("/api/direct_messages/{dm}/messages/{message}")
+}
+
+/// Seconds since the epoch, for token claims.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 /// The fields of a message in the workspace dialect, sorted.
 pub const MESSAGE_FIELDS: [&str; 10] = [
     "attachment_id",
@@ -529,14 +600,7 @@ pub const MESSAGE_FIELDS: [&str; 10] = [
 /// Asserts `message` has exactly the workspace dialect's message fields and
 /// an RFC 3339 UTC `timestamp` (`2023-04-25T10:15:30Z`).
 pub fn assert_message_shape(message: &Value) {
-    let mut keys: Vec<&str> = message
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {message}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, MESSAGE_FIELDS, "{message}");
+    assert_eq!(keys_of(message), MESSAGE_FIELDS, "{message}");
     assert!(message["id"].as_i64().is_some_and(|id| id > 0), "{message}");
     assert_rfc3339_utc(&message["timestamp"]);
     assert!(message["deleted"].is_boolean(), "{message}");

@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod limits;
 pub mod openapi;
 pub mod routes;

@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use concord_adapters::realtime::{Broker, HubConfig, SessionConfig};
+use concord_adapters::realtime::{Broker, HubConfig};
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
+use crate::gateway::SessionConfig;
 use crate::limits::LimitsConfig;
 
 /// The secret shipped in `config/default.toml`, fit only for development.

@@ -10,16 +10,17 @@ use actix_web::http::uri::PathAndQuery;
 use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use concord_adapters::realtime::{Hub, Realtime};
+use concord_adapters::realtime::{Hub, OnAccessChange, Realtime};
 use concord_adapters::{BcryptHasher, JwtIssuer, PgStore, SystemClock};
 use concord_app::{Concord, Ports};
+use concord_ports::EventLog;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
 
 use crate::error::envelope_fallback;
 use crate::extract::{MAX_BODY_BYTES, json_config, path_config};
+use crate::gateway::{DialectRenderer, Gateway};
 use crate::limits::Limits;
 use crate::routes;
-use crate::routes::gateway::{DialectWire, Gateway};
 use crate::settings::Settings;
 
 /// A bound, not yet running, Concord server.
@@ -66,33 +67,50 @@ impl Application {
             settings.database.pool_size,
             settings.connect_timeout(),
         )?);
-        let realtime = Realtime::start(settings.broker(), settings.hub_config())?;
-        let chat = Concord::new(Ports {
-            users: store.clone(),
-            sessions: store.clone(),
-            workspaces: store.clone(),
-            members: store.clone(),
-            channels: store.clone(),
-            conversations: store.clone(),
-            messages: store.clone(),
-            hasher: Arc::new(BcryptHasher::new(
-                settings.auth.bcrypt_cost,
-                settings.hash_concurrency(),
-            )?),
-            tokens: Arc::new(JwtIssuer::new(
-                settings.auth.jwt_secret.as_bytes(),
-                settings.token_ttl(),
-            )),
-            clock: Arc::new(SystemClock),
-            health: store,
-            notifier: realtime.notifier(),
-        })
-        .remembering_access(settings.access_cache_ttl());
-        realtime
-            .hub()
-            .attach(chat.clone(), Arc::new(DialectWire { chat: chat.clone() }));
+        let hasher = Arc::new(BcryptHasher::new(
+            settings.auth.bcrypt_cost,
+            settings.hash_concurrency(),
+        )?);
+        let log: Arc<dyn EventLog> = store.clone();
+        let renderer = Arc::new(DialectRenderer::new(store.clone(), store.clone()));
+        // The hub needs the log and the renderer, the use cases the hub's
+        // notifier, and the broker what the use cases do about other nodes'
+        // access changes: each is built from what comes before it.
+        let (realtime, chat) = Realtime::start(
+            settings.broker(),
+            settings.hub_config(),
+            Arc::clone(&log),
+            renderer.clone(),
+            |notifier| {
+                let chat = Concord::new(Ports {
+                    users: store.clone(),
+                    sessions: store.clone(),
+                    workspaces: store.clone(),
+                    members: store.clone(),
+                    channels: store.clone(),
+                    conversations: store.clone(),
+                    messages: store.clone(),
+                    hasher,
+                    tokens: Arc::new(JwtIssuer::new(
+                        settings.auth.jwt_secret.as_bytes(),
+                        settings.token_ttl(),
+                    )),
+                    clock: Arc::new(SystemClock),
+                    health: store.clone(),
+                    notifier,
+                })
+                .remembering_access(settings.access_cache_ttl());
+                let memo = chat.clone();
+                let elsewhere: OnAccessChange =
+                    Box::new(move |change| memo.access_changed_elsewhere(change));
+                (chat, elsewhere)
+            },
+        )?;
         let gateway = web::Data::new(Gateway {
             hub: realtime.hub().clone(),
+            chat: chat.clone(),
+            log,
+            renderer,
             session: settings.session_config(),
         });
         let address = format!("{}:{}", settings.server.host, settings.server.port);

@@ -58,7 +58,7 @@ impl Channels {
             .update_channel(id, &patch)
             .map_err(not_found(Missing::Channel))?;
         if updated.private != channel.private {
-            self.announce(AccessChange::Room(id.get()));
+            self.announce(AccessChange::Room(id.into()));
         }
         Ok(updated)
     }
@@ -72,7 +72,7 @@ impl Channels {
             .channels
             .delete_channel(id)
             .map_err(not_found(Missing::Channel))?;
-        self.announce(AccessChange::Room(id.get()));
+        self.announce(AccessChange::Room(id.into()));
         Ok(channel)
     }
 

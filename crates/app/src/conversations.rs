@@ -117,7 +117,7 @@ impl Conversations {
             .conversations
             .delete_conversation(id)
             .map_err(not_found(Missing::Conversation))?;
-        self.announce(AccessChange::Room(id.get()));
+        self.announce(AccessChange::Room(id.into()));
         Ok(conversation)
     }
 

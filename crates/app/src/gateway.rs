@@ -1,21 +1,17 @@
-//! What the realtime gateway asks of the domain: who may follow which room,
-//! the room's event log, and who wrote a message.
+//! What the realtime gateway asks of the domain: who may follow which room.
 
-use concord_domain::{ChatEvent, Membership, Room, User, UserId, WorkspaceId};
+use concord_domain::{Room, RoomId, UserId};
 
 use concord_ports::RoomInfo;
 
 use crate::{Gateway, Missing, ServiceError};
-
-/// Most events one log read returns.
-pub const MAX_EVENTS_PER_READ: u32 = 500;
 
 impl Gateway {
     /// The room behind a topic, if `actor` may read it now: the same rule as
     /// reading its history over HTTP.
     /// # Errors
     /// `NotFound(Room)` for no such room; `Forbidden`/`NotFound` as reading it would.
-    pub fn open_room(&self, actor: UserId, room_id: i64) -> Result<RoomInfo, ServiceError> {
+    pub fn open_room(&self, actor: UserId, room_id: RoomId) -> Result<RoomInfo, ServiceError> {
         let info = self
             .ports
             .messages
@@ -40,38 +36,5 @@ impl Gateway {
             Err(ServiceError::Forbidden(_) | ServiceError::NotFound(_)) => Ok(false),
             Err(e) => Err(e),
         }
-    }
-
-    /// Up to `limit` (at most [`MAX_EVENTS_PER_READ`]) events of `room` after
-    /// `seq`, oldest first. No access check: callers authorised the room first.
-    pub fn room_events(
-        &self,
-        room: Room,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<ChatEvent>, ServiceError> {
-        Ok(self.ports.messages.events_after(
-            room,
-            after.max(0),
-            limit.clamp(1, MAX_EVENTS_PER_READ),
-        )?)
-    }
-
-    /// The latest `seq` of each of `room_ids` that still exists.
-    pub fn latest_seqs(&self, room_ids: &[i64]) -> Result<Vec<(i64, i64)>, ServiceError> {
-        Ok(self.ports.messages.latest_seqs(room_ids)?)
-    }
-
-    /// The membership and profile of a message's author, while they are a
-    /// member of `workspace` (the server dialect shows them with each message).
-    pub fn author(
-        &self,
-        workspace: WorkspaceId,
-        user: UserId,
-    ) -> Result<Option<(Membership, User)>, ServiceError> {
-        let Some(membership) = self.ports.members.membership(workspace, user)? else {
-            return Ok(None);
-        };
-        Ok(self.ports.users.user_by_id(user)?.map(|u| (membership, u)))
     }
 }

@@ -32,7 +32,6 @@ use concord_ports::{
     TokenIssuer, UserRepository, WorkspaceRepository,
 };
 
-pub use gateway::MAX_EVENTS_PER_READ;
 pub use messages::{PostResult, Thread};
 pub use servers::{Authored, ServerTarget, ServerView};
 pub use workspaces::WorkspaceDetails;
@@ -113,8 +112,8 @@ service!(
     Messages
 );
 service!(
-    /// What the realtime gateway asks: who may follow which room, the room's
-    /// event log, and who wrote a message.
+    /// What the realtime gateway asks: who may open and keep following which
+    /// room.
     Gateway
 );
 

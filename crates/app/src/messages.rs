@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use concord_domain::message::MAX_PAGE;
 use concord_domain::{
-    ChatEvent, Denied, IdempotencyKey, Message, MessageContent, MessageId, NewMessage, Page, Role,
-    Room, UserId, permissions,
+    Denied, IdempotencyKey, Message, MessageContent, MessageId, NewMessage, Page, Role, Room,
+    RoomEvent, UserId, permissions,
 };
 use concord_ports::{Idempotency, MessageChange, Notifier, Posted, RepoError};
 
@@ -22,12 +22,30 @@ pub struct Thread {
     pub replies: Vec<Message>,
 }
 
-/// What a post produced: the message and whether it is new (`false` when an
-/// idempotent retry returned the original).
+/// What a post, an edit or a delete produced: the message, and the event
+/// that records the change (none when nothing changed: an idempotent retry
+/// returned the original, or the message was deleted already).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostResult {
     pub message: Message,
-    pub event: Option<ChatEvent>,
+    pub event: Option<RoomEvent>,
+}
+
+impl PostResult {
+    /// The result of a write the store recorded as `event`, which is about
+    /// the message written.
+    fn recorded(event: RoomEvent) -> Result<Self, ServiceError> {
+        let message = event.payload.message().cloned().ok_or_else(|| {
+            ServiceError::Unexpected(anyhow::anyhow!(
+                "a message write recorded {}, which names no message",
+                event.payload.name()
+            ))
+        })?;
+        Ok(Self {
+            message,
+            event: Some(event),
+        })
+    }
 }
 
 impl Messages {
@@ -113,7 +131,7 @@ impl Messages {
         room: Room,
         id: MessageId,
         content: MessageContent,
-    ) -> Result<ChatEvent, ServiceError> {
+    ) -> Result<PostResult, ServiceError> {
         self.room_role(actor, room)?;
         let message = self.message_in(room, id, Missing::Message)?;
         permissions::edit_message(actor, message.author_id, message.is_deleted())?;
@@ -125,7 +143,7 @@ impl Messages {
         {
             MessageChange::Made(event) => {
                 self.ports.notifier.publish(&event);
-                Ok(event)
+                PostResult::recorded(event)
             }
             // A delete committed between the check above and the write: the
             // rule's answer for a deleted message.
@@ -161,10 +179,7 @@ impl Messages {
         {
             MessageChange::Made(event) => {
                 self.ports.notifier.publish(&event);
-                Ok(PostResult {
-                    message: event.message.clone(),
-                    event: Some(event),
-                })
+                PostResult::recorded(event)
             }
             // Another delete won the race: it alone told subscribers.
             MessageChange::AlreadyDeleted(message) => Ok(PostResult {
@@ -371,10 +386,7 @@ fn publish_created(notifier: &dyn Notifier, posted: &Result<Posted, RepoError>) 
 /// What a post produced, or why it failed.
 fn post_result(room: Room, posted: Result<Posted, RepoError>) -> Result<PostResult, ServiceError> {
     match posted {
-        Ok(Posted::Created(event)) => Ok(PostResult {
-            message: event.message.clone(),
-            event: Some(event),
-        }),
+        Ok(Posted::Created(event)) => PostResult::recorded(event),
         Ok(Posted::Replayed(message)) => Ok(PostResult {
             message,
             event: None,

@@ -58,6 +58,12 @@ id_type!(
     ConversationId
 );
 id_type!(
+    /// A room: a channel or a conversation, whose ids share one sequence, so
+    /// a room id names exactly one of them. Events, topics and the log are
+    /// keyed by it.
+    RoomId
+);
+id_type!(
     /// A message, in a channel or a conversation.
     MessageId
 );
@@ -65,6 +71,56 @@ id_type!(
     /// A file attached to a message.
     AttachmentId
 );
+
+impl From<ChannelId> for RoomId {
+    fn from(id: ChannelId) -> Self {
+        Self(id.get())
+    }
+}
+
+impl From<ConversationId> for RoomId {
+    fn from(id: ConversationId) -> Self {
+        Self(id.get())
+    }
+}
+
+/// A position in a room's event log. A room's first event is 1 and each
+/// later one the next number, without gaps; 0 is the position before any.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Seq(i64);
+
+impl Seq {
+    /// Before the room's first event.
+    pub const ZERO: Self = Self(0);
+
+    /// Wraps a raw position, as read from the store or the wire.
+    pub const fn new(raw: i64) -> Self {
+        Self(raw)
+    }
+
+    /// The raw value, for storage and the wire.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The position right after this one.
+    #[must_use]
+    pub const fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+
+    /// How many events lie after `earlier` up to this position (0 when
+    /// `earlier` is not before it).
+    pub fn since(self, earlier: Seq) -> i64 {
+        (self.0 - earlier.0).max(0)
+    }
+}
+
+impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -75,5 +131,18 @@ mod tests {
         assert_eq!(UserId::parse(1), Some(UserId::new(1)));
         assert_eq!(UserId::parse(0), None);
         assert_eq!(UserId::parse(-7), None);
+    }
+
+    #[test]
+    fn a_room_id_is_its_channel_or_conversation_id() {
+        assert_eq!(RoomId::from(ChannelId::new(4)), RoomId::new(4));
+        assert_eq!(RoomId::from(ConversationId::new(5)), RoomId::new(5));
+    }
+
+    #[test]
+    fn seqs_count_the_events_between_them() {
+        assert_eq!(Seq::ZERO.next(), Seq::new(1));
+        assert_eq!(Seq::new(9).since(Seq::new(4)), 5);
+        assert_eq!(Seq::new(4).since(Seq::new(9)), 0);
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod channel;
 pub mod conversation;
+pub mod event;
 pub mod ids;
 pub mod message;
 pub mod permissions;
@@ -17,13 +18,12 @@ pub mod workspace;
 
 pub use channel::{Channel, ChannelKind, ChannelName, ChannelPatch, NewChannel};
 pub use conversation::{Conversation, NewConversation};
+pub use event::{RoomEvent, RoomEventKind};
 pub use ids::{
-    AttachmentId, ChannelId, ConversationId, MembershipId, MessageId, UserId, WorkspaceId,
+    AttachmentId, ChannelId, ConversationId, MembershipId, MessageId, RoomId, Seq, UserId,
+    WorkspaceId,
 };
-pub use message::{
-    Attachment, ChatEvent, EventKind, IdempotencyKey, Message, MessageContent, NewMessage, Page,
-    Room,
-};
+pub use message::{Attachment, IdempotencyKey, Message, MessageContent, NewMessage, Page, Room};
 pub use permissions::Denied;
 pub use topic::{Topic, TopicKind};
 pub use user::{Email, NewUser, Password, PersonName, User, Username};

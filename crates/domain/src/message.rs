@@ -1,8 +1,8 @@
-//! Messages, the rooms they live in, and the events their changes produce.
+//! Messages and the rooms they live in.
 
 use chrono::{DateTime, Utc};
 
-use crate::ids::{AttachmentId, ChannelId, ConversationId, MessageId, UserId};
+use crate::ids::{AttachmentId, ChannelId, ConversationId, MessageId, RoomId, UserId};
 use crate::validation::Invalid;
 
 /// What a deleted message shows instead of its content.
@@ -21,10 +21,10 @@ pub enum Room {
 
 impl Room {
     /// The room's id, unique across both kinds.
-    pub fn id(self) -> i64 {
+    pub fn id(self) -> RoomId {
         match self {
-            Room::Channel(c) => c.get(),
-            Room::Conversation(c) => c.get(),
+            Room::Channel(c) => c.into(),
+            Room::Conversation(c) => c.into(),
         }
     }
 }
@@ -116,42 +116,6 @@ impl IdempotencyKey {
     }
 }
 
-/// What happened to a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EventKind {
-    Created,
-    Updated,
-    Deleted,
-}
-
-impl EventKind {
-    /// The wire and storage name (`message.created`, ...).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Created => "message.created",
-            EventKind::Updated => "message.updated",
-            EventKind::Deleted => "message.deleted",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "message.created" => Some(EventKind::Created),
-            "message.updated" => Some(EventKind::Updated),
-            "message.deleted" => Some(EventKind::Deleted),
-            _ => None,
-        }
-    }
-}
-
-/// A fact about a room, numbered by the room's gapless sequence `seq`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChatEvent {
-    pub seq: i64,
-    pub kind: EventKind,
-    pub message: Message,
-}
-
 /// A page of history, newest first, and the cursor for the next older page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {
@@ -199,7 +163,10 @@ mod tests {
 
     #[test]
     fn room_ids_are_the_channel_or_conversation_id() {
-        assert_eq!(Room::Channel(ChannelId::new(4)).id(), 4);
-        assert_eq!(Room::Conversation(ConversationId::new(5)).id(), 5);
+        assert_eq!(Room::Channel(ChannelId::new(4)).id(), RoomId::new(4));
+        assert_eq!(
+            Room::Conversation(ConversationId::new(5)).id(),
+            RoomId::new(5)
+        );
     }
 }

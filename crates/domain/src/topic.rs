@@ -7,9 +7,11 @@
 
 use std::fmt;
 
-use crate::message::EventKind;
+use crate::event::RoomEvent;
+use crate::ids::RoomId;
 
-/// Which half of a room's events a topic carries.
+/// Which half of a room's events a topic carries; each event says which
+/// ([`crate::RoomEventKind::topic_kind`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TopicKind {
     /// `message.created`.
@@ -18,28 +20,10 @@ pub enum TopicKind {
     Updates,
 }
 
-impl TopicKind {
-    /// The topic an event of `kind` is published on.
-    pub const fn of(kind: EventKind) -> Self {
-        match kind {
-            EventKind::Created => TopicKind::Messages,
-            EventKind::Updated | EventKind::Deleted => TopicKind::Updates,
-        }
-    }
-
-    /// The event kinds this topic carries.
-    pub const fn kinds(self) -> &'static [EventKind] {
-        match self {
-            TopicKind::Messages => &[EventKind::Created],
-            TopicKind::Updates => &[EventKind::Updated, EventKind::Deleted],
-        }
-    }
-}
-
 /// A topic: a room (channel or conversation id, one id space) and a kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Topic {
-    pub room_id: i64,
+    pub room_id: RoomId,
     pub kind: TopicKind,
 }
 
@@ -58,12 +42,15 @@ impl Topic {
             return None;
         }
         let room_id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
-        Some(Self { room_id, kind })
+        Some(Self {
+            room_id: RoomId::new(room_id),
+            kind,
+        })
     }
 
-    /// Whether an event of `kind` belongs on this topic.
-    pub fn carries(self, kind: EventKind) -> bool {
-        TopicKind::of(kind) == self.kind
+    /// Whether `event` belongs on this topic: its room's, of its kind.
+    pub fn carries(self, event: &RoomEvent) -> bool {
+        event.room() == self.room_id && event.payload.topic_kind() == self.kind
     }
 }
 
@@ -79,6 +66,7 @@ impl fmt::Display for Topic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RoomEventKind;
 
     #[test]
     fn topics_round_trip_through_their_contract_spelling() {
@@ -88,7 +76,7 @@ mod tests {
         assert_eq!(
             Topic::parse("chat:7:messages:update"),
             Some(Topic {
-                room_id: 7,
+                room_id: RoomId::new(7),
                 kind: TopicKind::Updates
             })
         );
@@ -115,13 +103,32 @@ mod tests {
     }
 
     #[test]
-    fn creations_go_to_messages_and_edits_and_deletions_to_updates() {
+    fn a_topic_carries_its_own_rooms_events_of_its_kind() {
+        let message = crate::Message {
+            id: crate::MessageId::new(3),
+            room: crate::Room::Channel(crate::ChannelId::new(1)),
+            author_id: crate::UserId::new(1),
+            parent_id: None,
+            content: "hi".into(),
+            attachment: None,
+            created_at: chrono::Utc::now(),
+            edited_at: None,
+            deleted_at: None,
+        };
+        let event = |payload| RoomEvent {
+            seq: crate::Seq::new(1),
+            payload,
+        };
+        let created = event(RoomEventKind::MessageCreated(message.clone()));
+        let updated = event(RoomEventKind::MessageUpdated(message.clone()));
+        let deleted = event(RoomEventKind::MessageDeleted(message));
         let messages = Topic::parse("chat:1:messages").unwrap();
         let updates = Topic::parse("chat:1:messages:update").unwrap();
-        assert!(messages.carries(EventKind::Created));
-        assert!(!messages.carries(EventKind::Updated));
-        assert!(updates.carries(EventKind::Updated));
-        assert!(updates.carries(EventKind::Deleted));
-        assert!(!updates.carries(EventKind::Created));
+        assert!(messages.carries(&created));
+        assert!(!messages.carries(&updated));
+        assert!(updates.carries(&updated));
+        assert!(updates.carries(&deleted));
+        assert!(!updates.carries(&created));
+        assert!(!Topic::parse("chat:2:messages").unwrap().carries(&created));
     }
 }

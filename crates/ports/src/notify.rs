@@ -5,7 +5,7 @@
 //! Publishing is fire-and-forget: the event log in the store is the source of
 //! truth, and the gateway reads it to fill any gap a lost notification leaves.
 
-use concord_domain::{ChatEvent, UserId, WorkspaceId};
+use concord_domain::{RoomEvent, RoomId, UserId, WorkspaceId};
 
 /// Whose read access may just have shrunk, so live subscriptions must be
 /// checked again.
@@ -13,8 +13,8 @@ use concord_domain::{ChatEvent, UserId, WorkspaceId};
 pub enum AccessChange {
     /// The user left or was removed from a workspace or channel, or lost a role.
     User(UserId),
-    /// A channel or conversation (by room id) changed visibility or was deleted.
-    Room(i64),
+    /// A channel or conversation changed visibility or was deleted.
+    Room(RoomId),
     /// A workspace and every room in it were deleted.
     Workspace(WorkspaceId),
 }
@@ -22,8 +22,8 @@ pub enum AccessChange {
 /// Delivers committed facts to realtime subscribers, on this node and others.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait Notifier: Send + Sync {
-    /// A message event that has committed. Never blocks on the network.
-    fn publish(&self, event: &ChatEvent);
+    /// A room event that has committed. Never blocks on the network.
+    fn publish(&self, event: &RoomEvent);
 
     /// Read access changed; subscriptions it affects are re-authorised.
     fn access_changed(&self, change: AccessChange);

@@ -9,10 +9,10 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    Ban, Channel, ChannelId, ChannelPatch, ChatEvent, Conversation, ConversationId, IdempotencyKey,
+    Ban, Channel, ChannelId, ChannelPatch, Conversation, ConversationId, IdempotencyKey,
     Membership, MembershipId, Message, MessageContent, MessageId, NewBan, NewChannel,
-    NewConversation, NewMessage, NewWorkspace, Page, Role, Room, User, UserId, Workspace,
-    WorkspaceId, WorkspacePatch,
+    NewConversation, NewMessage, NewWorkspace, Page, Role, Room, RoomEvent, RoomId, Seq, User,
+    UserId, Workspace, WorkspaceId, WorkspacePatch,
 };
 
 /// What can go wrong in storage, in terms the services can act on.
@@ -286,8 +286,8 @@ pub struct Idempotency {
 /// What posting did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Posted {
-    /// A new message, and the event that records it.
-    Created(ChatEvent),
+    /// A new message, and the `message.created` event that records it.
+    Created(RoomEvent),
     /// The idempotency key was seen before with the same request: the original message.
     Replayed(Message),
 }
@@ -295,8 +295,9 @@ pub enum Posted {
 /// What an edit or a delete did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MessageChange {
-    /// The message changed, and the event that records it.
-    Made(ChatEvent),
+    /// The message changed, and the `message.updated` or `message.deleted`
+    /// event that records it.
+    Made(RoomEvent),
     /// The message was already deleted, so nothing changed: the tombstone.
     AlreadyDeleted(Message),
 }
@@ -379,15 +380,30 @@ pub trait MessageRepository: Send + Sync {
 
     /// The channel or conversation with id `room_id` (one id space), its
     /// workspace and its latest `seq`.
-    fn room_info(&self, room_id: i64) -> Result<Option<RoomInfo>, RepoError>;
+    fn room_info(&self, room_id: RoomId) -> Result<Option<RoomInfo>, RepoError>;
+}
 
-    /// Up to `limit` events of the room with `seq > after`, by rising `seq`.
-    /// Each carries the message as that event left it.
-    fn events_after(&self, room: Room, after: i64, limit: u32)
-    -> Result<Vec<ChatEvent>, RepoError>;
+/// Most events one read of the log should ask for.
+pub const MAX_EVENTS_PER_READ: u32 = 500;
 
-    /// The latest `seq` of each room in `room_ids` that still exists.
-    fn latest_seqs(&self, room_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError>;
+/// The per-room event log, as the realtime gateway reads it: to replay a
+/// resuming client, and to fill the gaps between what this node published
+/// and what every node committed. It asks no access question; the gateway
+/// authorises a room before it reads its log.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait EventLog: Send + Sync {
+    /// Up to `limit` (callers ask for at most [`MAX_EVENTS_PER_READ`]) events
+    /// of `room` with `seq > after`, by rising `seq`. Each carries what it is
+    /// about as that event left it.
+    fn events_after(
+        &self,
+        room: RoomId,
+        after: Seq,
+        limit: u32,
+    ) -> Result<Vec<RoomEvent>, RepoError>;
+
+    /// The latest `seq` of each room in `rooms` that still exists.
+    fn latest_seqs(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, RepoError>;
 }
 
 /// A room as the gateway needs it: what it is, where, and how far its log goes.
@@ -395,5 +411,5 @@ pub trait MessageRepository: Send + Sync {
 pub struct RoomInfo {
     pub room: Room,
     pub workspace_id: WorkspaceId,
-    pub last_seq: i64,
+    pub last_seq: Seq,
 }

@@ -5,10 +5,12 @@ use std::thread;
 use concord_adapters::PgStore;
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
-    EventKind, IdempotencyKey, MessageContent, MessageId, NewConversation, NewMessage, Room, UserId,
+    IdempotencyKey, Message, MessageContent, MessageId, NewConversation, NewMessage, Room,
+    RoomEvent, RoomEventKind, RoomId, Seq, UserId,
 };
 use concord_ports::{
-    ConversationRepository, Idempotency, MessageChange, MessageRepository, Posted, RepoError,
+    ConversationRepository, EventLog, Idempotency, MessageChange, MessageRepository, Posted,
+    RepoError,
 };
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 
@@ -24,16 +26,36 @@ fn new_message(room: Room, author: UserId, text: &str) -> NewMessage {
     }
 }
 
-fn created(posted: Posted) -> concord_domain::ChatEvent {
+/// A message event taken apart: its `seq`, its name and its message.
+struct Recorded {
+    seq: Seq,
+    kind: &'static str,
+    message: Message,
+}
+
+fn recorded(event: RoomEvent) -> Recorded {
+    let kind = event.payload.name();
+    match event.payload {
+        RoomEventKind::MessageCreated(message)
+        | RoomEventKind::MessageUpdated(message)
+        | RoomEventKind::MessageDeleted(message) => Recorded {
+            seq: event.seq,
+            kind,
+            message,
+        },
+    }
+}
+
+fn created(posted: Posted) -> Recorded {
     match posted {
-        Posted::Created(event) => event,
+        Posted::Created(event) => recorded(event),
         Posted::Replayed(m) => panic!("expected a new message, got replay of {:?}", m.id),
     }
 }
 
-fn made(change: MessageChange) -> concord_domain::ChatEvent {
+fn made(change: MessageChange) -> Recorded {
     match change {
-        MessageChange::Made(event) => event,
+        MessageChange::Made(event) => recorded(event),
         MessageChange::AlreadyDeleted(m) => panic!("expected a change, {:?} was deleted", m.id),
     }
 }
@@ -46,7 +68,7 @@ fn idem(key: &str, fingerprint: &str) -> Option<Idempotency> {
 }
 
 /// (seq, kind, message id) of every event of `room`, in seq order.
-fn events(db_url: &str, room: i64) -> Vec<(i64, String, i64)> {
+fn events(db_url: &str, room: RoomId) -> Vec<(i64, String, i64)> {
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -86,15 +108,18 @@ fn posting_edits_and_deletes_each_append_the_next_seq() {
     );
     let delete = made(store.delete_message(first.message.id).unwrap());
 
-    assert_eq!((first.seq, edit.seq, delete.seq), (1, 2, 3));
+    assert_eq!(
+        (first.seq, edit.seq, delete.seq),
+        (Seq::new(1), Seq::new(2), Seq::new(3))
+    );
     assert_eq!(
         (edit.kind, edit.message.content.as_str()),
-        (EventKind::Updated, "uno")
+        (RoomEventKind::MESSAGE_UPDATED, "uno")
     );
     assert!(edit.message.edited_at.is_some());
     assert_eq!(
         (delete.kind, delete.message.content.as_str()),
-        (EventKind::Deleted, DELETED_CONTENT)
+        (RoomEventKind::MESSAGE_DELETED, DELETED_CONTENT)
     );
     assert!(delete.message.is_deleted());
     let id = first.message.id.get();
@@ -183,7 +208,7 @@ async fn queued_posts_commit_in_the_order_they_were_handed_over() {
     for (i, post) in pending.into_iter().enumerate() {
         let event = created(post.await.unwrap());
         assert_eq!(event.message.content, format!("m{i}"));
-        answered.push((event.seq, event.message.id.get()));
+        answered.push((event.seq.get(), event.message.id.get()));
     }
 
     let logged: Vec<(i64, i64)> = events(&db.url, room.id())
@@ -218,7 +243,7 @@ fn a_queued_post_commits_and_reports_even_when_its_future_is_dropped() {
     let seq = report
         .recv_timeout(std::time::Duration::from_secs(10))
         .expect("on_commit ran");
-    assert_eq!(seq, Some(1));
+    assert_eq!(seq, Some(Seq::new(1)));
     assert_eq!(events(&db.url, room.id()).len(), 1);
 }
 
@@ -319,9 +344,9 @@ async fn a_queued_post_to_a_missing_room_is_not_found_and_spares_its_batch() {
     let lost = store.queue_post(new_message(gone, ada.id, "lost"), None, Box::new(|_| {}));
     let after = store.queue_post(new_message(room, ada.id, "after"), None, Box::new(|_| {}));
 
-    assert_eq!(created(before.await.unwrap()).seq, 1);
+    assert_eq!(created(before.await.unwrap()).seq, Seq::new(1));
     assert!(matches!(lost.await, Err(RepoError::NotFound)));
-    assert_eq!(created(after.await.unwrap()).seq, 2);
+    assert_eq!(created(after.await.unwrap()).seq, Seq::new(2));
 }
 
 #[test]
@@ -349,7 +374,7 @@ fn concurrent_posts_across_rooms_each_get_the_seq_their_event_records() {
                         );
                         assert_eq!(event.message.content, text);
                         assert_eq!(event.message.room, room);
-                        (room.id(), event.seq, event.message.id.get())
+                        (room.id().get(), event.seq.get(), event.message.id.get())
                     })
                     .collect::<Vec<_>>()
             })
@@ -368,7 +393,10 @@ fn concurrent_posts_across_rooms_each_get_the_seq_their_event_records() {
             seqs.iter().map(|(seq, _, _)| *seq).collect::<Vec<_>>(),
             (1..=80).collect::<Vec<_>>()
         );
-        logged.extend(seqs.into_iter().map(|(seq, _, id)| (room.id(), seq, id)));
+        logged.extend(
+            seqs.into_iter()
+                .map(|(seq, _, id)| (room.id().get(), seq, id)),
+        );
     }
     logged.sort_unstable();
     // What each poster was told is exactly what the log says.
@@ -399,7 +427,7 @@ fn rooms_count_their_seq_independently() {
             .unwrap(),
     );
 
-    assert_eq!(first_in_b.seq, 1);
+    assert_eq!(first_in_b.seq, Seq::new(1));
 }
 
 #[test]
@@ -459,7 +487,7 @@ fn concurrent_sends_with_one_key_create_one_message() {
                     .post_message(&new_message(room, ada.id, "race"), idem("race-key", "fp"))
                     .unwrap();
                 match posted {
-                    Posted::Created(e) => e.message.id,
+                    Posted::Created(e) => recorded(e).message.id,
                     Posted::Replayed(m) => m.id,
                 }
             })
@@ -869,7 +897,11 @@ fn a_deleted_message_takes_no_edit_and_no_second_delete_and_its_room_keeps_its_s
             .post_message(&new_message(room, ada.id, "next"), None)
             .unwrap(),
     );
-    assert_eq!(next.seq, 3, "a refused change must not use up a seq");
+    assert_eq!(
+        next.seq,
+        Seq::new(3),
+        "a refused change must not use up a seq"
+    );
     let kinds: Vec<String> = events(&db.url, room.id())
         .into_iter()
         .map(|e| e.1)
@@ -931,10 +963,11 @@ fn concurrent_edits_never_outlive_a_concurrent_delete_and_it_is_logged_once() {
             Some("message.deleted"),
             "round {round}"
         );
-        let replayed = store.events_after(room, 0, 10_000).unwrap();
+        let replayed = store.events_after(room.id(), Seq::ZERO, 10_000).unwrap();
         assert!(
             replayed
-                .iter()
+                .into_iter()
+                .map(recorded)
                 .filter(|e| e.message.id == m.id)
                 .all(|e| e.message.content == DELETED_CONTENT),
             "round {round}: replay shows deleted text"
@@ -982,7 +1015,7 @@ async fn keyed_posts_in_one_batch_are_exactly_once_beside_plain_ones() {
     }
 
     let id = |answer: &Result<Posted, RepoError>| match answer {
-        Ok(Posted::Created(e)) => e.message.id,
+        Ok(Posted::Created(e)) => recorded(e.clone()).message.id,
         Ok(Posted::Replayed(m)) => m.id,
         Err(e) => panic!("{e:?}"),
     };
@@ -1030,7 +1063,7 @@ async fn one_key_raced_through_two_stores_creates_one_message() {
         let mut ids = HashSet::new();
         for p in pending {
             ids.insert(match p.await.unwrap() {
-                Posted::Created(e) => e.message.id,
+                Posted::Created(e) => recorded(e).message.id,
                 Posted::Replayed(m) => m.id,
             });
         }

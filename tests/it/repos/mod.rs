@@ -1,8 +1,9 @@
-//! Repository contract tests against real Postgres: each test gets its own
-//! freshly created and migrated database.
+//! Repository contract tests against real Postgres, each on a database of
+//! its own, and the check that schema.rs matches the migrations.
 
 mod channels;
 mod messages;
+mod schema;
 mod users;
 mod workspaces;
 

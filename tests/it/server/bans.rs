@@ -1,11 +1,10 @@
 //! `PUT|DELETE /servers/{serverId}/bans/{profileId}` and
 //! `GET /servers/{serverId}/bans`, and bans across the two dialects.
 
-use concord_tests::{TestApp, TestUser, assert_error, spawn_app};
+use concord_tests::server::{Crew, crew, join, member_of, members};
+use concord_tests::{TestApp, TestUser, assert_error, id_of, keys_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-use super::support::{Crew, crew, id_of, join, keys_of, member_of, members, recruit};
 
 async fn ban(
     app: &TestApp,
@@ -130,8 +129,8 @@ async fn a_lifted_ban_answers_the_server_and_the_code_works_again() {
 async fn who_may_ban_and_list_follows_the_ranks_of_kicks() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
-    let guest2 = recruit(&app, &crew, "guest2", "guest").await;
-    let moderator2 = recruit(&app, &crew, "moderator2", "moderator").await;
+    let guest2 = crew.recruit(&app, "guest2", "guest").await;
+    let moderator2 = crew.recruit(&app, "moderator2", "moderator").await;
 
     for (actor, target) in [
         (&crew.guest, &guest2),

@@ -1,12 +1,11 @@
 //! `POST /channels?serverId=`, `PATCH|DELETE /channels/{channelId}?serverId=`.
 
-use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app};
+use concord_tests::server::{
+    Crew, channel_named, channels, create_server, crew, general_id, patch,
+};
+use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, id_of, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-use super::support::{
-    Crew, channel_named, channels, create_server, crew, general_id, id_of, patch,
-};
 
 async fn create(
     app: &TestApp,

@@ -1,59 +1,40 @@
 //! One domain, two dialects: what is written through the server dialect is
 //! read through the workspace dialect, and the other way round.
 
-use concord_tests::{TestApp, TestUser, spawn_app};
+use concord_tests::server::{
+    channel_named, create_server, crew, general_id, invite_code, join, member_id, member_of, page,
+    patch, patch_empty,
+};
+use concord_tests::{channel_messages_path, dm_messages_path, id_of, spawn_app, workspace_role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-use super::support::{
-    channel_named, create_server, crew, general_id, id_of, invite_code, join, member_id, member_of,
-    page, patch, patch_empty,
-};
-
-/// `GET /api/workspaces/{id}` as `user`; asserts 200.
-async fn workspace(app: &TestApp, id: i64, user: &TestUser) -> Value {
-    let (status, body) = app.get(&format!("/api/workspaces/{id}"), &user.token).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
-/// The workspace-dialect role of `user` in workspace details, if listed.
-fn ws_role(details: &Value, user: &TestUser) -> Option<String> {
-    details["members"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no members: {details}"))
-        .iter()
-        .find(|m| m["id"] == user.id)
-        .map(|m| m["role"].as_str().unwrap_or_default().to_owned())
-}
-
-/// `GET path` in the workspace dialect's history shape; returns the messages.
-async fn ws_messages(app: &TestApp, path: &str, user: &TestUser) -> Vec<Value> {
-    let (status, body) = app.get(path, &user.token).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    body["messages"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no messages: {body}"))
-        .clone()
-}
 
 #[tokio::test]
 async fn a_server_is_readable_as_a_workspace_with_its_general_channel() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
 
-    let details = workspace(&app, crew.id, &crew.guest).await;
+    let details = app.workspace(crew.id, &crew.guest).await;
     assert_eq!(details["id"], crew.id);
     assert_eq!(details["name"], "Crew");
     assert_eq!(details["owner_id"], crew.owner.id);
     assert_eq!(details["image_url"], "https://example.com/server.png");
-    assert_eq!(ws_role(&details, &crew.owner).as_deref(), Some("owner"));
-    assert_eq!(ws_role(&details, &crew.admin).as_deref(), Some("admin"));
     assert_eq!(
-        ws_role(&details, &crew.moderator).as_deref(),
+        workspace_role(&details, &crew.owner).as_deref(),
+        Some("owner")
+    );
+    assert_eq!(
+        workspace_role(&details, &crew.admin).as_deref(),
+        Some("admin")
+    );
+    assert_eq!(
+        workspace_role(&details, &crew.moderator).as_deref(),
         Some("moderator")
     );
-    assert_eq!(ws_role(&details, &crew.guest).as_deref(), Some("guest"));
+    assert_eq!(
+        workspace_role(&details, &crew.guest).as_deref(),
+        Some("guest")
+    );
 
     let (status, channels) = app
         .get(
@@ -113,8 +94,8 @@ async fn a_member_added_to_a_workspace_shows_in_the_server_json() {
     // someone joining with that code is a guest of the workspace
     let (status, joined) = join(&app, ws, &invite_code(&server), &cy).await;
     assert_eq!(status, StatusCode::OK, "{joined}");
-    let details = workspace(&app, ws, &ada).await;
-    assert_eq!(ws_role(&details, &cy).as_deref(), Some("guest"));
+    let details = app.workspace(ws, &ada).await;
+    assert_eq!(workspace_role(&details, &cy).as_deref(), Some("guest"));
 }
 
 #[tokio::test]
@@ -174,8 +155,11 @@ async fn role_changes_and_kicks_in_the_server_dialect_show_in_the_workspace_dial
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{server}");
-    let details = workspace(&app, crew.id, &crew.owner).await;
-    assert_eq!(ws_role(&details, &crew.guest).as_deref(), Some("moderator"));
+    let details = app.workspace(crew.id, &crew.owner).await;
+    assert_eq!(
+        workspace_role(&details, &crew.guest).as_deref(),
+        Some("moderator")
+    );
 
     let (status, server) = app
         .delete(
@@ -184,8 +168,8 @@ async fn role_changes_and_kicks_in_the_server_dialect_show_in_the_workspace_dial
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{server}");
-    let details = workspace(&app, crew.id, &crew.owner).await;
-    assert_eq!(ws_role(&details, &crew.guest), None);
+    let details = app.workspace(crew.id, &crew.owner).await;
+    assert_eq!(workspace_role(&details, &crew.guest), None);
 }
 
 #[tokio::test]
@@ -205,12 +189,9 @@ async fn a_message_sent_in_one_dialect_is_read_in_the_other() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{api}");
 
-    let in_workspace = ws_messages(
-        &app,
-        &format!("/api/channels/{}/messages", crew.general),
-        &crew.owner,
-    )
-    .await;
+    let in_workspace = app
+        .history(&channel_messages_path(crew.general), &crew.owner)
+        .await;
     assert_eq!(in_workspace.len(), 2, "{in_workspace:?}");
     assert_eq!(in_workspace[0]["id"], api["id"]);
     assert_eq!(in_workspace[1]["id"], socket["id"]);
@@ -269,12 +250,9 @@ async fn a_message_deleted_in_one_dialect_shows_deleted_in_the_other() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    let in_workspace = ws_messages(
-        &app,
-        &format!("/api/channels/{}/messages", crew.general),
-        &crew.owner,
-    )
-    .await;
+    let in_workspace = app
+        .history(&channel_messages_path(crew.general), &crew.owner)
+        .await;
     let ws_socket = in_workspace
         .iter()
         .find(|m| m["id"] == by_socket)
@@ -360,12 +338,7 @@ async fn a_conversation_started_in_the_server_dialect_is_a_direct_message_in_the
         )
         .await;
 
-    let in_workspace = ws_messages(
-        &app,
-        &format!("/api/direct_messages/{dm}/messages"),
-        &crew.owner,
-    )
-    .await;
+    let in_workspace = app.history(&dm_messages_path(dm), &crew.owner).await;
     assert_eq!(in_workspace.len(), 2, "{in_workspace:?}");
     assert_eq!(in_workspace[1]["id"], socket["id"]);
     assert_eq!(in_workspace[1]["user_id"], crew.owner.id);

@@ -4,13 +4,12 @@
 
 use std::collections::HashSet;
 
-use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app};
+use concord_tests::server::{Crew, all_pages, create_server, crew, page, patch};
+use concord_tests::{
+    TOMBSTONE, TestApp, TestUser, assert_envelope, assert_error, id_of, keys_of, spawn_app,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-use super::support::{Crew, all_pages, create_server, crew, id_of, keys_of, page, patch};
-
-const TOMBSTONE: &str = "This message has been deleted.";
 
 async fn start(app: &TestApp, crew: &Crew, by: &TestUser, member: i64) -> (StatusCode, Value) {
     app.post(
@@ -107,7 +106,7 @@ async fn a_conversation_needs_another_member_of_the_server() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
     let other = create_server(&app, &crew.outsider, "Other").await;
-    let foreign = super::support::member_id(&other, &crew.outsider);
+    let foreign = concord_tests::server::member_id(&other, &crew.outsider);
 
     let (status, body) = start(&app, &crew, &crew.owner, foreign).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "Member not found");

@@ -1,13 +1,12 @@
 //! `PATCH /servers/{serverId}/invite-code`: joining with the code, and
 //! regenerating it.
 
-use concord_tests::{assert_envelope, assert_error, spawn_app};
+use concord_tests::server::{
+    create_server, crew, invite_code, join, member_of, members, patch, patch_empty,
+};
+use concord_tests::{assert_envelope, assert_error, id_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-
-use super::support::{
-    create_server, crew, id_of, invite_code, join, member_of, members, patch, patch_empty,
-};
 
 #[tokio::test]
 async fn the_invite_code_joins_the_caller_as_a_guest() {

@@ -1,11 +1,10 @@
 //! `PATCH /members/{memberId}?serverId=` (roles) and
 //! `DELETE /members/{memberId}?serverId=` (kicks).
 
-use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app};
+use concord_tests::server::{Crew, create_server, crew, member_id, member_of, patch};
+use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, id_of, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-use super::support::{Crew, create_server, crew, id_of, member_id, member_of, patch, recruit};
 
 async fn set_role(
     app: &TestApp,
@@ -141,7 +140,7 @@ async fn an_admin_makes_moderators_and_guests_but_not_admins() {
 async fn an_admin_cannot_change_another_admin() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
-    let second = recruit(&app, &crew, "second", "admin").await;
+    let second = crew.recruit(&app, "second", "admin").await;
     let server = crew.view(&app, &crew.owner).await;
 
     let (status, body) = set_role(
@@ -209,7 +208,7 @@ async fn nobody_changes_their_own_role() {
 async fn moderators_guests_and_non_members_cannot_change_roles() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
-    let second_guest = recruit(&app, &crew, "second", "guest").await;
+    let second_guest = crew.recruit(&app, "second", "guest").await;
     let server = crew.view(&app, &crew.owner).await;
     let target = member_id(&server, &second_guest);
 
@@ -305,10 +304,10 @@ async fn a_member_of_another_server_is_member_not_found() {
     // the owner also owns a second server, which the outsider joins
     let other = create_server(&app, &crew.owner, "Other").await;
     let other_id = id_of(&other);
-    let (status, other) = super::support::join(
+    let (status, other) = concord_tests::server::join(
         &app,
         other_id,
-        &super::support::invite_code(&other),
+        &concord_tests::server::invite_code(&other),
         &crew.outsider,
     )
     .await;
@@ -374,7 +373,7 @@ async fn the_owner_kicks_a_moderator_and_a_guest() {
 async fn an_admin_kicks_a_moderator_and_a_guest_but_not_another_admin() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
-    let second = recruit(&app, &crew, "second", "admin").await;
+    let second = crew.recruit(&app, "second", "admin").await;
     let server = crew.view(&app, &crew.owner).await;
 
     let (status, body) = kick(&app, &crew, &crew.admin, member_id(&server, &second)).await;
@@ -393,7 +392,7 @@ async fn an_admin_kicks_a_moderator_and_a_guest_but_not_another_admin() {
 async fn a_moderator_kicks_a_guest_but_not_a_moderator_or_an_admin() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
-    let second = recruit(&app, &crew, "second", "moderator").await;
+    let second = crew.recruit(&app, "second", "moderator").await;
     let server = crew.view(&app, &crew.owner).await;
 
     for target in [member_id(&server, &second), crew.member(&crew.admin)] {
@@ -412,7 +411,7 @@ async fn a_moderator_kicks_a_guest_but_not_a_moderator_or_an_admin() {
 async fn a_guest_kicks_nobody() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
-    let second = recruit(&app, &crew, "second", "guest").await;
+    let second = crew.recruit(&app, "second", "guest").await;
     let server = crew.view(&app, &crew.owner).await;
 
     for target in [

@@ -3,15 +3,13 @@
 
 use std::collections::HashSet;
 
+use concord_tests::server::{Crew, all_pages, crew, page, patch};
 use concord_tests::{
-    TestApp, TestUser, assert_envelope, assert_error, assert_rfc3339_utc, spawn_app,
+    TOMBSTONE, TestApp, TestUser, assert_envelope, assert_error, assert_rfc3339_utc, id_of,
+    keys_of, spawn_app,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-use super::support::{Crew, all_pages, crew, id_of, keys_of, page, patch};
-
-const TOMBSTONE: &str = "This message has been deleted.";
 
 async fn edit(
     app: &TestApp,
@@ -222,8 +220,8 @@ async fn posting_needs_both_the_server_and_the_channel() {
 async fn a_channel_of_another_server_is_channel_not_found() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
-    let other = super::support::create_server(&app, &crew.owner, "Other").await;
-    let foreign = super::support::general_id(&other);
+    let other = concord_tests::server::create_server(&app, &crew.owner, "Other").await;
+    let foreign = concord_tests::server::general_id(&other);
 
     let (status, body) = app
         .post(
@@ -392,7 +390,7 @@ async fn moderators_and_up_delete_anyones_message() {
 async fn a_guest_cannot_delete_someone_elses_message() {
     let app = spawn_app().await;
     let crew = crew(&app).await;
-    let second = super::support::recruit(&app, &crew, "second", "guest").await;
+    let second = crew.recruit(&app, "second", "guest").await;
 
     for author in [&crew.owner, &crew.moderator, &second] {
         let message = id_of(&crew.send(&app, crew.general, author, "keep me").await);
@@ -445,8 +443,9 @@ async fn deleting_a_message_through_another_channel_is_not_found() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{server}");
-    let side =
-        id_of(super::support::channel_named(&server, "side").unwrap_or_else(|| panic!("{server}")));
+    let side = id_of(
+        concord_tests::server::channel_named(&server, "side").unwrap_or_else(|| panic!("{server}")),
+    );
     let message = id_of(
         &crew
             .send(&app, crew.general, &crew.guest, "in general")

@@ -10,4 +10,3 @@ mod messages;
 mod routes;
 mod scenario;
 mod servers;
-mod support;

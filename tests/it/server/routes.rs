@@ -1,10 +1,9 @@
 //! Every server-dialect route at once: authentication, bad ids and methods.
 
+use concord_tests::server::crew;
 use concord_tests::{assert_envelope, assert_error, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-use super::support::crew;
 
 /// Every route of the server dialect with a body it would accept.
 fn routes(server: i64, channel: i64, member: i64) -> Vec<(Method, String, Option<Value>)> {

@@ -2,13 +2,12 @@
 
 use std::collections::HashSet;
 
-use concord_tests::{assert_error, spawn_app};
+use concord_tests::server::{
+    all_pages, create_server, general_id, invite_code, join, member_id, member_of, patch,
+};
+use concord_tests::{assert_error, id_of, spawn_app};
 use reqwest::StatusCode;
 use serde_json::json;
-
-use super::support::{
-    all_pages, create_server, general_id, id_of, invite_code, join, member_id, member_of, patch,
-};
 
 #[tokio::test]
 async fn three_users_share_a_server_with_roles_moderation_a_private_conversation_and_paged_history()

@@ -1,13 +1,12 @@
 //! `POST /servers`, `PATCH|DELETE /servers/{serverId}` and
 //! `PATCH /servers/{serverId}/leave`.
 
-use concord_tests::{assert_envelope, assert_error, assert_rfc3339_utc, spawn_app};
+use concord_tests::server::{
+    channels, create_server, crew, invite_code, member_of, members, patch,
+};
+use concord_tests::{assert_envelope, assert_error, assert_rfc3339_utc, id_of, keys_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-
-use super::support::{
-    channels, create_server, crew, id_of, invite_code, keys_of, member_of, members, patch,
-};
 
 // --- creating ---
 

@@ -35,7 +35,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use concord_domain::{ChatEvent, EventKind, Message, MessageId, NewMessage};
+use concord_domain::{Message, MessageId, NewMessage, RoomEvent, RoomEventKind, Seq};
 use concord_ports::{Idempotency, OnCommit, Posted, RepoError};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
@@ -219,7 +219,7 @@ impl Writer {
                 Step::Alone => post_single(&mut conn, &job.post, job.idempotency.clone()),
             };
             made.push(match &answer {
-                Ok(Posted::Created(event)) => Some(event.message.clone()),
+                Ok(Posted::Created(event)) => event.payload.message().cloned(),
                 Ok(Posted::Replayed(message)) => Some(message.clone()),
                 Err(_) => None,
             });
@@ -419,10 +419,9 @@ struct Written {
 
 impl Written {
     fn into_event(self, post: &NewMessage) -> Result<Posted, RepoError> {
-        Ok(Posted::Created(ChatEvent {
-            seq: self.seq,
-            kind: EventKind::Created,
-            message: Message {
+        Ok(Posted::Created(RoomEvent {
+            seq: Seq::new(self.seq),
+            payload: RoomEventKind::MessageCreated(Message {
                 id: MessageId::new(self.id),
                 room: post.room,
                 author_id: post.author_id,
@@ -432,7 +431,7 @@ impl Written {
                 created_at: self.created_at,
                 edited_at: None,
                 deleted_at: None,
-            },
+            }),
         }))
     }
 }

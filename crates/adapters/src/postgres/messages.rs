@@ -1,4 +1,4 @@
-//! Messages, the per-room event log and idempotency keys.
+//! Messages, the per-room event log ([`EventLog`]) and idempotency keys.
 //!
 //! Every write locks the room's row first (`UPDATE ... SET last_seq = last_seq
 //! + 1`), so writers to one room are serialised on that row: `seq` is
@@ -11,12 +11,12 @@ use crate::auth::sha256_hex;
 use chrono::{DateTime, Utc};
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::{
-    ChannelId, ChatEvent, ConversationId, EventKind, Message, MessageContent, MessageId,
-    NewMessage, Page, Room, WorkspaceId,
+    ChannelId, ConversationId, Message, MessageContent, MessageId, NewMessage, Page, Room,
+    RoomEvent, RoomEventKind, RoomId, Seq, WorkspaceId,
 };
 use concord_ports::{
-    Idempotency, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost, Posted,
-    RepoError, RoomInfo,
+    EventLog, Idempotency, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost,
+    Posted, RepoError, RoomInfo,
 };
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
@@ -35,8 +35,8 @@ const IDEMPOTENCY_HOURS: i64 = 24;
 
 /// Advances `room`'s sequence (and, for a post, its last-message time) and
 /// returns the new `seq`. Takes the room row's lock until commit.
-fn advance_room(c: &mut PgConn, room: Room, touch_last_message: bool) -> QueryResult<i64> {
-    match (room, touch_last_message) {
+fn advance_room(c: &mut PgConn, room: Room, touch_last_message: bool) -> QueryResult<Seq> {
+    let seq = match (room, touch_last_message) {
         (Room::Channel(id), true) => diesel::update(channels::table.find(id.get()))
             .set((
                 channels::last_seq.eq(channels::last_seq + 1),
@@ -59,7 +59,8 @@ fn advance_room(c: &mut PgConn, room: Room, touch_last_message: bool) -> QueryRe
             .set(conversations::last_seq.eq(conversations::last_seq + 1))
             .returning(conversations::last_seq)
             .get_result(c),
-    }
+    };
+    seq.map(Seq::new)
 }
 
 /// The message `id` with its attachment's URL.
@@ -313,19 +314,24 @@ impl MessageRepository for PgStore {
         id: MessageId,
         content: &MessageContent,
     ) -> Result<MessageChange, RepoError> {
-        self.change_message(id, EventKind::Updated, Some(content.as_str()), |c| {
-            diesel::update(messages::table.find(id.get()))
-                .filter(messages::deleted_at.is_null())
-                .set((
-                    messages::content.eq(content.as_str()),
-                    messages::edited_at.eq(now),
-                ))
-                .execute(c)
-        })
+        self.change_message(
+            id,
+            RoomEventKind::MessageUpdated,
+            Some(content.as_str()),
+            |c| {
+                diesel::update(messages::table.find(id.get()))
+                    .filter(messages::deleted_at.is_null())
+                    .set((
+                        messages::content.eq(content.as_str()),
+                        messages::edited_at.eq(now),
+                    ))
+                    .execute(c)
+            },
+        )
     }
 
     fn delete_message(&self, id: MessageId) -> Result<MessageChange, RepoError> {
-        self.change_message(id, EventKind::Deleted, None, |c| {
+        self.change_message(id, RoomEventKind::MessageDeleted, None, |c| {
             let deleted = diesel::update(messages::table.find(id.get()))
                 .filter(messages::deleted_at.is_null())
                 .set((
@@ -352,7 +358,7 @@ impl MessageRepository for PgStore {
         limit: u32,
     ) -> Result<Page, RepoError> {
         let mut conn = self.conn()?;
-        let rows = history_page!(room.id(), page_cursor(before), page_rows(limit))
+        let rows = history_page!(room.id().get(), page_cursor(before), page_rows(limit))
             .load(&mut conn)
             .map_err(db_err("history"))?;
         Ok(into_page(to_domain(rows)?, limit))
@@ -364,7 +370,7 @@ impl MessageRepository for PgStore {
                 let reader = Arc::clone(reader);
                 Box::pin(async move {
                     let messages = reader
-                        .page(room.id(), page_cursor(before), page_rows(limit))
+                        .page(room.id().get(), page_cursor(before), page_rows(limit))
                         .await?;
                     Ok(into_page(messages, limit))
                 })
@@ -393,8 +399,9 @@ impl MessageRepository for PgStore {
         to_domain(rows)
     }
 
-    fn room_info(&self, room_id: i64) -> Result<Option<RoomInfo>, RepoError> {
+    fn room_info(&self, room_id: RoomId) -> Result<Option<RoomInfo>, RepoError> {
         let mut conn = self.conn()?;
+        let room_id = room_id.get();
         let channel: Option<(i64, i64)> = channels::table
             .find(room_id)
             .select((channels::workspace_id, channels::last_seq))
@@ -405,7 +412,7 @@ impl MessageRepository for PgStore {
             return Ok(Some(RoomInfo {
                 room: Room::Channel(ChannelId::new(room_id)),
                 workspace_id: WorkspaceId::new(workspace),
-                last_seq,
+                last_seq: Seq::new(last_seq),
             }));
         }
         let conversation: Option<(i64, i64)> = conversations::table
@@ -417,21 +424,23 @@ impl MessageRepository for PgStore {
         Ok(conversation.map(|(workspace, last_seq)| RoomInfo {
             room: Room::Conversation(ConversationId::new(room_id)),
             workspace_id: WorkspaceId::new(workspace),
-            last_seq,
+            last_seq: Seq::new(last_seq),
         }))
     }
+}
 
+impl EventLog for PgStore {
     fn events_after(
         &self,
-        room: Room,
-        after: i64,
+        room: RoomId,
+        after: Seq,
         limit: u32,
-    ) -> Result<Vec<ChatEvent>, RepoError> {
+    ) -> Result<Vec<RoomEvent>, RepoError> {
         let mut conn = self.conn()?;
         let rows: Vec<EventWithMessage> = message_events::table
             .inner_join(messages::table.left_join(attachments::table))
-            .filter(message_events::room_id.eq(room.id()))
-            .filter(message_events::seq.gt(after))
+            .filter(message_events::room_id.eq(room.get()))
+            .filter(message_events::seq.gt(after.get()))
             .order(message_events::seq.asc())
             .limit(i64::from(limit))
             .select((
@@ -447,21 +456,25 @@ impl MessageRepository for PgStore {
         rows.into_iter().map(as_it_was).collect()
     }
 
-    fn latest_seqs(&self, room_ids: &[i64]) -> Result<Vec<(i64, i64)>, RepoError> {
+    fn latest_seqs(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, Seq)>, RepoError> {
         let mut conn = self.conn()?;
+        let room_ids: Vec<i64> = rooms.iter().map(|id| id.get()).collect();
         let mut seqs: Vec<(i64, i64)> = channels::table
-            .filter(channels::id.eq_any(room_ids))
+            .filter(channels::id.eq_any(&room_ids))
             .select((channels::id, channels::last_seq))
             .load(&mut conn)
             .map_err(db_err("latest seqs"))?;
         seqs.extend(
             conversations::table
-                .filter(conversations::id.eq_any(room_ids))
+                .filter(conversations::id.eq_any(&room_ids))
                 .select((conversations::id, conversations::last_seq))
                 .load::<(i64, i64)>(&mut conn)
                 .map_err(db_err("latest seqs"))?,
         );
-        Ok(seqs)
+        Ok(seqs
+            .into_iter()
+            .map(|(room, seq)| (RoomId::new(room), Seq::new(seq)))
+            .collect())
     }
 }
 
@@ -478,19 +491,27 @@ type EventWithMessage = (
 /// The event with its message as the event left it. The log keeps each
 /// event's text; the rest of a message never changes, except that deletion
 /// erases every earlier text, so a deleted message replays as its tombstone.
-fn as_it_was((seq, kind, content, at, row, url): EventWithMessage) -> Result<ChatEvent, RepoError> {
-    let kind = EventKind::parse(&kind)
-        .ok_or_else(|| RepoError::Unexpected(anyhow::anyhow!("unknown event kind {kind:?}")))?;
+fn as_it_was((seq, kind, content, at, row, url): EventWithMessage) -> Result<RoomEvent, RepoError> {
+    let event: fn(Message) -> RoomEventKind = match kind.as_str() {
+        RoomEventKind::MESSAGE_CREATED => RoomEventKind::MessageCreated,
+        RoomEventKind::MESSAGE_UPDATED => RoomEventKind::MessageUpdated,
+        RoomEventKind::MESSAGE_DELETED => RoomEventKind::MessageDeleted,
+        _ => {
+            return Err(RepoError::Unexpected(anyhow::anyhow!(
+                "unknown event kind {kind:?}"
+            )));
+        }
+    };
     let mut message = row.into_domain(url)?;
     if let Some(content) = content {
         message.content = content;
         message.deleted_at = None;
-        message.edited_at = match kind {
-            EventKind::Created => None,
-            EventKind::Updated | EventKind::Deleted => Some(at),
-        };
+        message.edited_at = (kind != RoomEventKind::MESSAGE_CREATED).then_some(at);
     }
-    Ok(ChatEvent { seq, kind, message })
+    Ok(RoomEvent {
+        seq: Seq::new(seq),
+        payload: event(message),
+    })
 }
 
 /// Posts `msg` in a transaction of its own, honouring `idempotency`.
@@ -538,7 +559,7 @@ pub(super) fn post_single(
             .values(NewEventRow::new(
                 msg.room,
                 seq,
-                EventKind::Created,
+                RoomEventKind::MESSAGE_CREATED,
                 row.id,
                 Some(msg.content.as_str()),
             ))
@@ -556,10 +577,9 @@ pub(super) fn post_single(
         Ok((row, seq, msg.attachment_url.clone()))
     });
     match created {
-        Ok((row, seq, url)) => Ok(Posted::Created(ChatEvent {
+        Ok((row, seq, url)) => Ok(Posted::Created(RoomEvent {
             seq,
-            kind: EventKind::Created,
-            message: row.into_domain(url)?,
+            payload: RoomEventKind::MessageCreated(row.into_domain(url)?),
         })),
         // The same key raced in from another request (or node) and won:
         // everything above rolled back, so answer as a retry would.
@@ -576,15 +596,16 @@ pub(super) fn post_single(
 }
 
 impl PgStore {
-    /// Applies `change` to message `id` and appends its event, in one
-    /// transaction that first takes the room's lock. `change` writes only a
-    /// message that is not deleted, and says how many rows it wrote: none
-    /// means the message was deleted meanwhile, and the transaction (with
-    /// its `seq`) is rolled back, so the log stays without a gap.
+    /// Applies `change` to message `id` and appends its `event` (built from
+    /// the changed message), in one transaction that first takes the room's
+    /// lock. `change` writes only a message that is not deleted, and says how
+    /// many rows it wrote: none means the message was deleted meanwhile, and
+    /// the transaction (with its `seq`) is rolled back, so the log stays
+    /// without a gap.
     fn change_message(
         &self,
         id: MessageId,
-        kind: EventKind,
+        event: fn(Message) -> RoomEventKind,
         content: Option<&str>,
         change: impl FnOnce(&mut PgConn) -> QueryResult<usize>,
     ) -> Result<MessageChange, RepoError> {
@@ -598,18 +619,24 @@ impl PgStore {
             if change(c)? == 0 {
                 return Err(DieselError::RollbackTransaction);
             }
-            diesel::insert_into(message_events::table)
-                .values(NewEventRow::new(room, seq, kind, id.get(), content))
-                .execute(c)?;
             let (row, url) = load_message(c, id.get())?.ok_or(DieselError::NotFound)?;
-            Ok((seq, row, url))
+            let payload = event(
+                row.into_domain(url)
+                    .map_err(|e| DieselError::DeserializationError(e.into()))?,
+            );
+            diesel::insert_into(message_events::table)
+                .values(NewEventRow::new(
+                    room,
+                    seq,
+                    payload.name(),
+                    id.get(),
+                    content,
+                ))
+                .execute(c)?;
+            Ok(RoomEvent { seq, payload })
         });
         match changed {
-            Ok((seq, row, url)) => Ok(MessageChange::Made(ChatEvent {
-                seq,
-                kind,
-                message: row.into_domain(url)?,
-            })),
+            Ok(event) => Ok(MessageChange::Made(event)),
             Err(DieselError::RollbackTransaction) => {
                 let (row, url) = load_message(&mut conn, id.get())
                     .map_err(db_err("message"))?

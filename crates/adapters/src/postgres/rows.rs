@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use concord_domain::{
     Attachment, AttachmentId, Ban, Channel, ChannelId, ChannelKind, Conversation, ConversationId,
-    EventKind, Membership, MembershipId, Message, MessageId, Role, Room, User, UserId, Workspace,
+    Membership, MembershipId, Message, MessageId, Role, Room, Seq, User, UserId, Workspace,
     WorkspaceId,
 };
 use concord_ports::RepoError;
@@ -365,8 +365,8 @@ pub(crate) struct NewEventRow<'a> {
 impl<'a> NewEventRow<'a> {
     pub fn new(
         room: Room,
-        seq: i64,
-        kind: EventKind,
+        seq: Seq,
+        kind: &'static str,
         message_id: i64,
         content: Option<&'a str>,
     ) -> Self {
@@ -374,8 +374,8 @@ impl<'a> NewEventRow<'a> {
         Self {
             channel_id,
             conversation_id,
-            seq,
-            kind: kind.as_str(),
+            seq: seq.get(),
+            kind,
             message_id,
             content,
         }

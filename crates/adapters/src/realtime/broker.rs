@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use concord_domain::{ChatEvent, UserId, WorkspaceId};
+use concord_domain::{RoomEvent, RoomId, Seq, UserId, WorkspaceId};
 use concord_ports::{AccessChange, Notifier};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -21,6 +21,11 @@ use super::hub::Hub;
 
 /// The channel every node listens on, in Postgres and in Redis.
 pub const CHANNEL: &str = "concord_realtime";
+
+/// What the application does when another node reports an access change,
+/// before this node's connections re-check their subscriptions: forget
+/// whatever it remembered that the change may have ended.
+pub type OnAccessChange = Box<dyn Fn(AccessChange) + Send + Sync>;
 
 /// Postgres refuses `NOTIFY` payloads of 8000 bytes or more.
 const MAX_PAYLOAD: usize = 7900;
@@ -47,11 +52,11 @@ impl HubNotifier {
 }
 
 impl Notifier for HubNotifier {
-    fn publish(&self, event: &ChatEvent) {
+    fn publish(&self, event: &RoomEvent) {
         self.hub.publish(event);
         if let Some(outbox) = &self.outbox {
             let _ = outbox.send(Signal::Event {
-                room_id: event.message.room.id(),
+                room_id: event.room(),
                 seq: event.seq,
             });
         }
@@ -68,7 +73,7 @@ impl Notifier for HubNotifier {
 /// What nodes tell each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Signal {
-    Event { room_id: i64, seq: i64 },
+    Event { room_id: RoomId, seq: Seq },
     Access(AccessChange),
 }
 
@@ -76,7 +81,7 @@ pub(crate) enum Signal {
 /// `node|e:room:seq,u:user,r:room,w:workspace`. Only the highest `seq` per
 /// room matters to a receiver, so events of one room collapse into one.
 pub(crate) fn encode(node: &str, signals: Vec<Signal>) -> Vec<String> {
-    let mut latest: HashMap<i64, i64> = HashMap::new();
+    let mut latest: HashMap<RoomId, Seq> = HashMap::new();
     let mut parts = Vec::new();
     for signal in signals {
         match signal {
@@ -129,11 +134,11 @@ pub(crate) fn decode<'a>(
         let a: i64 = fields.next()?.parse().ok()?;
         let signal = match (tag, fields.next()) {
             ("e", Some(seq)) => Signal::Event {
-                room_id: a,
-                seq: seq.parse().ok()?,
+                room_id: RoomId::new(a),
+                seq: Seq::new(seq.parse().ok()?),
             },
             ("u", None) => Signal::Access(AccessChange::User(UserId::new(a))),
-            ("r", None) => Signal::Access(AccessChange::Room(a)),
+            ("r", None) => Signal::Access(AccessChange::Room(RoomId::new(a))),
             ("w", None) => Signal::Access(AccessChange::Workspace(WorkspaceId::new(a))),
             _ => return None,
         };
@@ -141,18 +146,27 @@ pub(crate) fn decode<'a>(
     }))
 }
 
-fn apply(hub: &Hub, node: &str, payload: &str) {
-    let Some(signals) = decode(node, payload) else {
-        return;
-    };
-    for signal in signals {
-        match signal {
-            Signal::Event { room_id, seq } => hub.notice(room_id, seq),
-            Signal::Access(change) => {
-                if let Some(chat) = hub.chat() {
-                    chat.access_changed_elsewhere(change);
+/// This node as its broker connection sees it: its hub, its id on the
+/// broker, and what the application does about other nodes' access changes.
+struct ThisNode {
+    hub: Hub,
+    id: String,
+    elsewhere: OnAccessChange,
+}
+
+impl ThisNode {
+    /// Delivers what another node announced.
+    fn apply(&self, payload: &str) {
+        let Some(signals) = decode(&self.id, payload) else {
+            return;
+        };
+        for signal in signals {
+            match signal {
+                Signal::Event { room_id, seq } => self.hub.notice(room_id, seq),
+                Signal::Access(change) => {
+                    (self.elsewhere)(change);
+                    self.hub.access_changed(change);
                 }
-                hub.access_changed(change);
             }
         }
     }
@@ -207,7 +221,13 @@ pub(crate) async fn run(
     hub: Hub,
     node: String,
     mut outbox: mpsc::UnboundedReceiver<Signal>,
+    elsewhere: OnAccessChange,
 ) {
+    let node = ThisNode {
+        hub,
+        id: node,
+        elsewhere,
+    };
     let mut backoff = Backoff::new();
     loop {
         let (name, ended) = match &broker {
@@ -215,11 +235,11 @@ pub(crate) async fn run(
             Broker::Local => return,
             Broker::Postgres { url } => (
                 "Postgres",
-                postgres_session(url, &hub, &node, &mut outbox, &mut backoff).await,
+                postgres_session(url, &node, &mut outbox, &mut backoff).await,
             ),
             Broker::Redis { url } => (
                 "Redis",
-                redis_session(url, &hub, &node, &mut outbox, &mut backoff).await,
+                redis_session(url, &node, &mut outbox, &mut backoff).await,
             ),
         };
         match ended {
@@ -247,8 +267,7 @@ pub(crate) async fn run(
 /// node stops.
 async fn postgres_session(
     url: &str,
-    hub: &Hub,
-    node: &str,
+    node: &ThisNode,
     outbox: &mut mpsc::UnboundedReceiver<Signal>,
     backoff: &mut Backoff,
 ) -> Ended {
@@ -278,16 +297,16 @@ async fn postgres_session(
     }
     *backoff = Backoff::new();
     // Whatever was announced while this node was not listening is in the log.
-    hub.resync_all();
+    node.hub.resync_all();
     loop {
         tokio::select! {
             payload = received.recv() => match payload {
-                Some(payload) => apply(hub, node, &payload),
+                Some(payload) => node.apply(&payload),
                 None => return Ended::Lost("notification stream ended".into()),
             },
             signal = outbox.recv() => {
                 let Some(first) = signal else { return Ended::Closed };
-                for payload in encode(node, gather(first, outbox).await) {
+                for payload in encode(&node.id, gather(first, outbox).await) {
                     if let Err(e) = client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await {
                         return Ended::Lost(e.to_string());
                     }
@@ -300,8 +319,7 @@ async fn postgres_session(
 /// The same over Redis pub/sub.
 async fn redis_session(
     url: &str,
-    hub: &Hub,
-    node: &str,
+    node: &ThisNode,
     outbox: &mut mpsc::UnboundedReceiver<Signal>,
     backoff: &mut Backoff,
 ) -> Ended {
@@ -322,21 +340,21 @@ async fn redis_session(
         Err(e) => return lost(e),
     };
     *backoff = Backoff::new();
-    hub.resync_all();
+    node.hub.resync_all();
     let mut messages = pubsub.on_message();
     loop {
         tokio::select! {
             message = messages.next() => match message {
                 Some(message) => {
                     if let Ok(payload) = message.get_payload::<String>() {
-                        apply(hub, node, &payload);
+                        node.apply(&payload);
                     }
                 }
                 None => return Ended::Lost("subscription closed".into()),
             },
             signal = outbox.recv() => {
                 let Some(first) = signal else { return Ended::Closed };
-                for payload in encode(node, gather(first, outbox).await) {
+                for payload in encode(&node.id, gather(first, outbox).await) {
                     let sent: Result<i64, _> = redis::cmd("PUBLISH")
                         .arg(CHANNEL)
                         .arg(payload)
@@ -355,6 +373,13 @@ async fn redis_session(
 mod tests {
     use super::*;
 
+    fn event(room: i64, seq: i64) -> Signal {
+        Signal::Event {
+            room_id: RoomId::new(room),
+            seq: Seq::new(seq),
+        }
+    }
+
     fn all(node: &str, payloads: &[String]) -> Vec<Signal> {
         payloads
             .iter()
@@ -364,7 +389,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_batch_gathers_the_signals_that_arrive_while_it_lingers() {
-        let event = |seq| Signal::Event { room_id: 1, seq };
+        let event = |seq| event(1, seq);
         let (outbox, mut queued) = mpsc::unbounded_channel();
         let sender = tokio::spawn(async move {
             tokio::time::sleep(LINGER / 2).await;
@@ -382,9 +407,9 @@ mod tests {
         let payloads = encode(
             "a",
             vec![
-                Signal::Event { room_id: 1, seq: 4 },
-                Signal::Event { room_id: 1, seq: 6 },
-                Signal::Event { room_id: 1, seq: 5 },
+                event(1, 4),
+                event(1, 6),
+                event(1, 5),
                 Signal::Access(AccessChange::User(UserId::new(9))),
             ],
         );
@@ -394,23 +419,21 @@ mod tests {
             got,
             vec![
                 Signal::Access(AccessChange::User(UserId::new(9))),
-                Signal::Event { room_id: 1, seq: 6 },
+                event(1, 6),
             ]
         );
     }
 
     #[test]
     fn a_node_ignores_its_own_payloads() {
-        let payloads = encode("a", vec![Signal::Event { room_id: 1, seq: 1 }]);
+        let payloads = encode("a", vec![event(1, 1)]);
         assert!(decode("a", &payloads[0]).is_none());
         assert_eq!(all("b", &payloads).len(), 1);
     }
 
     #[test]
     fn large_batches_are_split_below_the_notify_limit() {
-        let signals = (1..=2000)
-            .map(|room_id| Signal::Event { room_id, seq: 1 })
-            .collect();
+        let signals = (1..=2000).map(|room_id| event(room_id, 1)).collect();
         let payloads = encode("node", signals);
         assert!(payloads.len() > 1);
         assert!(payloads.iter().all(|p| p.len() <= MAX_PAYLOAD));
@@ -425,7 +448,7 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Signal::Event { room_id: 1, seq: 2 },
+                event(1, 2),
                 Signal::Access(AccessChange::Workspace(WorkspaceId::new(3))),
             ]
         );

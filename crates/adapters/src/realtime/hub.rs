@@ -1,46 +1,67 @@
 //! The hub: which connections follow which rooms on this node, and one feed
-//! task per followed room that turns committed events into frames.
+//! per followed room ([`super::feed`]) that turns committed events into
+//! frames.
 //!
-//! A room's feed is the only writer of that room's frames, so they leave in
-//! `seq` order. It delivers `seq` N only after N-1: an event published out of
-//! order by a concurrent request waits briefly for its predecessor, and any
-//! gap that does not close by itself — a notification from another node, a
-//! lost broker message — is filled by reading the room's log. Each event is
-//! rendered once per dialect and the same bytes go to every subscriber.
+//! The hub is given everything it needs when it is built: the event log it
+//! reads gaps and sweeps from, and the renderer that turns events into each
+//! dialect's frames. The WebSocket sessions (an inbound adapter, in the api
+//! crate) register their connections here and read what their queue brings.
 //!
 //! Every connection has one bounded queue. A feed never waits on a
-//! connection: when a queue is full the connection is told to close with
-//! "resume required", and the feed moves on.
+//! connection: when a queue is full the connection is told to stop with
+//! [`Stop::ResumeRequired`], and the feed moves on.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytestring::ByteString;
-use concord_app::{Concord, MAX_EVENTS_PER_READ, ServiceError};
-use concord_domain::{ChatEvent, Message, Room, Topic, TopicKind, UserId, WorkspaceId};
-use concord_ports::{AccessChange, RoomInfo};
+use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, UserId, WorkspaceId};
+use concord_ports::{AccessChange, EventLog, RoomInfo};
+use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::protocol::{self, Dialect};
+use super::feed::{Feed, RoomInput, Subscriber};
 
-/// Renders messages as a dialect's JSON. The api crate owns both dialects'
-/// shapes; the gateway only frames what it is given.
-pub trait Wire: Send + Sync + 'static {
-    /// Each message of `workspace` as JSON in `dialect`, in order. May read
-    /// the store (the server dialect shows each author's membership); runs on
-    /// the blocking pool when [`Wire::reads_store`] says so.
+/// Which HTTP dialect's JSON a connection receives in event `data`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// The `/api` dialect's message shape (snake_case, seed 004).
+    #[default]
+    Workspace,
+    /// The root dialect's message shape (camelCase with `member`, seed 000).
+    Server,
+}
+
+impl Dialect {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "workspace" => Some(Dialect::Workspace),
+            "server" => Some(Dialect::Server),
+            _ => None,
+        }
+    }
+}
+
+/// Renders room events as event frames. The api crate owns the wire
+/// protocol and both dialects' shapes; the hub only fans out what it is
+/// given.
+pub trait Renderer: Send + Sync + 'static {
+    /// The event frame of each of `events`, all of one room of `workspace`,
+    /// in `dialect`, in order. May read the store (the server dialect shows
+    /// each author's membership); runs on the blocking pool when
+    /// [`Renderer::reads_store`] says so.
     /// # Errors
     /// When the store cannot be read.
-    fn messages_json(
+    fn frames(
         &self,
-        messages: &[&Message],
+        events: &[&RoomEvent],
         workspace: WorkspaceId,
         dialect: Dialect,
-    ) -> Result<Vec<String>, ServiceError>;
+    ) -> anyhow::Result<Vec<ByteString>>;
 
     /// Whether rendering `dialect` reads the store. A feed renders the
     /// others in place, sparing every event a trip to the blocking pool.
@@ -85,8 +106,19 @@ pub enum Outbound {
 #[derive(Debug)]
 pub struct Delivery {
     pub topic: Topic,
-    pub seq: i64,
+    pub seq: Seq,
     pub frame: ByteString,
+}
+
+/// Why the hub stopped a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Its queue filled, or its events could not be rendered: the client
+    /// must reconnect and resume from the log.
+    ResumeRequired = 1,
+    /// The node is shutting down: the client reconnects, possibly elsewhere,
+    /// and resumes.
+    ShuttingDown = 2,
 }
 
 /// The hub's side of one WebSocket connection: small, shared with the feeds
@@ -98,7 +130,8 @@ pub struct Connection {
     dialect: OnceLock<Dialect>,
     queue: mpsc::Sender<Outbound>,
     stop: CancellationToken,
-    stop_code: AtomicU16,
+    /// The first [`Stop`] as its discriminant; 0 while running.
+    stop_reason: AtomicU8,
 }
 
 impl Connection {
@@ -106,21 +139,25 @@ impl Connection {
         self.id
     }
 
-    /// Cancelled when the connection must close; see [`Connection::stop_code`].
+    /// Cancelled when the connection must close; see [`Connection::stop_reason`].
     pub fn stopped(&self) -> &CancellationToken {
         &self.stop
     }
 
-    /// The close code the connection was stopped with; the first one wins.
-    pub fn stop_code(&self) -> u16 {
-        self.stop_code.load(Ordering::Acquire)
+    /// Why the connection was stopped, if it was; the first reason wins.
+    pub fn stop_reason(&self) -> Option<Stop> {
+        match self.stop_reason.load(Ordering::Acquire) {
+            1 => Some(Stop::ResumeRequired),
+            2 => Some(Stop::ShuttingDown),
+            _ => None,
+        }
     }
 
-    /// Ask the connection to close with `code`.
-    pub fn stop(&self, code: u16) {
+    /// Ask the connection to close, for `reason`.
+    pub fn stop(&self, reason: Stop) {
         if self
-            .stop_code
-            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
+            .stop_reason
+            .compare_exchange(0, reason as u8, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
             self.stop.cancel();
@@ -144,22 +181,16 @@ impl Connection {
 
     /// Queues `item`, or stops the connection as too slow when it cannot.
     /// Returns whether the connection is still worth sending to.
-    fn offer(&self, item: Outbound) -> bool {
+    pub(super) fn offer(&self, item: Outbound) -> bool {
         match self.queue.try_send(item) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.stop(protocol::close::RESUME_REQUIRED);
+                self.stop(Stop::ResumeRequired);
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
     }
-}
-
-/// Services the hub needs once it serves connections.
-struct Backend {
-    chat: Concord,
-    wire: Arc<dyn Wire>,
 }
 
 /// This node's realtime hub. Cheap to clone.
@@ -171,14 +202,15 @@ pub struct Hub {
 struct Inner {
     config: HubConfig,
     runtime: tokio::runtime::Handle,
-    backend: OnceLock<Backend>,
-    rooms: Mutex<HashMap<i64, FeedHandle>>,
+    log: Arc<dyn EventLog>,
+    renderer: Arc<dyn Renderer>,
+    rooms: Mutex<HashMap<RoomId, FeedHandle>>,
     connections: Mutex<HashMap<u64, Arc<Connection>>>,
     next_connection: AtomicU64,
 }
 
 /// A live room feed: its inbox, and the room it serves.
-struct FeedHandle {
+pub(super) struct FeedHandle {
     inbox: mpsc::UnboundedSender<RoomInput>,
     room: Room,
     workspace_id: WorkspaceId,
@@ -191,51 +223,57 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Hub {
-    /// A hub whose feeds run on `runtime`.
-    pub fn new(config: HubConfig, runtime: tokio::runtime::Handle) -> Self {
-        Self {
+    /// A hub whose feeds run on `runtime`, read gaps from `log` and render
+    /// with `renderer`. With a sweep interval, starts the sweeper.
+    pub fn new(
+        config: HubConfig,
+        runtime: tokio::runtime::Handle,
+        log: Arc<dyn EventLog>,
+        renderer: Arc<dyn Renderer>,
+    ) -> Self {
+        let sweep_interval = config.sweep_interval;
+        let hub = Self {
             inner: Arc::new(Inner {
                 config,
                 runtime,
-                backend: OnceLock::new(),
+                log,
+                renderer,
                 rooms: Mutex::new(HashMap::new()),
                 connections: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
             }),
-        }
-    }
-
-    /// Gives the hub the service and renderer it reads and renders with, and
-    /// starts the sweeper. The notifier is built before the service (the
-    /// service needs it), hence this second step.
-    pub fn attach(&self, chat: Concord, wire: Arc<dyn Wire>) {
-        if self.inner.backend.set(Backend { chat, wire }).is_err() {
-            return;
-        }
-        if let Some(every) = self.inner.config.sweep_interval {
-            let hub = self.clone();
-            self.inner.runtime.spawn(async move {
+        };
+        if let Some(every) = sweep_interval {
+            let sweeper = hub.clone();
+            hub.inner.runtime.spawn(async move {
                 let mut tick = tokio::time::interval(every);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tick.tick().await;
-                    hub.sweep().await;
+                    sweeper.sweep().await;
                 }
             });
         }
+        hub
     }
 
-    pub fn config(&self) -> &HubConfig {
-        &self.inner.config
+    /// How long an out-of-order event waits for its predecessor.
+    pub(super) fn gap_wait(&self) -> Duration {
+        self.inner.config.gap_wait
     }
 
-    /// The service, once attached.
-    pub fn chat(&self) -> Option<&Concord> {
-        self.inner.backend.get().map(|b| &b.chat)
+    pub(super) fn log(&self) -> &Arc<dyn EventLog> {
+        &self.inner.log
     }
 
-    pub(crate) fn wire(&self) -> Option<Arc<dyn Wire>> {
-        self.inner.backend.get().map(|b| b.wire.clone())
+    pub(super) fn renderer(&self) -> &Arc<dyn Renderer> {
+        &self.inner.renderer
+    }
+
+    /// The followed rooms' feeds. Inputs are sent to a feed only with this
+    /// locked, which is what lets a feed retire without losing any.
+    pub(super) fn rooms(&self) -> MutexGuard<'_, HashMap<RoomId, FeedHandle>> {
+        lock(&self.inner.rooms)
     }
 
     /// Registers a new connection and returns its queue's receiving end.
@@ -247,7 +285,7 @@ impl Hub {
             dialect: OnceLock::new(),
             queue,
             stop: CancellationToken::new(),
-            stop_code: AtomicU16::new(0),
+            stop_reason: AtomicU8::new(0),
         });
         lock(&self.inner.connections).insert(conn.id, conn.clone());
         (conn, rx)
@@ -270,7 +308,7 @@ impl Hub {
         room: RoomInfo,
         topic: Topic,
         conn: Arc<Connection>,
-    ) -> oneshot::Receiver<i64> {
+    ) -> oneshot::Receiver<Seq> {
         let (ack, acked) = oneshot::channel();
         let input = RoomInput::Subscribe(
             Subscriber {
@@ -303,7 +341,7 @@ impl Hub {
         topic: Topic,
         conn: &Arc<Connection>,
         may_read: impl FnOnce(Room) -> bool,
-    ) -> Option<(Room, WorkspaceId, oneshot::Receiver<i64>)> {
+    ) -> Option<(Room, WorkspaceId, oneshot::Receiver<Seq>)> {
         let rooms = lock(&self.inner.rooms);
         let feed = rooms.get(&topic.room_id)?;
         if !may_read(feed.room) {
@@ -333,12 +371,12 @@ impl Hub {
     }
 
     /// A committed event, in full, from this node.
-    pub fn publish(&self, event: &ChatEvent) {
-        self.to_room(event.message.room.id(), RoomInput::Event(event.clone()));
+    pub fn publish(&self, event: &RoomEvent) {
+        self.to_room(event.room(), RoomInput::Event(event.clone()));
     }
 
     /// Another node committed `seq` in room `room_id`.
-    pub fn notice(&self, room_id: i64, seq: i64) {
+    pub fn notice(&self, room_id: RoomId, seq: Seq) {
         self.to_room(room_id, RoomInput::Notice(seq));
     }
 
@@ -368,14 +406,14 @@ impl Hub {
         }
     }
 
-    /// Closes every connection with 1001 "going away".
+    /// Stops every connection: the node is shutting down.
     pub fn shutdown(&self) {
         for conn in lock(&self.inner.connections).values() {
-            conn.stop(protocol::close::GOING_AWAY);
+            conn.stop(Stop::ShuttingDown);
         }
     }
 
-    fn to_room(&self, room_id: i64, input: RoomInput) {
+    fn to_room(&self, room_id: RoomId, input: RoomInput) {
         // No feed means nobody on this node follows the room.
         if let Some(feed) = lock(&self.inner.rooms).get(&room_id) {
             let _ = feed.inbox.send(input);
@@ -384,16 +422,7 @@ impl Hub {
 
     fn spawn_feed(&self, room: RoomInfo) -> FeedHandle {
         let (tx, inbox) = mpsc::unbounded_channel();
-        let feed = Feed {
-            hub: self.clone(),
-            room,
-            last_seq: room.last_seq,
-            wanted: room.last_seq,
-            pending: BTreeMap::new(),
-            gap_since: None,
-            subscribers: HashMap::new(),
-            inbox,
-        };
+        let feed = Feed::new(self.clone(), room, inbox);
         self.inner.runtime.spawn(feed.run());
         FeedHandle {
             inbox: tx,
@@ -404,14 +433,12 @@ impl Hub {
 
     /// Compares every followed room's feed with the log's latest `seq`.
     async fn sweep(&self) {
-        let ids: Vec<i64> = lock(&self.inner.rooms).keys().copied().collect();
-        let Some(chat) = self.chat().cloned() else {
-            return;
-        };
+        let ids: Vec<RoomId> = lock(&self.inner.rooms).keys().copied().collect();
         if ids.is_empty() {
             return;
         }
-        match tokio::task::spawn_blocking(move || chat.gateway.latest_seqs(&ids)).await {
+        let log = Arc::clone(&self.inner.log);
+        match tokio::task::spawn_blocking(move || log.latest_seqs(&ids)).await {
             Ok(Ok(seqs)) => {
                 for (room_id, seq) in seqs {
                     self.notice(room_id, seq);
@@ -421,315 +448,6 @@ impl Hub {
             Err(e) => tracing::warn!(error = %e, "realtime sweep task failed"),
         }
     }
-}
-
-enum RoomInput {
-    Event(ChatEvent),
-    Notice(i64),
-    CatchUp,
-    Subscribe(Subscriber, oneshot::Sender<i64>),
-    Unsubscribe { conn: u64, kind: TopicKind },
-    Recheck(AccessChange),
-}
-
-struct Subscriber {
-    conn: Arc<Connection>,
-    kind: TopicKind,
-    dialect: Dialect,
-}
-
-/// One room's feed on this node; lives while someone here follows the room.
-struct Feed {
-    hub: Hub,
-    room: RoomInfo,
-    /// The last `seq` delivered to subscribers.
-    last_seq: i64,
-    /// The highest `seq` known to exist in the log.
-    wanted: i64,
-    /// Events that arrived ahead of their predecessors.
-    pending: BTreeMap<i64, ChatEvent>,
-    /// Since when something has been missing.
-    gap_since: Option<Instant>,
-    /// Keyed by connection and topic kind, so that a subscription ends in
-    /// one step however large the room's crowd: clients leaving one by one
-    /// would otherwise each cost a scan of all the others.
-    subscribers: HashMap<(u64, TopicKind), Subscriber>,
-    inbox: mpsc::UnboundedReceiver<RoomInput>,
-}
-
-impl Feed {
-    async fn run(mut self) {
-        loop {
-            let input = match self.gap_since {
-                Some(since) => {
-                    let deadline = since + self.hub.inner.config.gap_wait;
-                    tokio::select! {
-                        input = self.inbox.recv() => input,
-                        () = tokio::time::sleep_until(deadline) => {
-                            self.catch_up().await;
-                            continue;
-                        }
-                    }
-                }
-                None => self.inbox.recv().await,
-            };
-            let Some(input) = input else { return };
-            self.apply(input);
-            while let Ok(input) = self.inbox.try_recv() {
-                self.apply(input);
-            }
-            self.deliver_ready().await;
-            if self.subscribers.is_empty() && self.retire() {
-                return;
-            }
-        }
-    }
-
-    fn apply(&mut self, input: RoomInput) {
-        match input {
-            RoomInput::Event(event) => {
-                if event.seq > self.last_seq {
-                    self.wanted = self.wanted.max(event.seq);
-                    self.pending.insert(event.seq, event);
-                }
-            }
-            RoomInput::Notice(seq) => self.wanted = self.wanted.max(seq),
-            // Whatever the log holds beyond what was delivered.
-            RoomInput::CatchUp => self.wanted = self.wanted.max(self.last_seq + 1),
-            RoomInput::Subscribe(sub, ack) => {
-                // Pending events that continue the log go out in this same
-                // round, to the newcomer too: its position includes them, so
-                // that it covers every event this node has published.
-                let mut through = self.last_seq;
-                while self.pending.contains_key(&(through + 1)) {
-                    through += 1;
-                }
-                // Subscribing again replaces the earlier subscription.
-                if ack.send(through).is_ok() {
-                    self.subscribers.insert((sub.conn.id, sub.kind), sub);
-                }
-            }
-            RoomInput::Unsubscribe { conn, kind } => {
-                self.subscribers.remove(&(conn, kind));
-            }
-            RoomInput::Recheck(change) => {
-                let mut told = HashSet::new();
-                for s in self.subscribers.values() {
-                    if told.insert(s.conn.id) {
-                        s.conn.offer(Outbound::Recheck(change));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Delivers what can go out now in order, and reads the log at once when
-    /// another node announced events this feed does not hold.
-    async fn deliver_ready(&mut self) {
-        let ready = self.take_ready();
-        self.send(ready).await;
-        if self.wanted <= self.last_seq {
-            self.gap_since = None;
-        } else if self.pending.contains_key(&self.wanted) {
-            // A local event overtook its predecessor, whose publisher is
-            // about to deliver it: give it a moment before reading the log.
-            self.gap_since.get_or_insert_with(Instant::now);
-        } else {
-            self.catch_up().await;
-        }
-    }
-
-    /// Takes the pending events that continue `last_seq` without a gap.
-    fn take_ready(&mut self) -> Vec<ChatEvent> {
-        let mut ready = Vec::new();
-        while let Some(event) = self.pending.remove(&(self.last_seq + 1)) {
-            self.last_seq = event.seq;
-            ready.push(event);
-        }
-        ready
-    }
-
-    /// Reads the log from `last_seq` until it is exhausted.
-    async fn catch_up(&mut self) {
-        let Some(chat) = self.hub.chat().cloned() else {
-            return;
-        };
-        loop {
-            let (room, after) = (self.room.room, self.last_seq);
-            let read = {
-                let chat = chat.clone();
-                tokio::task::spawn_blocking(move || {
-                    chat.gateway.room_events(room, after, MAX_EVENTS_PER_READ)
-                })
-                .await
-            };
-            let events = match read {
-                Ok(Ok(events)) => events,
-                Ok(Err(e)) => {
-                    tracing::warn!(room = room.id(), error = %e, "realtime feed could not read the log; retrying");
-                    self.gap_since = Some(Instant::now() + Duration::from_secs(1));
-                    return;
-                }
-                Err(e) => {
-                    tracing::error!(room = room.id(), error = %e, "realtime log read failed");
-                    return;
-                }
-            };
-            let exhausted = events.len() < MAX_EVENTS_PER_READ as usize;
-            let fresh: Vec<ChatEvent> = events
-                .into_iter()
-                .filter(|e| e.seq > self.last_seq)
-                .collect();
-            if let Some(last) = fresh.last() {
-                self.last_seq = last.seq;
-                self.wanted = self.wanted.max(last.seq);
-            }
-            self.send(fresh).await;
-            if exhausted {
-                break;
-            }
-        }
-        let delivered = self.last_seq;
-        self.pending.retain(|seq, _| *seq > delivered);
-        // The log is the truth: whatever it does not hold yet was committed
-        // after the read and will be published again.
-        self.wanted = self.last_seq;
-        self.gap_since = None;
-        // Queued events may continue right where the log ended.
-        let ready = self.take_ready();
-        self.send(ready).await;
-        if let Some((&seq, _)) = self.pending.last_key_value() {
-            self.wanted = seq;
-            self.gap_since = Some(Instant::now());
-        }
-    }
-
-    /// Renders `events` once per dialect in use and queues them to every
-    /// subscriber of their topics.
-    async fn send(&mut self, events: Vec<ChatEvent>) {
-        if events.is_empty() || self.subscribers.is_empty() {
-            return;
-        }
-        let mut dialects: Vec<Dialect> = self.subscribers.values().map(|s| s.dialect).collect();
-        dialects.sort_by_key(|d| *d as u8);
-        dialects.dedup();
-        let Some(wire) = self.hub.wire() else { return };
-        let workspace = self.room.workspace_id;
-        let room_id = self.room.room.id();
-        let rendered = if dialects.iter().any(|d| wire.reads_store(*d)) {
-            tokio::task::spawn_blocking(move || {
-                let frames = render(&*wire, &events, workspace, &dialects, room_id);
-                (events, frames)
-            })
-            .await
-        } else {
-            let frames = render(&*wire, &events, workspace, &dialects, room_id);
-            Ok((events, frames))
-        };
-        let (events, frames) = match rendered {
-            Ok((events, Ok(frames))) => (events, frames),
-            Ok((_, Err(e))) => {
-                // Subscribers cannot be given a hole: close them so they
-                // resume from the log once the store answers again.
-                tracing::error!(room = room_id, error = %e, "could not render events; closing subscribers");
-                for (_, s) in self.subscribers.drain() {
-                    s.conn.stop(protocol::close::RESUME_REQUIRED);
-                }
-                return;
-            }
-            Err(e) => {
-                tracing::error!(room = room_id, error = %e, "event rendering task failed");
-                return;
-            }
-        };
-        for (i, event) in events.iter().enumerate() {
-            let topic = Topic {
-                room_id,
-                kind: TopicKind::of(event.kind),
-            };
-            let deliveries: Vec<(Dialect, Arc<Delivery>)> = frames
-                .iter()
-                .map(|(dialect, frames)| {
-                    let delivery = Delivery {
-                        topic,
-                        seq: event.seq,
-                        frame: frames[i].clone(),
-                    };
-                    (*dialect, Arc::new(delivery))
-                })
-                .collect();
-            self.subscribers.retain(|_, s| {
-                if s.kind != topic.kind {
-                    return true;
-                }
-                let Some((_, delivery)) = deliveries.iter().find(|(d, _)| *d == s.dialect) else {
-                    return true;
-                };
-                s.conn.offer(Outbound::Event(Arc::clone(delivery)))
-            });
-        }
-    }
-
-    /// Removes this feed from the hub unless new input arrived meanwhile.
-    fn retire(&mut self) -> bool {
-        let mut rooms = lock(&self.hub.inner.rooms);
-        // Inputs are only sent with `rooms` locked, so nothing can slip in
-        // between this check and the removal.
-        match self.inbox.try_recv() {
-            Ok(input) => {
-                drop(rooms);
-                self.apply(input);
-                false
-            }
-            Err(_) => {
-                rooms.remove(&self.room.room.id());
-                true
-            }
-        }
-    }
-}
-
-type Frames = Vec<(Dialect, Vec<ByteString>)>;
-
-fn render(
-    wire: &dyn Wire,
-    events: &[ChatEvent],
-    workspace: WorkspaceId,
-    dialects: &[Dialect],
-    room_id: i64,
-) -> Result<Frames, ServiceError> {
-    let events: Vec<&ChatEvent> = events.iter().collect();
-    dialects
-        .iter()
-        .map(|&dialect| {
-            let frames = event_frames(wire, &events, room_id, workspace, dialect)?;
-            Ok((dialect, frames))
-        })
-        .collect()
-}
-
-/// The event frames of `events` (all of room `room_id`) in `dialect`: the
-/// one place both live delivery and replay build them.
-pub(crate) fn event_frames(
-    wire: &dyn Wire,
-    events: &[&ChatEvent],
-    room_id: i64,
-    workspace: WorkspaceId,
-    dialect: Dialect,
-) -> Result<Vec<ByteString>, ServiceError> {
-    let messages: Vec<&Message> = events.iter().map(|e| &e.message).collect();
-    let data = wire.messages_json(&messages, workspace, dialect)?;
-    Ok(events
-        .iter()
-        .zip(data)
-        .map(|(e, json)| {
-            let topic = Topic {
-                room_id,
-                kind: TopicKind::of(e.kind),
-            };
-            ByteString::from(protocol::event(&topic, e.kind, e.seq, &json))
-        })
-        .collect())
 }
 
 /// The room an access change names, if it names one.

@@ -1,32 +1,29 @@
-//! The realtime gateway (API.md section 5): WebSocket sessions on actix-ws,
-//! the hub that fans committed events out to them, and the brokers that carry
-//! events between nodes.
+//! The realtime fan-out behind the WebSocket gateway (API.md section 5): the
+//! hub that turns committed events into frames for this node's connections,
+//! and the brokers that carry announcements between nodes.
 //!
-//! The gateway owns no rule: who may follow a room is asked of the service
-//! (the same check as reading its history), and message JSON comes from the
-//! api crate through [`Wire`]. It never writes to the store.
+//! It owns no rule and no wire format: the WebSocket sessions (the api
+//! crate's `gateway`) decide who may follow a room, and frames come from the
+//! api crate through [`Renderer`]. It reads the store only through the
+//! [`EventLog`] port and never writes to it.
 //!
 //! Feeds and broker connections run on a runtime of their own (one thread),
-//! started by [`Realtime::start`]; sessions run on actix's workers.
+//! started by [`Realtime::start`]; the sessions run on actix's workers.
 
 mod broker;
+mod feed;
 mod hub;
-mod protocol;
-mod session;
-mod socket;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context;
-use concord_ports::Notifier;
+use concord_ports::{EventLog, Notifier};
 use tokio::sync::{mpsc, oneshot};
 
-pub use broker::{CHANNEL, HubNotifier};
-pub use hub::{Hub, HubConfig, Wire};
-pub use protocol::{Dialect, close};
-pub use session::{SessionConfig, start};
+pub use broker::{CHANNEL, HubNotifier, OnAccessChange};
+pub use hub::{Connection, Delivery, Dialect, Hub, HubConfig, Outbound, Renderer, Stop, concerns};
 
 /// How events reach the other nodes of a deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,21 +36,30 @@ pub enum Broker {
     Redis { url: String },
 }
 
-/// A running gateway core: its runtime thread, hub and notifier.
+/// A running gateway core: its runtime thread and hub.
 pub struct Realtime {
     hub: Hub,
-    notifier: Arc<dyn Notifier>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Realtime {
-    /// Starts the gateway's runtime and, for a broker, its connection task.
-    /// A broker that is down at start is retried in the background; this node
-    /// still serves its own events meanwhile.
+    /// Starts the gateway's runtime, its hub (reading `log`, rendering with
+    /// `renderer`) and, for a broker, its connection task. `app` is given the
+    /// notifier to build the application with, and returns it with what to
+    /// do when another node reports an access change; both are in place
+    /// before anything is delivered. A broker that is down at start is
+    /// retried in the background; this node still serves its own events
+    /// meanwhile.
     /// # Errors
     /// If the runtime thread cannot be started.
-    pub fn start(broker: Broker, mut config: HubConfig) -> anyhow::Result<Self> {
+    pub fn start<App>(
+        broker: Broker,
+        mut config: HubConfig,
+        log: Arc<dyn EventLog>,
+        renderer: Arc<dyn Renderer>,
+        app: impl FnOnce(Arc<dyn Notifier>) -> (App, OnAccessChange),
+    ) -> anyhow::Result<(Self, App)> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_name("concord-realtime")
@@ -77,31 +83,30 @@ impl Realtime {
         } else if config.sweep_interval.is_none() {
             config.sweep_interval = Some(Duration::from_secs(1));
         }
-        let hub = Hub::new(config, handle.clone());
+        let hub = Hub::new(config, handle.clone(), log, renderer);
         let node = format!("{:016x}", rand::random::<u64>());
-        let notifier: Arc<dyn Notifier> = match broker {
-            Broker::Local => Arc::new(HubNotifier::local(hub.clone())),
+        let (notifier, remote): (Arc<dyn Notifier>, _) = match broker {
+            Broker::Local => (Arc::new(HubNotifier::local(hub.clone())), None),
             remote => {
                 let (outbox, queued) = mpsc::unbounded_channel();
-                handle.spawn(broker::run(remote, hub.clone(), node, queued));
-                Arc::new(HubNotifier::brokered(hub.clone(), outbox))
+                let notifier = Arc::new(HubNotifier::brokered(hub.clone(), outbox));
+                (notifier, Some((remote, queued)))
             }
         };
-        Ok(Self {
+        let (app, elsewhere) = app(notifier.clone());
+        if let Some((remote, queued)) = remote {
+            handle.spawn(broker::run(remote, hub.clone(), node, queued, elsewhere));
+        }
+        let realtime = Self {
             hub,
-            notifier,
             stop: Some(stop),
             thread: Some(thread),
-        })
+        };
+        Ok((realtime, app))
     }
 
     pub fn hub(&self) -> &Hub {
         &self.hub
-    }
-
-    /// The notifier to hand to the service.
-    pub fn notifier(&self) -> Arc<dyn Notifier> {
-        self.notifier.clone()
     }
 }
 

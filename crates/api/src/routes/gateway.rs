@@ -1,21 +1,9 @@
-//! `GET /ws`, the realtime gateway (API.md section 5), its AsyncAPI document,
-//! and the two dialects' message JSON for its event frames.
-
-use std::collections::HashMap;
+//! `GET /ws`, the realtime gateway (API.md section 5), and its AsyncAPI
+//! document. The sessions themselves are in [`crate::gateway`].
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use concord_adapters::realtime::{self, Dialect, Hub, SessionConfig, Wire};
-use concord_app::{Concord, ServiceError};
-use concord_domain::{Message, UserId, WorkspaceId};
 
-use super::server::dto::{self as server_dto, Authors};
-use super::workspace::dto as workspace_dto;
-
-/// The gateway as handlers receive it.
-pub struct Gateway {
-    pub hub: Hub,
-    pub session: SessionConfig,
-}
+use crate::gateway::{self, Gateway};
 
 /// The AsyncAPI 3 description of the gateway, shipped in `docs/`.
 const ASYNCAPI: &str = include_str!("../../../../docs/asyncapi.json");
@@ -29,7 +17,7 @@ pub async fn connect(
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
-    realtime::start(gateway.hub.clone(), gateway.session.clone(), &req, body)
+    gateway::start(&gateway, &req, body)
 }
 
 /// The gateway's AsyncAPI 3 document: the contract of `GET /ws`, the
@@ -41,53 +29,4 @@ pub async fn asyncapi_json() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(ASYNCAPI)
-}
-
-/// Renders event data exactly as each dialect's HTTP routes render messages.
-pub struct DialectWire {
-    pub chat: Concord,
-}
-
-impl Wire for DialectWire {
-    fn reads_store(&self, dialect: Dialect) -> bool {
-        // The server dialect shows each author's membership.
-        matches!(dialect, Dialect::Server)
-    }
-
-    fn messages_json(
-        &self,
-        messages: &[&Message],
-        workspace: WorkspaceId,
-        dialect: Dialect,
-    ) -> Result<Vec<String>, ServiceError> {
-        let json = |r: serde_json::Result<String>| {
-            r.map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("rendering a message: {e}")))
-        };
-        match dialect {
-            Dialect::Workspace => messages
-                .iter()
-                .map(|m| json(serde_json::to_string(&workspace_dto::MessageDto::from(*m))))
-                .collect(),
-            Dialect::Server => {
-                // One lookup per author per batch, not per message.
-                let mut found: HashMap<UserId, Option<_>> = HashMap::new();
-                for m in messages {
-                    if let std::collections::hash_map::Entry::Vacant(slot) =
-                        found.entry(m.author_id)
-                    {
-                        slot.insert(self.chat.gateway.author(workspace, m.author_id)?);
-                    }
-                }
-                let authors = Authors::new(found.into_values().flatten().collect());
-                messages
-                    .iter()
-                    .map(|m| {
-                        json(serde_json::to_string(&server_dto::MessageDto::new(
-                            m, &authors,
-                        )))
-                    })
-                    .collect()
-            }
-        }
-    }
 }

@@ -6,21 +6,31 @@ use super::*;
 fn a_reader_may_open_the_room_and_an_outsider_may_not() {
     let mut m = with_channel(true);
     m.messages.expect_room_info().returning(|id| {
-        Ok((id == 10).then_some(concord_ports::repo::RoomInfo {
-            room: ROOM,
-            workspace_id: WS,
-            last_seq: 4,
-        }))
+        Ok(
+            (id == concord_domain::RoomId::new(10)).then_some(concord_ports::repo::RoomInfo {
+                room: ROOM,
+                workspace_id: WS,
+                last_seq: concord_domain::Seq::new(4),
+            }),
+        )
     });
     let svc = m.service();
 
-    assert_eq!(svc.gateway.open_room(OWNER, 10).unwrap().last_seq, 4);
+    assert_eq!(
+        svc.gateway
+            .open_room(OWNER, concord_domain::RoomId::new(10))
+            .unwrap()
+            .last_seq,
+        concord_domain::Seq::new(4)
+    );
     assert!(matches!(
-        svc.gateway.open_room(GUEST, 10),
+        svc.gateway
+            .open_room(GUEST, concord_domain::RoomId::new(10)),
         Err(ServiceError::Forbidden(_))
     ));
     assert!(matches!(
-        svc.gateway.open_room(OWNER, 11),
+        svc.gateway
+            .open_room(OWNER, concord_domain::RoomId::new(11)),
         Err(ServiceError::NotFound(Missing::Room))
     ));
     assert!(svc.gateway.may_read(OWNER, ROOM).unwrap());

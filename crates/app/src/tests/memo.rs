@@ -45,10 +45,9 @@ fn mocks(kicked: &Arc<AtomicBool>, reads: &Arc<AtomicUsize>) -> Mocks {
 
 /// What the store answers for a new post of `msg`.
 fn created(msg: &concord_domain::NewMessage) -> Posted {
-    Posted::Created(concord_domain::ChatEvent {
-        seq: 1,
-        kind: concord_domain::EventKind::Created,
-        message: concord_domain::Message {
+    Posted::Created(concord_domain::RoomEvent {
+        seq: concord_domain::Seq::new(1),
+        payload: concord_domain::RoomEventKind::MessageCreated(concord_domain::Message {
             id: concord_domain::MessageId::new(1),
             room: msg.room,
             author_id: msg.author_id,
@@ -58,7 +57,7 @@ fn created(msg: &concord_domain::NewMessage) -> Posted {
             created_at: Utc.timestamp_opt(0, 0).unwrap(),
             edited_at: None,
             deleted_at: None,
-        },
+        }),
     })
 }
 

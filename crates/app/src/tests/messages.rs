@@ -180,15 +180,17 @@ fn moderators_delete_others_messages_but_guests_do_not() {
     m.messages.expect_delete_message().times(1).returning(|id| {
         let mut gone = message(id.get(), GUEST, ROOM, None);
         gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
-        Ok(MessageChange::Made(concord_domain::ChatEvent {
-            seq: 2,
-            kind: concord_domain::EventKind::Deleted,
-            message: gone,
+        Ok(MessageChange::Made(concord_domain::RoomEvent {
+            seq: concord_domain::Seq::new(2),
+            payload: concord_domain::RoomEventKind::MessageDeleted(gone),
         }))
     });
     m.notifier
         .expect_publish()
-        .withf(|e| e.seq == 2 && e.kind == concord_domain::EventKind::Deleted)
+        .withf(|e| {
+            e.seq == concord_domain::Seq::new(2)
+                && matches!(e.payload, concord_domain::RoomEventKind::MessageDeleted(_))
+        })
         .times(1)
         .return_const(());
     assert!(
@@ -280,7 +282,10 @@ fn a_new_post_is_published_once_after_it_is_stored() {
         .returning(|msg, _| Ok(created(msg)));
     m.notifier
         .expect_publish()
-        .withf(|e| e.seq == 1 && e.message.content == "hello")
+        .withf(|e| {
+            e.seq == concord_domain::Seq::new(1)
+                && matches!(&e.payload, concord_domain::RoomEventKind::MessageCreated(m) if m.content == "hello")
+        })
         .times(1)
         .return_const(());
 
@@ -328,15 +333,16 @@ fn an_edit_is_published_and_a_refused_one_is_not() {
         .returning(|id, c| {
             let mut edited = message(id.get(), GUEST, ROOM, None);
             edited.content = c.as_str().to_owned();
-            Ok(MessageChange::Made(concord_domain::ChatEvent {
-                seq: 3,
-                kind: concord_domain::EventKind::Updated,
-                message: edited,
+            Ok(MessageChange::Made(concord_domain::RoomEvent {
+                seq: concord_domain::Seq::new(3),
+                payload: concord_domain::RoomEventKind::MessageUpdated(edited),
             }))
         });
     m.notifier
         .expect_publish()
-        .withf(|e| e.kind == concord_domain::EventKind::Updated && e.message.content == "v2")
+        .withf(|e| {
+            matches!(&e.payload, concord_domain::RoomEventKind::MessageUpdated(m) if m.content == "v2")
+        })
         .times(1)
         .return_const(());
     m.service()

@@ -214,9 +214,8 @@ fn with_channel(private: bool) -> Mocks {
 fn created(msg: &concord_domain::NewMessage) -> Posted {
     let mut m = message(50, msg.author_id, msg.room, msg.parent_id.map(|p| p.get()));
     m.content = msg.content.as_str().to_owned();
-    Posted::Created(concord_domain::ChatEvent {
-        seq: 1,
-        kind: concord_domain::EventKind::Created,
-        message: m,
+    Posted::Created(concord_domain::RoomEvent {
+        seq: concord_domain::Seq::new(1),
+        payload: concord_domain::RoomEventKind::MessageCreated(m),
     })
 }

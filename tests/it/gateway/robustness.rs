@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 
-use super::{assert_alive, assert_error_frame, assert_topic_error, general_channel};
+use super::{assert_alive, assert_error_frame, assert_topic_error};
 
 /// An identified workspace-dialect client of a fresh user.
 async fn client(app: &TestApp) -> WsClient {
@@ -183,7 +183,7 @@ async fn topics_beyond_the_per_connection_limit_are_refused_with_400() {
     let app = spawn_app_with(&[("CONCORD__REALTIME__MAX_TOPICS_PER_CONNECTION", "3")]).await;
     let owner = app.sign_up("owner").await;
     let ws = app.create_workspace(&owner, "Team").await;
-    let general = general_channel(&app, ws, &owner).await;
+    let general = app.general_channel(ws, &owner).await;
     let random = app.create_channel(ws, &owner, "random", false).await;
     let (mut client, _) = WsClient::identified(&app.address, &owner.token, "workspace").await;
     let topics = [

@@ -4,25 +4,16 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app};
+use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, id_of, keys_of, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
-
-use super::id_of;
 
 /// One page: its message ids (in the order given) and its `next_cursor`.
 async fn page(app: &TestApp, path: &str, user: &TestUser) -> (Vec<i64>, Option<i64>) {
     let (status, body) = app.get(path, &user.token).await;
     assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    let mut keys: Vec<&str> = body
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {body}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["messages", "next_cursor"], "{body}");
+    assert_eq!(keys_of(&body), ["messages", "next_cursor"], "{body}");
     let ids = body["messages"]
         .as_array()
         .unwrap_or_else(|| panic!("messages is not an array: {body}"))

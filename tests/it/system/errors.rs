@@ -1,7 +1,7 @@
 //! What a client gets for bad input: the error envelope, routing misses, body
 //! limits, content types, malformed JSON, bad ids and bad tokens.
 
-use concord_tests::{assert_envelope, assert_error, spawn_app};
+use concord_tests::{assert_envelope, assert_error, now, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -357,10 +357,6 @@ fn b64url(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 /// Every authenticated endpoint's answer to `token` must be a 401.

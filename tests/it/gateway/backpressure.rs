@@ -2,18 +2,16 @@
 //! while the server's memory stays bounded, and clients that keep up lose
 //! nothing.
 
-use concord_tests::spawn_app_with;
 use concord_tests::ws::{WsClient, messages_topic};
+use concord_tests::{channel_messages_path, spawn_app_with};
 use serde_json::json;
-
-use super::{general_channel, post};
 
 #[tokio::test]
 async fn a_stalled_client_is_told_to_resume_while_a_fast_one_loses_nothing() {
     let app = spawn_app_with(&[("CONCORD__REALTIME__QUEUE_CAPACITY", "8")]).await;
     let owner = app.sign_up("owner").await;
     let ws = app.create_workspace(&owner, "Team").await;
-    let general = general_channel(&app, ws, &owner).await;
+    let general = app.general_channel(ws, &owner).await;
     let topic = messages_topic(general);
 
     let mut slow = WsClient::connect_slow(&app.address).await;
@@ -34,7 +32,12 @@ async fn a_stalled_client_is_told_to_resume_while_a_fast_one_loses_nothing() {
             .collect::<Vec<_>>()
     });
     for i in 0..POSTS {
-        post(&app, general, &owner, &format!("{i} {bulky}")).await;
+        app.send_message(
+            &channel_messages_path(general),
+            &owner,
+            &format!("{i} {bulky}"),
+        )
+        .await;
     }
 
     let fast_seqs = reader.await.unwrap();
@@ -82,7 +85,7 @@ async fn a_slow_reader_with_a_large_backlog_still_gets_the_resume_code() {
     let app = spawn_app_with(&[("CONCORD__REALTIME__QUEUE_CAPACITY", "8")]).await;
     let owner = app.sign_up("owner").await;
     let ws = app.create_workspace(&owner, "Team").await;
-    let general = general_channel(&app, ws, &owner).await;
+    let general = app.general_channel(ws, &owner).await;
     let topic = messages_topic(general);
     let mut slow = WsClient::connect_slow(&app.address).await;
     assert_eq!(
@@ -96,7 +99,12 @@ async fn a_slow_reader_with_a_large_backlog_still_gets_the_resume_code() {
     let bulky = "🦀".repeat(3990);
     const POSTS: i64 = 400;
     for i in 0..POSTS {
-        post(&app, general, &owner, &format!("{i} {bulky}")).await;
+        app.send_message(
+            &channel_messages_path(general),
+            &owner,
+            &format!("{i} {bulky}"),
+        )
+        .await;
     }
 
     // Longer than the ten seconds a close frame may wait behind a backlog.

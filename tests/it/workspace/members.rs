@@ -1,7 +1,7 @@
 //! `POST /api/workspaces/{id}/members` and
 //! `DELETE /api/workspaces/{workspaceId}/members/{userId}`.
 
-use concord_tests::{TestApp, TestUser, assert_error, spawn_app};
+use concord_tests::{TestApp, TestUser, assert_error, spawn_app, workspace_role};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -13,24 +13,6 @@ async fn add(app: &TestApp, ws: i64, by: &TestUser, body: Value) -> (StatusCode,
 async fn remove(app: &TestApp, ws: i64, by: &TestUser, user: i64) -> (StatusCode, Value) {
     app.delete(&format!("/api/workspaces/{ws}/members/{user}"), &by.token)
         .await
-}
-
-/// The role `user` has in `ws` as the workspace details show it, or `None`
-/// if they are not listed.
-async fn role_of(app: &TestApp, ws: i64, viewer: &TestUser, user: &TestUser) -> Option<String> {
-    let (status, details) = app
-        .get(&format!("/api/workspaces/{ws}"), &viewer.token)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{details}");
-    let Some(members) = details["members"].as_array() else {
-        panic!("no members: {details}")
-    };
-    members.iter().find(|m| m["id"] == user.id).map(|m| {
-        m["role"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no role: {m}"))
-            .to_owned()
-    })
 }
 
 // --- adding ---
@@ -54,7 +36,7 @@ async fn the_owner_adds_a_user_who_joins_as_a_guest() {
         "{membership}"
     );
     assert_eq!(
-        role_of(&app, ws, &ada, &bob).await.as_deref(),
+        workspace_role(&app.workspace(ws, &ada).await, &bob).as_deref(),
         Some("guest")
     );
     let (status, _) = app.get(&format!("/api/workspaces/{ws}"), &bob.token).await;
@@ -75,9 +57,7 @@ async fn an_admin_can_add_members() {
 
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(
-        role_of(&app, team.ws, &team.owner, &newcomer)
-            .await
-            .as_deref(),
+        workspace_role(&app.workspace(team.ws, &team.owner).await, &newcomer).as_deref(),
         Some("guest")
     );
 }
@@ -93,7 +73,10 @@ async fn a_moderator_a_guest_and_a_non_member_cannot_add_members() {
         assert_error(status, &err, StatusCode::FORBIDDEN, "Forbidden");
     }
 
-    assert_eq!(role_of(&app, team.ws, &team.owner, &newcomer).await, None);
+    assert_eq!(
+        workspace_role(&app.workspace(team.ws, &team.owner).await, &newcomer),
+        None
+    );
 }
 
 #[tokio::test]
@@ -129,9 +112,7 @@ async fn adding_someone_already_in_the_workspace_is_a_conflict() {
         assert_error(status, &err, StatusCode::CONFLICT, "Member already exists");
     }
     assert_eq!(
-        role_of(&app, team.ws, &team.owner, &team.owner)
-            .await
-            .as_deref(),
+        workspace_role(&app.workspace(team.ws, &team.owner).await, &team.owner).as_deref(),
         Some("owner"),
         "the owner stays owner"
     );
@@ -193,10 +174,13 @@ async fn the_workspace_in_the_path_wins_over_one_in_the_body() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["workspace_id"], ws);
     assert_eq!(
-        role_of(&app, ws, &ada, &bob).await.as_deref(),
+        workspace_role(&app.workspace(ws, &ada).await, &bob).as_deref(),
         Some("guest")
     );
-    assert_eq!(role_of(&app, other, &ada, &bob).await, None);
+    assert_eq!(
+        workspace_role(&app.workspace(other, &ada).await, &bob),
+        None
+    );
 }
 
 #[tokio::test]
@@ -252,7 +236,7 @@ async fn adding_a_member_requires_authentication() {
         StatusCode::UNAUTHORIZED,
         "Authentication required",
     );
-    assert_eq!(role_of(&app, ws, &ada, &bob).await, None);
+    assert_eq!(workspace_role(&app.workspace(ws, &ada).await, &bob), None);
 }
 
 // --- removing ---
@@ -275,7 +259,10 @@ async fn a_removed_member_loses_access_to_the_workspace() {
     assert_error(status, &err, StatusCode::FORBIDDEN, "Forbidden");
     let (_, list) = app.get("/api/workspaces/session", &team.guest.token).await;
     assert_eq!(list, json!([]));
-    assert_eq!(role_of(&app, team.ws, &team.owner, &team.guest).await, None);
+    assert_eq!(
+        workspace_role(&app.workspace(team.ws, &team.owner).await, &team.guest),
+        None
+    );
 }
 
 #[tokio::test]
@@ -312,7 +299,10 @@ async fn an_admin_can_remove_a_moderator_and_a_guest() {
     for user in [&team.moderator, &team.guest] {
         let (status, body) = remove(&app, team.ws, &team.admin, user.id).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(role_of(&app, team.ws, &team.owner, user).await, None);
+        assert_eq!(
+            workspace_role(&app.workspace(team.ws, &team.owner).await, user),
+            None
+        );
     }
 }
 
@@ -324,7 +314,10 @@ async fn the_owner_can_remove_an_admin() {
     let (status, body) = remove(&app, team.ws, &team.owner, team.admin.id).await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(role_of(&app, team.ws, &team.owner, &team.admin).await, None);
+    assert_eq!(
+        workspace_role(&app.workspace(team.ws, &team.owner).await, &team.admin),
+        None
+    );
 }
 
 #[tokio::test]
@@ -335,7 +328,10 @@ async fn a_moderator_can_remove_a_guest() {
     let (status, body) = remove(&app, team.ws, &team.moderator, team.guest.id).await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(role_of(&app, team.ws, &team.owner, &team.guest).await, None);
+    assert_eq!(
+        workspace_role(&app.workspace(team.ws, &team.owner).await, &team.guest),
+        None
+    );
 }
 
 #[tokio::test]
@@ -349,7 +345,7 @@ async fn a_moderator_cannot_remove_an_admin_or_another_moderator() {
     for user in [&team.admin, &other_moderator] {
         let (status, err) = remove(&app, team.ws, &team.moderator, user.id).await;
         assert_error(status, &err, StatusCode::FORBIDDEN, "Forbidden");
-        assert!(role_of(&app, team.ws, &team.owner, user).await.is_some());
+        assert!(workspace_role(&app.workspace(team.ws, &team.owner).await, user).is_some());
     }
 }
 
@@ -362,7 +358,7 @@ async fn a_guest_cannot_remove_anyone_else() {
     for user in [&other_guest, &team.moderator, &team.admin] {
         let (status, err) = remove(&app, team.ws, &team.guest, user.id).await;
         assert_error(status, &err, StatusCode::FORBIDDEN, "Forbidden");
-        assert!(role_of(&app, team.ws, &team.owner, user).await.is_some());
+        assert!(workspace_role(&app.workspace(team.ws, &team.owner).await, user).is_some());
     }
 }
 
@@ -376,9 +372,7 @@ async fn nobody_can_remove_the_owner() {
         assert_error(status, &err, StatusCode::FORBIDDEN, "Forbidden");
     }
     assert_eq!(
-        role_of(&app, team.ws, &team.guest, &team.owner)
-            .await
-            .as_deref(),
+        workspace_role(&app.workspace(team.ws, &team.guest).await, &team.owner).as_deref(),
         Some("owner")
     );
 }
@@ -407,9 +401,7 @@ async fn the_owner_cannot_leave_their_workspace() {
 
     assert_error(status, &err, StatusCode::FORBIDDEN, "Forbidden");
     assert_eq!(
-        role_of(&app, team.ws, &team.owner, &team.owner)
-            .await
-            .as_deref(),
+        workspace_role(&app.workspace(team.ws, &team.owner).await, &team.owner).as_deref(),
         Some("owner")
     );
 }
@@ -422,11 +414,7 @@ async fn a_non_member_cannot_remove_members() {
     let (status, err) = remove(&app, team.ws, &team.outsider, team.guest.id).await;
 
     assert_error(status, &err, StatusCode::FORBIDDEN, "Forbidden");
-    assert!(
-        role_of(&app, team.ws, &team.owner, &team.guest)
-            .await
-            .is_some()
-    );
+    assert!(workspace_role(&app.workspace(team.ws, &team.owner).await, &team.guest).is_some());
 }
 
 #[tokio::test]
@@ -510,9 +498,5 @@ async fn removing_a_member_requires_authentication() {
         StatusCode::UNAUTHORIZED,
         "Authentication required",
     );
-    assert!(
-        role_of(&app, team.ws, &team.owner, &team.guest)
-            .await
-            .is_some()
-    );
+    assert!(workspace_role(&app.workspace(team.ws, &team.owner).await, &team.guest).is_some());
 }

@@ -1,11 +1,9 @@
 //! Threaded replies (`parent_id`) and `GET .../messages/{id}/replies`, in
 //! channels and in direct messages.
 
-use concord_tests::{TestApp, TestUser, assert_error, assert_message_shape, spawn_app};
+use concord_tests::{TestApp, TestUser, assert_error, assert_message_shape, id_of, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-use super::id_of;
 
 async fn reply(
     app: &TestApp,
@@ -30,19 +28,10 @@ async fn thread(app: &TestApp, messages_path: &str, by: &TestUser, id: i64) -> V
     thread
 }
 
-/// A team and one public channel's messages path.
-async fn channel(app: &TestApp) -> (concord_tests::Team, String) {
-    let team = app.team().await;
-    let channel = app
-        .create_channel(team.ws, &team.owner, "random", false)
-        .await;
-    (team, format!("/api/channels/{channel}/messages"))
-}
-
 #[tokio::test]
 async fn a_reply_in_a_channel_names_its_parent() {
     let app = spawn_app().await;
-    let (team, path) = channel(&app).await;
+    let (team, path) = app.team_with_channel().await;
     let root = app.send_message(&path, &team.owner, "root").await;
     let (status, answer) = reply(
         &app,
@@ -63,7 +52,7 @@ async fn a_reply_in_a_channel_names_its_parent() {
 #[tokio::test]
 async fn parent_id_may_arrive_as_a_numeric_string_or_in_camel_case() {
     let app = spawn_app().await;
-    let (team, path) = channel(&app).await;
+    let (team, path) = app.team_with_channel().await;
     let root = id_of(&app.send_message(&path, &team.owner, "root").await);
     for body in [
         json!({"content": "a", "parent_id": root.to_string()}),
@@ -78,7 +67,7 @@ async fn parent_id_may_arrive_as_a_numeric_string_or_in_camel_case() {
 #[tokio::test]
 async fn a_reply_to_a_reply_is_attached_to_the_root() {
     let app = spawn_app().await;
-    let (team, path) = channel(&app).await;
+    let (team, path) = app.team_with_channel().await;
     let root = id_of(&app.send_message(&path, &team.owner, "root").await);
     let (_, first) = reply(&app, &path, &team.guest, root, "first").await;
     let (status, nested) = reply(&app, &path, &team.admin, id_of(&first), "nested").await;
@@ -93,7 +82,7 @@ async fn a_reply_to_a_reply_is_attached_to_the_root() {
 #[tokio::test]
 async fn a_parent_in_another_channel_is_404_parent_message_not_found() {
     let app = spawn_app().await;
-    let (team, path) = channel(&app).await;
+    let (team, path) = app.team_with_channel().await;
     let other = app
         .create_channel(team.ws, &team.owner, "other", false)
         .await;
@@ -131,7 +120,7 @@ async fn a_parent_in_another_channel_is_404_parent_message_not_found() {
 #[tokio::test]
 async fn a_parent_in_a_direct_message_is_not_a_parent_in_a_channel_and_vice_versa() {
     let app = spawn_app().await;
-    let (team, channel_path) = channel(&app).await;
+    let (team, channel_path) = app.team_with_channel().await;
     let dm = id_of(
         &app.create_direct_message(team.ws, &team.guest, &[&team.owner], "dm")
             .await,
@@ -162,7 +151,7 @@ async fn a_parent_in_a_direct_message_is_not_a_parent_in_a_channel_and_vice_vers
 #[tokio::test]
 async fn replies_come_with_their_parent_oldest_first() {
     let app = spawn_app().await;
-    let (team, path) = channel(&app).await;
+    let (team, path) = app.team_with_channel().await;
     let root = app.send_message(&path, &team.owner, "root").await;
     let unrelated = app.send_message(&path, &team.owner, "unrelated").await;
     let mut replies = Vec::new();
@@ -196,7 +185,7 @@ async fn replies_come_with_their_parent_oldest_first() {
 #[tokio::test]
 async fn a_message_without_replies_has_an_empty_thread() {
     let app = spawn_app().await;
-    let (team, path) = channel(&app).await;
+    let (team, path) = app.team_with_channel().await;
     let root = app.send_message(&path, &team.owner, "lonely").await;
     let thread = thread(&app, &path, &team.guest, id_of(&root)).await;
     assert_eq!(thread, json!({"parent": root, "replies": []}));
@@ -205,7 +194,7 @@ async fn a_message_without_replies_has_an_empty_thread() {
 #[tokio::test]
 async fn asking_for_a_replys_thread_gives_the_whole_thread() {
     let app = spawn_app().await;
-    let (team, path) = channel(&app).await;
+    let (team, path) = app.team_with_channel().await;
     let root = app.send_message(&path, &team.owner, "root").await;
     let (_, first) = reply(&app, &path, &team.guest, id_of(&root), "first").await;
     let (_, second) = reply(&app, &path, &team.admin, id_of(&root), "second").await;
@@ -216,7 +205,7 @@ async fn asking_for_a_replys_thread_gives_the_whole_thread() {
 #[tokio::test]
 async fn replies_of_an_unknown_message_are_404_and_of_an_unreadable_room_403() {
     let app = spawn_app().await;
-    let (team, path) = channel(&app).await;
+    let (team, path) = app.team_with_channel().await;
     let root = id_of(&app.send_message(&path, &team.owner, "root").await);
     let (status, body) = app
         .get(&format!("{path}/999999/replies"), &team.guest.token)

@@ -8,8 +8,6 @@ use concord_tests::{TestApp, TestUser, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::general_channel;
-
 /// Posts `content` to `channel` on the node at `address`.
 async fn post_on(
     app: &TestApp,
@@ -44,7 +42,7 @@ async fn events_cross_nodes_and_survive_a_node_crash(broker: &[(&str, &str)]) {
     let app = spawn_app().await;
     let owner = app.sign_up("owner").await;
     let ws = app.create_workspace(&owner, "Team").await;
-    let general = general_channel(&app, ws, &owner).await;
+    let general = app.general_channel(ws, &owner).await;
     let node_a = Node::start(&app.db.url, broker).await;
     let node_b = Node::start(&app.db.url, broker).await;
 
@@ -103,7 +101,7 @@ async fn a_node_cut_off_from_its_broker_still_delivers_from_the_log() {
     let app = spawn_app().await;
     let owner = app.sign_up("owner").await;
     let ws = app.create_workspace(&owner, "Team").await;
-    let general = general_channel(&app, ws, &owner).await;
+    let general = app.general_channel(ws, &owner).await;
     // Nothing listens on port 1: every announcement between the nodes is lost.
     let unreachable = [
         ("CONCORD__REALTIME__BROKER", "redis"),
@@ -133,7 +131,7 @@ async fn a_member_removed_on_one_node_is_refused_on_the_other() {
     let guest = app.sign_up("guest").await;
     let ws = app.create_workspace(&owner, "Team").await;
     app.add_member(ws, &owner, &guest).await;
-    let general = general_channel(&app, ws, &owner).await;
+    let general = app.general_channel(ws, &owner).await;
     let remember_long = [("CONCORD__AUTH__ACCESS_CACHE_MS", "600000")];
     let node_a = Node::start(&app.db.url, &remember_long).await;
     let node_b = Node::start(&app.db.url, &remember_long).await;

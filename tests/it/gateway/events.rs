@@ -1,15 +1,16 @@
 //! Event frames: every message created, edited or deleted over HTTP, in
 //! either dialect, reaches the subscribers of its room in their own dialect.
 
+use concord_tests::server::Server;
 use concord_tests::ws::{WsClient, messages_topic, updates_topic};
-use concord_tests::{TestApp, TestUser, spawn_app};
+use concord_tests::{
+    TOMBSTONE, TestApp, TestUser, channel_message_path, channel_messages_path, id_of, server,
+    spawn_app,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{
-    QUIET, Server, TOMBSTONE, assert_event, assert_lifecycle, delete, edit, general_channel, id_of,
-    post, read_message, read_server_message,
-};
+use super::{QUIET, assert_event, assert_lifecycle};
 
 /// A client of `user` in `dialect` following both topics of `room`; returns
 /// it with the room's latest `seq`.
@@ -30,20 +31,31 @@ async fn follow(app: &TestApp, user: &TestUser, dialect: &str, room: i64) -> (Ws
 async fn creating_editing_and_deleting_in_a_channel_reach_its_two_topics_in_order() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut client, seq) = follow(&app, &team.guest, "workspace", general).await;
 
-    let sent = post(&app, general, &team.owner, "first draft").await;
+    let sent = app
+        .send_message(&channel_messages_path(general), &team.owner, "first draft")
+        .await;
     let id = id_of(&sent);
-    let edited = edit(&app, general, &team.owner, id, "second draft").await;
-    delete(&app, general, &team.owner, id).await;
+    let edited = app
+        .edit_message(
+            &channel_message_path(general, id),
+            &team.owner,
+            "second draft",
+        )
+        .await;
+    app.delete_message(&channel_message_path(general, id), &team.owner)
+        .await;
 
     let events = client.events(3).await;
     assert_lifecycle(&events, general, seq);
     assert_eq!(events[0]["data"], sent);
     assert_eq!(events[1]["data"], edited);
     assert_eq!(events[1]["data"]["content"], "second draft");
-    let tombstone = read_message(&app, general, &team.guest, id).await;
+    let tombstone = app
+        .message_in(&channel_messages_path(general), &team.guest, id)
+        .await;
     assert_eq!(events[2]["data"], tombstone);
     assert_eq!(events[2]["data"]["deleted"], true);
     assert_eq!(events[2]["data"]["content"], TOMBSTONE);
@@ -160,11 +172,17 @@ async fn server_dialect_direct_messages_reach_the_other_member_in_the_server_dia
 async fn subscribers_in_each_dialect_get_the_same_event_in_their_own_shape() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut workspace, seq) = follow(&app, &team.guest, "workspace", general).await;
     let (mut server, _) = follow(&app, &team.admin, "server", general).await;
 
-    let sent = post(&app, general, &team.owner, "one event, two shapes").await;
+    let sent = app
+        .send_message(
+            &channel_messages_path(general),
+            &team.owner,
+            "one event, two shapes",
+        )
+        .await;
 
     let as_workspace = workspace.event().await;
     let as_server = server.event().await;
@@ -182,7 +200,7 @@ async fn subscribers_in_each_dialect_get_the_same_event_in_their_own_shape() {
     );
     assert_eq!(as_workspace["data"], sent);
     let id = id_of(&sent);
-    let listed = read_server_message(&app, general, &team.admin, id).await;
+    let listed = server::read_message(&app, general, &team.admin, id).await;
     assert_eq!(as_server["data"], listed);
     assert_eq!(as_server["data"]["channelId"], general);
     assert_eq!(as_server["data"]["member"]["profileId"], team.owner.id);
@@ -193,14 +211,24 @@ async fn subscribers_in_each_dialect_get_the_same_event_in_their_own_shape() {
 async fn a_subscriber_of_new_messages_only_gets_no_edits_or_deletes() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     let seq = client.subscribe_ok(&messages_topic(general)).await;
 
-    let first = post(&app, general, &team.owner, "first").await;
-    edit(&app, general, &team.owner, id_of(&first), "first, edited").await;
-    delete(&app, general, &team.owner, id_of(&first)).await;
-    let second = post(&app, general, &team.owner, "second").await;
+    let first = app
+        .send_message(&channel_messages_path(general), &team.owner, "first")
+        .await;
+    app.edit_message(
+        &channel_message_path(general, id_of(&first)),
+        &team.owner,
+        "first, edited",
+    )
+    .await;
+    app.delete_message(&channel_message_path(general, id_of(&first)), &team.owner)
+        .await;
+    let second = app
+        .send_message(&channel_messages_path(general), &team.owner, "second")
+        .await;
 
     // the edit and the delete take seq + 2 and seq + 3 but are not sent here
     let events = client.events(2).await;
@@ -225,10 +253,12 @@ async fn a_subscriber_of_new_messages_only_gets_no_edits_or_deletes() {
 async fn a_threaded_reply_is_delivered_with_its_parent_id() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut client, seq) = follow(&app, &team.guest, "workspace", general).await;
 
-    let root = post(&app, general, &team.owner, "a question").await;
+    let root = app
+        .send_message(&channel_messages_path(general), &team.owner, "a question")
+        .await;
     let (status, reply) = app
         .post(
             &format!("/api/channels/{general}/messages"),
@@ -254,7 +284,7 @@ async fn a_threaded_reply_is_delivered_with_its_parent_id() {
 async fn a_retried_send_with_the_same_idempotency_key_is_announced_once() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut client, seq) = follow(&app, &team.guest, "workspace", general).await;
     let path = format!("/api/channels/{general}/messages");
     let key = "6f1c2a9e-0d4b-4c7e-9a51-3b2d8e7f0a11";
@@ -267,7 +297,13 @@ async fn a_retried_send_with_the_same_idempotency_key_is_announced_once() {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         answers.push(body);
     }
-    let after = post(&app, general, &team.owner, "after the retries").await;
+    let after = app
+        .send_message(
+            &channel_messages_path(general),
+            &team.owner,
+            "after the retries",
+        )
+        .await;
 
     assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
     let events = client.events(2).await;
@@ -291,11 +327,12 @@ async fn a_retried_send_with_the_same_idempotency_key_is_announced_once() {
 async fn concurrent_posts_arrive_once_each_in_seq_order_without_gaps() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut client, seq) = follow(&app, &team.guest, "workspace", general).await;
     let authors = [&team.owner, &team.admin, &team.moderator, &team.guest];
+    let path = channel_messages_path(general);
 
-    let sends = (0..20).map(|i| post(&app, general, authors[i % 4], "at once"));
+    let sends = (0..20).map(|i| app.send_message(&path, authors[i % 4], "at once"));
     let sent: Vec<Value> = futures_util::future::join_all(sends).await;
 
     let events = client.events(20).await;
@@ -316,12 +353,14 @@ async fn concurrent_posts_arrive_once_each_in_seq_order_without_gaps() {
 async fn subscribing_twice_to_a_topic_still_delivers_each_event_once() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     client.subscribe_ok(&messages_topic(general)).await;
     let seq = client.subscribe_ok(&messages_topic(general)).await;
 
-    let sent = post(&app, general, &team.owner, "just once").await;
+    let sent = app
+        .send_message(&channel_messages_path(general), &team.owner, "just once")
+        .await;
 
     let event = client.event().await;
     assert_event(&event, &messages_topic(general), "message.created", seq + 1);

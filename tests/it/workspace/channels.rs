@@ -1,7 +1,7 @@
 //! `GET`/`POST /api/workspaces/{id}/channels`, `GET`/`PUT`/`DELETE
 //! /api/channels/{id}` and `POST`/`DELETE /api/channels/{id}/users`.
 
-use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app};
+use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, ids_of, keys_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -17,24 +17,8 @@ const CHANNEL_FIELDS: [&str; 9] = [
     "workspace_id",
 ];
 
-fn ids(list: &Value) -> Vec<i64> {
-    let Some(list) = list.as_array() else {
-        panic!("not an array: {list}")
-    };
-    list.iter()
-        .map(|v| v["id"].as_i64().unwrap_or_else(|| panic!("no id: {v}")))
-        .collect()
-}
-
 fn assert_channel_shape(channel: &Value) {
-    let mut keys: Vec<&str> = channel
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {channel}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, CHANNEL_FIELDS, "{channel}");
+    assert_eq!(keys_of(channel), CHANNEL_FIELDS, "{channel}");
 }
 
 async fn channels_seen_by(app: &TestApp, ws: i64, user: &TestUser) -> Vec<i64> {
@@ -42,7 +26,7 @@ async fn channels_seen_by(app: &TestApp, ws: i64, user: &TestUser) -> Vec<i64> {
         .get(&format!("/api/workspaces/{ws}/channels"), &user.token)
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    ids(&list)
+    ids_of(&list)
 }
 
 async fn add_to_channel(
@@ -72,18 +56,6 @@ async fn remove_from_channel(
         Some(json!({"user_id": user})),
     )
     .await
-}
-
-async fn general_of(app: &TestApp, ws: i64, user: &TestUser) -> i64 {
-    let (_, list) = app
-        .get(&format!("/api/workspaces/{ws}/channels"), &user.token)
-        .await;
-    ids(&list)
-        .into_iter()
-        .zip(list.as_array().into_iter().flatten())
-        .find(|(_, c)| c["name"] == "general")
-        .map(|(id, _)| id)
-        .unwrap_or_else(|| panic!("no general channel: {list}"))
 }
 
 // --- POST /api/workspaces/{id}/channels ---
@@ -246,7 +218,7 @@ async fn a_channel_needs_a_valid_name_and_bounded_texts() {
         assert_error(status, &err, StatusCode::BAD_REQUEST, "Validation error");
     }
     let (_, list) = app.get(&path, &team.owner.token).await;
-    assert_eq!(ids(&list).len(), 1, "only general exists: {list}");
+    assert_eq!(ids_of(&list).len(), 1, "only general exists: {list}");
 }
 
 #[tokio::test]
@@ -499,7 +471,7 @@ async fn reading_a_channel_with_a_malformed_id_is_a_bad_request() {
 async fn reading_a_channel_requires_authentication() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_of(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
 
     let (status, err) = app
         .call(Method::GET, &format!("/api/channels/{general}"), None, None)
@@ -671,7 +643,7 @@ async fn a_non_member_cannot_edit_a_channel() {
 async fn the_general_channel_cannot_be_renamed_even_by_the_owner() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_of(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let path = format!("/api/channels/{general}");
 
     let (status, err) = app
@@ -687,7 +659,7 @@ async fn the_general_channel_cannot_be_renamed_even_by_the_owner() {
 async fn the_general_channels_topic_and_description_can_be_edited() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_of(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
 
     let (status, channel) = app
         .put(
@@ -706,7 +678,7 @@ async fn the_general_channels_topic_and_description_can_be_edited() {
 async fn the_general_channel_can_be_edited_with_a_full_body_that_repeats_its_name() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_of(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
 
     // the seed's PUT body carries every field; the name is unchanged
     let (status, channel) = app
@@ -890,7 +862,7 @@ async fn a_non_member_cannot_delete_a_channel() {
 async fn the_general_channel_cannot_be_deleted_even_by_the_owner() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_of(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
 
     let (status, err) = app
         .delete(&format!("/api/channels/{general}"), &team.owner.token)

@@ -2,11 +2,13 @@
 //! frames the server sends back, and the close codes.
 //!
 //! Server frames are built here and nowhere else. Event frames are assembled
-//! once per event and dialect by the hub; every other frame is per connection.
+//! once per event and dialect, through the hub's renderer; every other frame
+//! is per connection.
 
 use std::collections::HashMap;
 
-use concord_domain::{EventKind, Topic};
+use concord_adapters::realtime::Dialect;
+use concord_domain::{Seq, Topic, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,27 +30,6 @@ pub mod close {
     pub const TOO_BIG: u16 = 1009;
     /// A frame that is not valid WebSocket.
     pub const PROTOCOL_ERROR: u16 = 1002;
-}
-
-/// Which HTTP dialect's JSON a connection receives in event `data`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// The `/api` dialect's message shape (snake_case, seed 004).
-    #[default]
-    Workspace,
-    /// The root dialect's message shape (camelCase with `member`, seed 000).
-    Server,
-}
-
-impl Dialect {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "workspace" => Some(Dialect::Workspace),
-            "server" => Some(Dialect::Server),
-            _ => None,
-        }
-    }
 }
 
 /// A client frame.
@@ -88,16 +69,16 @@ pub fn hello(heartbeat_interval_ms: u64) -> String {
     json!({"op": "hello", "heartbeat_interval_ms": heartbeat_interval_ms}).to_string()
 }
 
-pub fn ready(user_id: i64, session_id: &str) -> String {
-    json!({"op": "ready", "user_id": user_id, "session_id": session_id}).to_string()
+pub fn ready(user_id: UserId, session_id: &str) -> String {
+    json!({"op": "ready", "user_id": user_id.get(), "session_id": session_id}).to_string()
 }
 
 pub fn pong() -> String {
     json!({"op": "pong"}).to_string()
 }
 
-pub fn subscribed(topic: &Topic, seq: i64) -> String {
-    json!({"op": "subscribed", "topic": topic.to_string(), "seq": seq}).to_string()
+pub fn subscribed(topic: &Topic, seq: Seq) -> String {
+    json!({"op": "subscribed", "topic": topic.to_string(), "seq": seq.get()}).to_string()
 }
 
 pub fn unsubscribed(topic: &Topic) -> String {
@@ -117,20 +98,17 @@ pub fn topic_error(topic: &str, status: u16, message: &str) -> String {
 /// A subscription refused because its `since` is further behind than one
 /// `subscribe` may replay: `seq` is the room's latest, to subscribe again
 /// with while older history is paged over HTTP.
-pub fn replay_refused(topic: &str, seq: i64, message: &str) -> String {
-    json!({"op": "error", "topic": topic, "statusCode": 410, "seq": seq, "message": message})
+pub fn replay_refused(topic: &str, seq: Seq, message: &str) -> String {
+    json!({"op": "error", "topic": topic, "statusCode": 410, "seq": seq.get(), "message": message})
         .to_string()
 }
 
-/// An event frame around `data`, which is already JSON.
-pub fn event(topic: &Topic, kind: EventKind, seq: i64, data: &str) -> String {
-    // `topic` and `kind` are ASCII without quotes or backslashes by
+/// An event frame of type `name` around `data`, which is already JSON.
+pub fn event(topic: &Topic, name: &str, seq: Seq, data: &str) -> String {
+    // `topic` and the event names are ASCII without quotes or backslashes by
     // construction, and `data` is serializer output, so splicing is safe and
     // spares a second pass over the message JSON.
-    format!(
-        r#"{{"op":"event","topic":"{topic}","type":"{}","seq":{seq},"data":{data}}}"#,
-        kind.as_str()
-    )
+    format!(r#"{{"op":"event","topic":"{topic}","type":"{name}","seq":{seq},"data":{data}}}"#)
 }
 
 #[cfg(test)]
@@ -143,13 +121,13 @@ mod tests {
     #[test]
     fn event_frames_are_valid_json_with_the_contract_fields() {
         let topic = Topic {
-            room_id: 9,
+            room_id: concord_domain::RoomId::new(9),
             kind: TopicKind::Updates,
         };
         let frame = event(
             &topic,
-            EventKind::Deleted,
-            12,
+            "message.deleted",
+            Seq::new(12),
             r#"{"id":3,"content":"a \"q\""}"#,
         );
         let v: Value = serde_json::from_str(&frame).unwrap();

@@ -12,16 +12,17 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
-use concord_app::{Concord, MAX_EVENTS_PER_READ, ServiceError};
-use concord_domain::{ChatEvent, Room, Topic, UserId, WorkspaceId};
-use concord_ports::{AccessChange, Claims};
+use concord_adapters::realtime::{Connection, Dialect, Hub, Outbound, Renderer, Stop, concerns};
+use concord_app::{Concord, ServiceError};
+use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, UserId, WorkspaceId};
+use concord_ports::{AccessChange, Claims, EventLog, MAX_EVENTS_PER_READ};
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::hub::{Connection, Hub, Outbound, concerns, event_frames};
-use super::protocol::{self, ClientOp, Dialect, close};
+use super::protocol::{self, ClientOp, close};
 use super::socket::{self, Outlet};
+use super::{DialectRenderer, Gateway};
 
 /// Per-connection limits, from configuration.
 #[derive(Clone, Debug)]
@@ -65,8 +66,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(10);
 /// # Errors
 /// When `req` is not a valid WebSocket upgrade.
 pub fn start(
-    hub: Hub,
-    config: SessionConfig,
+    gateway: &Gateway,
     req: &HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -82,22 +82,19 @@ pub fn start(
     let dialect = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .ok()
         .and_then(|q| q.get("dialect").and_then(|d| Dialect::parse(d)));
-    let Some(chat) = hub.chat().cloned() else {
-        return Err(actix_web::error::ErrorServiceUnavailable(
-            "the realtime gateway is starting",
-        ));
-    };
     let (response, outlet, stream) = socket::upgrade(req, body)?;
     let stream = stream
         .max_frame_size(HARD_FRAME_LIMIT)
         .aggregate_continuations()
         .max_continuation_size(HARD_FRAME_LIMIT);
-    let (conn, queue) = hub.connect();
+    let (conn, queue) = gateway.hub.connect();
     let now = Instant::now();
     let state = Session {
-        hub,
-        chat,
-        config,
+        hub: gateway.hub.clone(),
+        chat: gateway.chat.clone(),
+        log: Arc::clone(&gateway.log),
+        renderer: Arc::clone(&gateway.renderer),
+        config: gateway.session.clone(),
         ws: outlet,
         conn,
         signed_in: None,
@@ -121,19 +118,19 @@ struct Subscription {
     room: Room,
     workspace: WorkspaceId,
     /// The last `seq` sent on this topic; anything at or below is a duplicate.
-    delivered: i64,
+    delivered: Seq,
 }
 
 /// What one topic still needs from the log after subscribing with `since`.
 struct Resume {
     topic: Topic,
-    since: i64,
-    until: i64,
+    since: Seq,
+    until: Seq,
 }
 
 impl Resume {
-    fn wants(&self, event: &ChatEvent) -> bool {
-        self.topic.carries(event.kind) && self.since < event.seq && event.seq <= self.until
+    fn wants(&self, event: &RoomEvent) -> bool {
+        self.topic.carries(event) && self.since < event.seq && event.seq <= self.until
     }
 }
 
@@ -141,7 +138,7 @@ impl Resume {
 /// one run, so a room is charged once, for its longest.
 struct ReplayBudget {
     left: i64,
-    charged: HashMap<i64, i64>,
+    charged: HashMap<RoomId, i64>,
 }
 
 impl ReplayBudget {
@@ -154,7 +151,7 @@ impl ReplayBudget {
 
     /// Takes what replaying `events` of room `room_id` adds to the run, if
     /// the budget still has it.
-    fn take(&mut self, room_id: i64, events: i64) -> bool {
+    fn take(&mut self, room_id: RoomId, events: i64) -> bool {
         let charged = self.charged.get(&room_id).copied().unwrap_or(0);
         let extra = (events - charged).max(0);
         if extra > self.left {
@@ -176,6 +173,8 @@ struct Replay {
 struct Session {
     hub: Hub,
     chat: Concord,
+    log: Arc<dyn EventLog>,
+    renderer: Arc<DialectRenderer>,
     config: SessionConfig,
     ws: Outlet,
     conn: Arc<Connection>,
@@ -316,9 +315,14 @@ impl Session {
     }
 
     fn stop_reason(&self) -> End {
-        match self.conn.stop_code() {
-            close::GOING_AWAY => End::Close(close::GOING_AWAY, "Server shutting down; resume"),
-            code => End::Close(code, "Too slow; reconnect and resume with since"),
+        match self.conn.stop_reason() {
+            Some(Stop::ShuttingDown) => {
+                End::Close(close::GOING_AWAY, "Server shutting down; resume")
+            }
+            Some(Stop::ResumeRequired) | None => End::Close(
+                close::RESUME_REQUIRED,
+                "Too slow; reconnect and resume with since",
+            ),
         }
     }
 
@@ -452,7 +456,7 @@ impl Session {
                 });
                 self.conn.identify(user, dialect);
                 let session_id = format!("{:016x}{:016x}", rand::random::<u64>(), self.conn.id());
-                self.send(protocol::ready(user.get(), &session_id)).await
+                self.send(protocol::ready(user, &session_id)).await
             }
             Err(ServiceError::Unavailable(_)) => Err(End::Close(
                 close::GOING_AWAY,
@@ -501,8 +505,11 @@ impl Session {
                 return Ok(None);
             }
         };
+        // `since` is forgiving: a negative one counts as 0, one past the
+        // latest as the latest.
+        let since = since.map(|since| Seq::new(since.clamp(0, latest.get())));
         if let Some(since) = since {
-            let behind = latest - since.clamp(0, latest);
+            let behind = latest.since(since);
             if !budget.take(topic.room_id, behind) {
                 self.hub.unsubscribe(&self.conn, topic);
                 let reason = format!(
@@ -532,7 +539,7 @@ impl Session {
                 workspace,
                 Resume {
                     topic,
-                    since: since.clamp(0, latest),
+                    since,
                     until: latest,
                 },
             )
@@ -553,7 +560,7 @@ impl Session {
         &mut self,
         user: UserId,
         topic: Topic,
-    ) -> Result<(Room, WorkspaceId, i64), (u16, &'static str)> {
+    ) -> Result<(Room, WorkspaceId, Seq), (u16, &'static str)> {
         const TRY_AGAIN: (u16, &str) = (503, "Try again shortly");
         // A room this node already follows, and which the caller was lately
         // found to be allowed in, is joined without asking the store.
@@ -562,7 +569,7 @@ impl Session {
             chat.gateway.may_read_from_memory(user, room)
         });
         let (room, workspace, read_seq, acked) = match followed {
-            Some((room, workspace, acked)) => (room, workspace, 0, acked),
+            Some((room, workspace, acked)) => (room, workspace, Seq::ZERO, acked),
             None => {
                 let chat = self.chat.clone();
                 let info = match blocking(move || chat.gateway.open_room(user, topic.room_id)).await
@@ -584,9 +591,6 @@ impl Session {
     /// Sends each topic's events in its `(since, until]` from the room's
     /// log, all topics of the room in one run, in `seq` order.
     async fn replay(&mut self, replay: Replay) -> Result<(), End> {
-        let Some(wire) = self.hub.wire() else {
-            return Ok(());
-        };
         let dialect = self.conn.dialect();
         let Replay {
             room,
@@ -594,28 +598,33 @@ impl Session {
             topics,
         } = replay;
         let topics = Arc::new(topics);
-        let mut after = topics.iter().map(|t| t.since).min().unwrap_or(0);
-        let until = topics.iter().map(|t| t.until).max().unwrap_or(0);
+        let mut after = topics.iter().map(|t| t.since).min().unwrap_or_default();
+        let until = topics.iter().map(|t| t.until).max().unwrap_or_default();
         while after < until {
-            let (chat, wire, topics) = (self.chat.clone(), wire.clone(), topics.clone());
-            let page = blocking(move || {
-                let events: Vec<ChatEvent> = chat
-                    .gateway
-                    .room_events(room, after, MAX_EVENTS_PER_READ)?
+            let (log, renderer, topics) = (
+                Arc::clone(&self.log),
+                Arc::clone(&self.renderer),
+                topics.clone(),
+            );
+            let page = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let events: Vec<RoomEvent> = log
+                    .events_after(room.id(), after, MAX_EVENTS_PER_READ)?
                     .into_iter()
                     .filter(|e| e.seq <= until)
                     .collect();
-                let wanted: Vec<&ChatEvent> = events
+                let wanted: Vec<&RoomEvent> = events
                     .iter()
                     .filter(|e| topics.iter().any(|t| t.wants(e)))
                     .collect();
-                let frames = event_frames(&*wire, &wanted, room.id(), workspace, dialect)?;
+                let frames = renderer.frames(&wanted, workspace, dialect)?;
                 Ok((events.last().map(|e| e.seq), frames))
             })
             .await;
             let (last, frames) = match page {
-                Ok(page) => page,
-                Err(_) => return Err(End::Close(close::RESUME_REQUIRED, "Replay failed; resume")),
+                Ok(Ok(page)) => page,
+                Ok(Err(_)) | Err(_) => {
+                    return Err(End::Close(close::RESUME_REQUIRED, "Replay failed; resume"));
+                }
             };
             for frame in frames {
                 self.send(frame).await?;
@@ -701,17 +710,27 @@ async fn blocking<T: Send + 'static>(
 mod tests {
     use super::*;
 
+    const ROOM_1: RoomId = RoomId::new(1);
+    const ROOM_2: RoomId = RoomId::new(2);
+    const ROOM_3: RoomId = RoomId::new(3);
+
     #[test]
     fn a_subscribe_frame_replays_at_most_its_budget_and_a_room_pays_once() {
         let mut budget = ReplayBudget::new(10);
-        assert!(budget.take(1, 6), "within the budget");
-        assert!(budget.take(1, 6), "the room's other topic shares its run");
-        assert!(budget.take(1, 8), "only the two more events are charged");
-        assert!(!budget.take(2, 3), "two left, three asked");
-        assert!(budget.take(2, 2));
-        assert!(budget.take(3, 0), "nothing to replay costs nothing");
+        assert!(budget.take(ROOM_1, 6), "within the budget");
         assert!(
-            !ReplayBudget::new(10).take(1, 11),
+            budget.take(ROOM_1, 6),
+            "the room's other topic shares its run"
+        );
+        assert!(
+            budget.take(ROOM_1, 8),
+            "only the two more events are charged"
+        );
+        assert!(!budget.take(ROOM_2, 3), "two left, three asked");
+        assert!(budget.take(ROOM_2, 2));
+        assert!(budget.take(ROOM_3, 0), "nothing to replay costs nothing");
+        assert!(
+            !ReplayBudget::new(10).take(ROOM_1, 11),
             "one topic alone too far behind"
         );
     }

@@ -2,11 +2,13 @@
 //! when subscribing and again when their access shrinks.
 
 use concord_tests::ws::{WsClient, messages_topic, updates_topic};
-use concord_tests::{TestApp, TestUser, spawn_app};
+use concord_tests::{
+    TestApp, TestUser, channel_message_path, channel_messages_path, id_of, spawn_app,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{QUIET, assert_event, assert_topic_error, general_channel, id_of, post};
+use super::{QUIET, assert_event, assert_topic_error};
 
 /// What `user`'s subscription to `topic` is answered with.
 async fn answer(app: &TestApp, user: &TestUser, topic: &str) -> serde_json::Value {
@@ -34,7 +36,9 @@ async fn assert_lost_while_another_keeps(
     let topic = messages_topic(room);
     let revoked = lost.recv().await;
     assert_topic_error(&revoked, &topic, 403);
-    let sent = post(app, room, poster, "after the change").await;
+    let sent = app
+        .send_message(&channel_messages_path(room), poster, "after the change")
+        .await;
     let event = keeps.event().await;
     assert_event(&event, &topic, "message.created", seq + 1);
     assert_eq!(event["data"], sent);
@@ -45,7 +49,7 @@ async fn assert_lost_while_another_keeps(
 async fn a_member_may_follow_a_public_channel_and_an_outsider_may_not() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
 
     for topic in [messages_topic(general), updates_topic(general)] {
         for member in [&team.owner, &team.admin, &team.moderator, &team.guest] {
@@ -107,7 +111,7 @@ async fn a_malformed_topic_is_refused_with_400_and_echoed() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;
     let ws = app.create_workspace(&ada, "Ada's").await;
-    let general = general_channel(&app, ws, &ada).await;
+    let general = app.general_channel(ws, &ada).await;
     let (mut client, _) = WsClient::identified(&app.address, &ada.token, "workspace").await;
     let good = messages_topic(general);
 
@@ -129,7 +133,7 @@ async fn a_malformed_topic_is_refused_with_400_and_echoed() {
 async fn a_member_kicked_from_the_workspace_loses_the_topic_while_others_keep_it() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let topic = messages_topic(general);
     let (mut kicked, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     kicked.subscribe_ok(&topic).await;
@@ -145,7 +149,7 @@ async fn a_member_kicked_from_the_workspace_loses_the_topic_while_others_keep_it
 async fn a_banned_member_loses_the_topic_while_others_keep_it() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let topic = messages_topic(general);
     let (mut banned, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     banned.subscribe_ok(&topic).await;
@@ -172,7 +176,7 @@ async fn a_banned_member_loses_the_topic_while_others_keep_it() {
 async fn a_kicked_member_cannot_rejoin_a_room_this_node_still_follows() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let topic = messages_topic(general);
     // The owner keeps the room's feed alive on this node throughout.
     let (mut owner, _) = WsClient::identified(&app.address, &team.owner.token, "workspace").await;
@@ -193,13 +197,18 @@ async fn a_kicked_member_cannot_rejoin_a_room_this_node_still_follows() {
 async fn subscribed_counts_a_post_answered_just_before() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let topic = messages_topic(general);
     let (mut owner, _) = WsClient::identified(&app.address, &team.owner.token, "workspace").await;
     let before = owner.subscribe_ok(&topic).await;
 
     for n in 1..=3 {
-        post(&app, general, &team.guest, &format!("post {n}")).await;
+        app.send_message(
+            &channel_messages_path(general),
+            &team.guest,
+            &format!("post {n}"),
+        )
+        .await;
         // Joined from memory (the room is followed, the guest's access
         // remembered), yet the position includes the post just answered.
         let reply = answer(&app, &team.guest, &topic).await;
@@ -247,7 +256,7 @@ async fn a_user_removed_from_a_private_channel_loses_the_topic_while_others_keep
 async fn unsubscribing_is_confirmed_and_stops_the_topics_events() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     let seq = client.subscribe_ok(&messages_topic(general)).await;
     client.subscribe_ok(&updates_topic(general)).await;
@@ -261,8 +270,16 @@ async fn unsubscribing_is_confirmed_and_stops_the_topics_events() {
         json!({"op": "unsubscribed", "topic": messages_topic(general)})
     );
 
-    let sent = post(&app, general, &team.owner, "unheard").await;
-    let edited = super::edit(&app, general, &team.owner, id_of(&sent), "heard").await;
+    let sent = app
+        .send_message(&channel_messages_path(general), &team.owner, "unheard")
+        .await;
+    let edited = app
+        .edit_message(
+            &channel_message_path(general, id_of(&sent)),
+            &team.owner,
+            "heard",
+        )
+        .await;
     // the created event (seq + 1) would come first if it were still sent
     let event = client.event().await;
     assert_event(&event, &updates_topic(general), "message.updated", seq + 2);
@@ -274,7 +291,7 @@ async fn unsubscribing_is_confirmed_and_stops_the_topics_events() {
 async fn an_admin_demoted_to_guest_loses_a_private_channel_they_are_not_in() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let secret = app
         .create_channel(team.ws, &team.owner, "secret", true)
         .await;
@@ -308,8 +325,11 @@ async fn an_admin_demoted_to_guest_loses_a_private_channel_they_are_not_in() {
     assert_eq!(status, StatusCode::OK, "{body}");
 
     assert_topic_error(&admin.recv().await, &messages_topic(secret), 403);
-    post(&app, secret, &team.owner, "admins only").await;
-    let sent = post(&app, general, &team.owner, "everyone").await;
+    app.send_message(&channel_messages_path(secret), &team.owner, "admins only")
+        .await;
+    let sent = app
+        .send_message(&channel_messages_path(general), &team.owner, "everyone")
+        .await;
     // a guest still reads general, and nothing of the private channel
     let event = admin.event().await;
     assert_event(&event, &messages_topic(general), "message.created", seq + 2);
@@ -350,7 +370,7 @@ async fn deleting_a_channel_ends_its_subscriptions_with_403() {
 async fn deleting_a_workspace_ends_its_members_subscriptions_with_403() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let dm = app
         .create_direct_message(team.ws, &team.owner, &[&team.guest], "us two")
         .await;

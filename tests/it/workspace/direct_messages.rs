@@ -1,7 +1,7 @@
 //! `POST /api/workspaces/{id}/direct_messages`, `GET /api/direct_messages`
 //! and `GET`/`PUT`/`DELETE /api/direct_messages/{id}`: conversations.
 
-use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, spawn_app};
+use concord_tests::{TestApp, TestUser, assert_envelope, assert_error, ids_of, keys_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -14,14 +14,7 @@ const DM_FIELDS: [&str; 5] = [
 ];
 
 fn assert_dm_shape(dm: &Value) {
-    let mut keys: Vec<&str> = dm
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {dm}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, DM_FIELDS, "{dm}");
+    assert_eq!(keys_of(dm), DM_FIELDS, "{dm}");
 }
 
 fn sorted_users(dm: &Value) -> Vec<i64> {
@@ -40,14 +33,6 @@ fn sorted(mut ids: Vec<i64>) -> Vec<i64> {
     ids
 }
 
-fn ids(list: &Value) -> Vec<i64> {
-    list.as_array()
-        .unwrap_or_else(|| panic!("not an array: {list}"))
-        .iter()
-        .map(|v| v["id"].as_i64().unwrap_or_else(|| panic!("no id: {v}")))
-        .collect()
-}
-
 async fn dm_ids_of(app: &TestApp, user: &TestUser, query: &str) -> Vec<i64> {
     let (status, list) = app
         .get(&format!("/api/direct_messages{query}"), &user.token)
@@ -59,7 +44,7 @@ async fn dm_ids_of(app: &TestApp, user: &TestUser, query: &str) -> Vec<i64> {
     {
         assert_dm_shape(dm);
     }
-    ids(&list)
+    ids_of(&list)
 }
 
 #[tokio::test]

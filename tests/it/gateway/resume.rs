@@ -2,13 +2,13 @@
 //! in order, exactly once, then carries on live.
 
 use concord_tests::ws::{WsClient, messages_topic, updates_topic};
-use concord_tests::{TestApp, TestUser, spawn_app, spawn_app_with};
+use concord_tests::{
+    TOMBSTONE, TestApp, TestUser, channel_message_path, channel_messages_path, id_of, spawn_app,
+    spawn_app_with,
+};
 use serde_json::{Value, json};
 
-use super::{
-    QUIET, TOMBSTONE, assert_event, assert_lifecycle, assert_topic_error, delete, edit,
-    general_channel, id_of, post, read_message,
-};
+use super::{QUIET, assert_event, assert_lifecycle, assert_topic_error};
 
 /// A fresh connection of `user` subscribed to `topic` with `since`; returns
 /// it with the `seq` its `subscribed` frame reported.
@@ -27,12 +27,17 @@ async fn resume(app: &TestApp, user: &TestUser, topic: &str, since: i64) -> (WsC
 async fn a_reconnecting_client_gets_exactly_what_it_missed_then_live_events() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let topic = messages_topic(general);
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     let start = client.subscribe_ok(&topic).await;
     for i in 1..=3 {
-        post(&app, general, &team.owner, &format!("m{i}")).await;
+        app.send_message(
+            &channel_messages_path(general),
+            &team.owner,
+            &format!("m{i}"),
+        )
+        .await;
     }
     let seen = client.events(3).await;
     let last_seen = seen[2]["seq"].as_i64().unwrap();
@@ -41,12 +46,21 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_then_live_events() {
 
     let mut missed = Vec::new();
     for i in 4..=6 {
-        missed.push(post(&app, general, &team.owner, &format!("m{i}")).await);
+        missed.push(
+            app.send_message(
+                &channel_messages_path(general),
+                &team.owner,
+                &format!("m{i}"),
+            )
+            .await,
+        );
     }
     let (mut client, latest) = resume(&app, &team.guest, &topic, last_seen).await;
     assert_eq!(latest, start + 6);
     let replayed = client.events(3).await;
-    let live = post(&app, general, &team.owner, "m7").await;
+    let live = app
+        .send_message(&channel_messages_path(general), &team.owner, "m7")
+        .await;
 
     for (i, (event, sent)) in replayed.iter().zip(&missed).enumerate() {
         assert_event(event, &topic, "message.created", last_seen + 1 + i as i64);
@@ -62,12 +76,26 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_then_live_events() {
 async fn resuming_the_update_topic_replays_only_edits_and_deletes() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
-    let first = id_of(&post(&app, general, &team.owner, "first").await);
-    let second = id_of(&post(&app, general, &team.owner, "second").await);
-    let edited = edit(&app, general, &team.owner, first, "first, edited").await;
-    delete(&app, general, &team.owner, second).await;
-    post(&app, general, &team.owner, "third").await;
+    let general = app.general_channel(team.ws, &team.owner).await;
+    let first = id_of(
+        &app.send_message(&channel_messages_path(general), &team.owner, "first")
+            .await,
+    );
+    let second = id_of(
+        &app.send_message(&channel_messages_path(general), &team.owner, "second")
+            .await,
+    );
+    let edited = app
+        .edit_message(
+            &channel_message_path(general, first),
+            &team.owner,
+            "first, edited",
+        )
+        .await;
+    app.delete_message(&channel_message_path(general, second), &team.owner)
+        .await;
+    app.send_message(&channel_messages_path(general), &team.owner, "third")
+        .await;
 
     let (mut client, latest) = resume(&app, &team.guest, &updates_topic(general), 0).await;
 
@@ -85,10 +113,17 @@ async fn resuming_the_update_topic_replays_only_edits_and_deletes() {
 async fn resuming_from_zero_replays_the_whole_log() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let mut sent = Vec::new();
     for i in 1..=4 {
-        sent.push(post(&app, general, &team.owner, &format!("m{i}")).await);
+        sent.push(
+            app.send_message(
+                &channel_messages_path(general),
+                &team.owner,
+                &format!("m{i}"),
+            )
+            .await,
+        );
     }
 
     let (mut client, latest) = resume(&app, &team.guest, &messages_topic(general), 0).await;
@@ -111,13 +146,25 @@ async fn resuming_from_zero_replays_the_whole_log() {
 async fn a_message_edited_while_offline_replays_its_original_then_its_edit() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     let before = client.subscribe_ok(&messages_topic(general)).await;
     drop(client);
 
-    let sent = post(&app, general, &team.owner, "what I first said").await;
-    let edited = edit(&app, general, &team.owner, id_of(&sent), "what I meant").await;
+    let sent = app
+        .send_message(
+            &channel_messages_path(general),
+            &team.owner,
+            "what I first said",
+        )
+        .await;
+    let edited = app
+        .edit_message(
+            &channel_message_path(general, id_of(&sent)),
+            &team.owner,
+            "what I meant",
+        )
+        .await;
 
     let (mut created, _) = resume(&app, &team.guest, &messages_topic(general), before).await;
     let replayed = created.event().await;
@@ -145,17 +192,27 @@ async fn a_message_edited_while_offline_replays_its_original_then_its_edit() {
 async fn a_message_deleted_while_offline_replays_only_as_a_tombstone() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     let before = client.subscribe_ok(&messages_topic(general)).await;
     drop(client);
 
     let secret = "a password pasted by mistake";
-    let sent = post(&app, general, &team.owner, secret).await;
+    let sent = app
+        .send_message(&channel_messages_path(general), &team.owner, secret)
+        .await;
     let id = id_of(&sent);
-    edit(&app, general, &team.owner, id, "also a secret").await;
-    delete(&app, general, &team.owner, id).await;
-    let tombstone = read_message(&app, general, &team.guest, id).await;
+    app.edit_message(
+        &channel_message_path(general, id),
+        &team.owner,
+        "also a secret",
+    )
+    .await;
+    app.delete_message(&channel_message_path(general, id), &team.owner)
+        .await;
+    let tombstone = app
+        .message_in(&channel_messages_path(general), &team.guest, id)
+        .await;
 
     let (mut created, _) = resume(&app, &team.guest, &messages_topic(general), before).await;
     let (mut updates, _) = resume(&app, &team.guest, &updates_topic(general), before).await;
@@ -181,9 +238,14 @@ async fn a_message_deleted_while_offline_replays_only_as_a_tombstone() {
 async fn subscribing_without_since_reports_the_latest_seq_and_replays_nothing() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     for i in 1..=3 {
-        post(&app, general, &team.owner, &format!("m{i}")).await;
+        app.send_message(
+            &channel_messages_path(general),
+            &team.owner,
+            &format!("m{i}"),
+        )
+        .await;
     }
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
 
@@ -191,7 +253,9 @@ async fn subscribing_without_since_reports_the_latest_seq_and_replays_nothing() 
 
     assert_eq!(seq, 3);
     client.expect_silence(QUIET).await;
-    let live = post(&app, general, &team.owner, "m4").await;
+    let live = app
+        .send_message(&channel_messages_path(general), &team.owner, "m4")
+        .await;
     let event = client.event().await;
     assert_event(&event, &messages_topic(general), "message.created", 4);
     assert_eq!(event["data"], live);
@@ -201,10 +265,20 @@ async fn subscribing_without_since_reports_the_latest_seq_and_replays_nothing() 
 async fn resuming_both_topics_in_one_frame_replays_the_room_in_seq_order() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
-    let first = post(&app, general, &team.owner, "first").await;
-    let edited = edit(&app, general, &team.owner, id_of(&first), "first, edited").await;
-    let second = post(&app, general, &team.owner, "second").await;
+    let general = app.general_channel(team.ws, &team.owner).await;
+    let first = app
+        .send_message(&channel_messages_path(general), &team.owner, "first")
+        .await;
+    let edited = app
+        .edit_message(
+            &channel_message_path(general, id_of(&first)),
+            &team.owner,
+            "first, edited",
+        )
+        .await;
+    let second = app
+        .send_message(&channel_messages_path(general), &team.owner, "second")
+        .await;
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     let (messages, updates) = (messages_topic(general), updates_topic(general));
 
@@ -240,11 +314,26 @@ async fn resuming_both_topics_in_one_frame_replays_the_room_in_seq_order() {
 async fn topics_of_one_room_resume_each_from_their_own_since() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
-    let first = post(&app, general, &team.owner, "first").await; // 1
-    edit(&app, general, &team.owner, id_of(&first), "edited once").await; // 2
-    let second = post(&app, general, &team.owner, "second").await; // 3
-    let again = edit(&app, general, &team.owner, id_of(&first), "edited twice").await; // 4
+    let general = app.general_channel(team.ws, &team.owner).await;
+    let first = app
+        .send_message(&channel_messages_path(general), &team.owner, "first")
+        .await; // 1
+    app.edit_message(
+        &channel_message_path(general, id_of(&first)),
+        &team.owner,
+        "edited once",
+    )
+    .await; // 2
+    let second = app
+        .send_message(&channel_messages_path(general), &team.owner, "second")
+        .await; // 3
+    let again = app
+        .edit_message(
+            &channel_message_path(general, id_of(&first)),
+            &team.owner,
+            "edited twice",
+        )
+        .await; // 4
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
     let (messages, updates) = (messages_topic(general), updates_topic(general));
 
@@ -270,7 +359,7 @@ async fn topics_of_one_room_resume_each_from_their_own_since() {
 async fn a_server_dialect_client_resumes_in_the_server_dialect() {
     let app = spawn_app().await;
     let owner = app.sign_up("owner").await;
-    let server = super::Server::create(&app, &owner).await;
+    let server = concord_tests::server::Server::create(&app, &owner).await;
     let sent = server.send(&app, &owner, "while you were away").await;
     let edited = server.edit(&app, &owner, id_of(&sent), "edited away").await;
     let (mut client, _) = WsClient::identified(&app.address, &owner.token, "server").await;
@@ -312,16 +401,26 @@ async fn a_server_dialect_client_resumes_in_the_server_dialect() {
 async fn resuming_while_others_post_misses_nothing_and_repeats_nothing() {
     let app = spawn_app().await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let topic = messages_topic(general);
     for i in 1..=5 {
-        post(&app, general, &team.owner, &format!("before {i}")).await;
+        app.send_message(
+            &channel_messages_path(general),
+            &team.owner,
+            &format!("before {i}"),
+        )
+        .await;
     }
     let last_seen = 2;
 
     let posting = async {
         for i in 1..=20 {
-            post(&app, general, &team.admin, &format!("during {i}")).await;
+            app.send_message(
+                &channel_messages_path(general),
+                &team.admin,
+                &format!("during {i}"),
+            )
+            .await;
         }
     };
     let resuming = async {
@@ -347,10 +446,15 @@ async fn resuming_while_others_post_misses_nothing_and_repeats_nothing() {
 async fn a_resume_further_back_than_the_replay_limit_is_refused_with_the_latest_seq() {
     let app = spawn_app_with(&[("CONCORD__REALTIME__MAX_REPLAY", "3")]).await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let topic = messages_topic(general);
     for i in 1..=5 {
-        post(&app, general, &team.owner, &format!("m{i}")).await;
+        app.send_message(
+            &channel_messages_path(general),
+            &team.owner,
+            &format!("m{i}"),
+        )
+        .await;
     }
     let (mut client, _) = WsClient::identified(&app.address, &team.guest.token, "workspace").await;
 
@@ -364,7 +468,8 @@ async fn a_resume_further_back_than_the_replay_limit_is_refused_with_the_latest_
     let message = refused["message"].as_str().unwrap();
     assert!(message.contains("over HTTP"), "{message}");
     client.expect_silence(QUIET).await;
-    post(&app, general, &team.owner, "m6").await;
+    app.send_message(&channel_messages_path(general), &team.owner, "m6")
+        .await;
     client.expect_silence(QUIET).await;
 
     let reply = client
@@ -386,13 +491,15 @@ async fn a_resume_further_back_than_the_replay_limit_is_refused_with_the_latest_
 async fn one_subscribe_frame_replays_at_most_the_limit_across_its_topics() {
     let app = spawn_app_with(&[("CONCORD__REALTIME__MAX_REPLAY", "3")]).await;
     let team = app.team().await;
-    let general = general_channel(&app, team.ws, &team.owner).await;
+    let general = app.general_channel(team.ws, &team.owner).await;
     let random = app
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     for room in [general, random] {
-        post(&app, room, &team.owner, "one").await;
-        post(&app, room, &team.owner, "two").await;
+        app.send_message(&channel_messages_path(room), &team.owner, "one")
+            .await;
+        app.send_message(&channel_messages_path(room), &team.owner, "two")
+            .await;
     }
     let (first, second) = (messages_topic(general), messages_topic(random));
     let (mut client, _) = WsClient::identified(&app.address, &team.owner.token, "workspace").await;

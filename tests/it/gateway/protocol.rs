@@ -3,10 +3,10 @@
 use std::time::{Duration, Instant};
 
 use concord_tests::ws::{WsClient, messages_topic};
-use concord_tests::{spawn_app, spawn_app_with};
+use concord_tests::{channel_messages_path, now, spawn_app, spawn_app_with};
 use serde_json::json;
 
-use super::{assert_alive, assert_error_frame, general_channel, now, post};
+use super::{assert_alive, assert_error_frame};
 
 /// Close codes of the gateway.
 const UNAUTHENTICATED: u16 = 4001;
@@ -17,12 +17,14 @@ async fn a_subscriber_sees_a_message_posted_over_http() {
     let app = spawn_app().await;
     let owner = app.sign_up("owner").await;
     let ws = app.create_workspace(&owner, "Team").await;
-    let general = general_channel(&app, ws, &owner).await;
+    let general = app.general_channel(ws, &owner).await;
 
     let (mut client, ready) = WsClient::identified(&app.address, &owner.token, "workspace").await;
     assert_eq!(ready["user_id"], owner.id);
     let seq = client.subscribe_ok(&messages_topic(general)).await;
-    let sent = post(&app, general, &owner, "hello gateway").await;
+    let sent = app
+        .send_message(&channel_messages_path(general), &owner, "hello gateway")
+        .await;
 
     let event = client.event().await;
     assert_eq!(event["topic"], messages_topic(general));
@@ -70,7 +72,7 @@ async fn a_bearer_token_on_the_upgrade_is_ready_right_after_hello() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;
     let ws = app.create_workspace(&ada, "Ada's").await;
-    let general = general_channel(&app, ws, &ada).await;
+    let general = app.general_channel(ws, &ada).await;
 
     let mut client = WsClient::connect_with_token(&app.address, &ada.token, "").await;
 
@@ -262,7 +264,7 @@ async fn subscribing_before_identify_is_refused_with_401_and_the_connection_stay
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;
     let ws = app.create_workspace(&ada, "Ada's").await;
-    let general = general_channel(&app, ws, &ada).await;
+    let general = app.general_channel(ws, &ada).await;
     let mut client = WsClient::connect(&app.address).await;
 
     client

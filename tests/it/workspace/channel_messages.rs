@@ -3,30 +3,11 @@
 //! messages in channels.
 
 use concord_tests::{
-    TestApp, TestUser, assert_envelope, assert_error, assert_message_shape, assert_rfc3339_utc,
-    spawn_app, spawn_app_with,
+    TOMBSTONE, assert_envelope, assert_error, assert_message_shape, assert_rfc3339_utc,
+    channel_message_path, channel_messages_path, id_of, spawn_app, spawn_app_with,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-use super::{DELETED_CONTENT, history, id_of};
-
-fn messages_path(channel: i64) -> String {
-    format!("/api/channels/{channel}/messages")
-}
-
-fn message_path(channel: i64, message: i64) -> String {
-    format!("/api/channels/{channel}/messages/{message}")
-}
-
-/// The one message `id` of the channel's history.
-async fn seen(app: &TestApp, channel: i64, user: &TestUser, id: i64) -> Value {
-    history(app, &messages_path(channel), user)
-        .await
-        .into_iter()
-        .find(|m| m["id"] == id)
-        .unwrap_or_else(|| panic!("message {id} is not in the history"))
-}
 
 #[tokio::test]
 async fn sending_a_message_returns_201_with_the_seeds_shape() {
@@ -37,7 +18,7 @@ async fn sending_a_message_returns_201_with_the_seeds_shape() {
         .await;
     let (status, message) = app
         .post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.guest.token,
             json!({"content": "Hello channel", "channel_id": channel}),
         )
@@ -53,7 +34,9 @@ async fn sending_a_message_returns_201_with_the_seeds_shape() {
     assert!(message["edited_at"].is_null(), "{message}");
     assert_eq!(message["deleted"], false);
 
-    let history = history(&app, &messages_path(channel), &team.owner).await;
+    let history = app
+        .history(&channel_messages_path(channel), &team.owner)
+        .await;
     assert_eq!(history, vec![message]);
 }
 
@@ -69,7 +52,7 @@ async fn the_caller_is_the_author_and_the_path_names_the_channel_whatever_the_bo
         .await;
     let (status, message) = app
         .post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.guest.token,
             json!({"content": "mine", "user_id": team.owner.id, "channel_id": other, "direct_message_id": other}),
         )
@@ -79,7 +62,7 @@ async fn the_caller_is_the_author_and_the_path_names_the_channel_whatever_the_bo
     assert_eq!(message["channel_id"], channel);
     assert!(message["direct_message_id"].is_null(), "{message}");
     assert!(
-        history(&app, &messages_path(other), &team.owner)
+        app.history(&channel_messages_path(other), &team.owner)
             .await
             .is_empty()
     );
@@ -94,12 +77,12 @@ async fn every_member_may_post_in_a_public_channel() {
         .await;
     for user in [&team.owner, &team.admin, &team.moderator, &team.guest] {
         let message = app
-            .send_message(&messages_path(channel), user, "hi all")
+            .send_message(&channel_messages_path(channel), user, "hi all")
             .await;
         assert_eq!(message["user_id"], user.id);
     }
     assert_eq!(
-        history(&app, &messages_path(channel), &team.guest)
+        app.history(&channel_messages_path(channel), &team.guest)
             .await
             .len(),
         4
@@ -122,7 +105,11 @@ async fn missing_or_blank_content_is_400_invalid_request_body() {
         json!({"channel_id": channel}),
     ] {
         let (status, answer) = app
-            .post(&messages_path(channel), &team.guest.token, body.clone())
+            .post(
+                &channel_messages_path(channel),
+                &team.guest.token,
+                body.clone(),
+            )
             .await;
         assert_error(
             status,
@@ -137,7 +124,7 @@ async fn missing_or_blank_content_is_400_invalid_request_body() {
         );
     }
     assert!(
-        history(&app, &messages_path(channel), &team.owner)
+        app.history(&channel_messages_path(channel), &team.owner)
             .await
             .is_empty()
     );
@@ -156,12 +143,12 @@ async fn content_of_the_wrong_type_is_400() {
         json!({"content": {"text": "a"}}),
     ] {
         let (status, answer) = app
-            .post(&messages_path(channel), &team.guest.token, body)
+            .post(&channel_messages_path(channel), &team.guest.token, body)
             .await;
         assert_envelope(status, &answer, StatusCode::BAD_REQUEST);
     }
     assert!(
-        history(&app, &messages_path(channel), &team.owner)
+        app.history(&channel_messages_path(channel), &team.owner)
             .await
             .is_empty()
     );
@@ -177,7 +164,7 @@ async fn content_over_4000_characters_is_400() {
     for content in ["a".repeat(4001), "é".repeat(4001), "🎉".repeat(4001)] {
         let (status, answer) = app
             .post(
-                &messages_path(channel),
+                &channel_messages_path(channel),
                 &team.guest.token,
                 json!({"content": content}),
             )
@@ -186,7 +173,7 @@ async fn content_over_4000_characters_is_400() {
         assert_eq!(answer["message"], "Invalid request body", "{answer}");
     }
     assert!(
-        history(&app, &messages_path(channel), &team.owner)
+        app.history(&channel_messages_path(channel), &team.owner)
             .await
             .is_empty()
     );
@@ -202,14 +189,19 @@ async fn content_of_exactly_4000_characters_after_trimming_is_accepted() {
     let content = "é".repeat(4000);
     let message = app
         .send_message(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.guest,
             &format!("  \n{content}\n  "),
         )
         .await;
     assert_eq!(message["content"], content.as_str());
     assert_eq!(
-        seen(&app, channel, &team.owner, id_of(&message)).await["content"],
+        app.message_in(
+            &channel_messages_path(channel),
+            &team.owner,
+            id_of(&message)
+        )
+        .await["content"],
         content.as_str()
     );
 }
@@ -224,7 +216,7 @@ async fn content_with_a_nul_byte_is_400() {
     for content in ["a\u{0}b", "\u{0}", "hello\u{0}"] {
         let (status, answer) = app
             .post(
-                &messages_path(channel),
+                &channel_messages_path(channel),
                 &team.guest.token,
                 json!({"content": content}),
             )
@@ -232,7 +224,7 @@ async fn content_with_a_nul_byte_is_400() {
         assert_envelope(status, &answer, StatusCode::BAD_REQUEST);
     }
     assert!(
-        history(&app, &messages_path(channel), &team.owner)
+        app.history(&channel_messages_path(channel), &team.owner)
             .await
             .is_empty()
     );
@@ -260,7 +252,7 @@ async fn hostile_content_is_stored_and_returned_verbatim_but_trimmed() {
     for content in hostile {
         let message = app
             .send_message(
-                &messages_path(channel),
+                &channel_messages_path(channel),
                 &team.guest,
                 &format!(" \n\t{content}  \r\n"),
             )
@@ -270,7 +262,8 @@ async fn hostile_content_is_stored_and_returned_verbatim_but_trimmed() {
     }
     for (id, content) in sent {
         assert_eq!(
-            seen(&app, channel, &team.owner, id).await["content"],
+            app.message_in(&channel_messages_path(channel), &team.owner, id)
+                .await["content"],
             content
         );
     }
@@ -282,19 +275,20 @@ async fn an_unknown_channel_is_404_on_every_message_route() {
     let user = app.sign_up("alice").await;
     let answers = [
         app.post(
-            &messages_path(999_999),
+            &channel_messages_path(999_999),
             &user.token,
             json!({"content": "x"}),
         )
         .await,
-        app.get(&messages_path(999_999), &user.token).await,
+        app.get(&channel_messages_path(999_999), &user.token).await,
         app.put(
-            &message_path(999_999, 1),
+            &channel_message_path(999_999, 1),
             &user.token,
             json!({"content": "x"}),
         )
         .await,
-        app.delete(&message_path(999_999, 1), &user.token).await,
+        app.delete(&channel_message_path(999_999, 1), &user.token)
+            .await,
     ];
     for (status, body) in answers {
         assert_error(status, &body, StatusCode::NOT_FOUND, "Channel not found");
@@ -315,7 +309,7 @@ async fn a_direct_message_id_is_not_a_channel_id() {
         .await;
     let (status, body) = app
         .post(
-            &messages_path(id_of(&dm)),
+            &channel_messages_path(id_of(&dm)),
             &team.owner.token,
             json!({"content": "x"}),
         )
@@ -331,27 +325,32 @@ async fn a_non_member_of_the_workspace_can_neither_post_nor_read() {
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let message = app
-        .send_message(&messages_path(channel), &team.owner, "members only")
+        .send_message(&channel_messages_path(channel), &team.owner, "members only")
         .await;
     let id = id_of(&message);
     let token = &team.outsider.token;
     let answers = [
         app.post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             token,
             json!({"content": "let me in"}),
         )
         .await,
-        app.get(&messages_path(channel), token).await,
-        app.put(&message_path(channel, id), token, json!({"content": "x"}))
-            .await,
-        app.delete(&message_path(channel, id), token).await,
+        app.get(&channel_messages_path(channel), token).await,
+        app.put(
+            &channel_message_path(channel, id),
+            token,
+            json!({"content": "x"}),
+        )
+        .await,
+        app.delete(&channel_message_path(channel, id), token).await,
     ];
     for (status, body) in answers {
         assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
     }
     assert_eq!(
-        history(&app, &messages_path(channel), &team.owner).await,
+        app.history(&channel_messages_path(channel), &team.owner)
+            .await,
         vec![message],
         "nothing changed"
     );
@@ -371,18 +370,18 @@ async fn only_members_owner_and_admins_post_in_a_private_channel() {
     for user in [&team.guest, &other_mod] {
         let (status, body) = app
             .post(
-                &messages_path(channel),
+                &channel_messages_path(channel),
                 &user.token,
                 json!({"content": "psst"}),
             )
             .await;
         assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
-        let (status, body) = app.get(&messages_path(channel), &user.token).await;
+        let (status, body) = app.get(&channel_messages_path(channel), &user.token).await;
         assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
     }
     // its creator, the owner and admins may
     for user in [&team.moderator, &team.owner, &team.admin] {
-        app.send_message(&messages_path(channel), user, "psst")
+        app.send_message(&channel_messages_path(channel), user, "psst")
             .await;
     }
     // and so may a user added to it
@@ -394,10 +393,10 @@ async fn only_members_owner_and_admins_post_in_a_private_channel() {
         )
         .await;
     assert!(status.is_success(), "{body}");
-    app.send_message(&messages_path(channel), &team.guest, "now I'm in")
+    app.send_message(&channel_messages_path(channel), &team.guest, "now I'm in")
         .await;
     assert_eq!(
-        history(&app, &messages_path(channel), &team.guest)
+        app.history(&channel_messages_path(channel), &team.guest)
             .await
             .len(),
         4
@@ -412,12 +411,12 @@ async fn the_author_edits_a_message_and_edited_at_is_set() {
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let original = app
-        .send_message(&messages_path(channel), &team.guest, "Helo")
+        .send_message(&channel_messages_path(channel), &team.guest, "Helo")
         .await;
     let id = id_of(&original);
     let (status, edited) = app
         .put(
-            &message_path(channel, id),
+            &channel_message_path(channel, id),
             &team.guest.token,
             json!({"content": "  Updated message text  "}),
         )
@@ -432,7 +431,11 @@ async fn the_author_edits_a_message_and_edited_at_is_set() {
     assert_eq!(edited["deleted"], false);
     assert_rfc3339_utc(&edited["edited_at"]);
 
-    assert_eq!(seen(&app, channel, &team.owner, id).await, edited);
+    assert_eq!(
+        app.message_in(&channel_messages_path(channel), &team.owner, id)
+            .await,
+        edited
+    );
 }
 
 #[tokio::test]
@@ -443,20 +446,24 @@ async fn nobody_but_the_author_edits_a_message() {
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let original = app
-        .send_message(&messages_path(channel), &team.guest, "my words")
+        .send_message(&channel_messages_path(channel), &team.guest, "my words")
         .await;
     let id = id_of(&original);
     for user in [&team.owner, &team.admin, &team.moderator] {
         let (status, body) = app
             .put(
-                &message_path(channel, id),
+                &channel_message_path(channel, id),
                 &user.token,
                 json!({"content": "your words"}),
             )
             .await;
         assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
     }
-    assert_eq!(seen(&app, channel, &team.guest, id).await, original);
+    assert_eq!(
+        app.message_in(&channel_messages_path(channel), &team.guest, id)
+            .await,
+        original
+    );
 }
 
 #[tokio::test]
@@ -467,23 +474,25 @@ async fn a_deleted_message_cannot_be_edited() {
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let id = id_of(
-        &app.send_message(&messages_path(channel), &team.guest, "soon gone")
+        &app.send_message(&channel_messages_path(channel), &team.guest, "soon gone")
             .await,
     );
     let (status, _) = app
-        .delete(&message_path(channel, id), &team.guest.token)
+        .delete(&channel_message_path(channel, id), &team.guest.token)
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = app
         .put(
-            &message_path(channel, id),
+            &channel_message_path(channel, id),
             &team.guest.token,
             json!({"content": "resurrected"}),
         )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
-    let tombstone = seen(&app, channel, &team.guest, id).await;
-    assert_eq!(tombstone["content"], DELETED_CONTENT);
+    let tombstone = app
+        .message_in(&channel_messages_path(channel), &team.guest, id)
+        .await;
+    assert_eq!(tombstone["content"], TOMBSTONE);
     assert_eq!(tombstone["deleted"], true);
 }
 
@@ -495,7 +504,7 @@ async fn editing_to_blank_or_overlong_content_is_400() {
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let original = app
-        .send_message(&messages_path(channel), &team.guest, "keep me")
+        .send_message(&channel_messages_path(channel), &team.guest, "keep me")
         .await;
     let id = id_of(&original);
     for body in [
@@ -505,11 +514,15 @@ async fn editing_to_blank_or_overlong_content_is_400() {
         json!({"content": "a\u{0}b"}),
     ] {
         let (status, answer) = app
-            .put(&message_path(channel, id), &team.guest.token, body)
+            .put(&channel_message_path(channel, id), &team.guest.token, body)
             .await;
         assert_envelope(status, &answer, StatusCode::BAD_REQUEST);
     }
-    assert_eq!(seen(&app, channel, &team.guest, id).await, original);
+    assert_eq!(
+        app.message_in(&channel_messages_path(channel), &team.guest, id)
+            .await,
+        original
+    );
 }
 
 #[tokio::test]
@@ -520,11 +533,11 @@ async fn the_author_deletes_a_message() {
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let id = id_of(
-        &app.send_message(&messages_path(channel), &team.guest, "oops")
+        &app.send_message(&channel_messages_path(channel), &team.guest, "oops")
             .await,
     );
     let (status, body) = app
-        .delete(&message_path(channel, id), &team.guest.token)
+        .delete(&channel_message_path(channel, id), &team.guest.token)
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"message": "Message succesfully deleted"}));
@@ -539,13 +552,19 @@ async fn moderators_and_up_delete_anyones_message() {
         .await;
     for user in [&team.moderator, &team.admin, &team.owner] {
         let id = id_of(
-            &app.send_message(&messages_path(channel), &team.guest, "spam")
+            &app.send_message(&channel_messages_path(channel), &team.guest, "spam")
                 .await,
         );
-        let (status, body) = app.delete(&message_path(channel, id), &user.token).await;
+        let (status, body) = app
+            .delete(&channel_message_path(channel, id), &user.token)
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body, json!({"message": "Message succesfully deleted"}));
-        assert_eq!(seen(&app, channel, &team.guest, id).await["deleted"], true);
+        assert_eq!(
+            app.message_in(&channel_messages_path(channel), &team.guest, id)
+                .await["deleted"],
+            true
+        );
     }
 }
 
@@ -561,12 +580,19 @@ async fn a_moderator_set_through_the_role_deletes_a_guests_message() {
     app.add_member(ws, &owner, &alice).await;
     app.add_member(ws, &owner, &bob).await;
     let channel = app.create_channel(ws, &owner, "random", false).await;
-    let id = id_of(&app.send_message(&messages_path(channel), &bob, "hm").await);
+    let id = id_of(
+        &app.send_message(&channel_messages_path(channel), &bob, "hm")
+            .await,
+    );
 
-    let (status, body) = app.delete(&message_path(channel, id), &alice.token).await;
+    let (status, body) = app
+        .delete(&channel_message_path(channel, id), &alice.token)
+        .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
     app.set_role(ws, &alice, "moderator");
-    let (status, body) = app.delete(&message_path(channel, id), &alice.token).await;
+    let (status, body) = app
+        .delete(&channel_message_path(channel, id), &alice.token)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -578,14 +604,18 @@ async fn a_guest_cannot_delete_someone_elses_message() {
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let original = app
-        .send_message(&messages_path(channel), &team.moderator, "mine")
+        .send_message(&channel_messages_path(channel), &team.moderator, "mine")
         .await;
     let id = id_of(&original);
     let (status, body) = app
-        .delete(&message_path(channel, id), &team.guest.token)
+        .delete(&channel_message_path(channel, id), &team.guest.token)
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
-    assert_eq!(seen(&app, channel, &team.guest, id).await, original);
+    assert_eq!(
+        app.message_in(&channel_messages_path(channel), &team.guest, id)
+            .await,
+        original
+    );
 }
 
 #[tokio::test]
@@ -596,12 +626,12 @@ async fn a_deleted_message_stays_in_history_as_a_tombstone_and_its_replies_survi
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let root = app
-        .send_message(&messages_path(channel), &team.guest, "question?")
+        .send_message(&channel_messages_path(channel), &team.guest, "question?")
         .await;
     let root_id = id_of(&root);
     let (status, reply) = app
         .post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.owner.token,
             json!({"content": "answer", "parent_id": root_id}),
         )
@@ -609,17 +639,19 @@ async fn a_deleted_message_stays_in_history_as_a_tombstone_and_its_replies_survi
     assert_eq!(status, StatusCode::CREATED, "{reply}");
 
     let (status, _) = app
-        .delete(&message_path(channel, root_id), &team.guest.token)
+        .delete(&channel_message_path(channel, root_id), &team.guest.token)
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    let history = history(&app, &messages_path(channel), &team.admin).await;
+    let history = app
+        .history(&channel_messages_path(channel), &team.admin)
+        .await;
     assert_eq!(history.len(), 2, "{history:?}");
     let tombstone = &history[1];
     assert_message_shape(tombstone);
     assert_eq!(tombstone["id"], root_id);
     assert_eq!(tombstone["deleted"], true);
-    assert_eq!(tombstone["content"], DELETED_CONTENT);
+    assert_eq!(tombstone["content"], TOMBSTONE);
     assert!(tombstone["attachment_id"].is_null(), "{tombstone}");
     assert_eq!(tombstone["user_id"], team.guest.id);
     assert_eq!(tombstone["timestamp"], root["timestamp"]);
@@ -627,7 +659,7 @@ async fn a_deleted_message_stays_in_history_as_a_tombstone_and_its_replies_survi
 
     let (status, thread) = app
         .get(
-            &format!("{}/replies", message_path(channel, root_id)),
+            &format!("{}/replies", channel_message_path(channel, root_id)),
             &team.guest.token,
         )
         .await;
@@ -644,18 +676,20 @@ async fn deleting_a_deleted_message_again_keeps_the_tombstone() {
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let id = id_of(
-        &app.send_message(&messages_path(channel), &team.guest, "twice")
+        &app.send_message(&channel_messages_path(channel), &team.guest, "twice")
             .await,
     );
     for _ in 0..2 {
         let (status, body) = app
-            .delete(&message_path(channel, id), &team.guest.token)
+            .delete(&channel_message_path(channel, id), &team.guest.token)
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let tombstone = seen(&app, channel, &team.guest, id).await;
+    let tombstone = app
+        .message_in(&channel_messages_path(channel), &team.guest, id)
+        .await;
     assert_eq!(tombstone["deleted"], true);
-    assert_eq!(tombstone["content"], DELETED_CONTENT);
+    assert_eq!(tombstone["content"], TOMBSTONE);
 }
 
 #[tokio::test]
@@ -669,20 +703,22 @@ async fn a_message_of_another_channel_is_not_found_through_this_channels_path() 
         .create_channel(team.ws, &team.owner, "there", false)
         .await;
     let elsewhere = app
-        .send_message(&messages_path(there), &team.guest, "over there")
+        .send_message(&channel_messages_path(there), &team.guest, "over there")
         .await;
     let id = id_of(&elsewhere);
     let answers = [
         app.put(
-            &message_path(here, id),
+            &channel_message_path(here, id),
             &team.guest.token,
             json!({"content": "moved?"}),
         )
         .await,
-        app.delete(&message_path(here, id), &team.guest.token).await,
-        app.delete(&message_path(here, id), &team.owner.token).await,
+        app.delete(&channel_message_path(here, id), &team.guest.token)
+            .await,
+        app.delete(&channel_message_path(here, id), &team.owner.token)
+            .await,
         app.get(
-            &format!("{}/replies", message_path(here, id)),
+            &format!("{}/replies", channel_message_path(here, id)),
             &team.guest.token,
         )
         .await,
@@ -690,9 +726,13 @@ async fn a_message_of_another_channel_is_not_found_through_this_channels_path() 
     for (status, body) in answers {
         assert_error(status, &body, StatusCode::NOT_FOUND, "Message not found");
     }
-    assert_eq!(seen(&app, there, &team.guest, id).await, elsewhere);
+    assert_eq!(
+        app.message_in(&channel_messages_path(there), &team.guest, id)
+            .await,
+        elsewhere
+    );
     assert!(
-        history(&app, &messages_path(here), &team.guest)
+        app.history(&channel_messages_path(here), &team.guest)
             .await
             .is_empty()
     );
@@ -707,12 +747,12 @@ async fn an_unknown_message_is_404() {
         .await;
     let answers = [
         app.put(
-            &message_path(channel, 999_999),
+            &channel_message_path(channel, 999_999),
             &team.owner.token,
             json!({"content": "x"}),
         )
         .await,
-        app.delete(&message_path(channel, 999_999), &team.owner.token)
+        app.delete(&channel_message_path(channel, 999_999), &team.owner.token)
             .await,
     ];
     for (status, body) in answers {
@@ -759,11 +799,11 @@ async fn channel_message_routes_require_authentication() {
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let id = id_of(
-        &app.send_message(&messages_path(channel), &team.owner, "hi")
+        &app.send_message(&channel_messages_path(channel), &team.owner, "hi")
             .await,
     );
-    let list = messages_path(channel);
-    let one = message_path(channel, id);
+    let list = channel_messages_path(channel);
+    let one = channel_message_path(channel, id);
     let replies = format!("{one}/replies");
     let requests = [
         (Method::POST, list.as_str(), Some(json!({"content": "x"}))),
@@ -796,7 +836,7 @@ async fn channel_message_routes_require_authentication() {
         "Authentication required",
     );
     assert_eq!(
-        history(&app, &messages_path(channel), &team.owner)
+        app.history(&channel_messages_path(channel), &team.owner)
             .await
             .len(),
         1
@@ -828,7 +868,7 @@ async fn a_non_members_refused_send_carries_the_seeds_not_authorized_text() {
         .await;
     let (status, body) = app
         .post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.outsider.token,
             json!({"content": "hi"}),
         )
@@ -845,7 +885,7 @@ async fn a_refused_send_in_a_private_channel_carries_the_seeds_not_authorized_te
         .await;
     let (status, body) = app
         .post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.guest.token,
             json!({"content": "hi"}),
         )
@@ -861,7 +901,7 @@ async fn a_deleted_channels_messages_are_gone_with_it() {
         .create_channel(team.ws, &team.owner, "doomed", false)
         .await;
     let id = id_of(
-        &app.send_message(&messages_path(channel), &team.guest, "bye")
+        &app.send_message(&channel_messages_path(channel), &team.guest, "bye")
             .await,
     );
     let (status, body) = app
@@ -869,20 +909,21 @@ async fn a_deleted_channels_messages_are_gone_with_it() {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let answers = [
-        app.get(&messages_path(channel), &team.guest.token).await,
+        app.get(&channel_messages_path(channel), &team.guest.token)
+            .await,
         app.post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.guest.token,
             json!({"content": "anyone?"}),
         )
         .await,
         app.put(
-            &message_path(channel, id),
+            &channel_message_path(channel, id),
             &team.guest.token,
             json!({"content": "x"}),
         )
         .await,
-        app.delete(&message_path(channel, id), &team.guest.token)
+        app.delete(&channel_message_path(channel, id), &team.guest.token)
             .await,
     ];
     for (status, body) in answers {
@@ -910,19 +951,19 @@ async fn ids_out_of_range_are_400() {
         )
         .await,
         app.post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.owner.token,
             json!({"content": "x", "parent_id": 0}),
         )
         .await,
         app.post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.owner.token,
             json!({"content": "x", "parent_id": "99999999999999999999"}),
         )
         .await,
         app.post(
-            &messages_path(channel),
+            &channel_messages_path(channel),
             &team.owner.token,
             json!({"content": "x", "parent_id": "abc"}),
         )
@@ -932,7 +973,7 @@ async fn ids_out_of_range_are_400() {
         assert_envelope(status, &body, StatusCode::BAD_REQUEST);
     }
     assert!(
-        history(&app, &messages_path(channel), &team.owner)
+        app.history(&channel_messages_path(channel), &team.owner)
             .await
             .is_empty()
     );

@@ -2,29 +2,11 @@
 //! /api/direct_messages/{id}/messages/{messageId}`: messages in conversations.
 
 use concord_tests::{
-    TestApp, TestUser, assert_envelope, assert_error, assert_message_shape, assert_rfc3339_utc,
-    spawn_app,
+    TOMBSTONE, TestApp, assert_envelope, assert_error, assert_message_shape, assert_rfc3339_utc,
+    dm_message_path, dm_messages_path, id_of, spawn_app,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-use super::{DELETED_CONTENT, history, id_of};
-
-fn messages_path(dm: i64) -> String {
-    format!("/api/direct_messages/{dm}/messages")
-}
-
-fn message_path(dm: i64, message: i64) -> String {
-    format!("/api/direct_messages/{dm}/messages/{message}")
-}
-
-async fn seen(app: &TestApp, dm: i64, user: &TestUser, id: i64) -> Value {
-    history(app, &messages_path(dm), user)
-        .await
-        .into_iter()
-        .find(|m| m["id"] == id)
-        .unwrap_or_else(|| panic!("message {id} is not in the history"))
-}
 
 /// A workspace team and a conversation of its guest and moderator, started
 /// by the guest.
@@ -56,7 +38,7 @@ async fn sending_a_direct_message_returns_201_with_the_seeds_shape() {
     let (team, dm) = conversation(&app).await;
     let (status, message) = app
         .post(
-            &messages_path(dm),
+            &dm_messages_path(dm),
             &team.guest.token,
             json!({"content": "Hello direct message", "direct_message_id": dm}),
         )
@@ -72,7 +54,7 @@ async fn sending_a_direct_message_returns_201_with_the_seeds_shape() {
     assert!(message["edited_at"].is_null(), "{message}");
     assert_eq!(message["deleted"], false);
     assert_eq!(
-        history(&app, &messages_path(dm), &team.moderator).await,
+        app.history(&dm_messages_path(dm), &team.moderator).await,
         vec![message]
     );
 }
@@ -82,15 +64,15 @@ async fn every_participant_posts_and_reads_the_same_history() {
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
     let first = app
-        .send_message(&messages_path(dm), &team.guest, "hi")
+        .send_message(&dm_messages_path(dm), &team.guest, "hi")
         .await;
     let second = app
-        .send_message(&messages_path(dm), &team.moderator, "hello")
+        .send_message(&dm_messages_path(dm), &team.moderator, "hello")
         .await;
     assert_eq!(second["user_id"], team.moderator.id);
     for user in [&team.guest, &team.moderator] {
         assert_eq!(
-            history(&app, &messages_path(dm), user).await,
+            app.history(&dm_messages_path(dm), user).await,
             vec![second.clone(), first.clone()]
         );
     }
@@ -105,7 +87,7 @@ async fn the_caller_is_the_author_and_the_path_names_the_conversation() {
         .await;
     let message = app
         .post(
-            &messages_path(dm),
+            &dm_messages_path(dm),
             &team.guest.token,
             json!({"content": "mine", "user_id": team.moderator.id, "channel_id": channel, "direct_message_id": 1}),
         )
@@ -128,7 +110,7 @@ async fn missing_or_blank_content_is_400_invalid_request_body() {
         json!({"direct_message_id": dm}),
     ] {
         let (status, answer) = app
-            .post(&messages_path(dm), &team.guest.token, body.clone())
+            .post(&dm_messages_path(dm), &team.guest.token, body.clone())
             .await;
         assert_error(
             status,
@@ -143,7 +125,7 @@ async fn missing_or_blank_content_is_400_invalid_request_body() {
         );
     }
     assert!(
-        history(&app, &messages_path(dm), &team.guest)
+        app.history(&dm_messages_path(dm), &team.guest)
             .await
             .is_empty()
     );
@@ -156,7 +138,7 @@ async fn overlong_or_nul_content_is_400() {
     for content in ["x".repeat(4001), "a\u{0}b".to_owned()] {
         let (status, answer) = app
             .post(
-                &messages_path(dm),
+                &dm_messages_path(dm),
                 &team.guest.token,
                 json!({"content": content}),
             )
@@ -164,12 +146,12 @@ async fn overlong_or_nul_content_is_400() {
         assert_envelope(status, &answer, StatusCode::BAD_REQUEST);
     }
     assert!(
-        history(&app, &messages_path(dm), &team.guest)
+        app.history(&dm_messages_path(dm), &team.guest)
             .await
             .is_empty()
     );
     let message = app
-        .send_message(&messages_path(dm), &team.guest, &"x".repeat(4000))
+        .send_message(&dm_messages_path(dm), &team.guest, &"x".repeat(4000))
         .await;
     assert_eq!(message["content"].as_str().map(str::len), Some(4000));
 }
@@ -185,11 +167,16 @@ async fn hostile_content_is_stored_and_returned_verbatim_but_trimmed() {
         "שלום \u{200f}",
     ] {
         let message = app
-            .send_message(&messages_path(dm), &team.guest, &format!("\t {content} \n"))
+            .send_message(
+                &dm_messages_path(dm),
+                &team.guest,
+                &format!("\t {content} \n"),
+            )
             .await;
         assert_eq!(message["content"], content);
         assert_eq!(
-            seen(&app, dm, &team.moderator, id_of(&message)).await["content"],
+            app.message_in(&dm_messages_path(dm), &team.moderator, id_of(&message))
+                .await["content"],
             content
         );
     }
@@ -201,21 +188,21 @@ async fn an_unknown_direct_message_is_404_with_a_capital_m_on_every_message_rout
     let user = app.sign_up("alice").await;
     let answers = [
         app.post(
-            &messages_path(999_999),
+            &dm_messages_path(999_999),
             &user.token,
             json!({"content": "x"}),
         )
         .await,
-        app.get(&messages_path(999_999), &user.token).await,
+        app.get(&dm_messages_path(999_999), &user.token).await,
         app.put(
-            &message_path(999_999, 1),
+            &dm_message_path(999_999, 1),
             &user.token,
             json!({"content": "x"}),
         )
         .await,
-        app.delete(&message_path(999_999, 1), &user.token).await,
+        app.delete(&dm_message_path(999_999, 1), &user.token).await,
         app.get(
-            &format!("{}/replies", message_path(999_999, 1)),
+            &format!("{}/replies", dm_message_path(999_999, 1)),
             &user.token,
         )
         .await,
@@ -234,7 +221,7 @@ async fn a_channel_id_is_not_a_direct_message_id() {
         .await;
     let (status, body) = app
         .post(
-            &messages_path(channel),
+            &dm_messages_path(channel),
             &team.owner.token,
             json!({"content": "x"}),
         )
@@ -247,19 +234,23 @@ async fn a_non_participant_can_neither_post_nor_read_nor_change_messages() {
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
     let message = app
-        .send_message(&messages_path(dm), &team.guest, "between us")
+        .send_message(&dm_messages_path(dm), &team.guest, "between us")
         .await;
     let id = id_of(&message);
     // the workspace's owner and admins are not participants; nor is an outsider
     for user in [&team.owner, &team.admin, &team.outsider] {
         let answers = [
-            app.post(&messages_path(dm), &user.token, json!({"content": "hi"}))
+            app.post(&dm_messages_path(dm), &user.token, json!({"content": "hi"}))
                 .await,
-            app.get(&messages_path(dm), &user.token).await,
-            app.put(&message_path(dm, id), &user.token, json!({"content": "x"}))
-                .await,
-            app.delete(&message_path(dm, id), &user.token).await,
-            app.get(&format!("{}/replies", message_path(dm, id)), &user.token)
+            app.get(&dm_messages_path(dm), &user.token).await,
+            app.put(
+                &dm_message_path(dm, id),
+                &user.token,
+                json!({"content": "x"}),
+            )
+            .await,
+            app.delete(&dm_message_path(dm, id), &user.token).await,
+            app.get(&format!("{}/replies", dm_message_path(dm, id)), &user.token)
                 .await,
         ];
         for (status, body) in answers {
@@ -267,7 +258,7 @@ async fn a_non_participant_can_neither_post_nor_read_nor_change_messages() {
         }
     }
     assert_eq!(
-        history(&app, &messages_path(dm), &team.guest).await,
+        app.history(&dm_messages_path(dm), &team.guest).await,
         vec![message]
     );
 }
@@ -276,22 +267,22 @@ async fn a_non_participant_can_neither_post_nor_read_nor_change_messages() {
 async fn a_participant_removed_from_the_workspace_loses_the_conversation() {
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
-    app.send_message(&messages_path(dm), &team.moderator, "hi")
+    app.send_message(&dm_messages_path(dm), &team.moderator, "hi")
         .await;
     app.remove_member(team.ws, &team.owner, &team.moderator)
         .await;
     let (status, body) = app
         .post(
-            &messages_path(dm),
+            &dm_messages_path(dm),
             &team.moderator.token,
             json!({"content": "still here?"}),
         )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
-    let (status, body) = app.get(&messages_path(dm), &team.moderator.token).await;
+    let (status, body) = app.get(&dm_messages_path(dm), &team.moderator.token).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
     assert_eq!(
-        history(&app, &messages_path(dm), &team.guest).await.len(),
+        app.history(&dm_messages_path(dm), &team.guest).await.len(),
         1
     );
 }
@@ -301,12 +292,12 @@ async fn the_author_edits_a_direct_message_and_edited_at_is_set() {
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
     let original = app
-        .send_message(&messages_path(dm), &team.moderator, "tpyo")
+        .send_message(&dm_messages_path(dm), &team.moderator, "tpyo")
         .await;
     let id = id_of(&original);
     let (status, edited) = app
         .put(
-            &message_path(dm, id),
+            &dm_message_path(dm, id),
             &team.moderator.token,
             json!({"content": "Updated message text"}),
         )
@@ -319,7 +310,10 @@ async fn the_author_edits_a_direct_message_and_edited_at_is_set() {
     assert!(edited["channel_id"].is_null(), "{edited}");
     assert_eq!(edited["timestamp"], original["timestamp"]);
     assert_rfc3339_utc(&edited["edited_at"]);
-    assert_eq!(seen(&app, dm, &team.guest, id).await, edited);
+    assert_eq!(
+        app.message_in(&dm_messages_path(dm), &team.guest, id).await,
+        edited
+    );
 }
 
 #[tokio::test]
@@ -327,18 +321,21 @@ async fn another_participant_cannot_edit_a_direct_message() {
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
     let original = app
-        .send_message(&messages_path(dm), &team.guest, "mine")
+        .send_message(&dm_messages_path(dm), &team.guest, "mine")
         .await;
     let id = id_of(&original);
     let (status, body) = app
         .put(
-            &message_path(dm, id),
+            &dm_message_path(dm, id),
             &team.moderator.token,
             json!({"content": "yours"}),
         )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
-    assert_eq!(seen(&app, dm, &team.guest, id).await, original);
+    assert_eq!(
+        app.message_in(&dm_messages_path(dm), &team.guest, id).await,
+        original
+    );
 }
 
 #[tokio::test]
@@ -346,22 +343,24 @@ async fn a_deleted_direct_message_cannot_be_edited() {
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
     let id = id_of(
-        &app.send_message(&messages_path(dm), &team.guest, "gone")
+        &app.send_message(&dm_messages_path(dm), &team.guest, "gone")
             .await,
     );
-    let (status, _) = app.delete(&message_path(dm, id), &team.guest.token).await;
+    let (status, _) = app
+        .delete(&dm_message_path(dm, id), &team.guest.token)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = app
         .put(
-            &message_path(dm, id),
+            &dm_message_path(dm, id),
             &team.guest.token,
             json!({"content": "back"}),
         )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
     assert_eq!(
-        seen(&app, dm, &team.guest, id).await["content"],
-        DELETED_CONTENT
+        app.message_in(&dm_messages_path(dm), &team.guest, id).await["content"],
+        TOMBSTONE
     );
 }
 
@@ -370,15 +369,19 @@ async fn the_author_deletes_a_direct_message() {
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
     let id = id_of(
-        &app.send_message(&messages_path(dm), &team.guest, "oops")
+        &app.send_message(&dm_messages_path(dm), &team.guest, "oops")
             .await,
     );
-    let (status, body) = app.delete(&message_path(dm, id), &team.guest.token).await;
+    let (status, body) = app
+        .delete(&dm_message_path(dm, id), &team.guest.token)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"message": "Message succesfully deleted"}));
-    let tombstone = seen(&app, dm, &team.moderator, id).await;
+    let tombstone = app
+        .message_in(&dm_messages_path(dm), &team.moderator, id)
+        .await;
     assert_eq!(tombstone["deleted"], true);
-    assert_eq!(tombstone["content"], DELETED_CONTENT);
+    assert_eq!(tombstone["content"], TOMBSTONE);
 }
 
 #[tokio::test]
@@ -386,26 +389,34 @@ async fn a_guest_participant_cannot_delete_anothers_message_but_a_moderator_part
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
     let by_moderator = app
-        .send_message(&messages_path(dm), &team.moderator, "from the mod")
+        .send_message(&dm_messages_path(dm), &team.moderator, "from the mod")
         .await;
     let (status, body) = app
-        .delete(&message_path(dm, id_of(&by_moderator)), &team.guest.token)
+        .delete(
+            &dm_message_path(dm, id_of(&by_moderator)),
+            &team.guest.token,
+        )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
     assert_eq!(
-        seen(&app, dm, &team.guest, id_of(&by_moderator)).await,
+        app.message_in(&dm_messages_path(dm), &team.guest, id_of(&by_moderator))
+            .await,
         by_moderator
     );
 
     let by_guest = app
-        .send_message(&messages_path(dm), &team.guest, "from the guest")
+        .send_message(&dm_messages_path(dm), &team.guest, "from the guest")
         .await;
     let (status, body) = app
-        .delete(&message_path(dm, id_of(&by_guest)), &team.moderator.token)
+        .delete(
+            &dm_message_path(dm, id_of(&by_guest)),
+            &team.moderator.token,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
-        seen(&app, dm, &team.guest, id_of(&by_guest)).await["deleted"],
+        app.message_in(&dm_messages_path(dm), &team.guest, id_of(&by_guest))
+            .await["deleted"],
         true
     );
 }
@@ -415,11 +426,11 @@ async fn a_deleted_direct_message_is_a_tombstone_and_its_replies_survive() {
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
     let root = app
-        .send_message(&messages_path(dm), &team.guest, "thoughts?")
+        .send_message(&dm_messages_path(dm), &team.guest, "thoughts?")
         .await;
     let (status, reply) = app
         .post(
-            &messages_path(dm),
+            &dm_messages_path(dm),
             &team.moderator.token,
             json!({"content": "yes", "parent_id": id_of(&root)}),
         )
@@ -427,21 +438,21 @@ async fn a_deleted_direct_message_is_a_tombstone_and_its_replies_survive() {
     assert_eq!(status, StatusCode::CREATED, "{reply}");
     assert_eq!(reply["parent_id"], id_of(&root));
     let (status, _) = app
-        .delete(&message_path(dm, id_of(&root)), &team.guest.token)
+        .delete(&dm_message_path(dm, id_of(&root)), &team.guest.token)
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    let history = history(&app, &messages_path(dm), &team.moderator).await;
+    let history = app.history(&dm_messages_path(dm), &team.moderator).await;
     assert_eq!(history.len(), 2);
     assert_eq!(history[0], reply);
     assert_eq!(history[1]["id"], id_of(&root));
     assert_eq!(history[1]["deleted"], true);
-    assert_eq!(history[1]["content"], DELETED_CONTENT);
+    assert_eq!(history[1]["content"], TOMBSTONE);
     assert!(history[1]["attachment_id"].is_null());
 
     let (status, thread) = app
         .get(
-            &format!("{}/replies", message_path(dm, id_of(&root))),
+            &format!("{}/replies", dm_message_path(dm, id_of(&root))),
             &team.moderator.token,
         )
         .await;
@@ -462,7 +473,7 @@ async fn a_message_of_another_room_is_not_found_through_this_conversations_path(
         .create_channel(team.ws, &team.owner, "random", false)
         .await;
     let in_other = app
-        .send_message(&messages_path(other), &team.guest, "other dm")
+        .send_message(&dm_messages_path(other), &team.guest, "other dm")
         .await;
     let in_channel = app
         .send_message(
@@ -474,14 +485,15 @@ async fn a_message_of_another_room_is_not_found_through_this_conversations_path(
     for id in [id_of(&in_other), id_of(&in_channel)] {
         let answers = [
             app.put(
-                &message_path(dm, id),
+                &dm_message_path(dm, id),
                 &team.guest.token,
                 json!({"content": "moved?"}),
             )
             .await,
-            app.delete(&message_path(dm, id), &team.guest.token).await,
+            app.delete(&dm_message_path(dm, id), &team.guest.token)
+                .await,
             app.get(
-                &format!("{}/replies", message_path(dm, id)),
+                &format!("{}/replies", dm_message_path(dm, id)),
                 &team.guest.token,
             )
             .await,
@@ -491,11 +503,12 @@ async fn a_message_of_another_room_is_not_found_through_this_conversations_path(
         }
     }
     assert_eq!(
-        seen(&app, other, &team.owner, id_of(&in_other)).await,
+        app.message_in(&dm_messages_path(other), &team.owner, id_of(&in_other))
+            .await,
         in_other
     );
     assert!(
-        history(&app, &messages_path(dm), &team.guest)
+        app.history(&dm_messages_path(dm), &team.guest)
             .await
             .is_empty()
     );
@@ -506,11 +519,11 @@ async fn direct_message_message_routes_require_authentication() {
     let app = spawn_app().await;
     let (team, dm) = conversation(&app).await;
     let id = id_of(
-        &app.send_message(&messages_path(dm), &team.guest, "hi")
+        &app.send_message(&dm_messages_path(dm), &team.guest, "hi")
             .await,
     );
-    let list = messages_path(dm);
-    let one = message_path(dm, id);
+    let list = dm_messages_path(dm);
+    let one = dm_message_path(dm, id);
     let requests = [
         (Method::POST, list.as_str(), Some(json!({"content": "x"}))),
         (Method::GET, list.as_str(), None),
@@ -527,7 +540,7 @@ async fn direct_message_message_routes_require_authentication() {
         );
     }
     assert_eq!(
-        history(&app, &messages_path(dm), &team.guest).await.len(),
+        app.history(&dm_messages_path(dm), &team.guest).await.len(),
         1
     );
 }
@@ -538,7 +551,7 @@ async fn a_non_participants_refused_send_carries_the_seeds_not_authorized_text()
     let (team, dm) = conversation(&app).await;
     for user in [&team.admin, &team.outsider] {
         let (status, body) = app
-            .post(&messages_path(dm), &user.token, json!({"content": "hi"}))
+            .post(&dm_messages_path(dm), &user.token, json!({"content": "hi"}))
             .await;
         assert_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
         let errors = body["errors"]

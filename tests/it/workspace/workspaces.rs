@@ -1,18 +1,9 @@
 //! `GET /api/workspaces/session`, `POST /api/workspaces` and
 //! `GET`/`PUT`/`DELETE /api/workspaces/{id}`, plus the end-to-end scenario.
 
-use concord_tests::{assert_error, spawn_app};
+use concord_tests::{assert_error, ids_of, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-fn ids(list: &Value) -> Vec<i64> {
-    let Some(list) = list.as_array() else {
-        panic!("not an array: {list}")
-    };
-    list.iter()
-        .map(|v| v["id"].as_i64().unwrap_or_else(|| panic!("no id: {v}")))
-        .collect()
-}
 
 fn names(list: &Value) -> Vec<&str> {
     let Some(list) = list.as_array() else {
@@ -49,7 +40,7 @@ async fn my_workspaces_are_those_i_own_or_joined_and_no_others() {
     let (status, list) = app.get("/api/workspaces/session", &ada.token).await;
 
     assert_eq!(status, StatusCode::OK, "{list}");
-    let mut got = ids(&list);
+    let mut got = ids_of(&list);
     got.sort_unstable();
     assert_eq!(got, vec![owned, joined], "{list}");
     assert!(!got.contains(&foreign));
@@ -200,7 +191,7 @@ async fn workspace_names_must_be_1_to_80_characters_and_descriptions_at_most_100
 
     let (_, list) = app.get("/api/workspaces/session", &ada.token).await;
     assert_eq!(
-        ids(&list).len(),
+        ids_of(&list).len(),
         1,
         "only the valid workspace exists: {list}"
     );
@@ -535,7 +526,7 @@ async fn two_users_share_a_workspace_and_a_private_channel_from_sign_up_to_logou
     assert_eq!(status, StatusCode::OK, "{details}");
     assert_eq!(details["members"].as_array().expect("members").len(), 2);
     let (_, bobs) = app.get("/api/workspaces/session", &bob.token).await;
-    assert_eq!(ids(&bobs), vec![ws]);
+    assert_eq!(ids_of(&bobs), vec![ws]);
 
     // a private channel of bob's: visible to him and to the owner, not to another guest
     let carol = app.sign_up("carol").await;
@@ -544,15 +535,15 @@ async fn two_users_share_a_workspace_and_a_private_channel_from_sign_up_to_logou
     let public = app.create_channel(ws, &bob, "public", false).await;
     let channels_path = format!("/api/workspaces/{ws}/channels");
     let (_, for_bob) = app.get(&channels_path, &bob.token).await;
-    assert!(ids(&for_bob).contains(&secret), "{for_bob}");
+    assert!(ids_of(&for_bob).contains(&secret), "{for_bob}");
     let (_, for_alice) = app.get(&channels_path, &alice.token).await;
     assert!(
-        ids(&for_alice).contains(&secret),
+        ids_of(&for_alice).contains(&secret),
         "owner sees it: {for_alice}"
     );
     let (_, for_carol) = app.get(&channels_path, &carol.token).await;
-    assert!(!ids(&for_carol).contains(&secret), "{for_carol}");
-    assert!(ids(&for_carol).contains(&public), "{for_carol}");
+    assert!(!ids_of(&for_carol).contains(&secret), "{for_carol}");
+    assert!(ids_of(&for_carol).contains(&public), "{for_carol}");
     let secret_path = format!("/api/channels/{secret}");
     let (status, err) = app.get(&secret_path, &carol.token).await;
     assert_error(status, &err, StatusCode::FORBIDDEN, "Forbidden");
