@@ -18,6 +18,8 @@ mod messages;
 mod servers;
 mod workspaces;
 
+#[cfg(any(test, feature = "mock"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 

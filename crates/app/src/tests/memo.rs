@@ -1,14 +1,13 @@
 //! The access memo: grants spare the store, and a change ends them at once.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use concord_domain::{MessageContent, MessageId, Page, Room};
+use concord_domain::{MessageContent, MessageId, Page};
 
 use super::*;
 use concord_ports::repo::Posted;
-
-const ROOM: Room = Room::Channel(ChannelId::new(10));
 
 /// Workspace 1 with a public channel 10. The guest is a member until
 /// `kicked`; `reads` counts the guest's membership lookups.
