@@ -584,7 +584,7 @@ pub fn now() -> i64 {
 }
 
 /// The fields of a message in the workspace dialect, sorted.
-pub const MESSAGE_FIELDS: [&str; 10] = [
+pub const MESSAGE_FIELDS: [&str; 13] = [
     "attachment_id",
     "channel_id",
     "content",
@@ -592,7 +592,10 @@ pub const MESSAGE_FIELDS: [&str; 10] = [
     "direct_message_id",
     "edited_at",
     "id",
+    "mentions",
     "parent_id",
+    "pinned",
+    "reactions",
     "timestamp",
     "user_id",
 ];

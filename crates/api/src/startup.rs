@@ -90,6 +90,7 @@ impl Application {
                     channels: store.clone(),
                     conversations: store.clone(),
                     messages: store.clone(),
+                    read_state: store.clone(),
                     hasher,
                     tokens: Arc::new(JwtIssuer::new(
                         settings.auth.jwt_secret.as_bytes(),

@@ -15,6 +15,8 @@ mod gateway;
 mod members;
 mod memo;
 mod messages;
+mod reactions;
+mod read_state;
 mod servers;
 mod workspaces;
 
@@ -30,8 +32,8 @@ use std::time::Duration;
 use concord_domain::{Denied, Invalid, Membership, User, UserId, Workspace, WorkspaceId};
 use concord_ports::{
     AccessChange, ChannelRepository, Clock, ConversationRepository, MembershipRepository,
-    MessageRepository, Notifier, PasswordHasher, RepoError, SessionRepository, StoreHealth,
-    TokenIssuer, UserRepository, WorkspaceRepository,
+    MessageRepository, Notifier, PasswordHasher, ReadStateRepository, RepoError, SessionRepository,
+    StoreHealth, TokenIssuer, UserRepository, WorkspaceRepository,
 };
 
 pub use messages::{PostResult, Thread};
@@ -48,6 +50,7 @@ pub struct Ports {
     pub channels: Arc<dyn ChannelRepository>,
     pub conversations: Arc<dyn ConversationRepository>,
     pub messages: Arc<dyn MessageRepository>,
+    pub read_state: Arc<dyn ReadStateRepository>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
     pub clock: Arc<dyn Clock>,
@@ -114,6 +117,10 @@ service!(
     Messages
 );
 service!(
+    /// Read markers, and unread and mention counts.
+    ReadState
+);
+service!(
     /// What the realtime gateway asks: who may open and keep following which
     /// room.
     Gateway
@@ -129,6 +136,7 @@ pub struct Concord {
     pub channels: Channels,
     pub conversations: Conversations,
     pub messages: Messages,
+    pub read_state: ReadState,
     pub gateway: Gateway,
     shared: Arc<Shared>,
 }
@@ -164,6 +172,7 @@ impl Concord {
             channels: Channels { shared: shared() },
             conversations: Conversations { shared: shared() },
             messages: Messages { shared: shared() },
+            read_state: ReadState { shared: shared() },
             gateway: Gateway { shared: shared() },
             shared: shared(),
         }

@@ -35,14 +35,8 @@ impl PostResult {
     /// The result of a write the store recorded as `event`, which is about
     /// the message written.
     fn recorded(event: RoomEvent) -> Result<Self, ServiceError> {
-        let message = event.payload.message().cloned().ok_or_else(|| {
-            ServiceError::Unexpected(anyhow::anyhow!(
-                "a message write recorded {}, which names no message",
-                event.payload.name()
-            ))
-        })?;
         Ok(Self {
-            message,
+            message: event.payload.message().clone(),
             event: Some(event),
         })
     }
@@ -78,12 +72,14 @@ impl Messages {
         };
         let idempotency =
             key.map(|key| idempotency(key, room, parent, attachment_url.as_deref(), &content));
+        let mentions = self.mentions_in(room, &content)?;
         let new = NewMessage {
             room,
             author_id: actor,
             parent_id,
             content,
             attachment_url,
+            mentions,
         };
         let posted = self.ports.messages.post_message(&new, idempotency);
         publish_created(&*self.ports.notifier, &posted);
@@ -95,7 +91,8 @@ impl Messages {
     /// to be allowed in: nothing is read first, and the write joins the
     /// store's next group commit without blocking the caller. For async
     /// callers. Gives `content` back when the access memo cannot vouch for
-    /// the poster; post with [`Self::post_message`] then.
+    /// the poster, or when the text may mention someone (who must be looked
+    /// up); post with [`Self::post_message`] then.
     /// # Errors
     /// Those of [`Self::post_message`], once the returned future resolves.
     pub fn post_from_memory(
@@ -105,7 +102,7 @@ impl Messages {
         content: MessageContent,
         key: Option<IdempotencyKey>,
     ) -> Result<impl Future<Output = Result<PostResult, ServiceError>> + '_, MessageContent> {
-        if self.memo.room_grant(actor, room).is_none() {
+        if self.memo.room_grant(actor, room).is_none() || content.as_str().contains('@') {
             return Err(content);
         }
         let notifier = Arc::clone(&self.ports.notifier);
@@ -117,6 +114,7 @@ impl Messages {
                 parent_id: None,
                 content,
                 attachment_url: None,
+                mentions: Vec::new(),
             },
             idempotency,
             Box::new(move |posted| publish_created(&*notifier, posted)),
@@ -135,10 +133,11 @@ impl Messages {
         self.room_role(actor, room)?;
         let message = self.message_in(room, id, Missing::Message)?;
         permissions::edit_message(actor, message.author_id, message.is_deleted())?;
+        let mentions = self.mentions_in(room, &content)?;
         match self
             .ports
             .messages
-            .edit_message(id, &content)
+            .edit_message(id, &content, &mentions)
             .map_err(not_found(Missing::Message))?
         {
             MessageChange::Made(event) => {
@@ -318,7 +317,7 @@ impl Messages {
         self.authored(actor, room, page)
     }
 
-    fn authored<T>(
+    pub(crate) fn authored<T>(
         &self,
         actor: UserId,
         room: Room,

@@ -91,8 +91,8 @@ use concord_ports::auth::{MockClock, MockPasswordHasher, MockTokenIssuer};
 use concord_ports::notify::MockNotifier;
 use concord_ports::repo::{
     MockChannelRepository, MockConversationRepository, MockMembershipRepository,
-    MockMessageRepository, MockSessionRepository, MockStoreHealth, MockUserRepository,
-    MockWorkspaceRepository,
+    MockMessageRepository, MockReadStateRepository, MockSessionRepository, MockStoreHealth,
+    MockUserRepository, MockWorkspaceRepository,
 };
 
 use crate::{Concord, Ports};
@@ -130,6 +130,7 @@ pub struct Mocks {
     pub channels: MockChannelRepository,
     pub conversations: MockConversationRepository,
     pub messages: MockMessageRepository,
+    pub read_state: MockReadStateRepository,
     pub hasher: MockPasswordHasher,
     pub tokens: MockTokenIssuer,
     pub health: MockStoreHealth,
@@ -175,6 +176,7 @@ impl Mocks {
             channels: Arc::new(self.channels),
             conversations: Arc::new(self.conversations),
             messages: Arc::new(self.messages),
+            read_state: Arc::new(self.read_state),
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             clock: Arc::new(clock),
@@ -254,5 +256,8 @@ pub fn message(id: i64, author: UserId, room: Room, parent: Option<i64>) -> Mess
         created_at: at(0),
         edited_at: None,
         deleted_at: None,
+        reactions: Vec::new(),
+        pinned: false,
+        mentions: Vec::new(),
     }
 }

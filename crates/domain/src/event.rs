@@ -33,6 +33,12 @@ pub enum RoomEventKind {
     MessageUpdated(Message),
     /// A message became a tombstone: the tombstone.
     MessageDeleted(Message),
+    /// A message's reactions changed: the message with its reactions now.
+    MessageReactions(Message),
+    /// A message was pinned: the message.
+    MessagePinned(Message),
+    /// A message was unpinned: the message.
+    MessageUnpinned(Message),
 }
 
 impl RoomEventKind {
@@ -42,6 +48,12 @@ impl RoomEventKind {
     pub const MESSAGE_UPDATED: &'static str = "message.updated";
     /// The name of [`RoomEventKind::MessageDeleted`].
     pub const MESSAGE_DELETED: &'static str = "message.deleted";
+    /// The name of [`RoomEventKind::MessageReactions`].
+    pub const MESSAGE_REACTIONS: &'static str = "message.reactions";
+    /// The name of [`RoomEventKind::MessagePinned`].
+    pub const MESSAGE_PINNED: &'static str = "message.pinned";
+    /// The name of [`RoomEventKind::MessageUnpinned`].
+    pub const MESSAGE_UNPINNED: &'static str = "message.unpinned";
 
     /// The wire and storage name (`message.created`, ...).
     pub const fn name(&self) -> &'static str {
@@ -49,34 +61,51 @@ impl RoomEventKind {
             RoomEventKind::MessageCreated(_) => Self::MESSAGE_CREATED,
             RoomEventKind::MessageUpdated(_) => Self::MESSAGE_UPDATED,
             RoomEventKind::MessageDeleted(_) => Self::MESSAGE_DELETED,
+            RoomEventKind::MessageReactions(_) => Self::MESSAGE_REACTIONS,
+            RoomEventKind::MessagePinned(_) => Self::MESSAGE_PINNED,
+            RoomEventKind::MessageUnpinned(_) => Self::MESSAGE_UNPINNED,
         }
+    }
+
+    /// The event named `name` about `message`, as the log stores it.
+    pub fn named(name: &str, message: Message) -> Option<Self> {
+        Some(match name {
+            Self::MESSAGE_CREATED => RoomEventKind::MessageCreated(message),
+            Self::MESSAGE_UPDATED => RoomEventKind::MessageUpdated(message),
+            Self::MESSAGE_DELETED => RoomEventKind::MessageDeleted(message),
+            Self::MESSAGE_REACTIONS => RoomEventKind::MessageReactions(message),
+            Self::MESSAGE_PINNED => RoomEventKind::MessagePinned(message),
+            Self::MESSAGE_UNPINNED => RoomEventKind::MessageUnpinned(message),
+            _ => return None,
+        })
     }
 
     /// The topic of its room the event is published on.
     pub const fn topic_kind(&self) -> TopicKind {
         match self {
             RoomEventKind::MessageCreated(_) => TopicKind::Messages,
-            RoomEventKind::MessageUpdated(_) | RoomEventKind::MessageDeleted(_) => {
-                TopicKind::Updates
-            }
+            RoomEventKind::MessageUpdated(_)
+            | RoomEventKind::MessageDeleted(_)
+            | RoomEventKind::MessageReactions(_)
+            | RoomEventKind::MessagePinned(_)
+            | RoomEventKind::MessageUnpinned(_) => TopicKind::Updates,
         }
     }
 
     /// The room the event belongs to.
     pub fn room(&self) -> RoomId {
-        match self {
-            RoomEventKind::MessageCreated(m)
-            | RoomEventKind::MessageUpdated(m)
-            | RoomEventKind::MessageDeleted(m) => m.room.id(),
-        }
+        self.message().room.id()
     }
 
-    /// The message the event is about, for an event about a message.
-    pub fn message(&self) -> Option<&Message> {
+    /// The message the event is about (every kind so far is about one).
+    pub fn message(&self) -> &Message {
         match self {
             RoomEventKind::MessageCreated(m)
             | RoomEventKind::MessageUpdated(m)
-            | RoomEventKind::MessageDeleted(m) => Some(m),
+            | RoomEventKind::MessageDeleted(m)
+            | RoomEventKind::MessageReactions(m)
+            | RoomEventKind::MessagePinned(m)
+            | RoomEventKind::MessageUnpinned(m) => m,
         }
     }
 }
@@ -100,6 +129,9 @@ mod tests {
             created_at: DateTime::UNIX_EPOCH,
             edited_at: None,
             deleted_at: None,
+            reactions: Vec::new(),
+            pinned: false,
+            mentions: Vec::new(),
         }
     }
 
@@ -109,7 +141,7 @@ mod tests {
         assert_eq!(event.name(), "message.created");
         assert_eq!(event.topic_kind(), TopicKind::Messages);
         assert_eq!(event.room(), RoomId::new(7));
-        assert_eq!(event.message(), Some(&message()));
+        assert_eq!(event.message(), &message());
     }
 
     #[test]
@@ -118,7 +150,7 @@ mod tests {
         assert_eq!(event.name(), "message.updated");
         assert_eq!(event.topic_kind(), TopicKind::Updates);
         assert_eq!(event.room(), RoomId::new(7));
-        assert_eq!(event.message(), Some(&message()));
+        assert_eq!(event.message(), &message());
     }
 
     #[test]
@@ -127,6 +159,23 @@ mod tests {
         assert_eq!(event.name(), "message.deleted");
         assert_eq!(event.topic_kind(), TopicKind::Updates);
         assert_eq!(event.room(), RoomId::new(7));
-        assert_eq!(event.message(), Some(&message()));
+        assert_eq!(event.message(), &message());
+    }
+
+    #[test]
+    fn reactions_and_pins_go_to_their_rooms_updates_topic_and_read_back_by_name() {
+        for event in [
+            RoomEventKind::MessageReactions(message()),
+            RoomEventKind::MessagePinned(message()),
+            RoomEventKind::MessageUnpinned(message()),
+        ] {
+            assert_eq!(event.topic_kind(), TopicKind::Updates);
+            assert_eq!(event.room(), RoomId::new(7));
+            assert_eq!(
+                RoomEventKind::named(event.name(), message()),
+                Some(event.clone())
+            );
+        }
+        assert_eq!(RoomEventKind::named("message.exploded", message()), None);
     }
 }

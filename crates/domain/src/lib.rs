@@ -9,8 +9,10 @@ pub mod channel;
 pub mod conversation;
 pub mod event;
 pub mod ids;
+pub mod mention;
 pub mod message;
 pub mod permissions;
+pub mod reaction;
 pub mod topic;
 pub mod user;
 pub mod validation;
@@ -23,8 +25,10 @@ pub use ids::{
     AttachmentId, ChannelId, ConversationId, MembershipId, MessageId, RoomId, Seq, UserId,
     WorkspaceId,
 };
+pub use mention::Mentioned;
 pub use message::{Attachment, IdempotencyKey, Message, MessageContent, NewMessage, Page, Room};
 pub use permissions::Denied;
+pub use reaction::{Emoji, Reaction};
 pub use topic::{Topic, TopicKind};
 pub use user::{Email, NewUser, Password, PersonName, User, Username};
 pub use validation::{Invalid, Validator};

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::ids::{AttachmentId, ChannelId, ConversationId, MessageId, RoomId, UserId};
+use crate::reaction::Reaction;
 use crate::validation::Invalid;
 
 /// What a deleted message shows instead of its content.
@@ -50,6 +51,12 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Its reactions, in order of first use.
+    pub reactions: Vec<Reaction>,
+    pub pinned: bool,
+    /// The users it mentions who could read its room when it was written
+    /// (or last edited).
+    pub mentions: Vec<UserId>,
 }
 
 impl Message {
@@ -98,6 +105,8 @@ pub struct NewMessage {
     pub parent_id: Option<MessageId>,
     pub content: MessageContent,
     pub attachment_url: Option<String>,
+    /// Who it mentions, already limited to those who may read the room.
+    pub mentions: Vec<UserId>,
 }
 
 /// A client's `Idempotency-Key`: 1–64 visible ASCII characters.

@@ -242,6 +242,16 @@ pub fn delete_message(
     )
 }
 
+/// Pinning or unpinning a message of a channel: the channel's creator and
+/// moderators and up. (In a conversation every participant may: see
+/// [`use_conversation`].)
+pub fn pin_in_channel(actor: &Membership, channel: &Channel) -> Result<(), Denied> {
+    allow_if(
+        channel.creator_id == actor.user_id || actor.role >= Role::Moderator,
+        "Only the channel's creator or a moderator can pin messages",
+    )
+}
+
 /// Reading or posting in a conversation: its participants alone.
 pub fn use_conversation(is_participant: bool) -> Result<(), Denied> {
     allow_if(
@@ -568,5 +578,14 @@ mod tests {
         assert!(use_conversation(false).is_err());
         assert!(manage_conversation(UserId::new(1), UserId::new(1)).is_ok());
         assert!(manage_conversation(UserId::new(2), UserId::new(1)).is_err());
+    }
+
+    #[test]
+    fn channel_creators_and_moderators_up_pin() {
+        let c = channel(4, false, false);
+        only(&[Owner, Admin, Moderator], |r| {
+            pin_in_channel(&member(2, r), &c)
+        });
+        assert!(pin_in_channel(&member(4, Guest), &c).is_ok());
     }
 }

@@ -114,6 +114,9 @@ mod tests {
             created_at: chrono::Utc::now(),
             edited_at: None,
             deleted_at: None,
+            reactions: Vec::new(),
+            pinned: false,
+            mentions: Vec::new(),
         };
         let event = |payload| RoomEvent {
             seq: crate::Seq::new(1),

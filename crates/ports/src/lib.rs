@@ -17,6 +17,6 @@ pub use notify::{AccessChange, Notifier};
 pub use repo::{
     ChannelRepository, ConversationRepository, EventLog, Idempotency, MAX_EVENTS_PER_READ,
     MembershipRepository, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost,
-    Posted, RepoError, RoomInfo, SessionRepository, StoreHealth, UserInsert, UserRepository,
-    WorkspaceRepository,
+    Posted, ReadStateRepository, RepoError, RoomInfo, RoomUnread, SessionRepository, StoreHealth,
+    Toggled, UserInsert, UserRepository, WorkspaceRepository,
 };

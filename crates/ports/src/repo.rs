@@ -9,7 +9,7 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use concord_domain::{
-    Ban, Channel, ChannelId, ChannelPatch, Conversation, ConversationId, IdempotencyKey,
+    Ban, Channel, ChannelId, ChannelPatch, Conversation, ConversationId, Emoji, IdempotencyKey,
     Membership, MembershipId, Message, MessageContent, MessageId, NewBan, NewChannel,
     NewConversation, NewMessage, NewWorkspace, Page, Role, Room, RoomEvent, RoomId, Seq, User,
     UserId, Workspace, WorkspaceId, WorkspacePatch,
@@ -67,6 +67,10 @@ pub trait UserRepository: Send + Sync {
 
     /// The user registered under `email` (already normalised) and their password hash.
     fn credentials_by_email(&self, email: &str) -> Result<Option<(User, String)>, RepoError>;
+
+    /// The ids of the users whose usernames are among `lowercase_names`
+    /// (compared case-insensitively).
+    fn user_ids_named(&self, lowercase_names: &[String]) -> Result<Vec<UserId>, RepoError>;
 }
 
 /// Server-side token revocation (logout).
@@ -302,6 +306,34 @@ pub enum MessageChange {
     AlreadyDeleted(Message),
 }
 
+/// What setting a reaction or a pin did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Toggled {
+    /// The message changed, and the event that records it.
+    Made(RoomEvent),
+    /// It was already so (a reaction already there or already gone, a pin
+    /// already set or already lifted): the message, unchanged.
+    Unchanged(Message),
+    /// The message is deleted: nothing changed.
+    Deleted,
+    /// Adding would pass a bound (distinct emoji per message, pins per room).
+    Full,
+}
+
+/// A room's read state for one user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomUnread {
+    pub room: Room,
+    /// The last message the user has read, if any.
+    pub last_read_id: Option<MessageId>,
+    /// The room's newest message, if any.
+    pub last_message_id: Option<MessageId>,
+    /// Messages after the marker, not the user's own, not deleted.
+    pub unread: u64,
+    /// Of those, the ones that mention the user.
+    pub mentions: u64,
+}
+
 /// A post handed to the store without waiting; resolves once it has
 /// committed (or failed), with what [`MessageRepository::post_message`]
 /// would have returned.
@@ -350,13 +382,14 @@ pub trait MessageRepository: Send + Sync {
     /// Replace a message's content, set `edited_at`, append `message.updated`,
     /// unless the message is deleted by the time its row is written: that is
     /// decided under the row's lock, so an edit racing a delete never brings
-    /// the deleted text back.
+    /// the deleted text back. `mentions` replaces who the message mentions.
     /// # Errors
     /// - `RepoError::NotFound` if the message does not exist.
     fn edit_message(
         &self,
         id: MessageId,
         content: &MessageContent,
+        mentions: &[UserId],
     ) -> Result<MessageChange, RepoError>;
 
     /// Make a message a tombstone and append `message.deleted`, unless it is
@@ -378,6 +411,30 @@ pub trait MessageRepository: Send + Sync {
     /// Every reply in the thread rooted at `root`, oldest first.
     fn replies(&self, root: MessageId) -> Result<Vec<Message>, RepoError>;
 
+    /// Add (`on`) or remove `user`'s reaction `emoji` on message `id`, and
+    /// append `message.reactions` if that changed anything. Decided under
+    /// the message row's lock, so concurrent toggles keep counts exact.
+    /// `Full` when the message already holds the most distinct emoji.
+    /// # Errors
+    /// - `RepoError::NotFound` if the message does not exist.
+    fn set_reaction(
+        &self,
+        id: MessageId,
+        user: UserId,
+        emoji: &Emoji,
+        on: bool,
+    ) -> Result<Toggled, RepoError>;
+
+    /// Pin (`on`) or unpin message `id`, appending `message.pinned` or
+    /// `message.unpinned` if that changed anything. `Full` when its room
+    /// already holds the most pins (decided under the room's lock).
+    /// # Errors
+    /// - `RepoError::NotFound` if the message does not exist.
+    fn set_pin(&self, id: MessageId, on: bool) -> Result<Toggled, RepoError>;
+
+    /// The pinned messages of `room`, most recently pinned first.
+    fn pins(&self, room: Room) -> Result<Vec<Message>, RepoError>;
+
     /// The channel or conversation with id `room_id` (one id space), its
     /// workspace and its latest `seq`.
     fn room_info(&self, room_id: RoomId) -> Result<Option<RoomInfo>, RepoError>;
@@ -385,6 +442,27 @@ pub trait MessageRepository: Send + Sync {
 
 /// Most events one read of the log should ask for.
 pub const MAX_EVENTS_PER_READ: u32 = 500;
+
+/// Read markers, and the unread and mention counts after them.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait ReadStateRepository: Send + Sync {
+    /// Move `user`'s marker in `room` to `message`: only forward, unless
+    /// `force`. Answers the room's read state after the move.
+    /// # Errors
+    /// - `RepoError::NotFound` if `message` is not a message of `room`.
+    fn mark_read(
+        &self,
+        user: UserId,
+        room: Room,
+        message: MessageId,
+        force: bool,
+    ) -> Result<RoomUnread, RepoError>;
+
+    /// `user`'s read state in each of `rooms` (rooms that no longer exist
+    /// are left out), in the order given. Counts come from per-room post
+    /// counters and the marker's place: no message history is scanned.
+    fn unread(&self, user: UserId, rooms: &[Room]) -> Result<Vec<RoomUnread>, RepoError>;
+}
 
 /// The per-room event log, as the realtime gateway reads it: to replay a
 /// resuming client, and to fill the gaps between what this node published

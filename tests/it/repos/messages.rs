@@ -23,6 +23,7 @@ fn new_message(room: Room, author: UserId, text: &str) -> NewMessage {
         parent_id: None,
         content: MessageContent::parse(text).unwrap(),
         attachment_url: None,
+        mentions: Vec::new(),
     }
 }
 
@@ -34,15 +35,10 @@ struct Recorded {
 }
 
 fn recorded(event: RoomEvent) -> Recorded {
-    let kind = event.payload.name();
-    match event.payload {
-        RoomEventKind::MessageCreated(message)
-        | RoomEventKind::MessageUpdated(message)
-        | RoomEventKind::MessageDeleted(message) => Recorded {
-            seq: event.seq,
-            kind,
-            message,
-        },
+    Recorded {
+        seq: event.seq,
+        kind: event.payload.name(),
+        message: event.payload.message().clone(),
     }
 }
 
@@ -103,7 +99,11 @@ fn posting_edits_and_deletes_each_append_the_next_seq() {
     );
     let edit = made(
         store
-            .edit_message(first.message.id, &MessageContent::parse("uno").unwrap())
+            .edit_message(
+                first.message.id,
+                &MessageContent::parse("uno").unwrap(),
+                &[],
+            )
             .unwrap(),
     );
     let delete = made(store.delete_message(first.message.id).unwrap());
@@ -696,7 +696,7 @@ fn deleting_a_room_takes_its_messages_and_their_log() {
     )
     .message;
     store
-        .edit_message(m.id, &MessageContent::parse("edited").unwrap())
+        .edit_message(m.id, &MessageContent::parse("edited").unwrap(), &[])
         .unwrap();
     assert_eq!(events(&db.url, room.id()).len(), 2);
 
@@ -882,7 +882,7 @@ fn a_deleted_message_takes_no_edit_and_no_second_delete_and_its_room_keeps_its_s
     made(store.delete_message(m.id).unwrap());
 
     let edit = store
-        .edit_message(m.id, &MessageContent::parse("secret again").unwrap())
+        .edit_message(m.id, &MessageContent::parse("secret again").unwrap(), &[])
         .unwrap();
     let delete = store.delete_message(m.id).unwrap();
 
@@ -936,7 +936,7 @@ fn concurrent_edits_never_outlive_a_concurrent_delete_and_it_is_logged_once() {
                         store.delete_message(m.id).unwrap();
                     } else {
                         let text = MessageContent::parse(&format!("edit {i}")).unwrap();
-                        store.edit_message(m.id, &text).unwrap();
+                        store.edit_message(m.id, &text, &[]).unwrap();
                     }
                 })
             })

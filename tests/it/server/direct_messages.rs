@@ -170,6 +170,9 @@ async fn participants_exchange_direct_messages() {
             "id",
             "member",
             "memberId",
+            "mentions",
+            "pinned",
+            "reactions",
             "updatedAt"
         ],
         "{message}"

@@ -7,6 +7,7 @@ mod direct_messages;
 mod invites;
 mod members;
 mod messages;
+mod reactions;
 mod routes;
 mod scenario;
 mod servers;

@@ -10,6 +10,8 @@ mod history;
 mod idempotency;
 mod last_sent;
 mod members;
+mod reactions;
+mod read_state;
 mod session;
 mod threads;
 mod users;

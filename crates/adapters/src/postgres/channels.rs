@@ -5,6 +5,7 @@ use concord_domain::{Channel, ChannelId, ChannelPatch, NewChannel, UserId, Works
 use concord_ports::{ChannelRepository, RepoError};
 use diesel::prelude::*;
 
+use super::read_state;
 use super::rows::{ChannelChangeset, ChannelRow, NewChannelMemberRow, NewChannelRow};
 use super::schema::{channel_members, channels};
 use super::{PgStore, db_err};
@@ -86,19 +87,25 @@ impl ChannelRepository for PgStore {
 
     fn update_channel(&self, id: ChannelId, patch: &ChannelPatch) -> Result<Channel, RepoError> {
         let mut conn = self.conn()?;
-        diesel::update(channels::table.find(id.get()))
-            .set(ChannelChangeset {
-                name: patch.name.as_ref().map(|n| n.as_str()),
-                kind: patch.kind.map(|k| k.as_str()),
-                description: patch.description.as_ref().map(|d| d.as_deref()),
-                topic: patch.topic.as_ref().map(|t| t.as_deref()),
-                private: patch.private,
-                updated_at: Utc::now(),
-            })
-            .returning(ChannelRow::as_returning())
-            .get_result(&mut conn)
-            .map_err(db_err("update channel"))?
-            .try_into()
+        conn.transaction(|c| {
+            let row = diesel::update(channels::table.find(id.get()))
+                .set(ChannelChangeset {
+                    name: patch.name.as_ref().map(|n| n.as_str()),
+                    kind: patch.kind.map(|k| k.as_str()),
+                    description: patch.description.as_ref().map(|d| d.as_deref()),
+                    topic: patch.topic.as_ref().map(|t| t.as_deref()),
+                    private: patch.private,
+                    updated_at: Utc::now(),
+                })
+                .returning(ChannelRow::as_returning())
+                .get_result(c)?;
+            if patch.private == Some(false) {
+                read_state::start_for_workspace(c, id)?;
+            }
+            Ok(row)
+        })
+        .map_err(db_err("update channel"))?
+        .try_into()
     }
 
     fn delete_channel(&self, id: ChannelId) -> Result<(), RepoError> {
@@ -124,14 +131,16 @@ impl ChannelRepository for PgStore {
 
     fn add_channel_member(&self, channel: ChannelId, user: UserId) -> Result<(), RepoError> {
         let mut conn = self.conn()?;
-        diesel::insert_into(channel_members::table)
-            .values(NewChannelMemberRow {
-                channel_id: channel.get(),
-                user_id: user.get(),
-            })
-            .execute(&mut conn)
-            .map_err(db_err("add channel member"))?;
-        Ok(())
+        conn.transaction(|c| {
+            diesel::insert_into(channel_members::table)
+                .values(NewChannelMemberRow {
+                    channel_id: channel.get(),
+                    user_id: user.get(),
+                })
+                .execute(c)?;
+            read_state::start_in_channel(c, channel, user)
+        })
+        .map_err(db_err("add channel member"))
     }
 
     fn remove_channel_member(&self, channel: ChannelId, user: UserId) -> Result<(), RepoError> {

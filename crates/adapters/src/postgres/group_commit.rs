@@ -35,7 +35,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use concord_domain::{Message, MessageId, NewMessage, RoomEvent, RoomEventKind, Seq};
+use concord_domain::{Message, MessageId, NewMessage, RoomEvent, RoomEventKind, Seq, UserId};
 use concord_ports::{Idempotency, OnCommit, Posted, RepoError};
 use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
@@ -219,7 +219,7 @@ impl Writer {
                 Step::Alone => post_single(&mut conn, &job.post, job.idempotency.clone()),
             };
             made.push(match &answer {
-                Ok(Posted::Created(event)) => event.payload.message().cloned(),
+                Ok(Posted::Created(event)) => Some(event.payload.message().clone()),
                 Ok(Posted::Replayed(message)) => Some(message.clone()),
                 Err(_) => None,
             });
@@ -306,6 +306,7 @@ fn write_batch<'a>(
         batch.contents.push(post.content.as_str());
         batch.keys.push(idempotency.map(|i| i.key.as_str()));
         batch.hashes.push(hash);
+        batch.mentions.push(mention_list(&post.mentions));
     }
     if batch.authors.is_empty() {
         return Ok(Vec::new());
@@ -329,6 +330,15 @@ struct PostBatch<'a> {
     /// Each post's idempotency key and request fingerprint hash, if keyed.
     keys: Vec<Option<&'a str>>,
     hashes: Vec<Option<&'a str>>,
+    /// Each post's mentions as an array literal (`{1,2}`): Postgres has no
+    /// arrays of arrays of different lengths to `unnest`.
+    mentions: Vec<String>,
+}
+
+/// `ids` as a Postgres array literal.
+fn mention_list(ids: &[UserId]) -> String {
+    let ids: Vec<String> = ids.iter().map(|id| id.get().to_string()).collect();
+    format!("{{{}}}", ids.join(","))
 }
 
 impl QueryId for PostBatch<'_> {
@@ -347,7 +357,7 @@ impl QueryFragment<Pg> for PostBatch<'_> {
     // Ids are drawn first and sorted, so that within a room both the id
     // (history's order) and the seq (the log's order) follow the batch.
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH post AS ( SELECT p.*, COALESCE(p.channel_id, p.conversation_id) AS room_id FROM unnest(");
+        out.push_sql("WITH post AS ( SELECT p.*, COALESCE(p.channel_id, p.conversation_id) AS room_id, p.mention_list::bigint[] AS mentions FROM unnest(");
         out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.channel_ids)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.conversation_ids)?;
@@ -361,8 +371,10 @@ impl QueryFragment<Pg> for PostBatch<'_> {
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.keys)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Nullable<Text>>, _>(&self.hashes)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.mentions)?;
         out.push_sql(
-            ") WITH ORDINALITY AS p(channel_id, conversation_id, author_id, parent_id, content, key, request_hash, ord) \
+            ") WITH ORDINALITY AS p(channel_id, conversation_id, author_id, parent_id, content, key, request_hash, mention_list, ord) \
              ), counted AS ( \
                  SELECT room_id, bool_or(channel_id IS NOT NULL) AS is_channel, count(*) AS n \
                  FROM post GROUP BY room_id \
@@ -373,13 +385,13 @@ impl QueryFragment<Pg> for PostBatch<'_> {
                  SELECT id FROM conversations \
                  WHERE id IN (SELECT room_id FROM counted WHERE NOT is_channel) ORDER BY id FOR UPDATE \
              ), advanced_channels AS ( \
-                 UPDATE channels AS r SET last_seq = r.last_seq + c.n, last_message_at = now() \
+                 UPDATE channels AS r SET last_seq = r.last_seq + c.n, posted = r.posted + c.n, last_message_at = now() \
                  FROM counted c JOIN locked_channels l ON l.id = c.room_id \
-                 WHERE r.id = c.room_id RETURNING r.id, r.last_seq - c.n AS base \
+                 WHERE r.id = c.room_id RETURNING r.id, r.last_seq - c.n AS base, r.posted - c.n AS pos_base \
              ), advanced_conversations AS ( \
-                 UPDATE conversations AS r SET last_seq = r.last_seq + c.n, last_message_at = now() \
+                 UPDATE conversations AS r SET last_seq = r.last_seq + c.n, posted = r.posted + c.n, last_message_at = now() \
                  FROM counted c JOIN locked_conversations l ON l.id = c.room_id \
-                 WHERE r.id = c.room_id RETURNING r.id, r.last_seq - c.n AS base \
+                 WHERE r.id = c.room_id RETURNING r.id, r.last_seq - c.n AS base, r.posted - c.n AS pos_base \
              ), base AS ( \
                  SELECT * FROM advanced_channels UNION ALL SELECT * FROM advanced_conversations \
              ), ids AS ( \
@@ -388,12 +400,16 @@ impl QueryFragment<Pg> for PostBatch<'_> {
                  ) drawn \
              ), numbered AS ( \
                  SELECT post.*, (SELECT id FROM ids)[post.ord] AS id, \
-                        base.base + row_number() OVER (PARTITION BY post.room_id ORDER BY post.ord) AS seq \
+                        base.base + row_number() OVER (PARTITION BY post.room_id ORDER BY post.ord) AS seq, \
+                        base.pos_base + row_number() OVER (PARTITION BY post.room_id ORDER BY post.ord) AS room_pos \
                  FROM post JOIN base ON base.id = post.room_id \
              ), inserted AS ( \
-                 INSERT INTO messages (id, channel_id, conversation_id, author_id, parent_id, content) \
+                 INSERT INTO messages (id, channel_id, conversation_id, author_id, parent_id, content, mentions, room_pos) \
                  OVERRIDING SYSTEM VALUE \
-                 SELECT id, channel_id, conversation_id, author_id, parent_id, content FROM numbered \
+                 SELECT id, channel_id, conversation_id, author_id, parent_id, content, mentions, room_pos FROM numbered \
+             ), mentioned AS ( \
+                 INSERT INTO message_mentions (user_id, room_id, message_id) \
+                 SELECT DISTINCT u, room_id, id FROM numbered, unnest(mentions) AS u \
              ), logged AS ( \
                  INSERT INTO message_events (channel_id, conversation_id, seq, kind, message_id, content) \
                  SELECT channel_id, conversation_id, seq, 'message.created', id, content FROM numbered \
@@ -431,6 +447,9 @@ impl Written {
                 created_at: self.created_at,
                 edited_at: None,
                 deleted_at: None,
+                reactions: Vec::new(),
+                pinned: false,
+                mentions: post.mentions.clone(),
             }),
         }))
     }

@@ -10,13 +10,14 @@ use std::sync::Arc;
 use crate::auth::sha256_hex;
 use chrono::{DateTime, Utc};
 use concord_domain::message::DELETED_CONTENT;
+use concord_domain::reaction::{MAX_EMOJI_PER_MESSAGE, MAX_PINS_PER_ROOM, MAX_REACTORS_LISTED};
 use concord_domain::{
-    ChannelId, ConversationId, Message, MessageContent, MessageId, NewMessage, Page, Room,
-    RoomEvent, RoomEventKind, RoomId, Seq, WorkspaceId,
+    ChannelId, ConversationId, Emoji, Message, MessageContent, MessageId, NewMessage, Page, Room,
+    RoomEvent, RoomEventKind, RoomId, Seq, UserId, WorkspaceId,
 };
 use concord_ports::{
     EventLog, Idempotency, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost,
-    Posted, RepoError, RoomInfo,
+    Posted, RepoError, RoomInfo, Toggled,
 };
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
@@ -26,41 +27,87 @@ use diesel::sql_types::Bool;
 use super::group_commit::writer_gone;
 use super::rows::{MessageRow, NewEventRow, NewMessageRow, room_columns};
 use super::schema::{
-    attachments, channels, conversations, idempotency_keys, message_events, messages,
+    attachments, channels, conversations, idempotency_keys, message_events, message_mentions,
+    message_reactions, messages,
 };
 use super::{PgConn, PgStore, db_err};
 
 /// How long an idempotency key is remembered, in hours.
 const IDEMPOTENCY_HOURS: i64 = 24;
 
-/// Advances `room`'s sequence (and, for a post, its last-message time) and
-/// returns the new `seq`. Takes the room row's lock until commit.
-fn advance_room(c: &mut PgConn, room: Room, touch_last_message: bool) -> QueryResult<Seq> {
-    let seq = match (room, touch_last_message) {
+/// Advances `room`'s sequence and returns the new `seq`; for a post
+/// (`posting`), also its post count and last-message time, and returns the
+/// new count too (the post's `room_pos`). Takes the room row's lock until
+/// commit.
+fn advance_room(c: &mut PgConn, room: Room, posting: bool) -> QueryResult<(Seq, i64)> {
+    let advanced = match (room, posting) {
         (Room::Channel(id), true) => diesel::update(channels::table.find(id.get()))
             .set((
                 channels::last_seq.eq(channels::last_seq + 1),
+                channels::posted.eq(channels::posted + 1),
                 channels::last_message_at.eq(now),
             ))
-            .returning(channels::last_seq)
+            .returning((channels::last_seq, channels::posted))
             .get_result(c),
         (Room::Channel(id), false) => diesel::update(channels::table.find(id.get()))
             .set(channels::last_seq.eq(channels::last_seq + 1))
-            .returning(channels::last_seq)
+            .returning((channels::last_seq, channels::posted))
             .get_result(c),
         (Room::Conversation(id), true) => diesel::update(conversations::table.find(id.get()))
             .set((
                 conversations::last_seq.eq(conversations::last_seq + 1),
+                conversations::posted.eq(conversations::posted + 1),
                 conversations::last_message_at.eq(now),
             ))
-            .returning(conversations::last_seq)
+            .returning((conversations::last_seq, conversations::posted))
             .get_result(c),
         (Room::Conversation(id), false) => diesel::update(conversations::table.find(id.get()))
             .set(conversations::last_seq.eq(conversations::last_seq + 1))
-            .returning(conversations::last_seq)
+            .returning((conversations::last_seq, conversations::posted))
             .get_result(c),
     };
-    seq.map(Seq::new)
+    advanced.map(|(seq, posted)| (Seq::new(seq), posted))
+}
+
+/// Records who message `id` of `room` mentions, for mention counts: the
+/// rows replace any earlier ones (an edit re-parses the text).
+fn record_mentions(c: &mut PgConn, room: Room, id: i64, mentions: &[UserId]) -> QueryResult<()> {
+    diesel::delete(message_mentions::table.filter(message_mentions::message_id.eq(id)))
+        .execute(c)?;
+    let rows: Vec<_> = mentions
+        .iter()
+        .map(|user| {
+            (
+                message_mentions::user_id.eq(user.get()),
+                message_mentions::room_id.eq(room.id().get()),
+                message_mentions::message_id.eq(id),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(message_mentions::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Rewrites message `id`'s reaction summary from its reactions: each emoji
+/// in order of first use, its count and its first reactors.
+fn summarise_reactions(c: &mut PgConn, id: i64) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "UPDATE messages SET reactions = COALESCE(( \
+             SELECT jsonb_agg(jsonb_build_object('emoji', emoji, 'count', n, 'user_ids', to_jsonb(users)) \
+                              ORDER BY first) \
+             FROM (SELECT emoji, count(*) AS n, min(id) AS first, \
+                          (array_agg(user_id ORDER BY id))[1:{MAX_REACTORS_LISTED}] AS users \
+                   FROM message_reactions WHERE message_id = $1 GROUP BY emoji) s \
+         ), '[]'::jsonb) WHERE id = $1"
+    ))
+    .bind::<diesel::sql_types::BigInt, _>(id)
+    .execute(c)
+    .map(|_| ())
 }
 
 /// The message `id` with its attachment's URL.
@@ -313,31 +360,39 @@ impl MessageRepository for PgStore {
         &self,
         id: MessageId,
         content: &MessageContent,
+        mentions: &[UserId],
     ) -> Result<MessageChange, RepoError> {
         self.change_message(
             id,
             RoomEventKind::MessageUpdated,
             Some(content.as_str()),
-            |c| {
-                diesel::update(messages::table.find(id.get()))
+            |c, room| {
+                let edited = diesel::update(messages::table.find(id.get()))
                     .filter(messages::deleted_at.is_null())
                     .set((
                         messages::content.eq(content.as_str()),
                         messages::edited_at.eq(now),
+                        messages::mentions.eq(mentions.iter().map(|u| u.get()).collect::<Vec<_>>()),
                     ))
-                    .execute(c)
+                    .execute(c)?;
+                if edited > 0 {
+                    record_mentions(c, room, id.get(), mentions)?;
+                }
+                Ok(edited)
             },
         )
     }
 
     fn delete_message(&self, id: MessageId) -> Result<MessageChange, RepoError> {
-        self.change_message(id, RoomEventKind::MessageDeleted, None, |c| {
+        self.change_message(id, RoomEventKind::MessageDeleted, None, |c, _| {
             let deleted = diesel::update(messages::table.find(id.get()))
                 .filter(messages::deleted_at.is_null())
                 .set((
                     messages::content.eq(DELETED_CONTENT),
                     messages::attachment_id.eq(None::<i64>),
                     messages::deleted_at.eq(now),
+                    // a tombstone leaves its room's pins
+                    messages::pinned_at.eq(None::<DateTime<Utc>>),
                 ))
                 .execute(c)?;
             if deleted > 0 {
@@ -396,6 +451,94 @@ impl MessageRepository for PgStore {
             .select((MessageRow::as_select(), attachments::url.nullable()))
             .load(&mut conn)
             .map_err(db_err("replies"))?;
+        to_domain(rows)
+    }
+
+    fn set_reaction(
+        &self,
+        id: MessageId,
+        user: UserId,
+        emoji: &Emoji,
+        on: bool,
+    ) -> Result<Toggled, RepoError> {
+        let (id, user, emoji) = (id.get(), user.get(), emoji.as_str());
+        self.toggle_message(id, RoomEventKind::MessageReactions, |c| {
+            let mine = message_reactions::table.find((id, emoji, user));
+            if !on {
+                if diesel::delete(mine).execute(c)? == 0 {
+                    return Ok(Step::Unchanged);
+                }
+                summarise_reactions(c, id)?;
+                return Ok(Step::Changed);
+            }
+            if diesel::select(diesel::dsl::exists(mine)).get_result(c)? {
+                return Ok(Step::Unchanged);
+            }
+            let emoji_used: Vec<String> = message_reactions::table
+                .filter(message_reactions::message_id.eq(id))
+                .select(message_reactions::emoji)
+                .distinct()
+                .load(c)?;
+            if emoji_used.len() >= MAX_EMOJI_PER_MESSAGE && !emoji_used.iter().any(|e| e == emoji) {
+                return Ok(Step::Full);
+            }
+            diesel::insert_into(message_reactions::table)
+                .values((
+                    message_reactions::message_id.eq(id),
+                    message_reactions::emoji.eq(emoji),
+                    message_reactions::user_id.eq(user),
+                ))
+                .execute(c)?;
+            summarise_reactions(c, id)?;
+            Ok(Step::Changed)
+        })
+    }
+
+    fn set_pin(&self, id: MessageId, on: bool) -> Result<Toggled, RepoError> {
+        let id = id.get();
+        let event = if on {
+            RoomEventKind::MessagePinned
+        } else {
+            RoomEventKind::MessageUnpinned
+        };
+        self.toggle_message(id, event, |c| {
+            let (room_id, pinned_at): (Option<i64>, Option<DateTime<Utc>>) = messages::table
+                .find(id)
+                .select((messages::room_id, messages::pinned_at))
+                .first(c)?;
+            if pinned_at.is_some() == on {
+                return Ok(Step::Unchanged);
+            }
+            if on {
+                // Counted under the room's lock: concurrent pins cannot
+                // pass the bound together.
+                let pins: i64 = messages::table
+                    .filter(messages::room_id.eq(room_id))
+                    .filter(messages::pinned_at.is_not_null())
+                    .count()
+                    .get_result(c)?;
+                if pins >= MAX_PINS_PER_ROOM as i64 {
+                    return Ok(Step::Full);
+                }
+            }
+            diesel::update(messages::table.find(id))
+                .set(messages::pinned_at.eq(on.then(Utc::now)))
+                .execute(c)?;
+            Ok(Step::Changed)
+        })
+    }
+
+    fn pins(&self, room: Room) -> Result<Vec<Message>, RepoError> {
+        let mut conn = self.conn()?;
+        let rows = messages::table
+            .left_join(attachments::table)
+            .filter(messages::room_id.eq(room.id().get()))
+            .filter(messages::pinned_at.is_not_null())
+            .order((messages::pinned_at.desc(), messages::id.desc()))
+            .limit(MAX_PINS_PER_ROOM as i64)
+            .select((MessageRow::as_select(), attachments::url.nullable()))
+            .load(&mut conn)
+            .map_err(db_err("pins"))?;
         to_domain(rows)
     }
 
@@ -488,29 +631,23 @@ type EventWithMessage = (
     Option<String>,
 );
 
-/// The event with its message as the event left it. The log keeps each
-/// event's text; the rest of a message never changes, except that deletion
-/// erases every earlier text, so a deleted message replays as its tombstone.
+/// The event with its message as the event left it. The log keeps the text
+/// of each post and edit; deletion erases every earlier text, so a deleted
+/// message replays as its tombstone. Reactions, pins and mentions replay as
+/// they are now, and reaction and pin events (which keep no text) replay
+/// with the message as it is now.
 fn as_it_was((seq, kind, content, at, row, url): EventWithMessage) -> Result<RoomEvent, RepoError> {
-    let event: fn(Message) -> RoomEventKind = match kind.as_str() {
-        RoomEventKind::MESSAGE_CREATED => RoomEventKind::MessageCreated,
-        RoomEventKind::MESSAGE_UPDATED => RoomEventKind::MessageUpdated,
-        RoomEventKind::MESSAGE_DELETED => RoomEventKind::MessageDeleted,
-        _ => {
-            return Err(RepoError::Unexpected(anyhow::anyhow!(
-                "unknown event kind {kind:?}"
-            )));
-        }
-    };
     let mut message = row.into_domain(url)?;
     if let Some(content) = content {
         message.content = content;
         message.deleted_at = None;
         message.edited_at = (kind != RoomEventKind::MESSAGE_CREATED).then_some(at);
     }
+    let payload = RoomEventKind::named(&kind, message)
+        .ok_or_else(|| RepoError::Unexpected(anyhow::anyhow!("unknown event kind {kind:?}")))?;
     Ok(RoomEvent {
         seq: Seq::new(seq),
-        payload: event(message),
+        payload,
     })
 }
 
@@ -531,7 +668,7 @@ pub(super) fn post_single(
     }
     let (channel_id, conversation_id) = room_columns(msg.room);
     let created = conn.transaction(|c| {
-        let seq = advance_room(c, msg.room, true)?;
+        let (seq, room_pos) = advance_room(c, msg.room, true)?;
         let attachment_id = match &msg.attachment_url {
             Some(url) => Some(
                 diesel::insert_into(attachments::table)
@@ -552,9 +689,12 @@ pub(super) fn post_single(
                 parent_id: msg.parent_id.map(MessageId::get),
                 content: msg.content.as_str(),
                 attachment_id,
+                mentions: msg.mentions.iter().map(|u| u.get()).collect(),
+                room_pos,
             })
             .returning(MessageRow::as_returning())
             .get_result(c)?;
+        record_mentions(c, msg.room, row.id, &msg.mentions)?;
         diesel::insert_into(message_events::table)
             .values(NewEventRow::new(
                 msg.room,
@@ -595,7 +735,82 @@ pub(super) fn post_single(
     }
 }
 
+/// What a toggle's change did, inside its transaction.
+enum Step {
+    Changed,
+    Unchanged,
+    Full,
+}
+
+/// Why a toggle's transaction rolled back.
+enum Abort {
+    Step(Step),
+    Deleted,
+    Db(DieselError),
+}
+
+impl From<DieselError> for Abort {
+    fn from(e: DieselError) -> Self {
+        Abort::Db(e)
+    }
+}
+
 impl PgStore {
+    /// Applies `change` (a reaction or a pin) to message `id` and appends its
+    /// `event`, in one transaction that takes the room's lock and then the
+    /// message row's (the order every message write takes them in). A
+    /// deleted message is not changed. When `change` changes nothing, or
+    /// finds a bound reached, the transaction (with its `seq`) rolls back.
+    fn toggle_message(
+        &self,
+        id: i64,
+        event: fn(Message) -> RoomEventKind,
+        change: impl FnOnce(&mut PgConn) -> QueryResult<Step>,
+    ) -> Result<Toggled, RepoError> {
+        let mut conn = self.conn()?;
+        let (row, url) = load_message(&mut conn, id)
+            .map_err(db_err("message"))?
+            .ok_or(RepoError::NotFound)?;
+        let room = row.into_domain(url)?.room;
+        let toggled = conn.transaction::<_, Abort, _>(|c| {
+            let (seq, _) = advance_room(c, room, false)?;
+            let deleted: Option<DateTime<Utc>> = messages::table
+                .find(id)
+                .select(messages::deleted_at)
+                .for_update()
+                .first(c)?;
+            if deleted.is_some() {
+                return Err(Abort::Deleted);
+            }
+            match change(c)? {
+                Step::Changed => {}
+                step => return Err(Abort::Step(step)),
+            }
+            let (row, url) = load_message(c, id)?.ok_or(DieselError::NotFound)?;
+            let message = row
+                .into_domain(url)
+                .map_err(|e| DieselError::DeserializationError(e.into()))?;
+            let payload = event(message);
+            diesel::insert_into(message_events::table)
+                .values(NewEventRow::new(room, seq, payload.name(), id, None))
+                .execute(c)?;
+            Ok(RoomEvent { seq, payload })
+        });
+        match toggled {
+            Ok(event) => Ok(Toggled::Made(event)),
+            Err(Abort::Deleted) => Ok(Toggled::Deleted),
+            Err(Abort::Step(Step::Full)) => Ok(Toggled::Full),
+            Err(Abort::Step(_)) => {
+                let (row, url) = load_message(&mut conn, id)
+                    .map_err(db_err("message"))?
+                    .ok_or(RepoError::NotFound)?;
+                Ok(Toggled::Unchanged(row.into_domain(url)?))
+            }
+            Err(Abort::Db(DieselError::NotFound)) => Err(RepoError::NotFound),
+            Err(Abort::Db(e)) => Err(db_err("change message")(e)),
+        }
+    }
+
     /// Applies `change` to message `id` and appends its `event` (built from
     /// the changed message), in one transaction that first takes the room's
     /// lock. `change` writes only a message that is not deleted, and says how
@@ -607,7 +822,7 @@ impl PgStore {
         id: MessageId,
         event: fn(Message) -> RoomEventKind,
         content: Option<&str>,
-        change: impl FnOnce(&mut PgConn) -> QueryResult<usize>,
+        change: impl FnOnce(&mut PgConn, Room) -> QueryResult<usize>,
     ) -> Result<MessageChange, RepoError> {
         let mut conn = self.conn()?;
         let (row, url) = load_message(&mut conn, id.get())
@@ -615,8 +830,8 @@ impl PgStore {
             .ok_or(RepoError::NotFound)?;
         let room = row.into_domain(url)?.room;
         let changed = conn.transaction(|c| {
-            let seq = advance_room(c, room, false)?;
-            if change(c)? == 0 {
+            let (seq, _) = advance_room(c, room, false)?;
+            if change(c, room)? == 0 {
                 return Err(DieselError::RollbackTransaction);
             }
             let (row, url) = load_message(c, id.get())?.ok_or(DieselError::NotFound)?;

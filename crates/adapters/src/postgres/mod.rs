@@ -12,6 +12,7 @@ mod conversations;
 mod group_commit;
 mod messages;
 mod outage;
+mod read_state;
 mod reader;
 mod rows;
 pub mod schema;

@@ -180,6 +180,9 @@ fn to_message(row: &tokio_postgres::Row) -> Result<Message, RepoError> {
         created_at: row.try_get("created_at").map_err(decode_err)?,
         edited_at: row.try_get("edited_at").map_err(decode_err)?,
         deleted_at: row.try_get("deleted_at").map_err(decode_err)?,
+        reactions: row.try_get("reactions").map_err(decode_err)?,
+        pinned_at: row.try_get("pinned_at").map_err(decode_err)?,
+        mentions: row.try_get("mentions").map_err(decode_err)?,
     };
     message.into_domain(row.try_get("url").map_err(decode_err)?)
 }

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use concord_domain::{
     Attachment, AttachmentId, Ban, Channel, ChannelId, ChannelKind, Conversation, ConversationId,
-    Membership, MembershipId, Message, MessageId, Role, Room, Seq, User, UserId, Workspace,
-    WorkspaceId,
+    Membership, MembershipId, Message, MessageId, Reaction, Role, Room, Seq, User, UserId,
+    Workspace, WorkspaceId,
 };
 use concord_ports::RepoError;
 use diesel::prelude::*;
@@ -303,6 +303,18 @@ pub(crate) struct MessageRow {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `[{"emoji", "count", "user_ids"}]`, as [`ReactionJson`].
+    pub reactions: serde_json::Value,
+    pub pinned_at: Option<DateTime<Utc>>,
+    pub mentions: Vec<i64>,
+}
+
+/// One entry of `messages.reactions`, as the migration's SQL writes it.
+#[derive(serde::Deserialize)]
+struct ReactionJson {
+    emoji: String,
+    count: u32,
+    user_ids: Vec<i64>,
 }
 
 impl MessageRow {
@@ -325,6 +337,9 @@ impl MessageRow {
             }),
             _ => None,
         };
+        let reactions: Vec<ReactionJson> = serde_json::from_value(self.reactions).map_err(|e| {
+            RepoError::Unexpected(anyhow::Error::new(e).context("message reactions"))
+        })?;
         Ok(Message {
             id: MessageId::new(self.id),
             room,
@@ -335,6 +350,16 @@ impl MessageRow {
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted_at: self.deleted_at,
+            reactions: reactions
+                .into_iter()
+                .map(|r| Reaction {
+                    emoji: r.emoji,
+                    count: r.count,
+                    user_ids: r.user_ids.into_iter().map(UserId::new).collect(),
+                })
+                .collect(),
+            pinned: self.pinned_at.is_some(),
+            mentions: self.mentions.into_iter().map(UserId::new).collect(),
         })
     }
 }
@@ -348,6 +373,8 @@ pub(crate) struct NewMessageRow<'a> {
     pub parent_id: Option<i64>,
     pub content: &'a str,
     pub attachment_id: Option<i64>,
+    pub mentions: Vec<i64>,
+    pub room_pos: i64,
 }
 
 #[derive(Insertable)]

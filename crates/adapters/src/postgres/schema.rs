@@ -43,6 +43,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         last_message_at -> Nullable<Timestamptz>,
         last_seq -> Int8,
+        posted -> Int8,
     }
 }
 
@@ -65,6 +66,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         last_message_at -> Nullable<Timestamptz>,
         last_seq -> Int8,
+        posted -> Int8,
     }
 }
 
@@ -103,6 +105,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    message_mentions (user_id, room_id, message_id) {
+        user_id -> Int8,
+        room_id -> Int8,
+        message_id -> Int8,
+    }
+}
+
+diesel::table! {
+    message_reactions (message_id, emoji, user_id) {
+        id -> Int8,
+        message_id -> Int8,
+        emoji -> Text,
+        user_id -> Int8,
+    }
+}
+
+diesel::table! {
     messages (id) {
         id -> Int8,
         channel_id -> Nullable<Int8>,
@@ -115,6 +134,22 @@ diesel::table! {
         created_at -> Timestamptz,
         edited_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
+        reactions -> Jsonb,
+        pinned_at -> Nullable<Timestamptz>,
+        mentions -> Array<Int8>,
+        room_pos -> Int8,
+    }
+}
+
+diesel::table! {
+    read_markers (user_id, room_id) {
+        user_id -> Int8,
+        channel_id -> Nullable<Int8>,
+        conversation_id -> Nullable<Int8>,
+        room_id -> Int8,
+        last_read_id -> Nullable<Int8>,
+        last_read_pos -> Int8,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -167,10 +202,17 @@ diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(message_events -> messages (message_id));
+diesel::joinable!(message_mentions -> messages (message_id));
+diesel::joinable!(message_mentions -> users (user_id));
+diesel::joinable!(message_reactions -> messages (message_id));
+diesel::joinable!(message_reactions -> users (user_id));
 diesel::joinable!(messages -> attachments (attachment_id));
 diesel::joinable!(messages -> channels (channel_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (author_id));
+diesel::joinable!(read_markers -> channels (channel_id));
+diesel::joinable!(read_markers -> conversations (conversation_id));
+diesel::joinable!(read_markers -> users (user_id));
 diesel::joinable!(workspaces -> users (owner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -183,7 +225,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     memberships,
     message_events,
+    message_mentions,
+    message_reactions,
     messages,
+    read_markers,
     revoked_tokens,
     users,
     workspaces,

@@ -48,6 +48,23 @@ impl UserRepository for PgStore {
             .map_err(db_err("credentials by email"))?;
         Ok(row.map(|(u, hash)| (u.into(), hash)))
     }
+
+    fn user_ids_named(&self, lowercase_names: &[String]) -> Result<Vec<UserId>, RepoError> {
+        if lowercase_names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn()?;
+        // On the unique index of lower(username).
+        let ids: Vec<i64> = users::table
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Text>("lower(username)")
+                    .eq_any(lowercase_names),
+            )
+            .select(users::id)
+            .load(&mut conn)
+            .map_err(db_err("users by name"))?;
+        Ok(ids.into_iter().map(UserId::new).collect())
+    }
 }
 
 impl SessionRepository for PgStore {

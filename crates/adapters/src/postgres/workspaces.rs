@@ -13,6 +13,7 @@ use rand::distr::Alphanumeric;
 use diesel::pg::upsert::excluded;
 use diesel::result::Error as DieselError;
 
+use super::read_state;
 use super::rows::{
     BanRow, MembershipRow, NewBanRow, NewChannelMemberRow, NewChannelRow, NewMembershipRow,
     NewWorkspaceRow, UserRow, WorkspaceChangeset, WorkspaceRow,
@@ -170,15 +171,16 @@ impl MembershipRepository for PgStore {
                 if ban_row(c, workspace, user)?.is_some() {
                     return Ok(None);
                 }
-                diesel::insert_into(memberships::table)
+                let membership = diesel::insert_into(memberships::table)
                     .values(NewMembershipRow {
                         workspace_id: workspace.get(),
                         user_id: user.get(),
                         role: role.as_str(),
                     })
                     .returning(MembershipRow::as_returning())
-                    .get_result(c)
-                    .map(Some)
+                    .get_result(c)?;
+                read_state::start_in_public_channels(c, workspace, user)?;
+                Ok(Some(membership))
             })
             .map_err(db_err("add member"))?;
         row.ok_or(RepoError::Banned)?.try_into()

@@ -356,6 +356,9 @@ mod tests {
                 created_at: DateTime::UNIX_EPOCH,
                 edited_at: None,
                 deleted_at: None,
+                reactions: Vec::new(),
+                pinned: false,
+                mentions: Vec::new(),
             }),
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytestring::ByteString;
 use concord_adapters::realtime::{Dialect, Renderer};
-use concord_domain::{Membership, RoomEvent, RoomEventKind, Topic, User, UserId, WorkspaceId};
+use concord_domain::{Membership, RoomEvent, Topic, User, UserId, WorkspaceId};
 use concord_ports::{MembershipRepository, RepoError, UserRepository};
 
 use super::protocol;
@@ -53,18 +53,16 @@ impl DialectRenderer {
         match dialect {
             Dialect::Workspace => events
                 .iter()
-                .map(|e| match &e.payload {
-                    RoomEventKind::MessageCreated(m)
-                    | RoomEventKind::MessageUpdated(m)
-                    | RoomEventKind::MessageDeleted(m) => {
-                        json(serde_json::to_string(&workspace_dto::MessageDto::from(m)))
-                    }
+                .map(|e| {
+                    json(serde_json::to_string(&workspace_dto::MessageDto::from(
+                        e.payload.message(),
+                    )))
                 })
                 .collect(),
             Dialect::Server => {
                 // One lookup per author per batch, not per message.
                 let mut found: HashMap<UserId, Option<_>> = HashMap::new();
-                for m in events.iter().filter_map(|e| e.payload.message()) {
+                for m in events.iter().map(|e| e.payload.message()) {
                     if let Entry::Vacant(slot) = found.entry(m.author_id) {
                         slot.insert(self.author(workspace, m.author_id)?);
                     }
@@ -72,12 +70,11 @@ impl DialectRenderer {
                 let authors = Authors::new(found.into_values().flatten().collect());
                 events
                     .iter()
-                    .map(|e| match &e.payload {
-                        RoomEventKind::MessageCreated(m)
-                        | RoomEventKind::MessageUpdated(m)
-                        | RoomEventKind::MessageDeleted(m) => json(serde_json::to_string(
-                            &server_dto::MessageDto::new(m, &authors),
-                        )),
+                    .map(|e| {
+                        json(serde_json::to_string(&server_dto::MessageDto::new(
+                            e.payload.message(),
+                            &authors,
+                        )))
                     })
                     .collect()
             }

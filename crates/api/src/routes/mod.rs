@@ -20,7 +20,9 @@ pub type Chat = web::Data<Concord>;
 /// dynamic pattern by running its regex, so a request only pays for the
 /// patterns of its own group. Within a group the busiest route comes first.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use workspace::{bans, channels, direct_messages, messages, session, workspaces};
+    use workspace::{
+        bans, channels, direct_messages, messages, reactions, read_state, session, workspaces,
+    };
 
     cfg.service(web::resource("/health").route(web::get().to(system::health)))
         .service(web::resource("/ready").route(web::get().to(system::ready)))
@@ -67,6 +69,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{channelId}/messages/{messageId}/replies")
                                 .route(web::get().to(messages::list_channel_replies)),
+                        )
+                        .service(
+                            web::resource("/{id}/read")
+                                .route(web::put().to(read_state::mark_channel_read)),
+                        )
+                        .service(
+                            web::resource("/{id}/pins")
+                                .route(web::get().to(reactions::list_channel_pins)),
                         ),
                 )
                 .service(
@@ -94,6 +104,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{directMessageId}/messages/{messageId}/replies")
                                 .route(web::get().to(messages::list_direct_message_replies)),
+                        )
+                        .service(
+                            web::resource("/{id}/read")
+                                .route(web::put().to(read_state::mark_direct_message_read)),
+                        )
+                        .service(
+                            web::resource("/{id}/pins")
+                                .route(web::get().to(reactions::list_direct_message_pins)),
+                        ),
+                )
+                .service(
+                    web::scope("/messages")
+                        .service(
+                            web::resource("/{messageId}/reactions/{emoji}")
+                                .route(web::put().to(reactions::add_reaction))
+                                .route(web::delete().to(reactions::remove_reaction)),
+                        )
+                        .service(
+                            web::resource("/{messageId}/pin")
+                                .route(web::put().to(reactions::pin_message))
+                                .route(web::delete().to(reactions::unpin_message)),
                         ),
                 )
                 .service(
@@ -137,6 +168,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{workspaceId}/direct_messages")
                                 .route(web::post().to(direct_messages::create_direct_message)),
+                        )
+                        .service(
+                            web::resource("/{id}/unread")
+                                .route(web::get().to(read_state::workspace_unread)),
                         ),
                 ),
         );
@@ -145,7 +180,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The server dialect (seed 000), at the root paths.
 fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
-    use server::{bans, channels, members, messages, servers};
+    use server::{bans, channels, members, messages, reactions, read_state, servers};
 
     cfg.service(
         web::scope("/socket")
@@ -165,6 +200,26 @@ fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
                 web::resource("/direct-messages/{directMessageId}")
                     .route(web::patch().to(messages::update_server_direct_message))
                     .route(web::delete().to(messages::delete_server_direct_message)),
+            )
+            .service(
+                web::resource("/messages/{messageId}/reactions/{emoji}")
+                    .route(web::put().to(reactions::add_server_reaction))
+                    .route(web::delete().to(reactions::remove_server_reaction)),
+            )
+            .service(
+                web::resource("/messages/{messageId}/pin")
+                    .route(web::put().to(reactions::pin_server_message))
+                    .route(web::delete().to(reactions::unpin_server_message)),
+            )
+            .service(
+                web::resource("/direct-messages/{directMessageId}/reactions/{emoji}")
+                    .route(web::put().to(reactions::add_server_direct_reaction))
+                    .route(web::delete().to(reactions::remove_server_direct_reaction)),
+            )
+            .service(
+                web::resource("/direct-messages/{directMessageId}/pin")
+                    .route(web::put().to(reactions::pin_server_direct_message))
+                    .route(web::delete().to(reactions::unpin_server_direct_message)),
             ),
     )
     .service(web::resource("/messages").route(web::get().to(messages::list_server_messages)))
@@ -192,6 +247,9 @@ fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
                 web::resource("/{serverId}/bans/{profileId}")
                     .route(web::put().to(bans::ban_server_member))
                     .route(web::delete().to(bans::lift_server_ban)),
+            )
+            .service(
+                web::resource("/{serverId}/unread").route(web::get().to(read_state::server_unread)),
             ),
     )
     .service(
@@ -201,6 +259,14 @@ fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
                 web::resource("/{channelId}")
                     .route(web::patch().to(channels::update_server_channel))
                     .route(web::delete().to(channels::delete_server_channel)),
+            )
+            .service(
+                web::resource("/{channelId}/read")
+                    .route(web::patch().to(read_state::mark_server_channel_read)),
+            )
+            .service(
+                web::resource("/{channelId}/pins")
+                    .route(web::get().to(reactions::list_server_channel_pins)),
             ),
     )
     .service(
@@ -208,7 +274,18 @@ fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(members::update_member))
             .route(web::delete().to(members::delete_member)),
     )
-    .service(web::resource("/conversations").route(web::post().to(messages::start_conversation)));
+    .service(
+        web::scope("/conversations")
+            .service(web::resource("").route(web::post().to(messages::start_conversation)))
+            .service(
+                web::resource("/{conversationId}/read")
+                    .route(web::patch().to(read_state::mark_server_conversation_read)),
+            )
+            .service(
+                web::resource("/{conversationId}/pins")
+                    .route(web::get().to(reactions::list_server_conversation_pins)),
+            ),
+    );
 }
 
 /// Anything no route matched.

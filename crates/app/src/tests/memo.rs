@@ -47,15 +47,8 @@ fn created(msg: &concord_domain::NewMessage) -> Posted {
     Posted::Created(concord_domain::RoomEvent {
         seq: concord_domain::Seq::new(1),
         payload: concord_domain::RoomEventKind::MessageCreated(concord_domain::Message {
-            id: concord_domain::MessageId::new(1),
-            room: msg.room,
-            author_id: msg.author_id,
-            parent_id: None,
             content: msg.content.as_str().to_owned(),
-            attachment: None,
-            created_at: Utc.timestamp_opt(0, 0).unwrap(),
-            edited_at: None,
-            deleted_at: None,
+            ..message(1, msg.author_id, msg.room, None)
         }),
     })
 }
@@ -238,6 +231,7 @@ fn a_queued_post_is_published_even_when_nobody_awaits_it() {
         author_id: GUEST,
         parent_id: None,
         content: MessageContent::parse("hi").unwrap(),
+        mentions: Vec::new(),
         attachment_url: None,
     };
     decided.recv().unwrap()(&Ok(created(&new)));

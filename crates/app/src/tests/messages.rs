@@ -254,7 +254,7 @@ fn an_edit_that_loses_the_race_to_a_delete_is_refused_and_publishes_nothing() {
     m.messages
         .expect_edit_message()
         .times(1)
-        .returning(|id, _| {
+        .returning(|id, _, _| {
             let mut gone = message(id.get(), GUEST, ROOM, None);
             gone.deleted_at = Some(Utc.timestamp_opt(1, 0).unwrap());
             Ok(MessageChange::AlreadyDeleted(gone))
@@ -330,7 +330,7 @@ fn an_edit_is_published_and_a_refused_one_is_not() {
     m.messages
         .expect_edit_message()
         .times(1)
-        .returning(|id, c| {
+        .returning(|id, c, _| {
             let mut edited = message(id.get(), GUEST, ROOM, None);
             edited.content = c.as_str().to_owned();
             Ok(MessageChange::Made(concord_domain::RoomEvent {

@@ -3,11 +3,14 @@
 use std::collections::HashMap;
 
 use concord_app::ServerView;
-use concord_domain::{Ban, Channel, Conversation, Membership, Message, Role, Room, User, UserId};
+use concord_domain::{
+    Ban, Channel, Conversation, Membership, Message, MessageId, Role, Room, User, UserId,
+};
+use concord_ports::RoomUnread;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::routes::workspace::dto::timestamp;
+use crate::routes::workspace::dto::{ReactionDto, timestamp};
 
 /// The person behind a membership.
 #[derive(Serialize, ToSchema)]
@@ -187,6 +190,11 @@ pub struct MessageDto {
     pub created_at: String,
     pub updated_at: String,
     pub member: Option<MemberDto>,
+    /// In order of first use.
+    pub reactions: Vec<ReactionDto>,
+    pub pinned: bool,
+    /// The ids of the users it mentions.
+    pub mentions: Vec<i64>,
 }
 
 impl MessageDto {
@@ -212,6 +220,9 @@ impl MessageDto {
             created_at: timestamp(m.created_at),
             updated_at: timestamp(updated),
             member,
+            reactions: ReactionDto::all(&m.reactions),
+            pinned: m.pinned,
+            mentions: m.mentions.iter().map(|u| u.get()).collect(),
         }
     }
 }
@@ -252,6 +263,77 @@ impl ConversationDto {
             member_two_id: two.as_ref().map(|m| m.id),
             member_one: one,
             member_two: two,
+        }
+    }
+}
+
+/// A room's pinned messages, most recently pinned first.
+#[derive(Serialize, ToSchema)]
+pub struct PinsPageDto {
+    pub items: Vec<MessageDto>,
+}
+
+/// The caller's read state in one room, after moving its marker.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerReadStateDto {
+    pub last_read_id: Option<i64>,
+    /// Messages after the marker, not the caller's, not deleted.
+    pub unread: u64,
+    /// Of those, the ones that mention the caller.
+    pub mentions: u64,
+}
+
+impl From<&RoomUnread> for ServerReadStateDto {
+    fn from(r: &RoomUnread) -> Self {
+        Self {
+            last_read_id: r.last_read_id.map(MessageId::get),
+            unread: r.unread,
+            mentions: r.mentions,
+        }
+    }
+}
+
+/// The caller's read state in one room of a server.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerRoomUnreadDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<i64>,
+    pub last_read_id: Option<i64>,
+    pub last_message_id: Option<i64>,
+    pub unread: u64,
+    pub mentions: u64,
+}
+
+/// Read state in every room of a server the caller may read.
+#[derive(Serialize, ToSchema)]
+pub struct ServerUnreadDto {
+    pub rooms: Vec<ServerRoomUnreadDto>,
+}
+
+impl From<&[RoomUnread]> for ServerUnreadDto {
+    fn from(rooms: &[RoomUnread]) -> Self {
+        Self {
+            rooms: rooms
+                .iter()
+                .map(|r| {
+                    let (channel_id, conversation_id) = match r.room {
+                        Room::Channel(c) => (Some(c.get()), None),
+                        Room::Conversation(c) => (None, Some(c.get())),
+                    };
+                    ServerRoomUnreadDto {
+                        channel_id,
+                        conversation_id,
+                        last_read_id: r.last_read_id.map(MessageId::get),
+                        last_message_id: r.last_message_id.map(MessageId::get),
+                        unread: r.unread,
+                        mentions: r.mentions,
+                    }
+                })
+                .collect(),
         }
     }
 }

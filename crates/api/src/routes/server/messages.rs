@@ -96,7 +96,7 @@ pub struct StartConversationBody {
 }
 
 /// Runs a use case on a message and renders it with its room's members as authors.
-async fn respond(
+pub(crate) async fn respond(
     chat: &Chat,
     created: bool,
     f: impl FnOnce(&Concord) -> Result<Authored<Message>, ServiceError> + Send + 'static,
@@ -152,7 +152,7 @@ fn send_fields(body: SendBody) -> Result<(MessageContent, Option<String>), ApiEr
         .map_err(|e| ApiError::invalid_body(e.0))
 }
 
-fn channel_target(q: &ChannelMessageQuery) -> ServerTarget {
+pub(crate) fn channel_target(q: &ChannelMessageQuery) -> ServerTarget {
     ServerTarget::Channel {
         server: WorkspaceId::new(q.server_id.get()),
         channel: ChannelId::new(q.channel_id.get()),
@@ -237,7 +237,7 @@ pub async fn list_server_messages(
     .await
 }
 
-fn conversation_target(q: &ConversationQuery) -> ServerTarget {
+pub(crate) fn conversation_target(q: &ConversationQuery) -> ServerTarget {
     ServerTarget::Conversation(ConversationId::new(q.conversation_id.get()))
 }
 

@@ -7,6 +7,8 @@ pub mod channels;
 pub mod dto;
 pub mod members;
 pub mod messages;
+pub mod reactions;
+pub mod read_state;
 pub mod servers;
 
 use actix_web::http::StatusCode;

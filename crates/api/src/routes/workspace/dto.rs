@@ -4,8 +4,10 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use concord_app::{Thread, WorkspaceDetails};
 use concord_domain::{
-    Ban, Channel, Conversation, Membership, Message, Page, Room, User, Workspace,
+    Ban, Channel, Conversation, Membership, Message, MessageId, Page, Reaction, Room, User,
+    Workspace,
 };
+use concord_ports::RoomUnread;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -320,6 +322,35 @@ pub struct MessageDto {
     pub timestamp: String,
     pub edited_at: Option<String>,
     pub deleted: bool,
+    /// In order of first use.
+    pub reactions: Vec<ReactionDto>,
+    pub pinned: bool,
+    /// The ids of the users it mentions.
+    pub mentions: Vec<i64>,
+}
+
+/// One emoji on a message. The same in both dialects.
+#[derive(Serialize, ToSchema)]
+pub struct ReactionDto {
+    #[schema(example = "👍")]
+    pub emoji: String,
+    /// Everyone who reacted with it.
+    pub count: u32,
+    /// The first 100 who reacted with it, oldest first.
+    pub user_ids: Vec<i64>,
+}
+
+impl ReactionDto {
+    pub fn all(reactions: &[Reaction]) -> Vec<Self> {
+        reactions
+            .iter()
+            .map(|r| Self {
+                emoji: r.emoji.clone(),
+                count: r.count,
+                user_ids: r.user_ids.iter().map(|u| u.get()).collect(),
+            })
+            .collect()
+    }
 }
 
 impl From<&Message> for MessageDto {
@@ -339,6 +370,9 @@ impl From<&Message> for MessageDto {
             timestamp: timestamp(m.created_at),
             edited_at: m.edited_at.map(timestamp),
             deleted: m.is_deleted(),
+            reactions: ReactionDto::all(&m.reactions),
+            pinned: m.pinned,
+            mentions: m.mentions.iter().map(|u| u.get()).collect(),
         }
     }
 }
@@ -372,6 +406,83 @@ impl From<&Thread> for ThreadDto {
         Self {
             parent: MessageDto::from(&t.root),
             replies: t.replies.iter().map(MessageDto::from).collect(),
+        }
+    }
+}
+
+/// A room's pinned messages, most recently pinned first.
+#[derive(Serialize, ToSchema)]
+pub struct PinsDto {
+    pub messages: Vec<MessageDto>,
+}
+
+impl From<&[Message]> for PinsDto {
+    fn from(messages: &[Message]) -> Self {
+        Self {
+            messages: messages.iter().map(MessageDto::from).collect(),
+        }
+    }
+}
+
+/// The caller's read state in one room, after moving its marker.
+#[derive(Serialize, ToSchema)]
+pub struct ReadStateDto {
+    pub last_read_id: Option<i64>,
+    /// Messages after the marker, not the caller's, not deleted.
+    pub unread: u64,
+    /// Of those, the ones that mention the caller.
+    pub mentions: u64,
+}
+
+impl From<&RoomUnread> for ReadStateDto {
+    fn from(r: &RoomUnread) -> Self {
+        Self {
+            last_read_id: r.last_read_id.map(MessageId::get),
+            unread: r.unread,
+            mentions: r.mentions,
+        }
+    }
+}
+
+/// The caller's read state in one room of a workspace.
+#[derive(Serialize, ToSchema)]
+pub struct RoomUnreadDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_message_id: Option<i64>,
+    pub last_read_id: Option<i64>,
+    pub last_message_id: Option<i64>,
+    pub unread: u64,
+    pub mentions: u64,
+}
+
+/// Read state in every room of a workspace the caller may read.
+#[derive(Serialize, ToSchema)]
+pub struct UnreadDto {
+    pub rooms: Vec<RoomUnreadDto>,
+}
+
+impl From<&[RoomUnread]> for UnreadDto {
+    fn from(rooms: &[RoomUnread]) -> Self {
+        Self {
+            rooms: rooms
+                .iter()
+                .map(|r| {
+                    let (channel_id, direct_message_id) = match r.room {
+                        Room::Channel(c) => (Some(c.get()), None),
+                        Room::Conversation(c) => (None, Some(c.get())),
+                    };
+                    RoomUnreadDto {
+                        channel_id,
+                        direct_message_id,
+                        last_read_id: r.last_read_id.map(MessageId::get),
+                        last_message_id: r.last_message_id.map(MessageId::get),
+                        unread: r.unread,
+                        mentions: r.mentions,
+                    }
+                })
+                .collect(),
         }
     }
 }

@@ -5,5 +5,7 @@ pub mod channels;
 pub mod direct_messages;
 pub mod dto;
 pub mod messages;
+pub mod reactions;
+pub mod read_state;
 pub mod session;
 pub mod workspaces;
