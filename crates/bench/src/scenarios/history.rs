@@ -102,10 +102,10 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
         let upto = (done + SEED_CHUNK).min(rows);
         // Timestamps a tenth of a second apart, ending now, like a busy room.
         let insert = format!(
-            "INSERT INTO messages (channel_id, author_id, content, created_at) \
+            "INSERT INTO messages (channel_id, author_id, content, created_at, room_pos) \
              SELECT {channel}, {author}, \
                     'history ' || g || ' the quick brown fox jumps over the lazy dog, as chat lines do', \
-                    now() - make_interval(secs => ({rows} - g) / 10.0) \
+                    now() - make_interval(secs => ({rows} - g) / 10.0), g \
              FROM generate_series({}, {upto}) AS g",
             done + 1
         );
@@ -116,6 +116,9 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
             seeding.elapsed().as_secs_f64()
         );
     }
+    // The channel's post counter agrees with the positions just written.
+    db.run(&[format!("UPDATE channels SET posted = {rows} WHERE id = {channel}")])
+        .await?;
     let insert_seconds = seeding.elapsed().as_secs_f64();
     // What autovacuum would have done to a table this size long ago: set hint
     // bits and the visibility map, and give the planner statistics, so that
