@@ -116,6 +116,23 @@ pub struct Args {
     #[arg(long, default_value_t = 5_000.0)]
     pub history_rate: f64,
 
+    /// Channels in the `unread` workspace.
+    #[arg(long, default_value_t = 200)]
+    pub unread_rooms: usize,
+
+    /// Unread messages seeded into each `unread` channel.
+    #[arg(long, default_value_t = 10_000)]
+    pub unread_depth: u64,
+
+    /// Concurrent keep-alive clients asking for the unread summary.
+    #[arg(long, default_value_t = 8)]
+    pub unread_clients: usize,
+
+    /// Summaries per second, from all clients together, in the paced run
+    /// of `unread` whose latency is judged.
+    #[arg(long, default_value_t = 1_000.0)]
+    pub unread_rate: f64,
+
     /// Concurrent clients logging in.
     #[arg(long, default_value_t = 4)]
     pub login_clients: usize,
@@ -138,6 +155,8 @@ pub enum Scenario {
     Post,
     Baseline,
     History,
+    Reactions,
+    Unread,
     Login,
 }
 
@@ -151,6 +170,8 @@ impl Scenario {
             Self::Post => "post",
             Self::Baseline => "baseline",
             Self::History => "history",
+            Self::Reactions => "reactions",
+            Self::Unread => "unread",
             Self::Login => "login",
         }
     }

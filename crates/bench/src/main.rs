@@ -26,7 +26,9 @@ use crate::args::{Args, Scenario};
 use crate::db::Db;
 use crate::http::{Conn, Target};
 use crate::report::Report;
-use crate::scenarios::{Bench, baseline, burst, connect, fanout, history, idle, login, post};
+use crate::scenarios::{
+    Bench, baseline, burst, connect, fanout, history, idle, login, post, reactions, unread,
+};
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -83,6 +85,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }),
             Scenario::Baseline => baseline::run(&bench, &post_rates).await,
             Scenario::History => history::run(&bench).await,
+            Scenario::Reactions => reactions::run(&bench).await,
+            Scenario::Unread => unread::run(&bench).await,
             Scenario::Login => login::run(&bench).await,
         };
         let took = started.elapsed().as_secs_f64();

@@ -117,8 +117,10 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
         );
     }
     // The channel's post counter agrees with the positions just written.
-    db.run(&[format!("UPDATE channels SET posted = {rows} WHERE id = {channel}")])
-        .await?;
+    db.run(&[format!(
+        "UPDATE channels SET posted = {rows} WHERE id = {channel}"
+    )])
+    .await?;
     let insert_seconds = seeding.elapsed().as_secs_f64();
     // What autovacuum would have done to a table this size long ago: set hint
     // bits and the visibility map, and give the planner statistics, so that

@@ -10,6 +10,8 @@ pub mod history;
 pub mod idle;
 pub mod login;
 pub mod post;
+pub mod reactions;
+pub mod unread;
 
 use std::future::Future;
 use std::sync::Arc;
