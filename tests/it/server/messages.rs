@@ -76,6 +76,9 @@ async fn a_member_posts_a_message_and_gets_it_back_with_its_author() {
             "id",
             "member",
             "memberId",
+            "mentions",
+            "pinned",
+            "reactions",
             "updatedAt"
         ],
         "{message}"
