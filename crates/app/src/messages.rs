@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use concord_domain::Window;
 use concord_domain::message::MAX_PAGE;
 use concord_domain::{
     Denied, IdempotencyKey, Message, MessageContent, MessageId, NewMessage, Page, Role, Room,
@@ -223,6 +224,40 @@ impl Messages {
         Some(async move { Ok(page.await?) })
     }
 
+    /// A page of `room`'s history newer than `after`, oldest first, under
+    /// the same access rule as [`Self::history`]. `limit` is clamped to 1..=100.
+    pub fn history_after(
+        &self,
+        actor: UserId,
+        room: Room,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<Page, ServiceError> {
+        self.room_role(actor, room)?;
+        Ok(self
+            .ports
+            .messages
+            .history_after(room, after, limit.clamp(1, MAX_PAGE))?)
+    }
+
+    /// Up to `limit` messages of `room` centred on `anchor`, newest first,
+    /// under the same access rule as [`Self::history`]. An anchor that is not
+    /// a message of the room stands for its place in it: the page is the
+    /// one it would be centred in. `limit` is clamped to 1..=100.
+    pub fn history_around(
+        &self,
+        actor: UserId,
+        room: Room,
+        anchor: MessageId,
+        limit: u32,
+    ) -> Result<Window, ServiceError> {
+        self.room_role(actor, room)?;
+        Ok(self
+            .ports
+            .messages
+            .history_around(room, anchor, limit.clamp(1, MAX_PAGE))?)
+    }
+
     /// The thread rooted at `root` (or at the root of the thread `root` belongs to).
     pub fn thread(
         &self,
@@ -315,6 +350,30 @@ impl Messages {
     ) -> Result<Authored<Page>, ServiceError> {
         let page = self.history(actor, room, before, limit)?;
         self.authored(actor, room, page)
+    }
+
+    /// [`Self::history_after`] with the members of the room's workspace.
+    pub fn history_after_with_authors(
+        &self,
+        actor: UserId,
+        room: Room,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<Authored<Page>, ServiceError> {
+        let page = self.history_after(actor, room, after, limit)?;
+        self.authored(actor, room, page)
+    }
+
+    /// [`Self::history_around`] with the members of the room's workspace.
+    pub fn history_around_with_authors(
+        &self,
+        actor: UserId,
+        room: Room,
+        anchor: MessageId,
+        limit: u32,
+    ) -> Result<Authored<Window>, ServiceError> {
+        let window = self.history_around(actor, room, anchor, limit)?;
+        self.authored(actor, room, window)
     }
 
     pub(crate) fn authored<T>(

@@ -8,6 +8,7 @@
 pub mod channel;
 pub mod conversation;
 pub mod event;
+pub mod history;
 pub mod ids;
 pub mod mention;
 pub mod message;
@@ -21,6 +22,7 @@ pub mod workspace;
 pub use channel::{Channel, ChannelKind, ChannelName, ChannelPatch, NewChannel};
 pub use conversation::{Conversation, NewConversation};
 pub use event::{RoomEvent, RoomEventKind};
+pub use history::{AroundSplit, HistoryAt, Window};
 pub use ids::{
     AttachmentId, ChannelId, ConversationId, MembershipId, MessageId, RoomId, Seq, UserId,
     WorkspaceId,

@@ -8,6 +8,7 @@
 use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
+use concord_domain::Window;
 use concord_domain::{
     Ban, Channel, ChannelId, ChannelPatch, Conversation, ConversationId, Emoji, IdempotencyKey,
     Membership, MembershipId, Message, MessageContent, MessageId, NewBan, NewChannel,
@@ -407,6 +408,22 @@ pub trait MessageRepository: Send + Sync {
     /// [`Self::history`] for callers on an async runtime: the returned
     /// future reads the page without blocking the thread that polls it.
     fn read_history(&self, room: Room, before: Option<MessageId>, limit: u32) -> PendingPage;
+
+    /// Up to `limit` messages of `room` newer than `after`, oldest first, by
+    /// keyset on the message id; `next_cursor` is the page's newest message
+    /// when newer ones exist.
+    fn history_after(&self, room: Room, after: MessageId, limit: u32) -> Result<Page, RepoError>;
+
+    /// Up to `limit` messages of `room` centred on `anchor` as
+    /// [`concord_domain::AroundSplit`] shares them out ([`Window::around`]), newest
+    /// first, by keyset on the message id. The anchor is on the page when
+    /// it is a message of `room`; any other id stands for its place.
+    fn history_around(
+        &self,
+        room: Room,
+        anchor: MessageId,
+        limit: u32,
+    ) -> Result<Window, RepoError>;
 
     /// Every reply in the thread rooted at `root`, oldest first.
     fn replies(&self, root: MessageId) -> Result<Vec<Message>, RepoError>;

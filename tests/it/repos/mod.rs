@@ -2,6 +2,7 @@
 //! its own, and the check that schema.rs matches the migrations.
 
 mod channels;
+mod history;
 mod messages;
 mod schema;
 mod users;

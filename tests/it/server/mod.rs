@@ -4,6 +4,7 @@ mod bans;
 mod channels;
 mod crossing;
 mod direct_messages;
+mod history;
 mod invites;
 mod members;
 mod messages;

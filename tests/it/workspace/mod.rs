@@ -7,6 +7,7 @@ mod channels;
 mod direct_messages;
 mod dm_messages;
 mod history;
+mod history_after_around;
 mod idempotency;
 mod last_sent;
 mod members;

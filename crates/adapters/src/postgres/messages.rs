@@ -11,6 +11,7 @@ use crate::auth::sha256_hex;
 use chrono::{DateTime, Utc};
 use concord_domain::message::DELETED_CONTENT;
 use concord_domain::reaction::{MAX_EMOJI_PER_MESSAGE, MAX_PINS_PER_ROOM, MAX_REACTORS_LISTED};
+use concord_domain::{AroundSplit, Window};
 use concord_domain::{
     ChannelId, ConversationId, Emoji, Message, MessageContent, MessageId, NewMessage, Page, Room,
     RoomEvent, RoomEventKind, RoomId, Seq, UserId, WorkspaceId,
@@ -144,6 +145,21 @@ macro_rules! history_page {
             .filter(messages::room_id.between($room, $room))
             .filter(messages::id.lt($before))
             .order((messages::room_id.desc(), messages::id.desc()))
+            .limit($rows)
+            .select((MessageRow::as_select(), attachments::url.nullable()))
+    };
+}
+
+/// [`history_page!`] the other way: up to `$rows` messages of the room newer
+/// than `$after`, oldest first. The same one-value range on the room, for
+/// the same reason: ordered by `(room_id, id)`, only the room index serves it.
+macro_rules! history_after_page {
+    ($room:expr, $after:expr, $rows:expr) => {
+        messages::table
+            .left_join(attachments::table)
+            .filter(messages::room_id.between($room, $room))
+            .filter(messages::id.gt($after))
+            .order((messages::room_id.asc(), messages::id.asc()))
             .limit($rows)
             .select((MessageRow::as_select(), attachments::url.nullable()))
     };
@@ -440,6 +456,47 @@ impl MessageRepository for PgStore {
                 })
             }
         }
+    }
+
+    fn history_after(&self, room: Room, after: MessageId, limit: u32) -> Result<Page, RepoError> {
+        let mut conn = self.conn()?;
+        let rows = history_after_page!(room.id().get(), after.get(), page_rows(limit))
+            .load(&mut conn)
+            .map_err(db_err("history after"))?;
+        Ok(into_page(to_domain(rows)?, limit))
+    }
+
+    fn history_around(
+        &self,
+        room: Room,
+        anchor: MessageId,
+        limit: u32,
+    ) -> Result<Window, RepoError> {
+        let split = AroundSplit::of(limit);
+        let room_id = room.id().get();
+        let mut conn = self.conn()?;
+        // Two statements, no snapshot shared: a room's new messages take
+        // greater ids than those already visible (as `before` pages rely
+        // on), so the older side (the anchor and below) never gains a row
+        // and the newer side, read second, continues it without a gap. "Up
+        // to and including the anchor" is "below the next id", which keeps
+        // the older side the very statement of `before` pages.
+        let older = history_page!(
+            room_id,
+            anchor.get().saturating_add(1),
+            page_rows(split.older)
+        )
+        .load(&mut conn)
+        .map_err(db_err("history around"))?;
+        let newer = history_after_page!(room_id, anchor.get(), page_rows(split.newer))
+            .load(&mut conn)
+            .map_err(db_err("history around"))?;
+        Ok(Window::around(
+            anchor,
+            split,
+            to_domain(older)?,
+            to_domain(newer)?,
+        ))
     }
 
     fn replies(&self, root: MessageId) -> Result<Vec<Message>, RepoError> {

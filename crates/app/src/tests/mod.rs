@@ -6,6 +6,7 @@ mod bans;
 mod channels;
 mod conversations;
 mod gateway;
+mod history;
 mod members;
 mod memo;
 mod messages;

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use concord_app::ServerView;
 use concord_domain::{
-    Ban, Channel, Conversation, Membership, Message, MessageId, Role, Room, User, UserId,
+    Ban, Channel, Conversation, Membership, Message, MessageId, Page, Role, Room, User, UserId,
+    Window,
 };
 use concord_ports::RoomUnread;
 use serde::Serialize;
@@ -227,14 +228,48 @@ impl MessageDto {
     }
 }
 
-/// A page of messages, newest first.
+/// A page of messages: newest first, or oldest first for `after`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = ServerMessagePage)]
 #[serde(rename_all = "camelCase")]
 pub struct MessagePageDto {
     pub items: Vec<MessageDto>,
     /// Pass as `cursor` for the next (older) page; `null` at the beginning.
+    /// On an `after` page, pass as `after` for the next (newer) page; `null`
+    /// at the newest.
     pub next_cursor: Option<i64>,
+    /// On an `around` page only: pass as `after` for the newer messages;
+    /// `null` at the newest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>, required = false)]
+    pub prev_cursor: Option<Option<i64>>,
+}
+
+impl MessagePageDto {
+    /// A page read one way: a `nextCursor` only.
+    pub fn page(page: &Page, authors: &Authors) -> Self {
+        Self {
+            items: items(&page.messages, authors),
+            next_cursor: page.next_cursor.map(|c| c.get()),
+            prev_cursor: None,
+        }
+    }
+
+    /// A page around a message: `nextCursor` and `prevCursor`.
+    pub fn around(window: &Window, authors: &Authors) -> Self {
+        Self {
+            items: items(&window.messages, authors),
+            next_cursor: window.next_cursor.map(|c| c.get()),
+            prev_cursor: Some(window.prev_cursor.map(|c| c.get())),
+        }
+    }
+}
+
+fn items(messages: &[Message], authors: &Authors) -> Vec<MessageDto> {
+    messages
+        .iter()
+        .map(|m| MessageDto::new(m, authors))
+        .collect()
 }
 
 /// A 1:1 conversation between two members.

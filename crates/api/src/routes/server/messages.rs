@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use concord_app::{Authored, Concord, ServerTarget, ServiceError};
 use concord_domain::user::parse_url;
 use concord_domain::{
-    ChannelId, ConversationId, MembershipId, Message, MessageContent, MessageId, Room, Validator,
-    WorkspaceId,
+    ChannelId, ConversationId, HistoryAt, MembershipId, Message, MessageContent, MessageId, Room,
+    Validator, WorkspaceId,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +17,7 @@ use super::{ServerQuery, in_server_dialect};
 use crate::error::{ApiError, Conflict, Refusals};
 use crate::extract::{AuthUser, Id, Json, PathId, Query, run_mapped};
 use crate::routes::Chat;
-use crate::routes::workspace::messages::{check_content, content, idempotency_key};
+use crate::routes::workspace::messages::{check_content, content, history_at, idempotency_key};
 use crate::schema;
 
 /// `?serverId=&channelId=`
@@ -49,6 +49,13 @@ pub struct ChannelPageQuery {
     channel_id: Id,
     /// The previous page's `nextCursor`.
     cursor: Option<Id>,
+    /// Messages newer than this id, oldest first (an `after` page's
+    /// `nextCursor`, or an `around` page's `prevCursor`). Not with `cursor`
+    /// or `around`.
+    after: Option<Id>,
+    /// The messages centred on this id, newest first, with `nextCursor`
+    /// (older) and `prevCursor` (newer). Not with `cursor` or `after`.
+    around: Option<Id>,
     /// 1 to 100; 10 by default.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
@@ -62,6 +69,8 @@ pub struct ConversationPageQuery {
     #[serde(alias = "conversation_id")]
     conversation_id: Id,
     cursor: Option<Id>,
+    after: Option<Id>,
+    around: Option<Id>,
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
@@ -110,38 +119,52 @@ pub(crate) async fn respond(
     })
 }
 
-async fn page(
-    chat: &Chat,
-    me: AuthUser,
-    room: Room,
+/// The cursors and page size of a page query, as [`history_at`] reads them.
+struct PageAt {
     cursor: Option<Id>,
+    after: Option<Id>,
+    around: Option<Id>,
     limit: Option<u32>,
-) -> Result<HttpResponse, ApiError> {
-    let limit = limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::validation(vec![
-            "limit must be between 1 and 100".into(),
-        ]));
-    }
-    let before = cursor.map(|c| MessageId::new(c.get()));
-    let Authored {
-        value: page,
-        members,
-    } = run_mapped(
-        chat,
-        move |s| s.messages.history_with_authors(me.id, room, before, limit),
-        in_server_dialect,
-    )
-    .await?;
-    let authors = Authors::new(members);
-    Ok(HttpResponse::Ok().json(MessagePageDto {
-        items: page
-            .messages
-            .iter()
-            .map(|m| MessageDto::new(m, &authors))
-            .collect(),
-        next_cursor: page.next_cursor.map(|c| c.get()),
-    }))
+}
+
+async fn page(chat: &Chat, me: AuthUser, room: Room, q: PageAt) -> Result<HttpResponse, ApiError> {
+    let (at, limit) = history_at("cursor", q.cursor, q.after, q.around, q.limit, 10)?;
+    let dto = match at {
+        HistoryAt::Before(before) => {
+            let Authored { value, members } = run_mapped(
+                chat,
+                move |s| s.messages.history_with_authors(me.id, room, before, limit),
+                in_server_dialect,
+            )
+            .await?;
+            MessagePageDto::page(&value, &Authors::new(members))
+        }
+        HistoryAt::After(after) => {
+            let Authored { value, members } = run_mapped(
+                chat,
+                move |s| {
+                    s.messages
+                        .history_after_with_authors(me.id, room, after, limit)
+                },
+                in_server_dialect,
+            )
+            .await?;
+            MessagePageDto::page(&value, &Authors::new(members))
+        }
+        HistoryAt::Around(anchor) => {
+            let Authored { value, members } = run_mapped(
+                chat,
+                move |s| {
+                    s.messages
+                        .history_around_with_authors(me.id, room, anchor, limit)
+                },
+                in_server_dialect,
+            )
+            .await?;
+            MessagePageDto::around(&value, &Authors::new(members))
+        }
+    };
+    Ok(HttpResponse::Ok().json(dto))
 }
 
 fn send_fields(body: SendBody) -> Result<(MessageContent, Option<String>), ApiError> {
@@ -217,7 +240,8 @@ pub async fn delete_server_message(
     .await
 }
 
-/// A page of a channel's messages, newest first, 10 by default.
+/// A page of a channel's messages, 10 by default: newest first; oldest
+/// first with `after`; centred on a message with `around`.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/messages", tag = "server messages", params(ChannelPageQuery),
     responses((status = 200, body = MessagePageDto), Refusals), security(("bearer" = [])))]
@@ -227,12 +251,17 @@ pub async fn list_server_messages(
     query: Query<ChannelPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
+    let at = PageAt {
+        cursor: q.cursor,
+        after: q.after,
+        around: q.around,
+        limit: q.limit,
+    };
     page(
         &chat,
         me,
         Room::Channel(ChannelId::new(q.channel_id.get())),
-        q.cursor,
-        q.limit,
+        at,
     )
     .await
 }
@@ -300,7 +329,8 @@ pub async fn delete_server_direct_message(
     .await
 }
 
-/// A page of a conversation's messages, newest first, 10 by default.
+/// A page of a conversation's messages, 10 by default: newest first; oldest
+/// first with `after`; centred on a message with `around`.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/direct-messages", tag = "server messages", params(ConversationPageQuery),
     responses((status = 200, body = MessagePageDto), Refusals), security(("bearer" = [])))]
@@ -310,14 +340,14 @@ pub async fn list_server_direct_messages(
     query: Query<ConversationPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    page(
-        &chat,
-        me,
-        Room::Conversation(ConversationId::new(q.conversation_id.get())),
-        q.cursor,
-        q.limit,
-    )
-    .await
+    let at = PageAt {
+        cursor: q.cursor,
+        after: q.after,
+        around: q.around,
+        limit: q.limit,
+    };
+    let room = Room::Conversation(ConversationId::new(q.conversation_id.get()));
+    page(&chat, me, room, at).await
 }
 
 /// Get or create the one conversation between the caller and a member.

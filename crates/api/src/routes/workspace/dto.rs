@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use concord_app::{Thread, WorkspaceDetails};
+use concord_domain::Window;
 use concord_domain::{
     Ban, Channel, Conversation, Membership, Message, MessageId, Page, Reaction, Room, User,
     Workspace,
@@ -377,12 +378,19 @@ impl From<&Message> for MessageDto {
     }
 }
 
-/// A page of history, newest first.
+/// A page of history: newest first, or oldest first for `after`.
 #[derive(Serialize, ToSchema)]
 pub struct HistoryDto {
     pub messages: Vec<MessageDto>,
     /// Pass as `before` for the next (older) page; `null` at the beginning.
+    /// On an `after` page, pass as `after` for the next (newer) page; `null`
+    /// at the newest.
     pub next_cursor: Option<i64>,
+    /// On an `around` page only: pass as `after` for the newer messages;
+    /// `null` at the newest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>, required = false)]
+    pub prev_cursor: Option<Option<i64>>,
 }
 
 impl From<&Page> for HistoryDto {
@@ -390,6 +398,17 @@ impl From<&Page> for HistoryDto {
         Self {
             messages: p.messages.iter().map(MessageDto::from).collect(),
             next_cursor: p.next_cursor.map(|c| c.get()),
+            prev_cursor: None,
+        }
+    }
+}
+
+impl From<&Window> for HistoryDto {
+    fn from(w: &Window) -> Self {
+        Self {
+            messages: w.messages.iter().map(MessageDto::from).collect(),
+            next_cursor: w.next_cursor.map(|c| c.get()),
+            prev_cursor: Some(w.prev_cursor.map(|c| c.get())),
         }
     }
 }

@@ -6,7 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use concord_app::{Missing, ServiceError};
 use concord_domain::{
-    ChannelId, ConversationId, IdempotencyKey, MessageContent, MessageId, Room, Validator,
+    ChannelId, ConversationId, HistoryAt, IdempotencyKey, MessageContent, MessageId, Page, Room,
+    Validator,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -43,9 +44,44 @@ pub struct EditMessageBody {
 pub struct HistoryQuery {
     /// Only messages older than this message id (the previous page's `next_cursor`).
     before: Option<Id>,
+    /// Only messages newer than this message id, oldest first (an `after`
+    /// page's `next_cursor`, or an `around` page's `prev_cursor`). Not with
+    /// `before` or `around`.
+    after: Option<Id>,
+    /// The messages centred on this message id, newest first, with
+    /// `next_cursor` (older) and `prev_cursor` (newer). Not with `before`
+    /// or `after`.
+    around: Option<Id>,
     /// Page size, 1 to 100; 50 by default.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+}
+
+/// A history request's cursor and page size (`default_limit` when none is
+/// given), with every failure in one 400: a limit outside 1 to 100, more
+/// than one of `before` (spelled `before_name`), `after` and `around`.
+pub(crate) fn history_at(
+    before_name: &str,
+    before: Option<Id>,
+    after: Option<Id>,
+    around: Option<Id>,
+    limit: Option<u32>,
+    default_limit: u32,
+) -> Result<(HistoryAt, u32), ApiError> {
+    let id = |raw: Option<Id>| raw.map(|r| MessageId::new(r.get()));
+    let limit = limit.unwrap_or(default_limit);
+    let mut v = Validator::new();
+    if !(1..=100).contains(&limit) {
+        v.fail("limit must be between 1 and 100");
+    }
+    let at = v.check(HistoryAt::pick(
+        before_name,
+        id(before),
+        id(after),
+        id(around),
+    ));
+    v.finish(|| Some((at?, limit)))
+        .map_err(|e| ApiError::validation(e.0))
 }
 
 pub(crate) fn content(raw: Option<String>) -> Result<MessageContent, ApiError> {
@@ -153,27 +189,55 @@ async fn history(
     room: Room,
     query: HistoryQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::validation(vec![
-            "limit must be between 1 and 100".into(),
-        ]));
-    }
-    let before = query.before.map(|b| MessageId::new(b.get()));
+    let (at, limit) = history_at(
+        "before",
+        query.before,
+        query.after,
+        query.around,
+        query.limit,
+        50,
+    )?;
+    let page = match at {
+        HistoryAt::Before(before) => {
+            HistoryDto::from(&history_before(&chat, me, room, before, limit).await?)
+        }
+        HistoryAt::After(after) => HistoryDto::from(
+            &run_in(&chat, room, move |s| {
+                s.messages.history_after(me.id, room, after, limit)
+            })
+            .await?,
+        ),
+        HistoryAt::Around(anchor) => HistoryDto::from(
+            &run_in(&chat, room, move |s| {
+                s.messages.history_around(me.id, room, anchor, limit)
+            })
+            .await?,
+        ),
+    };
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The newest page, or the page older than `before`.
+async fn history_before(
+    chat: &Chat,
+    me: AuthUser,
+    room: Room,
+    before: Option<MessageId>,
+    limit: u32,
+) -> Result<Page, ApiError> {
     // A reader recently allowed in needs no blocking thread either.
-    let page = match chat
+    match chat
         .messages
         .history_from_memory(me.id, room, before, limit)
     {
-        Some(pending) => pending.await.map_err(in_direct_message(room))?,
+        Some(pending) => pending.await.map_err(in_direct_message(room)),
         None => {
-            run_in(&chat, room, move |s| {
+            run_in(chat, room, move |s| {
                 s.messages.history(me.id, room, before, limit)
             })
-            .await?
+            .await
         }
-    };
-    Ok(HttpResponse::Ok().json(HistoryDto::from(&page)))
+    }
 }
 
 async fn thread(
@@ -211,7 +275,8 @@ pub async fn send_channel_message(
     send(chat, me, Room::Channel(id), req, body.into_inner()).await
 }
 
-/// A page of a channel's history, newest first.
+/// A page of a channel's history: newest first; oldest first with `after`;
+/// centred on a message with `around`.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/channels/{channelId}/messages", tag = "messages", params(("channelId" = Id, Path), HistoryQuery),
     responses((status = 200, body = HistoryDto), Refusals), security(("bearer" = [])))]
@@ -280,7 +345,8 @@ pub async fn send_direct_message(
     send(chat, me, Room::Conversation(id), req, body.into_inner()).await
 }
 
-/// A page of a direct message's history, newest first.
+/// A page of a direct message's history: newest first; oldest first with `after`;
+/// centred on a message with `around`.
 /// # Responses: 200 · 400 · 401 · 403 · 404
 #[utoipa::path(get, path = "/api/direct_messages/{directMessageId}/messages", tag = "messages",
     params(("directMessageId" = Id, Path), HistoryQuery),
