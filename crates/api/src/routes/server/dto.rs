@@ -4,14 +4,13 @@ use std::collections::HashMap;
 
 use concord_app::ServerView;
 use concord_domain::{
-    Ban, Channel, Conversation, Membership, Message, MessageId, Page, Role, Room, User, UserId,
-    Window,
+    Ban, Channel, Conversation, Membership, Message, MessageId, Page, Role, User, UserId, Window,
 };
 use concord_ports::RoomUnread;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::routes::workspace::dto::{ReactionDto, timestamp};
+use crate::routes::workspace::dto::{ReactionDto, room_ids, timestamp};
 
 /// The person behind a membership.
 #[derive(Serialize, ToSchema)]
@@ -201,10 +200,7 @@ pub struct MessageDto {
 impl MessageDto {
     pub fn new(m: &Message, authors: &Authors) -> Self {
         let member = authors.member(m.author_id);
-        let (channel_id, conversation_id) = match m.room {
-            Room::Channel(c) => (Some(c.get()), None),
-            Room::Conversation(c) => (None, Some(c.get())),
-        };
+        let (channel_id, conversation_id) = room_ids(m.room);
         let updated = [m.deleted_at, m.edited_at]
             .into_iter()
             .flatten()
@@ -355,10 +351,7 @@ impl From<&[RoomUnread]> for ServerUnreadDto {
             rooms: rooms
                 .iter()
                 .map(|r| {
-                    let (channel_id, conversation_id) = match r.room {
-                        Room::Channel(c) => (Some(c.get()), None),
-                        Room::Conversation(c) => (None, Some(c.get())),
-                    };
+                    let (channel_id, conversation_id) = room_ids(r.room);
                     ServerRoomUnreadDto {
                         channel_id,
                         conversation_id,

@@ -330,6 +330,15 @@ pub struct MessageDto {
     pub mentions: Vec<i64>,
 }
 
+/// A room as the pair of nullable ids both dialects show: the channel's,
+/// or the conversation's.
+pub fn room_ids(room: Room) -> (Option<i64>, Option<i64>) {
+    match room {
+        Room::Channel(c) => (Some(c.get()), None),
+        Room::Conversation(c) => (None, Some(c.get())),
+    }
+}
+
 /// One emoji on a message. The same in both dialects.
 #[derive(Serialize, ToSchema)]
 pub struct ReactionDto {
@@ -356,10 +365,7 @@ impl ReactionDto {
 
 impl From<&Message> for MessageDto {
     fn from(m: &Message) -> Self {
-        let (channel_id, direct_message_id) = match m.room {
-            Room::Channel(c) => (Some(c.get()), None),
-            Room::Conversation(c) => (None, Some(c.get())),
-        };
+        let (channel_id, direct_message_id) = room_ids(m.room);
         Self {
             id: m.id.get(),
             content: m.content.clone(),
@@ -488,10 +494,7 @@ impl From<&[RoomUnread]> for UnreadDto {
             rooms: rooms
                 .iter()
                 .map(|r| {
-                    let (channel_id, direct_message_id) = match r.room {
-                        Room::Channel(c) => (Some(c.get()), None),
-                        Room::Conversation(c) => (None, Some(c.get())),
-                    };
+                    let (channel_id, direct_message_id) = room_ids(r.room);
                     RoomUnreadDto {
                         channel_id,
                         direct_message_id,
