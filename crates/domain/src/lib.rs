@@ -11,6 +11,7 @@ pub mod event;
 pub mod ids;
 pub mod message;
 pub mod permissions;
+pub mod search;
 pub mod topic;
 pub mod user;
 pub mod validation;
@@ -25,6 +26,7 @@ pub use ids::{
 };
 pub use message::{Attachment, IdempotencyKey, Message, MessageContent, NewMessage, Page, Room};
 pub use permissions::Denied;
+pub use search::SearchQuery;
 pub use topic::{Topic, TopicKind};
 pub use user::{Email, NewUser, Password, PersonName, User, Username};
 pub use validation::{Invalid, Validator};
