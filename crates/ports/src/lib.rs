@@ -20,3 +20,4 @@ pub use repo::{
     Posted, RepoError, RoomInfo, SessionRepository, StoreHealth, UserInsert, UserRepository,
     WorkspaceRepository,
 };
+pub use repo::{Found, MessageSearch};

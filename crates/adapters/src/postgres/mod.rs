@@ -15,6 +15,7 @@ mod outage;
 mod reader;
 mod rows;
 pub mod schema;
+mod search;
 mod users;
 mod workspaces;
 
