@@ -15,6 +15,7 @@ mod gateway;
 mod members;
 mod memo;
 mod messages;
+mod search;
 mod servers;
 mod workspaces;
 
@@ -35,6 +36,7 @@ use concord_ports::{
 };
 
 pub use messages::{PostResult, Thread};
+pub use search::SearchMessages;
 pub use servers::{Authored, ServerTarget, ServerView};
 pub use workspaces::WorkspaceDetails;
 
@@ -53,6 +55,7 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub health: Arc<dyn StoreHealth>,
     pub notifier: Arc<dyn Notifier>,
+    pub search: Arc<dyn concord_ports::MessageSearch>,
 }
 
 use shared::Shared;
@@ -118,6 +121,10 @@ service!(
     /// room.
     Gateway
 );
+service!(
+    /// Full-text message search over the rooms the caller may read.
+    Search
+);
 
 /// Concord's use cases, one service per area, over one set of ports and one
 /// access memo. Cheap to clone; share one per process.
@@ -130,6 +137,7 @@ pub struct Concord {
     pub conversations: Conversations,
     pub messages: Messages,
     pub gateway: Gateway,
+    pub search: Search,
     shared: Arc<Shared>,
 }
 
@@ -165,6 +173,7 @@ impl Concord {
             conversations: Conversations { shared: shared() },
             messages: Messages { shared: shared() },
             gateway: Gateway { shared: shared() },
+            search: Search { shared: shared() },
             shared: shared(),
         }
     }

@@ -9,6 +9,7 @@ mod gateway;
 mod members;
 mod memo;
 mod messages;
+mod search;
 mod workspaces;
 
 use chrono::{TimeZone, Utc};
