@@ -57,6 +57,7 @@ use crate::routes::{gateway, server, system, workspace};
         server::messages::delete_server_message, server::messages::list_server_messages,
         server::messages::send_server_direct_message, server::messages::update_server_direct_message,
         server::messages::delete_server_direct_message, server::messages::list_server_direct_messages,
+        workspace::search::search_messages, server::search::search_server_messages,
     ),
     modifiers(&BearerAuth, &CommonResponses, &Links, &NoNulInBodies),
     tags(

@@ -137,6 +137,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{workspaceId}/direct_messages")
                                 .route(web::post().to(direct_messages::create_direct_message)),
+                        )
+                        .service(
+                            web::resource("/{workspaceId}/search")
+                                .route(web::get().to(workspace::search::search_messages)),
                         ),
                 ),
         );
@@ -208,7 +212,8 @@ fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(members::update_member))
             .route(web::delete().to(members::delete_member)),
     )
-    .service(web::resource("/conversations").route(web::post().to(messages::start_conversation)));
+    .service(web::resource("/conversations").route(web::post().to(messages::start_conversation)))
+    .service(web::resource("/search").route(web::get().to(server::search::search_server_messages)));
 }
 
 /// Anything no route matched.

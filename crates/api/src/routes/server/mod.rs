@@ -7,6 +7,7 @@ pub mod channels;
 pub mod dto;
 pub mod members;
 pub mod messages;
+pub mod search;
 pub mod servers;
 
 use actix_web::http::StatusCode;

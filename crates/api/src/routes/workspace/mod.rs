@@ -5,5 +5,6 @@ pub mod channels;
 pub mod direct_messages;
 pub mod dto;
 pub mod messages;
+pub mod search;
 pub mod session;
 pub mod workspaces;
