@@ -4,6 +4,7 @@
 mod channels;
 mod messages;
 mod schema;
+mod search;
 mod users;
 mod workspaces;
 

@@ -9,4 +9,5 @@ mod members;
 mod messages;
 mod routes;
 mod scenario;
+mod search;
 mod servers;

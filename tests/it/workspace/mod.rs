@@ -10,6 +10,7 @@ mod history;
 mod idempotency;
 mod last_sent;
 mod members;
+mod search;
 mod session;
 mod threads;
 mod users;
