@@ -7,16 +7,26 @@
 //! word, so that the planner can use the index; a post pays for one index
 //! entry and no stored column. `simple` lower-cases words and neither stems
 //! nor drops stop words, so a word of any script is found as typed, case
-//! aside. The query text goes to `websearch_to_tsquery`, as a bound
-//! parameter, never spliced into the SQL.
+//! aside. The query text goes to `websearch_to_tsquery` as a bound
+//! parameter, never into the SQL.
 //!
-//! The pooled connections plan every statement once (`plan_cache_mode =
-//! force_generic_plan`, see the module above), and the generic plan is the
-//! one wanted here: the GIN index's matches intersected with those of the
-//! readable rooms (`messages_room_id_idx`), then the newest of them. A plan
-//! made for the actual words could walk the primary key backwards instead
-//! when it guesses a word common, which is ruinous for a rare word it
-//! guessed wrong (docs/performance.md has the figures).
+//! The plan wanted is always a bitmap scan of the GIN index (intersected
+//! with the rooms' `messages_room_id_idx` when the rooms are a small part
+//! of the table), then the newest of the matches. Two things keep the
+//! planner to it, whatever it guesses of the words (a statement's plan on a
+//! pooled connection is the generic one, which cannot know them):
+//!
+//! - The page is ordered by `id + 0`, which no index yields: otherwise a
+//!   word guessed common makes walking the primary key backwards look
+//!   cheap, and for a rare word that walk reads the whole table, computing
+//!   every message's vector (seconds, not milliseconds).
+//! - The room ids are written into the SQL, not bound: they are integers of
+//!   our own, and with them the planner knows how much of the table the
+//!   rooms hold, so it intersects with the room index only when that
+//!   narrows the matches. Such a statement is planned at each search
+//!   (about a millisecond), never prepared for reuse.
+//!
+//! docs/performance.md has the plans and their timings.
 
 use concord_domain::{Message, MessageId, Page, RoomId, SearchQuery, UserId};
 use concord_ports::{Found, MessageSearch, RepoError};
@@ -57,11 +67,11 @@ impl QueryId for Matches<'_> {
 
 impl QueryFragment<Pg> for Matches<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("to_tsvector('simple', ");
+        out.push_sql("(to_tsvector('simple', ");
         messages::content.walk_ast(out.reborrow())?;
         out.push_sql(") @@ websearch_to_tsquery('simple', ");
         out.push_bind_param::<Text, _>(&self.query)?;
-        out.push_sql(")");
+        out.push_sql("))");
         Ok(())
     }
 }
@@ -100,6 +110,74 @@ impl QueryFragment<Pg> for Findable<'_> {
     }
 }
 
+/// `"messages"."room_id" = ANY(ARRAY[...]::bigint[])` with the room ids
+/// written out, so that the planner sees how much of the table they hold
+/// (see the module's documentation). The SQL differs with the rooms, so a
+/// statement holding it is never cached.
+#[derive(Debug, Clone, Copy)]
+struct InRooms<'a> {
+    rooms: &'a [RoomId],
+}
+
+impl Expression for InRooms<'_> {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for InRooms<'_> where messages::room_id: AppearsOnTable<QS> {}
+
+impl<QS> SelectableExpression<QS> for InRooms<'_> where messages::room_id: SelectableExpression<QS> {}
+
+impl ValidGrouping<()> for InRooms<'_> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl QueryId for InRooms<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for InRooms<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql("(");
+        messages::room_id.walk_ast(out.reborrow())?;
+        out.push_sql(" = ANY(ARRAY[");
+        for (i, room) in self.rooms.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            // An i64 printed in decimal: digits and a sign, nothing to escape.
+            out.push_sql(&room.get().to_string());
+        }
+        out.push_sql("]::bigint[]))");
+        Ok(())
+    }
+}
+
+/// The page of messages of `$rooms` matching `$query` older than `$before`
+/// (a message id), newest first: `$limit` and one more, to learn whether
+/// more follow. Boxed, so that an author filter can be added.
+macro_rules! search_page {
+    ($query:expr, $rooms:expr, $before:expr, $limit:expr) => {
+        messages::table
+            .left_join(attachments::table)
+            .filter(Matches { query: $query })
+            .filter(messages::deleted_at.is_null())
+            .filter(InRooms { rooms: $rooms })
+            .filter(messages::id.lt($before))
+            // `+ 0`: no index may yield this order (see the module's documentation).
+            .order((messages::id + 0_i64).desc())
+            .limit(i64::from($limit) + 1)
+            .select((MessageRow::as_select(), attachments::url.nullable()))
+            .into_boxed()
+    };
+}
+
+/// A page's cursor as the query takes it: no cursor reads from the newest.
+fn page_cursor(before: Option<MessageId>) -> i64 {
+    before.map_or(i64::MAX, MessageId::get)
+}
+
 /// Whether the index part of a parsed query (see [`Findable`]) looks up
 /// anything.
 fn names_something(tree: &str) -> bool {
@@ -130,20 +208,7 @@ impl MessageSearch for PgStore {
                 next_cursor: None,
             }));
         }
-        let room_ids: Vec<i64> = rooms.iter().map(|r| r.get()).collect();
-        let mut page = messages::table
-            .left_join(attachments::table)
-            .filter(Matches {
-                query: query.as_str(),
-            })
-            .filter(messages::deleted_at.is_null())
-            .filter(messages::room_id.eq_any(room_ids))
-            .filter(messages::id.lt(before.map_or(i64::MAX, MessageId::get)))
-            .order(messages::id.desc())
-            // One more than asked for, to learn whether more follow.
-            .limit(i64::from(limit) + 1)
-            .select((MessageRow::as_select(), attachments::url.nullable()))
-            .into_boxed();
+        let mut page = search_page!(query.as_str(), rooms, page_cursor(before), limit);
         if let Some(author) = author {
             page = page.filter(messages::author_id.eq(author.get()));
         }
@@ -188,7 +253,7 @@ mod tests {
             .to_string();
         assert!(
             sql.contains(
-                "to_tsvector('simple', \"messages\".\"content\") @@ websearch_to_tsquery('simple', $1)"
+                "(to_tsvector('simple', \"messages\".\"content\") @@ websearch_to_tsquery('simple', $1))"
             ),
             "{sql}"
         );
@@ -196,5 +261,30 @@ mod tests {
             sql.contains("binds: [\"'; DROP TABLE messages; --\"]"),
             "{sql}"
         );
+    }
+
+    #[test]
+    fn the_page_is_ordered_by_no_index_and_matches_as_the_index_does() {
+        let rooms = [RoomId::new(7)];
+        let page = search_page!("cat", &rooms, page_cursor(None), 20_u32);
+        let sql = diesel::debug_query::<Pg, _>(&page).to_string();
+        assert!(sql.contains("ORDER BY (\"messages\".\"id\" + $"), "{sql}");
+        assert!(sql.contains("\"messages\".\"deleted_at\" IS NULL"), "{sql}");
+        assert!(sql.contains("LEFT OUTER JOIN \"attachments\""), "{sql}");
+    }
+
+    #[test]
+    fn the_rooms_are_written_out_and_never_cached() {
+        let rooms = [RoomId::new(7), RoomId::new(42)];
+        let query = messages::table
+            .select(messages::id)
+            .filter(InRooms { rooms: &rooms });
+        let sql = diesel::debug_query::<Pg, _>(&query).to_string();
+        assert!(
+            sql.contains("(\"messages\".\"room_id\" = ANY(ARRAY[7, 42]::bigint[]))"),
+            "{sql}"
+        );
+        let fragment = InRooms { rooms: &rooms };
+        assert!(!QueryFragment::<Pg>::is_safe_to_cache_prepared(&fragment, &Pg).unwrap());
     }
 }
