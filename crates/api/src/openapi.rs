@@ -69,7 +69,10 @@ use crate::routes::{gateway, server, system, workspace};
         server::reactions::list_server_channel_pins, server::reactions::list_server_conversation_pins,
         server::read_state::mark_server_channel_read, server::read_state::mark_server_conversation_read,
         server::read_state::server_unread,
+        workspace::search::search_messages, server::search::search_server_messages,
     ),
+    // Named only by query parameters, which utoipa does not collect from.
+    components(schemas(crate::schema::SearchText)),
     modifiers(&BearerAuth, &CommonResponses, &Links, &NoNulInBodies),
     tags(
         (name = "system"), (name = "session"), (name = "users"), (name = "workspaces"), (name = "channels"),
@@ -853,5 +856,32 @@ mod tests {
             created["links"]["GetWorkspace"]["operationId"],
             "get_workspace"
         );
+    }
+
+    #[test]
+    fn every_reference_names_a_component_of_the_document() {
+        fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+            match value {
+                Value::Object(fields) => {
+                    if let Some(Value::String(target)) = fields.get("$ref") {
+                        found.push(target);
+                    }
+                    fields.values().for_each(|v| refs(v, found));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+                _ => {}
+            }
+        }
+        let doc = doc();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 50, "{found:?}");
+        for target in found {
+            let pointer = target.trim_start_matches('#');
+            assert!(
+                doc.pointer(pointer).is_some(),
+                "{target} is not in the document"
+            );
+        }
     }
 }

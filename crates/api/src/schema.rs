@@ -136,3 +136,12 @@ text_schema!(
     concat!("^[", ws!(), "]*(?:[Aa][Dd][Mm][Ii][Nn]|[Mm][Oo][Dd][Ee][Rr][Aa][Tt][Oo][Rr]|[Gg][Uu][Ee][Ss][Tt])[", ws!(), "]*$"),
     "ADMIN, MODERATOR or GUEST, in any case"
 );
+
+text_schema!(
+    /// A search query: 1–200 characters once trimmed, no NUL. That it names
+    /// a word to find is the text-search parser's to say, which no pattern
+    /// can: the description states it.
+    SearchText,
+    concat!("^[", ws!(), "]*[^\\x00", ws!(), "](?:[^\\x00]{0,198}[^\\x00", ws!(), "])?[", ws!(), "]*$"),
+    "1 to 200 characters once trimmed; no NUL; at least one word that is not excluded"
+);

@@ -99,6 +99,7 @@ impl Application {
                     clock: Arc::new(SystemClock),
                     health: store.clone(),
                     notifier,
+                    search: store.clone(),
                 })
                 .remembering_access(settings.access_cache_ttl());
                 let memo = chat.clone();

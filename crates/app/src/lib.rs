@@ -17,6 +17,7 @@ mod memo;
 mod messages;
 mod reactions;
 mod read_state;
+mod search;
 mod servers;
 mod workspaces;
 
@@ -37,6 +38,7 @@ use concord_ports::{
 };
 
 pub use messages::{PostResult, Thread};
+pub use search::SearchMessages;
 pub use servers::{Authored, ServerTarget, ServerView};
 pub use workspaces::WorkspaceDetails;
 
@@ -56,6 +58,7 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub health: Arc<dyn StoreHealth>,
     pub notifier: Arc<dyn Notifier>,
+    pub search: Arc<dyn concord_ports::MessageSearch>,
 }
 
 use shared::Shared;
@@ -125,6 +128,10 @@ service!(
     /// room.
     Gateway
 );
+service!(
+    /// Full-text message search over the rooms the caller may read.
+    Search
+);
 
 /// Concord's use cases, one service per area, over one set of ports and one
 /// access memo. Cheap to clone; share one per process.
@@ -138,6 +145,7 @@ pub struct Concord {
     pub messages: Messages,
     pub read_state: ReadState,
     pub gateway: Gateway,
+    pub search: Search,
     shared: Arc<Shared>,
 }
 
@@ -174,6 +182,7 @@ impl Concord {
             messages: Messages { shared: shared() },
             read_state: ReadState { shared: shared() },
             gateway: Gateway { shared: shared() },
+            search: Search { shared: shared() },
             shared: shared(),
         }
     }

@@ -135,6 +135,7 @@ pub struct Mocks {
     pub tokens: MockTokenIssuer,
     pub health: MockStoreHealth,
     pub notifier: MockNotifier,
+    pub search: concord_ports::repo::MockMessageSearch,
 }
 
 impl Mocks {
@@ -182,6 +183,7 @@ impl Mocks {
             clock: Arc::new(clock),
             health: Arc::new(self.health),
             notifier: Arc::new(self.notifier),
+            search: Arc::new(self.search),
         })
     }
 }

@@ -20,3 +20,4 @@ pub use repo::{
     Posted, ReadStateRepository, RepoError, RoomInfo, RoomUnread, SessionRepository, StoreHealth,
     Toggled, UserInsert, UserRepository, WorkspaceRepository,
 };
+pub use repo::{Found, MessageSearch};

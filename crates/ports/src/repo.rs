@@ -508,3 +508,35 @@ pub struct RoomInfo {
     pub workspace_id: WorkspaceId,
     pub last_seq: Seq,
 }
+
+/// What a search found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A page of matching messages, newest first.
+    Page(Page),
+    /// The query names nothing a message could be found by: no word at all
+    /// once parsed, or only excluded ones (which would match nearly
+    /// everything, and no index can serve).
+    NothingToFind,
+}
+
+/// Full-text search over messages' current text.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait MessageSearch: Send + Sync {
+    /// Up to `limit` messages of `rooms` whose current text matches `query`
+    /// (web-search syntax, words compared without case and without
+    /// stemming), by `author` when given, older than `before` (all when
+    /// `None`), newest first, by keyset on the message id. Deleted messages
+    /// are never found, and an edited one only by its new text. The caller
+    /// decides which rooms may be searched; no room is searched otherwise.
+    /// `Found::NothingToFind` when the query names no word to find,
+    /// whatever the rooms.
+    fn search_messages(
+        &self,
+        query: &concord_domain::SearchQuery,
+        rooms: &[RoomId],
+        author: Option<UserId>,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Found, RepoError>;
+}

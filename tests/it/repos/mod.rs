@@ -5,6 +5,7 @@ mod channels;
 mod history;
 mod messages;
 mod schema;
+mod search;
 mod users;
 mod workspaces;
 

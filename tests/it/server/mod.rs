@@ -11,4 +11,5 @@ mod messages;
 mod reactions;
 mod routes;
 mod scenario;
+mod search;
 mod servers;

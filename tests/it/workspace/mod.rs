@@ -13,6 +13,7 @@ mod last_sent;
 mod members;
 mod reactions;
 mod read_state;
+mod search;
 mod session;
 mod threads;
 mod users;

@@ -16,6 +16,7 @@ mod read_state;
 mod reader;
 mod rows;
 pub mod schema;
+mod search;
 mod users;
 mod workspaces;
 

@@ -172,6 +172,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .service(
                             web::resource("/{id}/unread")
                                 .route(web::get().to(read_state::workspace_unread)),
+                        )
+                        .service(
+                            web::resource("/{workspaceId}/search")
+                                .route(web::get().to(workspace::search::search_messages)),
                         ),
                 ),
         );
@@ -285,7 +289,8 @@ fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
                 web::resource("/{conversationId}/pins")
                     .route(web::get().to(reactions::list_server_conversation_pins)),
             ),
-    );
+    )
+    .service(web::resource("/search").route(web::get().to(server::search::search_server_messages)));
 }
 
 /// Anything no route matched.

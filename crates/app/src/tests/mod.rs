@@ -10,6 +10,7 @@ mod history;
 mod members;
 mod memo;
 mod messages;
+mod search;
 mod workspaces;
 
 use chrono::{TimeZone, Utc};

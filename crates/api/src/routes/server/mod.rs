@@ -9,6 +9,7 @@ pub mod members;
 pub mod messages;
 pub mod reactions;
 pub mod read_state;
+pub mod search;
 pub mod servers;
 
 use actix_web::http::StatusCode;

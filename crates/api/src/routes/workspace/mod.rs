@@ -7,5 +7,6 @@ pub mod dto;
 pub mod messages;
 pub mod reactions;
 pub mod read_state;
+pub mod search;
 pub mod session;
 pub mod workspaces;
