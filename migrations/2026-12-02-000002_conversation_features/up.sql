@@ -4,16 +4,18 @@
 -- single messages and events read it without a join:
 --   reactions: [{"emoji", "count", "user_ids": [first 100]}] in order of
 --              first use, rewritten from message_reactions under the row's
---              lock with every reaction change;
+--              lock with every reaction change; NULL for none;
 --   pinned_at: when it was pinned, if it is;
 --   mentions:  the users it mentions who could read its room when it was
---              written (or last edited);
+--              written (or last edited); NULL for none.
+-- NULL rather than an empty array or list: most messages have neither, and
+-- a NULL costs a history read nothing to decode;
 --   room_pos:  its place among its room's posts (1, 2, ...), for counting
 --              unread messages without reading them.
 ALTER TABLE messages
-    ADD COLUMN reactions JSONB NOT NULL DEFAULT '[]',
+    ADD COLUMN reactions JSONB,
     ADD COLUMN pinned_at TIMESTAMPTZ,
-    ADD COLUMN mentions  BIGINT[] NOT NULL DEFAULT '{}',
+    ADD COLUMN mentions  BIGINT[],
     ADD COLUMN room_pos  BIGINT;
 
 -- How many messages each room has had posted (deleted ones included):

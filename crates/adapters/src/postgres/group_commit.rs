@@ -357,7 +357,7 @@ impl QueryFragment<Pg> for PostBatch<'_> {
     // Ids are drawn first and sorted, so that within a room both the id
     // (history's order) and the seq (the log's order) follow the batch.
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH post AS ( SELECT p.*, COALESCE(p.channel_id, p.conversation_id) AS room_id, p.mention_list::bigint[] AS mentions FROM unnest(");
+        out.push_sql("WITH post AS ( SELECT p.*, COALESCE(p.channel_id, p.conversation_id) AS room_id, NULLIF(p.mention_list::bigint[], '{}') AS mentions FROM unnest(");
         out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.channel_ids)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.conversation_ids)?;

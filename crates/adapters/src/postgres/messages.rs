@@ -70,6 +70,11 @@ fn advance_room(c: &mut PgConn, room: Room, posting: bool) -> QueryResult<(Seq, 
     advanced.map(|(seq, posted)| (Seq::new(seq), posted))
 }
 
+/// `mentions` as the column stores them: NULL for none.
+fn stored_mentions(mentions: &[UserId]) -> Option<Vec<i64>> {
+    (!mentions.is_empty()).then(|| mentions.iter().map(|u| u.get()).collect())
+}
+
 /// Records who message `id` of `room` mentions, for mention counts: the
 /// rows replace any earlier ones (an edit re-parses the text).
 fn record_mentions(c: &mut PgConn, room: Room, id: i64, mentions: &[UserId]) -> QueryResult<()> {
@@ -95,16 +100,16 @@ fn record_mentions(c: &mut PgConn, room: Room, id: i64, mentions: &[UserId]) -> 
 }
 
 /// Rewrites message `id`'s reaction summary from its reactions: each emoji
-/// in order of first use, its count and its first reactors.
+/// in order of first use, its count and its first reactors (NULL for none).
 fn summarise_reactions(c: &mut PgConn, id: i64) -> QueryResult<()> {
     diesel::sql_query(format!(
-        "UPDATE messages SET reactions = COALESCE(( \
+        "UPDATE messages SET reactions = ( \
              SELECT jsonb_agg(jsonb_build_object('emoji', emoji, 'count', n, 'user_ids', to_jsonb(users)) \
                               ORDER BY first) \
              FROM (SELECT emoji, count(*) AS n, min(id) AS first, \
                           (array_agg(user_id ORDER BY id))[1:{MAX_REACTORS_LISTED}] AS users \
                    FROM message_reactions WHERE message_id = $1 GROUP BY emoji) s \
-         ), '[]'::jsonb) WHERE id = $1"
+         ) WHERE id = $1"
     ))
     .bind::<diesel::sql_types::BigInt, _>(id)
     .execute(c)
@@ -388,7 +393,7 @@ impl MessageRepository for PgStore {
                     .set((
                         messages::content.eq(content.as_str()),
                         messages::edited_at.eq(now),
-                        messages::mentions.eq(mentions.iter().map(|u| u.get()).collect::<Vec<_>>()),
+                        messages::mentions.eq(stored_mentions(mentions)),
                     ))
                     .execute(c)?;
                 if edited > 0 {
@@ -746,7 +751,7 @@ pub(super) fn post_single(
                 parent_id: msg.parent_id.map(MessageId::get),
                 content: msg.content.as_str(),
                 attachment_id,
-                mentions: msg.mentions.iter().map(|u| u.get()).collect(),
+                mentions: stored_mentions(&msg.mentions),
                 room_pos,
             })
             .returning(MessageRow::as_returning())

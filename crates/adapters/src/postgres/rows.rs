@@ -303,10 +303,11 @@ pub(crate) struct MessageRow {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
-    /// `[{"emoji", "count", "user_ids"}]`, as [`ReactionJson`].
-    pub reactions: serde_json::Value,
+    /// `[{"emoji", "count", "user_ids"}]`, as [`ReactionJson`]; `None` for none.
+    pub reactions: Option<serde_json::Value>,
     pub pinned_at: Option<DateTime<Utc>>,
-    pub mentions: Vec<i64>,
+    /// `None` for none.
+    pub mentions: Option<Vec<i64>>,
 }
 
 /// One entry of `messages.reactions`, as the migration's SQL writes it.
@@ -337,9 +338,12 @@ impl MessageRow {
             }),
             _ => None,
         };
-        let reactions: Vec<ReactionJson> = serde_json::from_value(self.reactions).map_err(|e| {
-            RepoError::Unexpected(anyhow::Error::new(e).context("message reactions"))
-        })?;
+        let reactions: Vec<ReactionJson> = match self.reactions {
+            Some(json) => serde_json::from_value(json).map_err(|e| {
+                RepoError::Unexpected(anyhow::Error::new(e).context("message reactions"))
+            })?,
+            None => Vec::new(),
+        };
         Ok(Message {
             id: MessageId::new(self.id),
             room,
@@ -359,7 +363,12 @@ impl MessageRow {
                 })
                 .collect(),
             pinned: self.pinned_at.is_some(),
-            mentions: self.mentions.into_iter().map(UserId::new).collect(),
+            mentions: self
+                .mentions
+                .unwrap_or_default()
+                .into_iter()
+                .map(UserId::new)
+                .collect(),
         })
     }
 }
@@ -373,7 +382,7 @@ pub(crate) struct NewMessageRow<'a> {
     pub parent_id: Option<i64>,
     pub content: &'a str,
     pub attachment_id: Option<i64>,
-    pub mentions: Vec<i64>,
+    pub mentions: Option<Vec<i64>>,
     pub room_pos: i64,
 }
 

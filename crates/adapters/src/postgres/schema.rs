@@ -134,9 +134,9 @@ diesel::table! {
         created_at -> Timestamptz,
         edited_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
-        reactions -> Jsonb,
+        reactions -> Nullable<Jsonb>,
         pinned_at -> Nullable<Timestamptz>,
-        mentions -> Array<Int8>,
+        mentions -> Nullable<Array<Int8>>,
         room_pos -> Int8,
     }
 }

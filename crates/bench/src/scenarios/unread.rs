@@ -65,7 +65,10 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     // A workspace of its own, so that the summary covers exactly these rooms
     // (and its general channel, empty).
     let mut conn = Conn::open(&bench.target).await?;
-    let body = serde_json::json!({ "name": format!("unread {}", bench.fixture.tag) });
+    let body = serde_json::json!({
+        "name": format!("unread {}", bench.fixture.tag),
+        "description": "concord-bench unread",
+    });
     let workspace = conn
         .post("/api/workspaces", Some(&reader.token), body.to_string())
         .await?
