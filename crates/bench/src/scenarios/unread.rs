@@ -119,6 +119,9 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     let seed_seconds = seeding.elapsed().as_secs_f64();
 
     let path = format!("/api/workspaces/{workspace}/unread");
+    // A new connection: the first one sat idle past the server's keep-alive
+    // while the rooms were seeded.
+    let mut conn = Conn::open(&bench.target).await?;
     let summary: Summary = conn
         .get(&path, Some(&reader.token))
         .await?
