@@ -204,6 +204,6 @@ mod tests {
     #[test]
     fn no_only_runs_everything() {
         let args = Args::parse_from(["concord-bench"]);
-        assert_eq!(args.scenarios().len(), 8);
+        assert_eq!(args.scenarios().len(), 10);
     }
 }
