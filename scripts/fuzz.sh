@@ -168,9 +168,20 @@ fuzz() {
         --report junit,vcr --report-dir "$OUT/$name" \
         "$@" || failed=1
 }
+# History takes at most one of before (cursor), after and around, and
+# answers 400 to two or more (API.md section 7): a rule across parameters
+# that no schema can state, so the coverage and examples phases, which set
+# every optional parameter at once, would count that 400 as a schema-valid
+# request refused. The history routes run with every other check on their
+# own (without the stateful phase: no link stays inside them);
+# everything else runs with every check and phase. (The hooks bring
+# generated requests inside the rule in the fuzzing and stateful phases.)
+history='^GET (/api/channels/\{channelId\}/messages|/api/direct_messages/\{directMessageId\}/messages|/messages|/direct-messages)$'
 # As the seeded owner (see scripts/fuzz_hooks.py), then as nobody.
-FUZZ_API="$api" FUZZ_EMAIL=owner@example.com FUZZ_PASSWORD=fuzz-password-1 \
-    SCHEMATHESIS_HOOKS=scripts/fuzz_hooks.py fuzz owner
+export FUZZ_API="$api" FUZZ_EMAIL=owner@example.com FUZZ_PASSWORD=fuzz-password-1
+SCHEMATHESIS_HOOKS=scripts/fuzz_hooks.py fuzz owner --exclude-name-regex "$history"
+SCHEMATHESIS_HOOKS=scripts/fuzz_hooks.py fuzz owner-history --include-name-regex "$history" \
+    --exclude-checks positive_data_acceptance --phases examples,coverage,fuzzing
 fuzz anonymous
 
 ((failed == 0)) || die "schemathesis found failures (reports in $OUT)"

@@ -72,7 +72,7 @@ use crate::routes::{gateway, server, system, workspace};
         workspace::search::search_messages, server::search::search_server_messages,
     ),
     // Named only by query parameters, which utoipa does not collect from.
-    components(schemas(crate::schema::SearchText)),
+    components(schemas(crate::schema::SearchText, crate::schema::EmojiParam)),
     modifiers(&BearerAuth, &CommonResponses, &Links, &NoNulInBodies),
     tags(
         (name = "system"), (name = "session"), (name = "users"), (name = "workspaces"), (name = "channels"),

@@ -145,3 +145,12 @@ text_schema!(
     concat!("^[", ws!(), "]*[^\\x00", ws!(), "](?:[^\\x00]{0,198}[^\\x00", ws!(), "])?[", ws!(), "]*$"),
     "1 to 200 characters once trimmed; no NUL; at least one word that is not excluded"
 );
+
+text_schema!(
+    /// A reaction in a path: one Unicode emoji (URL-encoded) or a
+    /// shortcode. The pattern states the shortcodes; which Unicode clusters
+    /// are one emoji the description says.
+    EmojiParam,
+    "^:[a-z0-9_+-]{1,32}:$",
+    "A :shortcode: as the pattern says, or one Unicode emoji, URL-encoded (at most 32 bytes)"
+);

@@ -15,6 +15,7 @@ use crate::error::{ApiError, Refusals};
 use crate::extract::{AuthUser, Id, PathId, Query, run_mapped};
 use crate::routes::Chat;
 use crate::routes::workspace::reactions::emoji;
+use crate::schema;
 
 async fn react(
     chat: Chat,
@@ -63,7 +64,7 @@ async fn pins(chat: Chat, me: AuthUser, target: ServerTarget) -> Result<HttpResp
 /// `:shortcode:`; whoever may post there. Adding it again changes nothing.
 /// # Responses: 200 the message · 400 · 401 · 403 · 404
 #[utoipa::path(put, path = "/socket/messages/{messageId}/reactions/{emoji}", tag = "server messages",
-    params(("messageId" = Id, Path), ("emoji" = String, Path, description = "One emoji or :shortcode:"), ChannelMessageQuery),
+    params(("messageId" = Id, Path), ("emoji" = schema::EmojiParam, Path), ChannelMessageQuery),
     responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn add_server_reaction(
     chat: Chat,
@@ -77,7 +78,7 @@ pub async fn add_server_reaction(
 /// Take back the caller's reaction to a message of a channel.
 /// # Responses: 200 the message · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/socket/messages/{messageId}/reactions/{emoji}", tag = "server messages",
-    params(("messageId" = Id, Path), ("emoji" = String, Path, description = "One emoji or :shortcode:"), ChannelMessageQuery),
+    params(("messageId" = Id, Path), ("emoji" = schema::EmojiParam, Path), ChannelMessageQuery),
     responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn remove_server_reaction(
     chat: Chat,
@@ -91,7 +92,7 @@ pub async fn remove_server_reaction(
 /// React to a direct message.
 /// # Responses: 200 the message · 400 · 401 · 403 · 404
 #[utoipa::path(put, path = "/socket/direct-messages/{directMessageId}/reactions/{emoji}", tag = "server messages",
-    params(("directMessageId" = Id, Path), ("emoji" = String, Path, description = "One emoji or :shortcode:"), ConversationQuery),
+    params(("directMessageId" = Id, Path), ("emoji" = schema::EmojiParam, Path), ConversationQuery),
     responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn add_server_direct_reaction(
     chat: Chat,
@@ -105,7 +106,7 @@ pub async fn add_server_direct_reaction(
 /// Take back the caller's reaction to a direct message.
 /// # Responses: 200 the message · 400 · 401 · 403 · 404
 #[utoipa::path(delete, path = "/socket/direct-messages/{directMessageId}/reactions/{emoji}", tag = "server messages",
-    params(("directMessageId" = Id, Path), ("emoji" = String, Path, description = "One emoji or :shortcode:"), ConversationQuery),
+    params(("directMessageId" = Id, Path), ("emoji" = schema::EmojiParam, Path), ConversationQuery),
     responses((status = 200, body = MessageDto), Refusals), security(("bearer" = [])))]
 pub async fn remove_server_direct_reaction(
     chat: Chat,

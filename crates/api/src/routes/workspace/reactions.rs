@@ -9,6 +9,7 @@ use super::dto::PinsDto;
 use crate::error::{ApiError, Refusals};
 use crate::extract::{AuthUser, Id, PathId, run};
 use crate::routes::Chat;
+use crate::schema;
 
 /// The `{messageId}/reactions/{emoji}` of a path: the emoji arrives
 /// percent-decoded.
@@ -46,7 +47,7 @@ async fn pins(chat: Chat, me: AuthUser, room: Room) -> Result<HttpResponse, ApiE
 /// `:thumbsup:`; whoever may post in its room. Adding it again changes nothing.
 /// # Responses: 204 · 400 bad emoji, or 20 different ones already · 401 · 404 message not found (or deleted, or not readable)
 #[utoipa::path(put, path = "/api/messages/{messageId}/reactions/{emoji}", tag = "reactions",
-    params(("messageId" = Id, Path), ("emoji" = String, Path, description = "One emoji or :shortcode:")),
+    params(("messageId" = Id, Path), ("emoji" = schema::EmojiParam, Path)),
     responses((status = 204, description = "Reacted"), Refusals), security(("bearer" = [])))]
 pub async fn add_reaction(
     chat: Chat,
@@ -59,7 +60,7 @@ pub async fn add_reaction(
 /// Take back the caller's reaction (204 also when there was none).
 /// # Responses: 204 · 400 · 401 · 404
 #[utoipa::path(delete, path = "/api/messages/{messageId}/reactions/{emoji}", tag = "reactions",
-    params(("messageId" = Id, Path), ("emoji" = String, Path, description = "One emoji or :shortcode:")),
+    params(("messageId" = Id, Path), ("emoji" = schema::EmojiParam, Path)),
     responses((status = 204, description = "Reaction removed"), Refusals), security(("bearer" = [])))]
 pub async fn remove_reaction(
     chat: Chat,
