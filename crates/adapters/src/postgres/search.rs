@@ -58,8 +58,7 @@ impl ValidGrouping<()> for Matches<'_> {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
-// Its SQL is the same whatever the query text, so statements holding it are
-// prepared once per connection.
+// Its SQL is the same whatever the query text, which is bound.
 impl QueryId for Matches<'_> {
     type QueryId = Matches<'static>;
     const HAS_STATIC_QUERY_ID: bool = true;
