@@ -35,11 +35,11 @@ pub struct PostResult {
 impl PostResult {
     /// The result of a write the store recorded as `event`, which is about
     /// the message written.
-    fn recorded(event: RoomEvent) -> Result<Self, ServiceError> {
-        Ok(Self {
+    pub(crate) fn recorded(event: RoomEvent) -> Self {
+        Self {
             message: event.payload.message().clone(),
             event: Some(event),
-        })
+        }
     }
 }
 
@@ -143,7 +143,7 @@ impl Messages {
         {
             MessageChange::Made(event) => {
                 self.ports.notifier.publish(&event);
-                PostResult::recorded(event)
+                Ok(PostResult::recorded(event))
             }
             // A delete committed between the check above and the write: the
             // rule's answer for a deleted message.
@@ -179,7 +179,7 @@ impl Messages {
         {
             MessageChange::Made(event) => {
                 self.ports.notifier.publish(&event);
-                PostResult::recorded(event)
+                Ok(PostResult::recorded(event))
             }
             // Another delete won the race: it alone told subscribers.
             MessageChange::AlreadyDeleted(message) => Ok(PostResult {
@@ -444,7 +444,7 @@ fn publish_created(notifier: &dyn Notifier, posted: &Result<Posted, RepoError>) 
 /// What a post produced, or why it failed.
 fn post_result(room: Room, posted: Result<Posted, RepoError>) -> Result<PostResult, ServiceError> {
     match posted {
-        Ok(Posted::Created(event)) => PostResult::recorded(event),
+        Ok(Posted::Created(event)) => Ok(PostResult::recorded(event)),
         Ok(Posted::Replayed(message)) => Ok(PostResult {
             message,
             event: None,

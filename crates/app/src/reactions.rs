@@ -125,10 +125,7 @@ impl Messages {
         match toggled {
             Toggled::Made(event) => {
                 self.ports.notifier.publish(&event);
-                Ok(PostResult {
-                    message: event.payload.message().clone(),
-                    event: Some(event),
-                })
+                Ok(PostResult::recorded(event))
             }
             Toggled::Unchanged(message) => Ok(PostResult {
                 message,

@@ -4,6 +4,7 @@
 //! question.
 
 use crate::ids::UserId;
+use crate::user::is_username_byte;
 
 /// Most distinct users one message mentions; the rest are plain text.
 pub const MAX_MENTIONS: usize = 50;
@@ -44,7 +45,7 @@ impl Mentioned {
             if bytes[i] == b'@' && (i == 0 || !is_word_byte(bytes[i - 1])) {
                 let len = bytes[i + 1..]
                     .iter()
-                    .take_while(|&&b| is_name_byte(b))
+                    .take_while(|&&b| is_username_byte(b))
                     .count();
                 // A name ends where a word does: "@bob." mentions bob.
                 let name = text[i + 1..i + 1 + len].trim_end_matches(['.', '-']);
@@ -73,11 +74,6 @@ fn push_once<T: PartialEq>(list: &mut Vec<T>, item: T) {
     if !list.contains(&item) {
         list.push(item);
     }
-}
-
-/// A byte of a username (see [`crate::Username`]).
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
 /// A byte that, before `@`, makes it no name mention: part of a word (an

@@ -75,15 +75,18 @@ impl Email {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
+/// A byte a username may hold: an ASCII letter or digit, `_`, `.` or `-`.
+pub(crate) fn is_username_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let s = raw.trim();
         if s.is_empty() {
             return Err(Invalid::one("Username is required"));
         }
-        let ok_chars = s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        let ok_chars = s.bytes().all(is_username_byte);
         if s.chars().count() > 40 || !ok_chars {
             return Err(Invalid::one(
                 "Username must be 1-40 ASCII letters, digits, '_', '.' or '-'",
