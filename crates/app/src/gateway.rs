@@ -1,6 +1,7 @@
-//! What the realtime gateway asks of the domain: who may follow which room.
+//! What the realtime gateway asks of the domain: who may follow which room,
+//! and whose user topic.
 
-use concord_domain::{Room, RoomId, UserId};
+use concord_domain::{Room, RoomId, UserId, UserTopic, permissions};
 
 use concord_ports::RoomInfo;
 
@@ -19,6 +20,13 @@ impl Gateway {
             .ok_or(ServiceError::NotFound(Missing::Room))?;
         self.room_role(actor, info.room)?;
         Ok(info)
+    }
+
+    /// Whether `actor` may follow `topic`: their own alone. Needs no store.
+    /// # Errors
+    /// `Forbidden` for anyone else's.
+    pub fn follow_user_topic(&self, actor: UserId, topic: UserTopic) -> Result<(), ServiceError> {
+        Ok(permissions::follow_user_topic(actor, &topic)?)
     }
 
     /// Whether the access memo vouches for `actor` reading `room`: a recent

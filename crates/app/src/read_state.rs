@@ -2,14 +2,15 @@
 //! counts per room; and who a message mentions.
 
 use concord_domain::{Mentioned, MessageContent, MessageId, Room, UserId, WorkspaceId};
-use concord_ports::RoomUnread;
+use concord_ports::{MarkedRead, RoomUnread};
 
 use crate::workspaces::not_found;
 use crate::{Missing, ReadState, ServerTarget, ServiceError, Shared};
 
 impl ReadState {
     /// Move `actor`'s read marker in `room` to `message`, only forward
-    /// unless `force` (mark as unread). Answers the room's counts after it.
+    /// unless `force` (mark as unread). Answers the room's counts after it;
+    /// a marker that moved is announced on the actor's own user topic.
     /// # Errors
     /// `NotFound(Message)` when `message` is not a message of `room`.
     pub fn mark_read(
@@ -20,10 +21,15 @@ impl ReadState {
         force: bool,
     ) -> Result<RoomUnread, ServiceError> {
         self.room_role(actor, room)?;
-        self.ports
+        let marked = self
+            .ports
             .read_state
             .mark_read(actor, room, message, force)
-            .map_err(not_found(Missing::Message))
+            .map_err(not_found(Missing::Message))?;
+        if let MarkedRead::Moved(state) = &marked {
+            self.ports.notifier.read_updated(actor, state);
+        }
+        Ok(marked.into_state())
     }
 
     /// [`Self::mark_read`] in the room the server dialect names.

@@ -33,7 +33,7 @@ pub use message::{Attachment, IdempotencyKey, Message, MessageContent, NewMessag
 pub use permissions::Denied;
 pub use reaction::{Emoji, Reaction};
 pub use search::SearchQuery;
-pub use topic::{Topic, TopicKind};
+pub use topic::{Topic, TopicKind, UserTopic};
 pub use user::{Email, NewUser, Password, PersonName, User, Username};
 pub use validation::{Invalid, Validator};
 pub use workspace::{

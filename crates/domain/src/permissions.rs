@@ -8,6 +8,7 @@
 
 use crate::channel::Channel;
 use crate::ids::UserId;
+use crate::topic::UserTopic;
 use crate::workspace::{Membership, Role, Workspace};
 
 /// The action is not allowed; the reason is shown to the caller.
@@ -249,6 +250,15 @@ pub fn pin_in_channel(actor: &Membership, channel: &Channel) -> Result<(), Denie
     allow_if(
         channel.creator_id == actor.user_id || actor.role >= Role::Moderator,
         "Only the channel's creator or a moderator can pin messages",
+    )
+}
+
+/// Following a user's own topic (`user:{id}`, their read state on every
+/// device): that user alone.
+pub fn follow_user_topic(actor: UserId, topic: &UserTopic) -> Result<(), Denied> {
+    allow_if(
+        topic.user_id == actor,
+        "You may only follow your own user topic",
     )
 }
 
@@ -587,5 +597,14 @@ mod tests {
             pin_in_channel(&member(2, r), &c)
         });
         assert!(pin_in_channel(&member(4, Guest), &c).is_ok());
+    }
+
+    #[test]
+    fn a_user_topic_is_followed_by_its_user_alone() {
+        let topic = UserTopic {
+            user_id: UserId::new(7),
+        };
+        assert!(follow_user_topic(UserId::new(7), &topic).is_ok());
+        assert!(follow_user_topic(UserId::new(8), &topic).is_err());
     }
 }

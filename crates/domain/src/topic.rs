@@ -4,11 +4,15 @@
 //! `chat:{roomId}:messages:update` carries edits and deletions. Both share the
 //! room's one `seq`, so a client subscribed to both sees it rise by one per
 //! event; on one of them alone it rises with gaps, never backwards.
+//!
+//! A user also has a topic of their own, `user:{userId}` ([`UserTopic`]),
+//! which carries what concerns them on every device (`read.updated`). It is
+//! state, not history: it has no log and no `seq` to resume from.
 
 use std::fmt;
 
 use crate::event::RoomEvent;
-use crate::ids::RoomId;
+use crate::ids::{RoomId, UserId};
 
 /// Which half of a room's events a topic carries; each event says which
 /// ([`crate::RoomEventKind::topic_kind`]).
@@ -63,6 +67,34 @@ impl fmt::Display for Topic {
     }
 }
 
+/// `user:{userId}`: what concerns one user on all their devices. Only that
+/// user may follow it ([`crate::permissions::follow_user_topic`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserTopic {
+    pub user_id: UserId,
+}
+
+impl UserTopic {
+    /// Parses the contract's spelling, with the same rules for the id as
+    /// [`Topic::parse`].
+    pub fn parse(raw: &str) -> Option<Self> {
+        let id = raw.strip_prefix("user:")?;
+        if !id.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let user_id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+        Some(Self {
+            user_id: UserId::new(user_id),
+        })
+    }
+}
+
+impl fmt::Display for UserTopic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "user:{}", self.user_id.get())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +132,26 @@ mod tests {
         ] {
             assert_eq!(Topic::parse(raw), None, "{raw:?}");
         }
+    }
+
+    #[test]
+    fn user_topics_round_trip_and_refuse_anything_else() {
+        let topic = UserTopic::parse("user:42").unwrap();
+        assert_eq!(topic.user_id, UserId::new(42));
+        assert_eq!(topic.to_string(), "user:42");
+        for raw in [
+            "user:",
+            "user:0",
+            "user:-3",
+            "user:+3",
+            "user:3:",
+            "user:x",
+            "USER:3",
+            "chat:3:messages",
+        ] {
+            assert_eq!(UserTopic::parse(raw), None, "{raw:?}");
+        }
+        assert_eq!(Topic::parse("user:3"), None, "a user topic is not a room's");
     }
 
     #[test]

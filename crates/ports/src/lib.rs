@@ -16,8 +16,8 @@ pub use auth::{Claims, Clock, IssuedToken, PasswordHasher, TokenError, TokenIssu
 pub use notify::{AccessChange, Notifier};
 pub use repo::{
     ChannelRepository, ConversationRepository, EventLog, Idempotency, MAX_EVENTS_PER_READ,
-    MembershipRepository, MessageChange, MessageRepository, OnCommit, PendingPage, PendingPost,
-    Posted, ReadStateRepository, RepoError, RoomInfo, RoomUnread, SessionRepository, StoreHealth,
-    Toggled, UserInsert, UserRepository, WorkspaceRepository,
+    MarkedRead, MembershipRepository, MessageChange, MessageRepository, OnCommit, PendingPage,
+    PendingPost, Posted, ReadStateRepository, RepoError, RoomInfo, RoomUnread, SessionRepository,
+    StoreHealth, Toggled, UserInsert, UserRepository, WorkspaceRepository,
 };
 pub use repo::{Found, MessageSearch};

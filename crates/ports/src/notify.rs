@@ -7,6 +7,8 @@
 
 use concord_domain::{RoomEvent, RoomId, UserId, WorkspaceId};
 
+use crate::RoomUnread;
+
 /// Whose read access may just have shrunk, so live subscriptions must be
 /// checked again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,4 +29,9 @@ pub trait Notifier: Send + Sync {
 
     /// Read access changed; subscriptions it affects are re-authorised.
     fn access_changed(&self, change: AccessChange);
+
+    /// `user`'s read marker moved; `state` is the room's read state after
+    /// it, for their every device following `user:{id}`. Not logged:
+    /// a device that missed it reads the summary again.
+    fn read_updated(&self, user: UserId, state: &RoomUnread);
 }

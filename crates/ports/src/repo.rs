@@ -322,7 +322,7 @@ pub enum Toggled {
 }
 
 /// A room's read state for one user.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RoomUnread {
     pub room: Room,
     /// The last message the user has read, if any.
@@ -333,6 +333,23 @@ pub struct RoomUnread {
     pub unread: u64,
     /// Of those, the ones that mention the user.
     pub mentions: u64,
+}
+
+/// What moving a read marker did, with the room's read state after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MarkedRead {
+    /// The marker was written: created, moved forward, or forced.
+    Moved(RoomUnread),
+    /// The marker was already at or past the message; nothing was written.
+    Unchanged(RoomUnread),
+}
+
+impl MarkedRead {
+    pub fn into_state(self) -> RoomUnread {
+        match self {
+            MarkedRead::Moved(state) | MarkedRead::Unchanged(state) => state,
+        }
+    }
 }
 
 /// A post handed to the store without waiting; resolves once it has
@@ -464,7 +481,7 @@ pub const MAX_EVENTS_PER_READ: u32 = 500;
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait ReadStateRepository: Send + Sync {
     /// Move `user`'s marker in `room` to `message`: only forward, unless
-    /// `force`. Answers the room's read state after the move.
+    /// `force`. Answers whether it moved, and the room's read state after.
     /// # Errors
     /// - `RepoError::NotFound` if `message` is not a message of `room`.
     fn mark_read(
@@ -473,7 +490,7 @@ pub trait ReadStateRepository: Send + Sync {
         room: Room,
         message: MessageId,
         force: bool,
-    ) -> Result<RoomUnread, RepoError>;
+    ) -> Result<MarkedRead, RepoError>;
 
     /// `user`'s read state in each of `rooms` (rooms that no longer exist
     /// are left out), in the order given. Counts come from per-room post

@@ -7,6 +7,7 @@ mod nodes;
 mod protocol;
 mod resume;
 mod robustness;
+mod user_topic;
 
 use std::time::Duration;
 

@@ -17,7 +17,7 @@
 //! [`start_for_workspace`]).
 
 use concord_domain::{ChannelId, ConversationId, MessageId, Room, UserId, WorkspaceId};
-use concord_ports::{ReadStateRepository, RepoError, RoomUnread};
+use concord_ports::{MarkedRead, ReadStateRepository, RepoError, RoomUnread};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable};
 
@@ -95,7 +95,7 @@ impl ReadStateRepository for PgStore {
         room: Room,
         message: MessageId,
         force: bool,
-    ) -> Result<RoomUnread, RepoError> {
+    ) -> Result<MarkedRead, RepoError> {
         let mut conn = self.conn()?;
         let (channel_id, conversation_id) = room_columns(room);
         let moved = diesel::sql_query(
@@ -130,10 +130,15 @@ impl ReadStateRepository for PgStore {
                 return Err(RepoError::NotFound);
             }
         }
-        unread_in(&mut conn, user, &[room])
+        let state = unread_in(&mut conn, user, &[room])
             .map_err(db_err("read state"))?
             .pop()
-            .ok_or(RepoError::NotFound)
+            .ok_or(RepoError::NotFound)?;
+        Ok(if moved == 0 {
+            MarkedRead::Unchanged(state)
+        } else {
+            MarkedRead::Moved(state)
+        })
     }
 
     fn unread(&self, user: UserId, rooms: &[Room]) -> Result<Vec<RoomUnread>, RepoError> {

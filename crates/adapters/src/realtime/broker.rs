@@ -7,12 +7,19 @@
 //! payloads tiny, lets one announcement cover many events of a room, and
 //! means a lost announcement costs latency, never an event: the next one, the
 //! resync after a reconnect, or the hub's periodic sweep reads the log.
+//!
+//! A moved read marker is the exception: it is not logged, so its
+//! announcement carries the read state itself (a handful of numbers). One
+//! lost in transit leaves another node's devices a step behind until the
+//! next move or their next read of the summary.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use concord_domain::{RoomEvent, RoomId, Seq, UserId, WorkspaceId};
-use concord_ports::{AccessChange, Notifier};
+use concord_domain::{
+    ChannelId, ConversationId, MessageId, Room, RoomEvent, RoomId, Seq, UserId, WorkspaceId,
+};
+use concord_ports::{AccessChange, Notifier, RoomUnread};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
@@ -68,6 +75,16 @@ impl Notifier for HubNotifier {
             let _ = outbox.send(Signal::Access(change));
         }
     }
+
+    fn read_updated(&self, user: UserId, state: &RoomUnread) {
+        self.hub.read_updated(user, state);
+        if let Some(outbox) = &self.outbox {
+            let _ = outbox.send(Signal::Read {
+                user,
+                state: *state,
+            });
+        }
+    }
 }
 
 /// What nodes tell each other.
@@ -75,11 +92,14 @@ impl Notifier for HubNotifier {
 pub(crate) enum Signal {
     Event { room_id: RoomId, seq: Seq },
     Access(AccessChange),
+    Read { user: UserId, state: RoomUnread },
 }
 
 /// Encodes `signals` as payloads of at most [`MAX_PAYLOAD`] bytes:
-/// `node|e:room:seq,u:user,r:room,w:workspace`. Only the highest `seq` per
-/// room matters to a receiver, so events of one room collapse into one.
+/// `node|e:room:seq,u:user,r:room,w:workspace,m:user:c|v:room:read:last:unread:mentions`
+/// (`c` a channel, `v` a conversation; a missing id is 0). Only the highest
+/// `seq` per room matters to a receiver, so events of one room collapse
+/// into one; read updates keep their order.
 pub(crate) fn encode(node: &str, signals: Vec<Signal>) -> Vec<String> {
     let mut latest: HashMap<RoomId, Seq> = HashMap::new();
     let mut parts = Vec::new();
@@ -92,6 +112,7 @@ pub(crate) fn encode(node: &str, signals: Vec<Signal>) -> Vec<String> {
             Signal::Access(AccessChange::User(u)) => parts.push(format!("u:{}", u.get())),
             Signal::Access(AccessChange::Room(r)) => parts.push(format!("r:{r}")),
             Signal::Access(AccessChange::Workspace(w)) => parts.push(format!("w:{}", w.get())),
+            Signal::Read { user, state } => parts.push(encode_read(user, &state)),
         }
     }
     parts.extend(
@@ -117,6 +138,51 @@ pub(crate) fn encode(node: &str, signals: Vec<Signal>) -> Vec<String> {
     payloads
 }
 
+fn encode_read(user: UserId, state: &RoomUnread) -> String {
+    let (kind, room) = match state.room {
+        Room::Channel(id) => ('c', id.get()),
+        Room::Conversation(id) => ('v', id.get()),
+    };
+    let id = |m: Option<MessageId>| m.map_or(0, MessageId::get);
+    format!(
+        "m:{}:{kind}:{room}:{}:{}:{}:{}",
+        user.get(),
+        id(state.last_read_id),
+        id(state.last_message_id),
+        state.unread,
+        state.mentions
+    )
+}
+
+/// The fields of a read update after its tag; `None` if any is malformed.
+fn decode_read<'a>(mut fields: impl Iterator<Item = &'a str>) -> Option<Signal> {
+    let user = UserId::new(fields.next()?.parse().ok()?);
+    let kind = fields.next()?;
+    let room: i64 = fields.next()?.parse().ok()?;
+    let room = match kind {
+        "c" => Room::Channel(ChannelId::new(room)),
+        "v" => Room::Conversation(ConversationId::new(room)),
+        _ => return None,
+    };
+    let mut id = || -> Option<Option<MessageId>> {
+        let id: i64 = fields.next()?.parse().ok()?;
+        Some((id > 0).then(|| MessageId::new(id)))
+    };
+    let (last_read_id, last_message_id) = (id()?, id()?);
+    let unread = fields.next()?.parse().ok()?;
+    let mentions = fields.next()?.parse().ok()?;
+    fields.next().is_none().then_some(Signal::Read {
+        user,
+        state: RoomUnread {
+            room,
+            last_read_id,
+            last_message_id,
+            unread,
+            mentions,
+        },
+    })
+}
+
 /// Decodes a payload from another node; `None` for this node's own (already
 /// delivered locally). Malformed parts are skipped: a broker is shared
 /// infrastructure and must not be able to crash a node.
@@ -131,6 +197,9 @@ pub(crate) fn decode<'a>(
     Some(body.split(',').filter_map(|part| {
         let mut fields = part.split(':');
         let tag = fields.next()?;
+        if tag == "m" {
+            return decode_read(fields);
+        }
         let a: i64 = fields.next()?.parse().ok()?;
         let signal = match (tag, fields.next()) {
             ("e", Some(seq)) => Signal::Event {
@@ -167,6 +236,7 @@ impl ThisNode {
                     (self.elsewhere)(change);
                     self.hub.access_changed(change);
                 }
+                Signal::Read { user, state } => self.hub.read_updated(user, &state),
             }
         }
     }
@@ -422,6 +492,37 @@ mod tests {
                 event(1, 6),
             ]
         );
+    }
+
+    #[test]
+    fn read_updates_cross_nodes_whole_and_in_order() {
+        let read = |room: Room, last_read: Option<i64>, unread| Signal::Read {
+            user: UserId::new(7),
+            state: RoomUnread {
+                room,
+                last_read_id: last_read.map(MessageId::new),
+                last_message_id: Some(MessageId::new(90)),
+                unread,
+                mentions: 2,
+            },
+        };
+        let sent = vec![
+            read(Room::Channel(ChannelId::new(3)), Some(80), 10),
+            read(Room::Conversation(ConversationId::new(4)), None, 0),
+            read(Room::Channel(ChannelId::new(3)), Some(85), 5),
+        ];
+        assert_eq!(all("b", &encode("a", sent.clone())), sent);
+    }
+
+    #[test]
+    fn malformed_read_updates_are_skipped() {
+        let got: Vec<Signal> = decode(
+            "me",
+            "x|m:1:c:2:3:4:5:6,m:1:x:2:3:4:5:6,m:1:c:2:3:4:5,m:1:c:2:3:4:5:6:7,m:a:c:2:3:4:5:6",
+        )
+        .unwrap()
+        .collect();
+        assert_eq!(got.len(), 1, "{got:?}");
     }
 
     #[test]

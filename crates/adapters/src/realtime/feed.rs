@@ -431,6 +431,15 @@ mod tests {
         fn reads_store(&self, _dialect: Dialect) -> bool {
             false
         }
+
+        fn read_frame(
+            &self,
+            topic: concord_domain::UserTopic,
+            state: &concord_ports::RoomUnread,
+            dialect: Dialect,
+        ) -> anyhow::Result<ByteString> {
+            Ok(format!("{topic} {} {dialect:?}", state.unread).into())
+        }
     }
 
     fn hub(log: Arc<FakeLog>) -> Hub {
@@ -480,10 +489,63 @@ mod tests {
                     seqs.push(delivery.seq.get());
                 }
                 Ok(Some(Outbound::Recheck(change))) => panic!("unexpected recheck {change:?}"),
+                Ok(Some(Outbound::Personal(frame))) => panic!("unexpected {frame:?}"),
                 Ok(None) | Err(_) => panic!("got only {seqs:?} of {n} events"),
             }
         }
         seqs
+    }
+
+    #[tokio::test]
+    async fn a_read_update_reaches_only_its_users_connections_that_follow_their_topic() {
+        let hub = hub(Arc::new(FakeLog::default()));
+        let user = concord_domain::UserId::new(7);
+        let connect = |who: i64, dialect| {
+            let (conn, queue) = hub.connect();
+            conn.identify(concord_domain::UserId::new(who), dialect);
+            (conn, queue)
+        };
+        let (phone, mut phone_queue) = connect(7, Dialect::Workspace);
+        let (laptop, mut laptop_queue) = connect(7, Dialect::Server);
+        let (_idle, mut idle_queue) = connect(7, Dialect::Workspace);
+        let (other, mut other_queue) = connect(8, Dialect::Workspace);
+        for conn in [&phone, &laptop, &other] {
+            hub.follow_user(conn);
+        }
+        let state = |unread| concord_ports::RoomUnread {
+            room: ROOM,
+            last_read_id: None,
+            last_message_id: None,
+            unread,
+            mentions: 0,
+        };
+        let personal = |queue: &mut mpsc::Receiver<Outbound>| match queue.try_recv() {
+            Ok(Outbound::Personal(frame)) => Some(frame.to_string()),
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(_) => None,
+        };
+
+        hub.read_updated(user, &state(3));
+        assert_eq!(
+            personal(&mut phone_queue).as_deref(),
+            Some("user:7 3 Workspace")
+        );
+        assert_eq!(
+            personal(&mut laptop_queue).as_deref(),
+            Some("user:7 3 Server")
+        );
+        assert_eq!(personal(&mut idle_queue), None, "not following its topic");
+        assert_eq!(
+            personal(&mut other_queue),
+            None,
+            "another user's connection"
+        );
+
+        hub.unfollow_user(&laptop);
+        hub.disconnect(&phone, []);
+        hub.read_updated(user, &state(1));
+        assert_eq!(personal(&mut phone_queue), None, "disconnected");
+        assert_eq!(personal(&mut laptop_queue), None, "unfollowed");
     }
 
     #[tokio::test(start_paused = true)]

@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytestring::ByteString;
-use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, UserId, WorkspaceId};
-use concord_ports::{AccessChange, EventLog, RoomInfo};
+use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, UserId, UserTopic, WorkspaceId};
+use concord_ports::{AccessChange, EventLog, RoomInfo, RoomUnread};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -66,6 +66,17 @@ pub trait Renderer: Send + Sync + 'static {
     /// Whether rendering `dialect` reads the store. A feed renders the
     /// others in place, sparing every event a trip to the blocking pool.
     fn reads_store(&self, dialect: Dialect) -> bool;
+
+    /// The `read.updated` frame for `topic` (its user's) in `dialect`.
+    /// Reads nothing: `state` is all there is to say.
+    /// # Errors
+    /// When `state` cannot be serialized.
+    fn read_frame(
+        &self,
+        topic: UserTopic,
+        state: &RoomUnread,
+        dialect: Dialect,
+    ) -> anyhow::Result<ByteString>;
 }
 
 /// Tuning knobs, all with defaults fit for production.
@@ -100,6 +111,8 @@ pub enum Outbound {
     Event(Arc<Delivery>),
     /// Read access may have shrunk: re-check the subscriptions it concerns.
     Recheck(AccessChange),
+    /// A frame for the connection's own user topic (`user:{id}`).
+    Personal(Arc<ByteString>),
 }
 
 /// One event rendered in one dialect, made once for all its subscribers.
@@ -206,6 +219,8 @@ struct Inner {
     renderer: Arc<dyn Renderer>,
     rooms: Mutex<HashMap<RoomId, FeedHandle>>,
     connections: Mutex<HashMap<u64, Arc<Connection>>>,
+    /// The connections following their user's own topic, by user.
+    followers: Mutex<HashMap<UserId, Vec<Arc<Connection>>>>,
     next_connection: AtomicU64,
 }
 
@@ -240,6 +255,7 @@ impl Hub {
                 renderer,
                 rooms: Mutex::new(HashMap::new()),
                 connections: Mutex::new(HashMap::new()),
+                followers: Mutex::new(HashMap::new()),
                 next_connection: AtomicU64::new(1),
             }),
         };
@@ -294,6 +310,7 @@ impl Hub {
     /// Forgets a connection and takes it off every room it followed.
     pub fn disconnect(&self, conn: &Connection, rooms: impl IntoIterator<Item = Topic>) {
         lock(&self.inner.connections).remove(&conn.id);
+        self.unfollow_user(conn);
         for topic in rooms {
             self.unsubscribe(conn, topic);
         }
@@ -368,6 +385,58 @@ impl Hub {
                 kind: topic.kind,
             },
         );
+    }
+
+    /// `conn`, identified, follows its user's own topic from now on.
+    pub fn follow_user(&self, conn: &Arc<Connection>) {
+        let Some(user) = conn.user() else { return };
+        let mut followers = lock(&self.inner.followers);
+        let own = followers.entry(user).or_default();
+        if !own.iter().any(|c| c.id == conn.id) {
+            own.push(Arc::clone(conn));
+        }
+    }
+
+    /// `conn` no longer follows its user's topic (if it did).
+    pub fn unfollow_user(&self, conn: &Connection) {
+        let Some(user) = conn.user() else { return };
+        let mut followers = lock(&self.inner.followers);
+        if let Some(own) = followers.get_mut(&user) {
+            own.retain(|c| c.id != conn.id);
+            if own.is_empty() {
+                followers.remove(&user);
+            }
+        }
+    }
+
+    /// `user`'s read marker moved: `read.updated` to each of their
+    /// connections on this node that follows their topic, rendered once per
+    /// dialect.
+    pub fn read_updated(&self, user: UserId, state: &RoomUnread) {
+        let followers: Vec<Arc<Connection>> = match lock(&self.inner.followers).get(&user) {
+            Some(own) => own.clone(),
+            None => return,
+        };
+        let topic = UserTopic { user_id: user };
+        let mut rendered: Vec<(Dialect, Arc<ByteString>)> = Vec::with_capacity(2);
+        for conn in followers {
+            let dialect = conn.dialect();
+            let frame = match rendered.iter().find(|(d, _)| *d == dialect) {
+                Some((_, frame)) => Arc::clone(frame),
+                None => match self.inner.renderer.read_frame(topic, state, dialect) {
+                    Ok(frame) => {
+                        let frame = Arc::new(frame);
+                        rendered.push((dialect, Arc::clone(&frame)));
+                        frame
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "realtime: a read update could not be rendered");
+                        return;
+                    }
+                },
+            };
+            conn.offer(Outbound::Personal(frame));
+        }
     }
 
     /// A committed event, in full, from this node.

@@ -6,9 +6,10 @@
 //! is per connection.
 
 use std::collections::HashMap;
+use std::fmt::Display;
 
 use concord_adapters::realtime::Dialect;
-use concord_domain::{Seq, Topic, UserId};
+use concord_domain::{Seq, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -77,11 +78,13 @@ pub fn pong() -> String {
     json!({"op": "pong"}).to_string()
 }
 
-pub fn subscribed(topic: &Topic, seq: Seq) -> String {
+/// `topic` is a room's (`seq` its latest) or a user's (`seq` 0: a user
+/// topic has no log).
+pub fn subscribed(topic: &impl Display, seq: Seq) -> String {
     json!({"op": "subscribed", "topic": topic.to_string(), "seq": seq.get()}).to_string()
 }
 
-pub fn unsubscribed(topic: &Topic) -> String {
+pub fn unsubscribed(topic: &impl Display) -> String {
     json!({"op": "unsubscribed", "topic": topic.to_string()}).to_string()
 }
 
@@ -104,7 +107,7 @@ pub fn replay_refused(topic: &str, seq: Seq, message: &str) -> String {
 }
 
 /// An event frame of type `name` around `data`, which is already JSON.
-pub fn event(topic: &Topic, name: &str, seq: Seq, data: &str) -> String {
+pub fn event(topic: &impl Display, name: &str, seq: Seq, data: &str) -> String {
     // `topic` and the event names are ASCII without quotes or backslashes by
     // construction, and `data` is serializer output, so splicing is safe and
     // spares a second pass over the message JSON.
@@ -113,7 +116,7 @@ pub fn event(topic: &Topic, name: &str, seq: Seq, data: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use concord_domain::TopicKind;
+    use concord_domain::{Topic, TopicKind};
     use serde_json::Value;
 
     use super::*;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use bytestring::ByteString;
 use concord_adapters::realtime::{Dialect, Renderer};
-use concord_domain::{Membership, RoomEvent, Topic, User, UserId, WorkspaceId};
-use concord_ports::{MembershipRepository, RepoError, UserRepository};
+use concord_domain::{Membership, RoomEvent, Seq, Topic, User, UserId, UserTopic, WorkspaceId};
+use concord_ports::{MembershipRepository, RepoError, RoomUnread, UserRepository};
 
 use super::protocol;
 use crate::routes::server::dto::{self as server_dto, Authors};
@@ -107,4 +107,23 @@ impl Renderer for DialectRenderer {
         // The server dialect shows each author's membership.
         matches!(dialect, Dialect::Server)
     }
+
+    /// `data` is the room's row of the dialect's unread summary. A user
+    /// topic has no log, so its `seq` is always 0.
+    fn read_frame(
+        &self,
+        topic: UserTopic,
+        state: &RoomUnread,
+        dialect: Dialect,
+    ) -> anyhow::Result<ByteString> {
+        let data = match dialect {
+            Dialect::Workspace => serde_json::to_string(&workspace_dto::RoomUnreadDto::from(state)),
+            Dialect::Server => serde_json::to_string(&server_dto::ServerRoomUnreadDto::from(state)),
+        }
+        .map_err(|e| anyhow::anyhow!("rendering a read update: {e}"))?;
+        Ok(protocol::event(&topic, READ_UPDATED, Seq::ZERO, &data).into())
+    }
 }
+
+/// The event type on a user topic when one of their read markers moves.
+pub const READ_UPDATED: &str = "read.updated";

@@ -14,7 +14,7 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use bytestring::ByteString;
 use concord_adapters::realtime::{Connection, Dialect, Hub, Outbound, Renderer, Stop, concerns};
 use concord_app::{Concord, ServiceError};
-use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, UserId, WorkspaceId};
+use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, UserId, UserTopic, WorkspaceId};
 use concord_ports::{AccessChange, Claims, EventLog, MAX_EVENTS_PER_READ};
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
@@ -99,6 +99,7 @@ pub fn start(
         conn,
         signed_in: None,
         topics: HashMap::new(),
+        follows_user: false,
         identify_by: now,
         heard_at: now,
     };
@@ -180,6 +181,8 @@ struct Session {
     conn: Arc<Connection>,
     signed_in: Option<SignedIn>,
     topics: HashMap<Topic, Subscription>,
+    /// Whether the connection follows its user's own topic.
+    follows_user: bool,
     identify_by: Instant,
     heard_at: Instant,
 }
@@ -392,6 +395,10 @@ impl Session {
                 let mut replays: Vec<Replay> = Vec::new();
                 let mut budget = ReplayBudget::new(self.config.max_replay);
                 for raw in topics {
+                    if let Some(topic) = UserTopic::parse(&raw) {
+                        self.follow_user(user, topic).await?;
+                        continue;
+                    }
                     let since = since.get(&raw).copied();
                     let Some((room, workspace, resume)) =
                         self.subscribe(user, &raw, since, &mut budget).await?
@@ -417,6 +424,14 @@ impl Session {
             }
             (ClientOp::Unsubscribe { topics }, Some(_)) => {
                 for raw in topics {
+                    if let Some(topic) = UserTopic::parse(&raw) {
+                        if self.follows_user && user_topic_of(self.user()) == Some(topic) {
+                            self.follows_user = false;
+                            self.hub.unfollow_user(&self.conn);
+                        }
+                        self.send(protocol::unsubscribed(&topic)).await?;
+                        continue;
+                    }
                     match Topic::parse(&raw) {
                         Some(topic) => {
                             if self.topics.remove(&topic).is_some() {
@@ -467,6 +482,24 @@ impl Session {
                 "Invalid or expired token",
             )),
         }
+    }
+
+    /// Follows `topic` if it is `user`'s own, and answers `subscribed` with
+    /// `seq` 0 (a user topic has no log to resume from), or a 403.
+    async fn follow_user(&mut self, user: UserId, topic: UserTopic) -> Result<(), End> {
+        if let Err(e) = self.chat.gateway.follow_user_topic(user, topic) {
+            let reason = match &e {
+                ServiceError::Forbidden(denied) => denied.0,
+                _ => "You may not follow this topic",
+            };
+            let frame = protocol::topic_error(&topic.to_string(), 403, reason);
+            return self.send(frame).await;
+        }
+        if !self.follows_user {
+            self.follows_user = true;
+            self.hub.follow_user(&self.conn);
+        }
+        self.send(protocol::subscribed(&topic, Seq::ZERO)).await
     }
 
     /// Subscribes to `raw` and answers `subscribed` (or an error frame).
@@ -650,6 +683,9 @@ impl Session {
                 self.send(delivery.frame.clone()).await
             }
             Outbound::Recheck(change) => Box::pin(self.recheck(change)).await,
+            // Queued before an unsubscribe, perhaps.
+            Outbound::Personal(frame) if self.follows_user => self.send((*frame).clone()).await,
+            Outbound::Personal(_) => Ok(()),
         }
     }
 
@@ -693,6 +729,11 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// The user topic of whoever `user` is, if anyone.
+fn user_topic_of(user: Option<UserId>) -> Option<UserTopic> {
+    user.map(|user_id| UserTopic { user_id })
 }
 
 /// Runs a store call on the blocking pool.

@@ -345,23 +345,24 @@ pub struct ServerUnreadDto {
     pub rooms: Vec<ServerRoomUnreadDto>,
 }
 
+impl From<&RoomUnread> for ServerRoomUnreadDto {
+    fn from(r: &RoomUnread) -> Self {
+        let (channel_id, conversation_id) = room_ids(r.room);
+        Self {
+            channel_id,
+            conversation_id,
+            last_read_id: r.last_read_id.map(MessageId::get),
+            last_message_id: r.last_message_id.map(MessageId::get),
+            unread: r.unread,
+            mentions: r.mentions,
+        }
+    }
+}
+
 impl From<&[RoomUnread]> for ServerUnreadDto {
     fn from(rooms: &[RoomUnread]) -> Self {
         Self {
-            rooms: rooms
-                .iter()
-                .map(|r| {
-                    let (channel_id, conversation_id) = room_ids(r.room);
-                    ServerRoomUnreadDto {
-                        channel_id,
-                        conversation_id,
-                        last_read_id: r.last_read_id.map(MessageId::get),
-                        last_message_id: r.last_message_id.map(MessageId::get),
-                        unread: r.unread,
-                        mentions: r.mentions,
-                    }
-                })
-                .collect(),
+            rooms: rooms.iter().map(ServerRoomUnreadDto::from).collect(),
         }
     }
 }

@@ -488,23 +488,24 @@ pub struct UnreadDto {
     pub rooms: Vec<RoomUnreadDto>,
 }
 
+impl From<&RoomUnread> for RoomUnreadDto {
+    fn from(r: &RoomUnread) -> Self {
+        let (channel_id, direct_message_id) = room_ids(r.room);
+        Self {
+            channel_id,
+            direct_message_id,
+            last_read_id: r.last_read_id.map(MessageId::get),
+            last_message_id: r.last_message_id.map(MessageId::get),
+            unread: r.unread,
+            mentions: r.mentions,
+        }
+    }
+}
+
 impl From<&[RoomUnread]> for UnreadDto {
     fn from(rooms: &[RoomUnread]) -> Self {
         Self {
-            rooms: rooms
-                .iter()
-                .map(|r| {
-                    let (channel_id, direct_message_id) = room_ids(r.room);
-                    RoomUnreadDto {
-                        channel_id,
-                        direct_message_id,
-                        last_read_id: r.last_read_id.map(MessageId::get),
-                        last_message_id: r.last_message_id.map(MessageId::get),
-                        unread: r.unread,
-                        mentions: r.mentions,
-                    }
-                })
-                .collect(),
+            rooms: rooms.iter().map(RoomUnreadDto::from).collect(),
         }
     }
 }
