@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -10,7 +11,7 @@ use tokio::process::{Child, Command};
 
 /// The `concord` binary: `CONCORD_BIN`, or the debug build next to this
 /// workspace (`make test` builds it first).
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     if let Ok(path) = std::env::var("CONCORD_BIN") {
         return PathBuf::from(path);
     }
@@ -36,6 +37,7 @@ pub fn redis_url() -> String {
 pub struct Node {
     pub address: String,
     child: Child,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Node {
@@ -58,12 +60,14 @@ impl Node {
             .expect("start concord");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&log);
+        let keep = move |line: &str| kept.lock().expect("log lines").push(line.to_owned());
         let port = tokio::time::timeout(Duration::from_secs(30), async {
             while let Some(line) = lines.next_line().await.expect("read the log") {
-                if line.contains("Concord is listening")
-                    && let Some(port) = line.split("port=").nth(1)
-                {
-                    return port.trim().parse::<u16>().expect("a port number");
+                keep(&line);
+                if line.contains("Concord is listening") {
+                    return listening_port(&line);
                 }
             }
             panic!("concord exited before listening");
@@ -71,15 +75,52 @@ impl Node {
         .await
         .expect("concord did not start within 30 s");
         // Keep draining the log so the process never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let kept = Arc::clone(&log);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock().expect("log lines").push(line);
+            }
+        });
         Self {
             address: format!("http://127.0.0.1:{port}"),
             child,
+            log,
         }
+    }
+
+    /// Every line the node has logged so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log lines").clone()
+    }
+
+    /// SIGTERM, then waits for the process to end (its last lines logged).
+    pub async fn stop(mut self) -> Vec<String> {
+        let pid = self.child.id().expect("a running node");
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("concord did not stop within 20 s")
+            .expect("wait for concord");
+        // The reader task drains the pipe to its end.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.log()
     }
 
     /// SIGKILL: no close frames, no cleanup, as a crash would.
     pub async fn kill(mut self) {
         self.child.kill().await.expect("kill concord");
     }
+}
+
+/// The port in the "Concord is listening" line, as text (`port=8080`) or JSON
+/// (`"port":8080`).
+fn listening_port(line: &str) -> u16 {
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+        let port = json["port"].as_u64().expect("a port in the JSON line");
+        return u16::try_from(port).expect("a port number");
+    }
+    let port = line.split("port=").nth(1).expect("port= in the line");
+    port.trim().parse::<u16>().expect("a port number")
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use concord_adapters::realtime::{Broker, HubConfig};
 use config::{Config, Environment, File, FileFormat};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::gateway::SessionConfig;
 use crate::limits::LimitsConfig;
@@ -17,7 +17,7 @@ pub const DEV_JWT_SECRET: &str = "concord-development-secret-change-me-in-produc
 
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -25,18 +25,46 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub realtime: RealtimeSettings,
     pub rate_limit: RateLimitSettings,
+    pub log: LogSettings,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     /// Worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// `production` refuses the development secret and a broker that does
+    /// not answer at start; `development` warns and goes on.
+    pub environment: Mode,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` for people, `json` (one object per line) for log shippers.
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `concord_api=debug,info`, ...); `RUST_LOG`
+    /// overrides it.
+    pub level: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: String,
@@ -44,7 +72,7 @@ pub struct DatabaseSettings {
     pub connect_timeout_secs: u64,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub jwt_secret: String,
@@ -56,7 +84,7 @@ pub struct AuthSettings {
     pub access_cache_ms: u64,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RealtimeSettings {
     /// How events reach other nodes: `local`, `postgres` or `redis`.
@@ -73,7 +101,7 @@ pub struct RealtimeSettings {
     pub max_replay: u32,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
     /// Requests per second a signed-in user may make after the burst; 0 is off.
@@ -89,7 +117,7 @@ pub struct RateLimitSettings {
     pub address_interval_secs: u64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BrokerKind {
     Local,
@@ -189,6 +217,18 @@ impl Settings {
         if self.auth.jwt_secret.len() < 32 {
             bail!("invalid configuration: auth.jwt_secret must be at least 32 bytes");
         }
+        if self.server.environment == Mode::Production && self.uses_dev_secret() {
+            bail!(
+                "invalid configuration: auth.jwt_secret is the built-in development secret, \
+                 refused with server.environment = \"production\"; set CONCORD__AUTH__JWT_SECRET"
+            );
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            bail!(
+                "invalid configuration: log.level {:?} is not a tracing filter: {e}",
+                self.log.level
+            );
+        }
         if self.auth.token_ttl_secs == 0 {
             bail!("invalid configuration: auth.token_ttl_secs must be positive");
         }
@@ -231,6 +271,31 @@ impl Settings {
             bail!("invalid configuration: database.url must be a postgres:// URL");
         }
         Ok(())
+    }
+
+    /// Every setting as `section.key = value` lines, sorted, with secrets
+    /// masked: the JWT secret wholly, the password in URLs.
+    pub fn effective(&self) -> Vec<String> {
+        let Ok(serde_json::Value::Object(sections)) = serde_json::to_value(self) else {
+            return Vec::new();
+        };
+        let mut lines = Vec::new();
+        for (section, keys) in sections {
+            let serde_json::Value::Object(keys) = keys else {
+                continue;
+            };
+            for (key, value) in keys {
+                let shown = match (section.as_str(), key.as_str()) {
+                    ("auth", "jwt_secret") => "\"***\"".to_owned(),
+                    (_, k) if k.ends_with("url") => {
+                        format!("{:?}", mask_password(value.as_str().unwrap_or_default()))
+                    }
+                    _ => value.to_string(),
+                };
+                lines.push(format!("{section}.{key} = {shown}"));
+            }
+        }
+        lines
     }
 
     /// Whether the server runs with the development secret.
@@ -298,6 +363,23 @@ impl Settings {
             max_topics: self.realtime.max_topics_per_connection,
             max_replay: self.realtime.max_replay,
         }
+    }
+}
+
+/// `url` with the password of its user info, if any, as `***`.
+pub fn mask_password(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    let Some(at) = url[start..authority_end].rfind('@').map(|i| start + i) else {
+        return url.to_owned();
+    };
+    match url[start..at].find(':').map(|i| start + i) {
+        Some(colon) => format!("{}:***{}", &url[..colon], &url[at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -396,6 +478,77 @@ mod tests {
     #[test]
     fn an_unknown_key_is_refused() {
         assert!(Settings::from_env(env(&[("CONCORD__SERVER__PROT", "1")])).is_err());
+    }
+
+    #[test]
+    fn production_refuses_the_development_secret_naming_the_key() {
+        let err = format!(
+            "{:#}",
+            Settings::from_env(env(&[("CONCORD__SERVER__ENVIRONMENT", "production")])).unwrap_err()
+        );
+        assert!(err.contains("auth.jwt_secret"), "{err}");
+        let s = Settings::from_env(env(&[
+            ("CONCORD__SERVER__ENVIRONMENT", "production"),
+            (
+                "CONCORD__AUTH__JWT_SECRET",
+                "a-real-secret-of-thirty-two-bytes-or-more",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(s.server.environment, Mode::Production);
+    }
+
+    #[test]
+    fn a_bad_log_setting_names_its_key() {
+        let err = format!(
+            "{:#}",
+            Settings::from_env(env(&[("CONCORD__LOG__FORMAT", "xml")])).unwrap_err()
+        );
+        assert!(err.contains("format"), "{err}");
+        let err = format!(
+            "{:#}",
+            Settings::from_env(env(&[("CONCORD__LOG__LEVEL", "info,=[")])).unwrap_err()
+        );
+        assert!(err.contains("log.level"), "{err}");
+    }
+
+    #[test]
+    fn effective_settings_mask_every_secret() {
+        let s = Settings::from_env(env(&[
+            ("DATABASE_URL", "postgres://concord:hunter2@db:5432/chat"),
+            (
+                "CONCORD__REALTIME__REDIS_URL",
+                "redis://:swordfish@cache:6379/0",
+            ),
+            (
+                "CONCORD__AUTH__JWT_SECRET",
+                "the-secret-that-signs-every-token-0123",
+            ),
+        ]))
+        .unwrap();
+        let lines = s.effective().join("\n");
+        for secret in ["hunter2", "swordfish", "the-secret-that-signs"] {
+            assert!(!lines.contains(secret), "{secret} shown:\n{lines}");
+        }
+        assert!(
+            lines.contains("database.url = \"postgres://concord:***@db:5432/chat\""),
+            "{lines}"
+        );
+        assert!(lines.contains("server.port = 8080"), "{lines}");
+        assert!(lines.contains("auth.jwt_secret = \"***\""), "{lines}");
+    }
+
+    #[test]
+    fn passwords_are_masked_in_urls_and_nothing_else_is_touched() {
+        for (url, masked) in [
+            ("postgres://u:p@h/db", "postgres://u:***@h/db"),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+            ("redis://:pw@h:6379", "redis://:***@h:6379"),
+            ("redis://h:6379/0?x=a@b", "redis://h:6379/0?x=a@b"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(mask_password(url), masked);
+        }
     }
 
     #[test]

@@ -62,11 +62,14 @@ impl Application {
                  Set CONCORD__AUTH__JWT_SECRET before exposing this server. !!!"
             );
         }
-        let store = Arc::new(PgStore::connect(
-            &settings.database.url,
-            settings.database.pool_size,
-            settings.connect_timeout(),
-        )?);
+        let store = Arc::new(
+            PgStore::connect(
+                &settings.database.url,
+                settings.database.pool_size,
+                settings.connect_timeout(),
+            )
+            .context("database.url")?,
+        );
         let hasher = Arc::new(BcryptHasher::new(
             settings.auth.bcrypt_cost,
             settings.hash_concurrency(),
@@ -116,7 +119,8 @@ impl Application {
             session: settings.session_config(),
         });
         let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener = listen(&address).with_context(|| format!("binding {address}"))?;
+        let listener = listen(&address)
+            .with_context(|| format!("server.host, server.port: cannot listen on {address}"))?;
         let port = listener.local_addr()?.port();
         let server = serve(
             listener,
@@ -228,10 +232,22 @@ impl RootSpanBuilder for RequestSpan {
         )
     }
 
+    /// Records the outcome on the span and, at debug level under the
+    /// `concord_api::access` target, logs one access line inside it (off by
+    /// default: `log.level = "info,concord_api::access=debug"` turns it on).
     fn on_request_end<B: actix_web::body::MessageBody>(
         span: tracing::Span,
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
+        if tracing::enabled!(target: "concord_api::access", tracing::Level::DEBUG) {
+            let status = match outcome {
+                Ok(response) => response.status().as_u16(),
+                Err(e) => e.as_response_error().status_code().as_u16(),
+            };
+            span.in_scope(
+                || tracing::debug!(target: "concord_api::access", status, "request done"),
+            );
+        }
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }

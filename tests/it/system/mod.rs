@@ -4,4 +4,5 @@
 
 mod endpoints;
 mod errors;
+mod operations;
 mod rate_limits;

@@ -56,10 +56,7 @@ impl PgStore {
     /// # Errors
     /// If the server cannot be reached or a migration fails.
     pub fn connect(url: &str, pool_size: u32, connect_timeout: Duration) -> anyhow::Result<Self> {
-        ensure_database(url)?;
-        let mut conn = PgConnection::establish(url).context("connecting to the database")?;
-        conn.run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+        migrate(url)?;
         let pool = Connections::open(
             Pool::builder()
                 .max_size(pool_size)
@@ -123,6 +120,38 @@ impl StoreHealth for PgStore {
             .execute(&mut conn)
             .map(|_| ())
             .map_err(|e| RepoError::Unavailable(e.into()))
+    }
+}
+
+/// Creates the database named in `url` if needed and applies every pending
+/// migration; answers the names of those it applied, oldest first. What
+/// `concord migrate` runs; [`PgStore::connect`] does the same on start.
+/// # Errors
+/// If the database cannot be reached or created, or a migration fails.
+pub fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
+    ensure_database(url)?;
+    let mut conn = PgConnection::establish(url).context("connecting to the database")?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+/// Whether the Postgres server in `url` answers and lets Concord in, without
+/// creating or changing anything. A database that does not exist yet is
+/// fine: Concord creates it on start.
+/// # Errors
+/// Why it cannot connect.
+pub fn probe(url: &str) -> anyhow::Result<()> {
+    match PgConnection::establish(url) {
+        Ok(_) => Ok(()),
+        Err(e) if e.to_string().contains("does not exist") => {
+            let (server, _) = split_database_url(url).context("the URL names no database")?;
+            PgConnection::establish(&format!("{server}/postgres"))
+                .map(|_| ())
+                .context("connecting to the server's maintenance database")
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

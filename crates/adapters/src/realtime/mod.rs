@@ -36,6 +36,33 @@ pub enum Broker {
     Redis { url: String },
 }
 
+impl Broker {
+    /// Whether the broker answers now, within `timeout`: what `concord
+    /// check-config`, and a production start, ask before relying on it. The
+    /// running node does not need this: it retries a broker that is down.
+    /// # Errors
+    /// Why it cannot be used, fit for one line.
+    pub fn probe(&self, timeout: Duration) -> anyhow::Result<()> {
+        match self {
+            Broker::Local => Ok(()),
+            Broker::Postgres { url } => {
+                crate::postgres::plain_config(url).map_err(anyhow::Error::msg)?;
+                crate::postgres::probe(url)
+            }
+            Broker::Redis { url } => {
+                // Redis errors repeat their cause in their own message.
+                let plain = |e: redis::RedisError| anyhow::anyhow!("{e}");
+                let client = redis::Client::open(url.as_str()).map_err(plain)?;
+                let mut conn = client.get_connection_with_timeout(timeout).map_err(plain)?;
+                redis::cmd("PING")
+                    .query::<String>(&mut conn)
+                    .map_err(plain)?;
+                Ok(())
+            }
+        }
+    }
+}
+
 /// A running gateway core: its runtime thread and hub.
 pub struct Realtime {
     hub: Hub,

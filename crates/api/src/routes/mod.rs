@@ -1,5 +1,6 @@
 //! Every route Concord serves, in one place.
 
+pub mod docs;
 pub mod gateway;
 pub mod server;
 pub mod system;
@@ -35,6 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/asyncapi.json").route(web::get().to(gateway::asyncapi_json)),
                 )
+                .service(web::resource("/docs").route(web::get().to(docs::page)))
+                .service(web::resource("/docs/{file}").route(web::get().to(docs::asset)))
                 .service(web::resource("/users").route(web::post().to(session::sign_up)))
                 .service(web::resource("/users/{id}").route(web::get().to(session::get_user)))
                 .service(
@@ -311,8 +314,13 @@ mod tests {
     use utoipa::OpenApi;
 
     /// Served but described elsewhere: the WebSocket gateway's contract is
-    /// the AsyncAPI document at `/api/asyncapi.json`.
-    const NOT_IN_OPENAPI: [(&str, &str); 1] = [("GET", "/ws")];
+    /// the AsyncAPI document at `/api/asyncapi.json`; the API docs page is a
+    /// view of the OpenAPI document itself.
+    const NOT_IN_OPENAPI: [(&str, &str); 3] = [
+        ("GET", "/ws"),
+        ("GET", "/api/docs"),
+        ("GET", "/api/docs/{file}"),
+    ];
 
     const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -355,19 +363,24 @@ mod tests {
         paths
     }
 
-    /// `pattern` with each `{param}` given a value.
+    /// `pattern` with each `{param}` given a value: an id, or for a file
+    /// one that exists.
     fn concrete(pattern: &str) -> String {
         let mut out = String::new();
-        let mut in_param = false;
+        let mut param: Option<String> = None;
         for c in pattern.chars() {
-            match c {
-                '{' => {
-                    in_param = true;
-                    out.push('1');
+            match (c, &mut param) {
+                ('{', _) => param = Some(String::new()),
+                ('}', Some(name)) => {
+                    out.push_str(if name == "file" {
+                        "swagger-ui.css"
+                    } else {
+                        "1"
+                    });
+                    param = None;
                 }
-                '}' => in_param = false,
-                c if !in_param => out.push(c),
-                _ => {}
+                (c, Some(name)) => name.push(c),
+                (c, None) => out.push(c),
             }
         }
         out
