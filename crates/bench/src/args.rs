@@ -133,6 +133,37 @@ pub struct Args {
     #[arg(long, default_value_t = 1_000.0)]
     pub unread_rate: f64,
 
+    /// Depth of the anchor of `around`: how many messages of its room are
+    /// newer than it.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub around_depth: u64,
+
+    /// Concurrent keep-alive clients reading windows around an anchor.
+    #[arg(long, default_value_t = 16)]
+    pub around_clients: usize,
+
+    /// Windows per second, from all clients together, in the paced run of
+    /// `around` whose latency is judged.
+    #[arg(long, default_value_t = 1_000.0)]
+    pub around_rate: f64,
+
+    /// Messages seeded over the `search` workspace's channels.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub search_rows: u64,
+
+    /// Channels in the `search` workspace.
+    #[arg(long, default_value_t = 100)]
+    pub search_rooms: usize,
+
+    /// Concurrent keep-alive clients searching.
+    #[arg(long, default_value_t = 4)]
+    pub search_clients: usize,
+
+    /// Searches per second, from all clients together, in the paced runs of
+    /// `search` whose latency is judged.
+    #[arg(long, default_value_t = 20.0)]
+    pub search_rate: f64,
+
     /// Concurrent clients logging in.
     #[arg(long, default_value_t = 4)]
     pub login_clients: usize,
@@ -155,8 +186,10 @@ pub enum Scenario {
     Post,
     Baseline,
     History,
+    Around,
     Reactions,
     Unread,
+    Search,
     Login,
 }
 
@@ -170,8 +203,10 @@ impl Scenario {
             Self::Post => "post",
             Self::Baseline => "baseline",
             Self::History => "history",
+            Self::Around => "around",
             Self::Reactions => "reactions",
             Self::Unread => "unread",
+            Self::Search => "search",
             Self::Login => "login",
         }
     }
@@ -204,6 +239,6 @@ mod tests {
     #[test]
     fn no_only_runs_everything() {
         let args = Args::parse_from(["concord-bench"]);
-        assert_eq!(args.scenarios().len(), 10);
+        assert_eq!(args.scenarios().len(), 12);
     }
 }

@@ -27,7 +27,8 @@ use crate::db::Db;
 use crate::http::{Conn, Target};
 use crate::report::Report;
 use crate::scenarios::{
-    Bench, baseline, burst, connect, fanout, history, idle, login, post, reactions, unread,
+    Bench, around, baseline, burst, connect, fanout, history, idle, login, post, reactions, search,
+    unread,
 };
 
 fn main() -> anyhow::Result<()> {
@@ -67,6 +68,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         target,
         fixture,
         db,
+        deep_room: std::sync::Mutex::new(None),
     };
 
     let mut report = Report::default();
@@ -85,8 +87,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
             }),
             Scenario::Baseline => baseline::run(&bench, &post_rates).await,
             Scenario::History => history::run(&bench).await,
+            Scenario::Around => around::run(&bench).await,
             Scenario::Reactions => reactions::run(&bench).await,
             Scenario::Unread => unread::run(&bench).await,
+            Scenario::Search => search::run(&bench).await,
             Scenario::Login => login::run(&bench).await,
         };
         let took = started.elapsed().as_secs_f64();

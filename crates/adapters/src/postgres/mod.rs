@@ -63,7 +63,7 @@ impl PgStore {
                 .min_idle(Some(1))
                 .connection_timeout(connect_timeout)
                 .test_on_check_out(false)
-                .connection_customizer(Box::new(GenericPlans)),
+                .connection_customizer(Box::new(SessionSettings)),
             url,
         );
         let group = group_commit::GroupCommit::start(Arc::clone(&pool))
@@ -88,7 +88,7 @@ impl PgStore {
 const READY_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// Run on every connection Concord opens, pooled or the reader's: plan each
-/// prepared statement once.
+/// prepared statement once, and never compile one to machine code.
 ///
 /// Left to itself (`plan_cache_mode = auto`), Postgres compares a statement's
 /// generic plan with the plans it makes for the actual parameters, and when
@@ -98,17 +98,25 @@ const READY_TIMEOUT: Duration = Duration::from_millis(800);
 /// planned again, and the planner led Postgres's profile. Every statement
 /// here is written for the plan its indexes give whatever the parameters,
 /// so the generic plan is the one wanted.
-const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
+///
+/// JIT compilation starts when a plan's estimated cost passes
+/// `jit_above_cost`, and it happens at every execution (compiled code is
+/// not kept with a cached plan). A generic plan guesses its parameters, so
+/// its estimate can be far above what it reads: the unread summary's
+/// statement, whose per-room probes each read a few index pages, was
+/// estimated past the threshold once its reader had written many messages
+/// elsewhere, and spent hundreds of milliseconds compiling for a few
+/// milliseconds of work. No statement of Concord's runs long enough to win
+/// back a compilation.
+const SESSION_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET jit = off";
 
-/// Applies [`GENERIC_PLANS`] to every pooled connection.
+/// Applies [`SESSION_SETTINGS`] to every pooled connection.
 #[derive(Debug)]
-struct GenericPlans;
+struct SessionSettings;
 
-impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for GenericPlans {
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        diesel::sql_query(GENERIC_PLANS)
-            .execute(conn)
-            .map(|_| ())
+        diesel::connection::SimpleConnection::batch_execute(conn, SESSION_SETTINGS)
             .map_err(diesel::r2d2::Error::QueryError)
     }
 }

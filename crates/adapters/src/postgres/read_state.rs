@@ -16,10 +16,14 @@
 //! latest message here: [`start_in_public_channels`], [`start_in_channel`],
 //! [`start_for_workspace`]).
 
+use std::collections::HashMap;
+
 use concord_domain::{ChannelId, ConversationId, MessageId, Room, UserId, WorkspaceId};
 use concord_ports::{MarkedRead, ReadStateRepository, RepoError, RoomUnread};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Nullable};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Untyped};
 
 use super::rows::room_columns;
 use super::{PgConn, PgStore, db_err};
@@ -57,12 +61,21 @@ impl UnreadRow {
     }
 }
 
-/// `$1` the reader, `$2` the rooms. Rooms that no longer exist drop out.
+/// `$1` the reader, `$2` the channels, `$3` the conversations; rows in no
+/// particular order. Rooms that no longer exist drop out.
+///
+/// Its text is the same whatever the rooms (they are bound as arrays), so
+/// each connection prepares it once ([`UnreadQuery`]) and runs the generic
+/// plan every pooled connection is set to: per room, a primary-key probe of
+/// its table and of the reader's marker (the `LIMIT 1` keeps that probe a
+/// lookup rather than a join against all of the reader's markers), and
+/// the index probes counted above. Planning it anew for every summary cost
+/// more than running it.
 const UNREAD_SQL: &str = "\
-SELECT r.room_id, c.id IS NOT NULL AS is_channel, mk.last_read_id, \
+SELECT r.room_id, r.is_channel, mk.last_read_id, \
     (SELECT m.id FROM messages m WHERE m.room_id = r.room_id \
      ORDER BY m.room_id DESC, m.id DESC LIMIT 1) AS last_message_id, \
-    COALESCE(c.posted, v.posted) - COALESCE(mk.last_read_pos, 0) \
+    r.posted - COALESCE(mk.last_read_pos, 0) \
     - (SELECT count(*) FROM messages m \
        WHERE m.room_id = r.room_id AND m.id > COALESCE(mk.last_read_id, 0) \
          AND m.deleted_at IS NOT NULL) \
@@ -72,20 +85,77 @@ SELECT r.room_id, c.id IS NOT NULL AS is_channel, mk.last_read_id, \
     (SELECT count(*) FROM message_mentions mm JOIN messages m ON m.id = mm.message_id \
      WHERE mm.user_id = $1 AND mm.room_id = r.room_id AND mm.message_id > COALESCE(mk.last_read_id, 0) \
        AND m.deleted_at IS NULL AND m.author_id <> $1) AS mentions \
-FROM unnest($2::bigint[]) WITH ORDINALITY AS r(room_id, ord) \
-LEFT JOIN channels c ON c.id = r.room_id \
-LEFT JOIN conversations v ON v.id = r.room_id \
-LEFT JOIN read_markers mk ON mk.user_id = $1 AND mk.room_id = r.room_id \
-WHERE c.id IS NOT NULL OR v.id IS NOT NULL \
-ORDER BY r.ord";
+FROM (SELECT c.id AS room_id, true AS is_channel, c.posted FROM channels c \
+      WHERE c.id = ANY($2::bigint[]) \
+      UNION ALL \
+      SELECT v.id, false, v.posted FROM conversations v \
+      WHERE v.id = ANY($3::bigint[])) AS r \
+LEFT JOIN LATERAL (SELECT k.last_read_id, k.last_read_pos FROM read_markers k \
+                   WHERE k.user_id = $1 AND k.room_id = r.room_id LIMIT 1) AS mk ON true";
 
+/// [`UNREAD_SQL`] with its parameters: a statement diesel prepares once per
+/// connection and keeps, unlike a `sql_query`, which it prepares at every
+/// run because it cannot know that the text never changes.
+struct UnreadQuery {
+    user: i64,
+    channels: Vec<i64>,
+    conversations: Vec<i64>,
+}
+
+impl QueryId for UnreadQuery {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for UnreadQuery {
+    type SqlType = Untyped;
+}
+
+impl QueryFragment<Pg> for UnreadQuery {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        // Diesel numbers binds in the order they are pushed, so each `$n`
+        // of the text becomes a bind of its own (`$1` four of them).
+        let mut rest = UNREAD_SQL;
+        while let Some(at) = rest.find('$') {
+            out.push_sql(&rest[..at]);
+            let (n, tail) = rest[at + 1..].split_at(1);
+            match n {
+                "1" => out.push_bind_param::<BigInt, _>(&self.user)?,
+                "2" => out.push_bind_param::<Array<BigInt>, _>(&self.channels)?,
+                "3" => out.push_bind_param::<Array<BigInt>, _>(&self.conversations)?,
+                _ => unreachable!("UNREAD_SQL has parameters $1 to $3 only"),
+            }
+            rest = tail;
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for UnreadQuery {}
+
+/// The counts of each of `rooms` that exists, in the order of `rooms`.
 fn unread_in(c: &mut PgConn, user: UserId, rooms: &[Room]) -> QueryResult<Vec<RoomUnread>> {
-    let ids: Vec<i64> = rooms.iter().map(|r| r.id().get()).collect();
-    let rows: Vec<UnreadRow> = diesel::sql_query(UNREAD_SQL)
-        .bind::<BigInt, _>(user.get())
-        .bind::<Array<BigInt>, _>(ids)
-        .load(c)?;
-    Ok(rows.into_iter().map(UnreadRow::into_domain).collect())
+    let (mut channels, mut conversations) = (Vec::new(), Vec::new());
+    for room in rooms {
+        match room {
+            Room::Channel(id) => channels.push(id.get()),
+            Room::Conversation(id) => conversations.push(id.get()),
+        }
+    }
+    let rows: Vec<UnreadRow> = UnreadQuery {
+        user: user.get(),
+        channels,
+        conversations,
+    }
+    .load(c)?;
+    // Channels and conversations share one id sequence.
+    let mut by_room: HashMap<i64, UnreadRow> = rows.into_iter().map(|r| (r.room_id, r)).collect();
+    Ok(rooms
+        .iter()
+        .filter_map(|room| by_room.remove(&room.id().get()))
+        .map(UnreadRow::into_domain)
+        .collect())
 }
 
 impl ReadStateRepository for PgStore {
@@ -212,4 +282,24 @@ pub(super) fn start_for_workspace(c: &mut PgConn, channel: ChannelId) -> QueryRe
     .bind::<BigInt, _>(channel.get())
     .execute(c)
     .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_is_one_cached_statement_with_every_parameter_bound() {
+        let query = UnreadQuery {
+            user: 7,
+            channels: vec![1, 2],
+            conversations: vec![3],
+        };
+        assert!(QueryFragment::<Pg>::is_safe_to_cache_prepared(&query, &Pg).unwrap());
+        let sql = diesel::debug_query::<Pg, _>(&query).to_string();
+        assert!(sql.contains("ANY($4::bigint[])"), "{sql}");
+        assert!(sql.contains("ANY($5::bigint[])"), "{sql}");
+        assert!(sql.contains("k.user_id = $6 "), "{sql}");
+        assert!(sql.contains("binds: [7, 7, 7, [1, 2], [3], 7]"), "{sql}");
+    }
 }

@@ -21,7 +21,7 @@ use thread_local::ThreadLocal;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
-use super::GENERIC_PLANS;
+use super::SESSION_SETTINGS;
 use super::outage::Connections;
 use super::rows::MessageRow;
 
@@ -157,7 +157,7 @@ impl Reader {
             }
         });
         client
-            .batch_execute(GENERIC_PLANS)
+            .batch_execute(SESSION_SETTINGS)
             .await
             .map_err(read_err)?;
         let page = client

@@ -10,16 +10,28 @@
 //! aside. The query text goes to `websearch_to_tsquery` as a bound
 //! parameter, never into the SQL.
 //!
-//! The plan wanted is always a bitmap scan of the GIN index (intersected
-//! with the rooms' `messages_room_id_idx` when the rooms are a small part
-//! of the table), then the newest of the matches. Two things keep the
-//! planner to it, whatever it guesses of the words (a statement's plan on a
-//! pooled connection is the generic one, which cannot know them):
+//! A page is read in two steps, in one transaction whose statements are
+//! planned for their actual parameters (`force_custom_plan`; the pool's
+//! generic plans cannot know the words, and these statements are never
+//! reused anyway), with statistics on the index expression that tell the
+//! planner how often each word occurs:
+//!
+//! 1. Among the [`RECENT`] newest messages below the cursor, in any room:
+//!    a word in many messages fills the page within a few hundred of them,
+//!    on a backward walk of the primary key that cannot go past the window;
+//!    a rare word is looked up in the GIN index. When this fills the page,
+//!    the page is exact: every message newer than its last is in the
+//!    window.
+//! 2. Otherwise all of the rooms' matches below the cursor: a bitmap scan
+//!    of the GIN index (intersected with the rooms' `messages_room_id_idx`
+//!    when the planner finds the rooms a small part of the table), then the
+//!    newest of the matches. Two things keep the planner to it:
 //!
 //! - The page is ordered by `id + 0`, which no index yields: otherwise a
 //!   word guessed common makes walking the primary key backwards look
-//!   cheap, and for a rare word that walk reads the whole table, computing
-//!   every message's vector (seconds, not milliseconds).
+//!   cheap, and for a rare word, or rooms whose messages are old, that walk
+//!   reads the whole table, computing every message's vector (seconds, not
+//!   milliseconds).
 //! - The room ids are written into the SQL, not bound: they are integers of
 //!   our own, and with them the planner knows how much of the table the
 //!   rooms hold, so it intersects with the room index only when that
@@ -153,24 +165,53 @@ impl QueryFragment<Pg> for InRooms<'_> {
     }
 }
 
-/// The page of messages of `$rooms` matching `$query` older than `$before`
-/// (a message id), newest first: `$limit` and one more, to learn whether
-/// more follow. Boxed, so that an author filter can be added.
-macro_rules! search_page {
-    ($query:expr, $rooms:expr, $before:expr, $limit:expr) => {
+/// The messages of `$rooms` matching `$query` older than `$before` (a
+/// message id), unordered and unlimited; [`search_page`] and
+/// [`recent_page`] order and cut them. Boxed, so that filters can be added.
+macro_rules! search_matches {
+    ($query:expr, $rooms:expr, $before:expr) => {
         messages::table
             .left_join(attachments::table)
             .filter(Matches { query: $query })
             .filter(messages::deleted_at.is_null())
             .filter(InRooms { rooms: $rooms })
             .filter(messages::id.lt($before))
-            // `+ 0`: no index may yield this order (see the module's documentation).
-            .order((messages::id + 0_i64).desc())
-            .limit(i64::from($limit) + 1)
             .select((MessageRow::as_select(), attachments::url.nullable()))
             .into_boxed()
     };
 }
+
+/// The page of messages of `$rooms` matching `$query` older than `$before`,
+/// newest first: `$limit` and one more, to learn whether more follow.
+macro_rules! search_page {
+    ($query:expr, $rooms:expr, $before:expr, $limit:expr) => {
+        search_matches!($query, $rooms, $before)
+            // `+ 0`: no index may yield this order (see the module's documentation).
+            .order((messages::id + 0_i64).desc())
+            .limit(i64::from($limit) + 1)
+    };
+}
+
+/// [`search_page`] among the messages with ids from `$from` (the window of
+/// [`RECENT`] messages below `$before`): ordered by `id`, which a backward
+/// walk of the primary key over that window may yield.
+macro_rules! recent_page {
+    ($query:expr, $rooms:expr, $from:expr, $before:expr, $limit:expr) => {
+        search_matches!($query, $rooms, $before)
+            .filter(messages::id.ge($from))
+            .order(messages::id.desc())
+            .limit(i64::from($limit) + 1)
+    };
+}
+
+/// How many of the newest messages below a page's cursor, in any room,
+/// [`recent_page`] looks among first.
+const RECENT: i64 = 1_000;
+
+/// Plans the statements of the transaction it runs in for their actual
+/// parameters: the query's words, whose frequency the statistics on the
+/// index expression give (migration `2026-12-09-000001_search_statistics`).
+const CUSTOM_PLANS: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
 
 /// A page's cursor as the query takes it: no cursor reads from the newest.
 fn page_cursor(before: Option<MessageId>) -> i64 {
@@ -207,12 +248,43 @@ impl MessageSearch for PgStore {
                 next_cursor: None,
             }));
         }
-        let mut page = search_page!(query.as_str(), rooms, page_cursor(before), limit);
-        if let Some(author) = author {
-            page = page.filter(messages::author_id.eq(author.get()));
-        }
-        let rows: Vec<(MessageRow, Option<String>)> =
-            page.load(&mut conn).map_err(db_err("search"))?;
+        let before = page_cursor(before);
+        // The id `RECENT` messages below the cursor, if there are that many.
+        let from: Option<i64> = messages::table
+            .select(messages::id)
+            .filter(messages::id.lt(before))
+            .order(messages::id.desc())
+            .offset(RECENT - 1)
+            .first(&mut conn)
+            .optional()
+            .map_err(db_err("search window"))?;
+        let rows: Vec<(MessageRow, Option<String>)> = conn
+            .transaction(|c| {
+                diesel::sql_query(CUSTOM_PLANS).execute(c)?;
+                let mut recent = recent_page!(
+                    query.as_str(),
+                    rooms,
+                    from.unwrap_or(i64::MIN),
+                    before,
+                    limit
+                );
+                if let Some(author) = author {
+                    recent = recent.filter(messages::author_id.eq(author.get()));
+                }
+                let rows: Vec<(MessageRow, Option<String>)> = recent.load(c)?;
+                // A full page of the window's matches is the newest there is:
+                // every message newer than its last is in the window. So is a
+                // window that reaches back to the first message.
+                if rows.len() > limit as usize || from.is_none() {
+                    return Ok(rows);
+                }
+                let mut page = search_page!(query.as_str(), rooms, before, limit);
+                if let Some(author) = author {
+                    page = page.filter(messages::author_id.eq(author.get()));
+                }
+                page.load(c)
+            })
+            .map_err(db_err("search"))?;
         let mut messages = rows
             .into_iter()
             .map(|(row, url)| row.into_domain(url))
@@ -270,6 +342,16 @@ mod tests {
         assert!(sql.contains("ORDER BY (\"messages\".\"id\" + $"), "{sql}");
         assert!(sql.contains("\"messages\".\"deleted_at\" IS NULL"), "{sql}");
         assert!(sql.contains("LEFT OUTER JOIN \"attachments\""), "{sql}");
+    }
+
+    #[test]
+    fn the_recent_window_is_walked_newest_first_from_its_first_id() {
+        let rooms = [RoomId::new(7)];
+        let page = recent_page!("cat", &rooms, 900_i64, 2_000_i64, 20_u32);
+        let sql = diesel::debug_query::<Pg, _>(&page).to_string();
+        assert!(sql.contains("\"messages\".\"id\" >= $"), "{sql}");
+        assert!(sql.contains("ORDER BY \"messages\".\"id\" DESC"), "{sql}");
+        assert!(sql.contains("\"messages\".\"deleted_at\" IS NULL"), "{sql}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use super::{Bench, Client, closed_loop, open_loop};
 use crate::api::messages_path;
+use crate::db::Db;
 use crate::http::Conn;
 use crate::report::{Goal, Outcome};
 use crate::stats::Rng;
@@ -85,58 +86,9 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     let channel = bench.fixture.channels("history", 1).await?[0];
     let author = bench.fixture.users[0].id;
 
-    // A superuser may skip the per-row foreign-key triggers while seeding
-    // (the channel and the author are known to exist): 2.5 times faster.
-    let superuser = db
-        .scalar("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        .await?
-        == "t";
-    let mut prelude = Vec::new();
-    if superuser {
-        prelude.push("SET session_replication_role = replica".to_owned());
-    }
-    eprintln!("history: seeding {rows} messages");
-    let seeding = Instant::now();
-    let mut done = 0;
-    while done < rows {
-        let upto = (done + SEED_CHUNK).min(rows);
-        // Timestamps a tenth of a second apart, ending now, like a busy room.
-        let insert = format!(
-            "INSERT INTO messages (channel_id, author_id, content, created_at, room_pos) \
-             SELECT {channel}, {author}, \
-                    'history ' || g || ' the quick brown fox jumps over the lazy dog, as chat lines do', \
-                    now() - make_interval(secs => ({rows} - g) / 10.0), g \
-             FROM generate_series({}, {upto}) AS g",
-            done + 1
-        );
-        db.run(&[prelude.clone(), vec![insert]].concat()).await?;
-        done = upto;
-        eprintln!(
-            "history: {done} rows after {:.0} s",
-            seeding.elapsed().as_secs_f64()
-        );
-    }
-    // The channel's post counter agrees with the positions just written.
-    db.run(&[format!(
-        "UPDATE channels SET posted = {rows} WHERE id = {channel}"
-    )])
-    .await?;
-    let insert_seconds = seeding.elapsed().as_secs_f64();
-    // What autovacuum would have done to a table this size long ago: set hint
-    // bits and the visibility map, and give the planner statistics, so that
-    // reads do not pay for the bulk load.
-    let vacuuming = Instant::now();
-    db.run(&["VACUUM (ANALYZE) messages".to_owned()]).await?;
-    let vacuum_seconds = vacuuming.elapsed().as_secs_f64();
-    let bounds = db
-        .scalar(&format!(
-            "SELECT min(id), max(id) FROM messages WHERE room_id = {channel}"
-        ))
-        .await?;
-    let (low, high) = bounds
-        .split_once('|')
-        .and_then(|(l, h)| Some((l.parse::<i64>().ok()?, h.parse::<i64>().ok()?)))
-        .with_context(|| format!("channel bounds {bounds:?}"))?;
+    let room = seed_room(db, "history", channel, author, rows).await?;
+    let (low, high) = (room.low, room.high);
+    bench.remember_deep_room(room.clone());
 
     let pagers = || {
         (0..args.history_clients.max(1))
@@ -217,20 +169,20 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     outcome.figure("seeded messages", rows as f64, "", Goal::Reported, None);
     outcome.figure(
         "seeding time (INSERT)",
-        insert_seconds,
+        room.insert_seconds,
         "s",
         Goal::Reported,
         None,
     );
     outcome.figure(
         "seeding time (VACUUM ANALYZE)",
-        vacuum_seconds,
+        room.vacuum_seconds,
         "s",
         Goal::Reported,
         None,
     );
     outcome.detail("clients", args.history_clients);
-    outcome.detail("seeded_without_fk_triggers", superuser);
+    outcome.detail("seeded_without_fk_triggers", room.without_fk_triggers);
     outcome.detail("paced_rate", rate);
     outcome.detail("latency_at_rate", at_rate.json());
     outcome.detail("latency_flat_out", flat_out.json());
@@ -238,4 +190,95 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
         outcome.detail("first_failure", first);
     }
     Ok(outcome)
+}
+
+/// A channel seeded with `rows` messages, ids `low..=high`.
+#[derive(Clone, Debug)]
+pub struct SeededRoom {
+    pub channel: i64,
+    pub rows: u64,
+    pub low: i64,
+    pub high: i64,
+    pub insert_seconds: f64,
+    pub vacuum_seconds: f64,
+    pub without_fk_triggers: bool,
+}
+
+/// Whether the seeding connection may skip the per-row foreign-key triggers
+/// (the rooms and authors it writes are known to exist): a superuser may,
+/// which makes seeding 2.5 times faster.
+pub async fn seeding_prelude(db: &Db) -> anyhow::Result<Vec<String>> {
+    let superuser = db
+        .scalar("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        .await?
+        == "t";
+    Ok(if superuser {
+        vec!["SET session_replication_role = replica".to_owned()]
+    } else {
+        Vec::new()
+    })
+}
+
+/// Seeds `channel` with `rows` messages by `author` straight in SQL, in
+/// statements of [`SEED_CHUNK`] rows (progress is printed as `{label}: …`),
+/// sets its post counter to match, and vacuums.
+pub async fn seed_room(
+    db: &Db,
+    label: &str,
+    channel: i64,
+    author: i64,
+    rows: u64,
+) -> anyhow::Result<SeededRoom> {
+    let prelude = seeding_prelude(db).await?;
+    eprintln!("{label}: seeding {rows} messages");
+    let seeding = Instant::now();
+    let mut done = 0;
+    while done < rows {
+        let upto = (done + SEED_CHUNK).min(rows);
+        // Timestamps a tenth of a second apart, ending now, like a busy room.
+        let insert = format!(
+            "INSERT INTO messages (channel_id, author_id, content, created_at, room_pos) \
+             SELECT {channel}, {author}, \
+                    'history ' || g || ' the quick brown fox jumps over the lazy dog, as chat lines do', \
+                    now() - make_interval(secs => ({rows} - g) / 10.0), g \
+             FROM generate_series({}, {upto}) AS g",
+            done + 1
+        );
+        db.run(&[prelude.clone(), vec![insert]].concat()).await?;
+        done = upto;
+        eprintln!(
+            "{label}: {done} rows after {:.0} s",
+            seeding.elapsed().as_secs_f64()
+        );
+    }
+    // The channel's post counter agrees with the positions just written.
+    db.run(&[format!(
+        "UPDATE channels SET posted = {rows} WHERE id = {channel}"
+    )])
+    .await?;
+    let insert_seconds = seeding.elapsed().as_secs_f64();
+    // What autovacuum would have done to a table this size long ago: set hint
+    // bits and the visibility map, and give the planner statistics, so that
+    // reads do not pay for the bulk load.
+    let vacuuming = Instant::now();
+    db.run(&["VACUUM (ANALYZE) messages".to_owned()]).await?;
+    let vacuum_seconds = vacuuming.elapsed().as_secs_f64();
+    let bounds = db
+        .scalar(&format!(
+            "SELECT min(id), max(id) FROM messages WHERE room_id = {channel}"
+        ))
+        .await?;
+    let (low, high) = bounds
+        .split_once('|')
+        .and_then(|(l, h)| Some((l.parse::<i64>().ok()?, h.parse::<i64>().ok()?)))
+        .with_context(|| format!("channel bounds {bounds:?}"))?;
+    Ok(SeededRoom {
+        channel,
+        rows,
+        low,
+        high,
+        insert_seconds,
+        vacuum_seconds,
+        without_fk_triggers: !prelude.is_empty(),
+    })
 }

@@ -2,6 +2,7 @@
 //! ([`Bench`]) and the HTTP drivers behind `post`, `history` and `login`:
 //! [`closed_loop`] and its paced twin [`open_loop`].
 
+pub mod around;
 pub mod baseline;
 pub mod burst;
 pub mod connect;
@@ -11,10 +12,11 @@ pub mod idle;
 pub mod login;
 pub mod post;
 pub mod reactions;
+pub mod search;
 pub mod unread;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::bail;
@@ -36,6 +38,10 @@ pub struct Bench {
     pub target: Target,
     pub fixture: Fixture,
     pub db: anyhow::Result<Db>,
+    /// The deepest room seeded so far in this run (by `history`), which
+    /// `around` reads instead of seeding one of its own when it is deep
+    /// enough.
+    pub deep_room: Mutex<Option<history::SeededRoom>>,
 }
 
 impl Bench {
@@ -51,6 +57,26 @@ impl Bench {
 
     pub fn cpu_meter(&self) -> CpuMeter {
         CpuMeter::start(self.args.server_pid)
+    }
+
+    /// Keeps `room` for later scenarios if it is deeper than the one kept.
+    pub fn remember_deep_room(&self, room: history::SeededRoom) {
+        let mut kept = self
+            .deep_room
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if kept.as_ref().is_none_or(|k| k.rows < room.rows) {
+            *kept = Some(room);
+        }
+    }
+
+    /// The deepest room seeded so far, if it holds at least `rows` messages.
+    pub fn deep_room(&self, rows: u64) -> Option<history::SeededRoom> {
+        self.deep_room
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .filter(|room| room.rows >= rows)
     }
 }
 
