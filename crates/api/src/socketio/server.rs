@@ -16,7 +16,7 @@ use rand::distr::Alphanumeric;
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 use tokio::time::{Instant, sleep_until};
 
 use super::engine::{Connection, Engine, EngineConfig, OnConnection, Payload};
@@ -307,13 +307,20 @@ impl Client {
                 };
                 // Marked connected only once the answer is queued, so that
                 // nothing the socket emits can overtake it.
-                if socket
-                    .send_raw(&Encoded::with_data(PacketKind::Connect, &nsp, data))
-                    .is_err()
-                {
+                let answer = Encoded::with_data(PacketKind::Connect, &nsp, data);
+                let (sent, left) = oneshot::channel();
+                let mut message = outgoing(&answer);
+                message.sent = Some(sent);
+                if self.conn.sender.send(message).is_err() {
                     return;
                 }
                 socket.set_connected(true);
+                // `on_connect` runs once the answer has left, as the
+                // reference server's "connection" handler does: what it
+                // emits then reaches the client after the answer, not in
+                // the same read (clients that take one message per read,
+                // like the official test suite, depend on it).
+                let _ = left.await;
                 let mut member = Member {
                     socket,
                     handler: accepted.handler,
@@ -336,6 +343,7 @@ fn outgoing(packet: &Encoded) -> super::engine::Outgoing {
     super::engine::Outgoing {
         head: Payload::Text(packet.text.clone()),
         attachments: packet.attachments.clone(),
+        sent: None,
     }
 }
 

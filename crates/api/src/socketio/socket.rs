@@ -255,6 +255,7 @@ impl SocketHandle {
         self.inner.sender.send(Outgoing {
             head: Payload::Text(packet.text.clone()),
             attachments: packet.attachments.clone(),
+            sent: None,
         })
     }
 

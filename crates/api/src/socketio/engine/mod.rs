@@ -118,10 +118,13 @@ pub enum CloseReason {
 
 /// One outgoing message: its payload, then binary messages that must follow
 /// it with nothing in between (Socket.IO's attachments).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Outgoing {
     pub head: Payload,
     pub attachments: Vec<Bytes>,
+    /// Told once the message has been handed to a transport (written to
+    /// the WebSocket, or put in a poll's answer); dropped if it never is.
+    pub sent: Option<oneshot::Sender<()>>,
 }
 
 impl Outgoing {
@@ -130,6 +133,7 @@ impl Outgoing {
         Self {
             head,
             attachments: Vec::new(),
+            sent: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! WebSocket.
 
 use std::sync::{Arc, PoisonError};
+use std::time::Duration;
 
 use actix_ws::CloseCode;
 use tokio::sync::{mpsc, oneshot};
@@ -209,9 +210,11 @@ impl Session {
                 }
                 Active::Polling { pending } => match pending.take().filter(|p| !p.is_closed()) {
                     Some(reply) => {
-                        let mut packets = self.drain();
+                        let (mut packets, sent) = self.drain();
                         packets.push(Packet::Close);
-                        let _ = reply.send(PollReply::Payload(encode_payload(&packets)));
+                        if reply.send(PollReply::Payload(encode_payload(&packets))).is_ok() {
+                            notify(sent);
+                        }
                         Err(CloseReason::ServerClose)
                     }
                     None => {
@@ -270,17 +273,18 @@ impl Session {
 
     /// Everything waiting for a poll: engine packets, then queued messages
     /// with their attachments.
-    fn drain(&mut self) -> Vec<Packet> {
+    fn drain(&mut self) -> (Vec<Packet>, Vec<oneshot::Sender<()>>) {
         let mut packets = std::mem::take(&mut self.waiting);
+        let mut sent = Vec::new();
         while let Ok(message) = self.outgoing.try_recv() {
-            push_message(&mut packets, message);
+            push_message(&mut packets, &mut sent, message);
         }
-        packets
+        (packets, sent)
     }
 
     /// Answers a poll with what is waiting; keeps it if nothing is.
     fn answer_poll(&mut self, reply: oneshot::Sender<PollReply>) {
-        let packets = self.drain();
+        let (packets, sent) = self.drain();
         if packets.is_empty() {
             if self.probe.as_ref().is_some_and(|p| p.probed) {
                 // Upgrading: the client waits for this poll to end before it
@@ -292,7 +296,9 @@ impl Session {
             return;
         }
         let body = encode_payload(&packets);
-        if let Err(PollReply::Payload(_)) = reply.send(PollReply::Payload(body)) {
+        if reply.send(PollReply::Payload(body)).is_ok() {
+            notify(sent);
+        } else {
             // The client went away before the answer: keep its packets for
             // the next poll rather than lose them.
             self.waiting = packets;
@@ -363,9 +369,11 @@ impl Session {
         }
         *pending = None;
         if self.closing_by.is_some() {
-            let mut packets = self.drain();
+            let (mut packets, sent) = self.drain();
             packets.push(Packet::Close);
-            let _ = reply.send(PollReply::Payload(encode_payload(&packets)));
+            if reply.send(PollReply::Payload(encode_payload(&packets))).is_ok() {
+                notify(sent);
+            }
             return Err(CloseReason::ServerClose);
         }
         self.answer_poll(reply);
@@ -472,15 +480,21 @@ impl Session {
     async fn deliver(&mut self, message: Outgoing) -> Result<(), CloseReason> {
         match &mut self.active {
             Active::Polling { pending } => {
+                let reply = pending.take();
                 let mut packets = std::mem::take(&mut self.waiting);
-                push_message(&mut packets, message);
+                let mut sent = Vec::new();
+                push_message(&mut packets, &mut sent, message);
                 while let Ok(message) = self.outgoing.try_recv() {
-                    push_message(&mut packets, message);
+                    push_message(&mut packets, &mut sent, message);
                 }
-                let delivered = pending
-                    .take()
-                    .is_some_and(|reply| reply.send(PollReply::Payload(encode_payload(&packets))).is_ok());
-                if !delivered {
+                let delivered = reply.is_some_and(|reply| {
+                    reply
+                        .send(PollReply::Payload(encode_payload(&packets)))
+                        .is_ok()
+                });
+                if delivered {
+                    notify(sent);
+                } else {
                     // The poll went away first: the next one carries these.
                     self.waiting = packets;
                 }
@@ -490,6 +504,9 @@ impl Session {
                 self.write(Packet::Message(message.head).to_frame()).await?;
                 for bytes in message.attachments {
                     self.write(Payload::Binary(bytes)).await?;
+                }
+                if let Some(sent) = message.sent {
+                    let _ = sent.send(());
                 }
                 Ok(())
             }
@@ -537,7 +554,6 @@ impl Session {
     /// Ends the session: forgets it, tells the layer above, and closes the
     /// transports.
     async fn finish(mut self, reason: CloseReason) {
-        self.shared.forget(&self.sid);
         *self
             .control
             .ended
@@ -545,6 +561,12 @@ impl Session {
             .unwrap_or_else(PoisonError::into_inner) = Some(reason);
         self.control.request_close(reason);
         self.incoming = None;
+        if reason == CloseReason::ClientClose
+            && matches!(self.active, Active::Polling { pending: None })
+        {
+            self.linger().await;
+        }
+        self.shared.forget(&self.sid);
         self.commands.close();
         // Requests already queued learn that the session is gone.
         while let Ok(command) = self.commands.try_recv() {
@@ -588,8 +610,35 @@ impl Session {
     }
 }
 
+impl Session {
+    /// After a `close` packet in a POST with no poll waiting: a poll that
+    /// crossed that POST on the way (the client had it in flight) still
+    /// ends with a noop, as it would have had it arrived first; the session
+    /// is forgotten after it, or after [`CLOSE_LINGER`].
+    async fn linger(&mut self) {
+        let Ok(Some(command)) = timeout(CLOSE_LINGER, self.commands.recv()).await else {
+            return;
+        };
+        match command {
+            Command::Poll(reply) => {
+                let _ = reply.send(PollReply::Payload(encode_payload([&Packet::Noop])));
+            }
+            Command::Post(_, reply) | Command::Invalid(reply) => {
+                let _ = reply.send(PostReply::Error(RequestError::UnknownSid));
+            }
+            Command::Upgrade(ws) => ws.refuse().await,
+            Command::Overlap | Command::Fail(_) => {}
+        }
+    }
+}
+
+/// How long a session closed by the client waits for a poll that crossed
+/// its `close` packet.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+
 /// Appends a message and its attachments, in order.
-fn push_message(packets: &mut Vec<Packet>, message: Outgoing) {
+fn push_message(packets: &mut Vec<Packet>, sent: &mut Vec<oneshot::Sender<()>>, message: Outgoing) {
+    sent.extend(message.sent);
     packets.push(Packet::Message(message.head));
     packets.extend(
         message
@@ -597,6 +646,13 @@ fn push_message(packets: &mut Vec<Packet>, message: Outgoing) {
             .into_iter()
             .map(|bytes| Packet::Message(Payload::Binary(bytes))),
     );
+}
+
+/// Tells the senders of messages that a poll's answer carried them.
+fn notify(sent: Vec<oneshot::Sender<()>>) {
+    for sent in sent {
+        let _ = sent.send(());
+    }
 }
 
 async fn sleep_or_never(deadline: Option<Instant>) {
