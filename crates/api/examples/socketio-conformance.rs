@@ -79,7 +79,9 @@ impl SocketHandler for ReferenceSocket {
     fn on_event<'a>(&'a mut self, socket: &'a SocketHandle, event: Event) -> BoxFuture<'a, ()> {
         if self.replies {
             let _ = match (event.name.as_str(), event.ack) {
-                ("message", _) => socket.emit_binary("message-back", &event.args, event.attachments),
+                ("message", _) => {
+                    socket.emit_binary("message-back", &event.args, event.attachments)
+                }
                 ("message-with-ack", Some(id)) => socket.ack(id, &event.args, event.attachments),
                 _ => Ok(()),
             };
@@ -90,6 +92,11 @@ impl SocketHandler for ReferenceSocket {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    // RUST_LOG=concord_api=debug shows each session's end and its reason.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let engine = Engine::new(
         engine_config(),
         Arc::new(|conn| {
@@ -106,7 +113,10 @@ async fn main() -> std::io::Result<()> {
     .namespace("/", Reference { replies: true })
     .namespace("/custom", Reference { replies: false })
     .build();
-    println!("socketio-conformance: listening on http://{}:{}", ADDRESS.0, ADDRESS.1);
+    println!(
+        "socketio-conformance: listening on http://{}:{}",
+        ADDRESS.0, ADDRESS.1
+    );
     HttpServer::new(move || {
         let engine = engine.clone();
         let socketio = socketio.clone();

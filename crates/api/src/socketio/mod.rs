@@ -22,6 +22,6 @@ pub mod socket;
 
 pub use server::{SocketIo, SocketIoBuilder, SocketIoConfig};
 pub use socket::{
-    Accepted, AckReply, ConnectError, ConnectRequest, DisconnectReason, Event, Namespace,
-    Recovery, SocketHandle, SocketHandler, arg,
+    Accepted, AckReply, ConnectError, ConnectRequest, DisconnectReason, Event, Namespace, Recovery,
+    SocketHandle, SocketHandler, arg,
 };

@@ -147,7 +147,11 @@ impl Packet {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         let mut id = None;
         if digits > 0 {
-            id = Some(rest[..digits].parse::<u64>().map_err(|_| DecodeError::InvalidId)?);
+            id = Some(
+                rest[..digits]
+                    .parse::<u64>()
+                    .map_err(|_| DecodeError::InvalidId)?,
+            );
             rest = &rest[digits..];
         }
         let data = if rest.is_empty() {
@@ -178,9 +182,7 @@ impl Packet {
             (PacketKind::ConnectError, Some(data)) => {
                 data.get().starts_with('{') || data.get().starts_with('"')
             }
-            (PacketKind::Event | PacketKind::BinaryEvent, Some(data)) => {
-                event_name(data).is_some()
-            }
+            (PacketKind::Event | PacketKind::BinaryEvent, Some(data)) => event_name(data).is_some(),
             (PacketKind::Ack | PacketKind::BinaryAck, Some(data)) => data.get().starts_with('['),
             (
                 PacketKind::ConnectError
@@ -453,7 +455,10 @@ mod tests {
     #[test]
     fn connect_packets_decode_with_namespace_and_auth() {
         let main = decode("0").unwrap();
-        assert_eq!((main.kind, main.nsp.as_str(), main.data.is_none()), (PacketKind::Connect, "/", true));
+        assert_eq!(
+            (main.kind, main.nsp.as_str(), main.data.is_none()),
+            (PacketKind::Connect, "/", true)
+        );
         let custom = decode(r#"0/admin,{"token":"123"}"#).unwrap();
         assert_eq!(custom.nsp, "/admin");
         assert_eq!(custom.data.unwrap().get(), r#"{"token":"123"}"#);
@@ -474,9 +479,10 @@ mod tests {
 
     #[test]
     fn binary_packets_announce_their_attachments() {
-        let packet =
-            decode(r#"52-/admin,7["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#)
-                .unwrap();
+        let packet = decode(
+            r#"52-/admin,7["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+        )
+        .unwrap();
         assert_eq!(packet.kind, PacketKind::BinaryEvent);
         assert_eq!(packet.attachments, 2);
         assert_eq!(packet.nsp, "/admin");
@@ -509,7 +515,10 @@ mod tests {
         ] {
             assert!(decode(bad).is_err(), "{bad:?} should not decode");
         }
-        assert_eq!(decode(r#"511-["a"]"#).unwrap_err(), DecodeError::TooManyAttachments);
+        assert_eq!(
+            decode(r#"511-["a"]"#).unwrap_err(),
+            DecodeError::TooManyAttachments
+        );
     }
 
     #[test]
@@ -521,17 +530,27 @@ mod tests {
     #[test]
     fn encoding_follows_the_specifications_examples() {
         assert_eq!(Encoded::bare(PacketKind::Disconnect, "/").text, "1");
-        assert_eq!(Encoded::bare(PacketKind::Disconnect, "/admin").text, "1/admin,");
+        assert_eq!(
+            Encoded::bare(PacketKind::Disconnect, "/admin").text,
+            "1/admin,"
+        );
         assert_eq!(
             Encoded::with_data(PacketKind::Connect, "/admin", raw(r#"{"sid":"oSO0"}"#)).text,
             r#"0/admin,{"sid":"oSO0"}"#
         );
         assert_eq!(
-            Encoded::with_data(PacketKind::ConnectError, "/", raw(r#"{"message":"Not authorized"}"#))
-                .text,
+            Encoded::with_data(
+                PacketKind::ConnectError,
+                "/",
+                raw(r#"{"message":"Not authorized"}"#)
+            )
+            .text,
             r#"4{"message":"Not authorized"}"#
         );
-        assert_eq!(Encoded::event("/", "foo", &[], None, vec![]).text, r#"2["foo"]"#);
+        assert_eq!(
+            Encoded::event("/", "foo", &[], None, vec![]).text,
+            r#"2["foo"]"#
+        );
         assert_eq!(
             Encoded::event("/admin", "bar", &[raw("1")], Some(13), vec![]).text,
             r#"2/admin,13["bar",1]"#
@@ -546,7 +565,13 @@ mod tests {
         assert_eq!(binary.text, r#"51-["baz",{"_placeholder":true,"num":0}]"#);
         assert_eq!(binary.attachments.len(), 1);
         assert_eq!(
-            Encoded::ack("/", 15, &[raw(r#""bar""#), raw(r#"{"_placeholder":true,"num":0}"#)], vec![Bytes::new()]).text,
+            Encoded::ack(
+                "/",
+                15,
+                &[raw(r#""bar""#), raw(r#"{"_placeholder":true,"num":0}"#)],
+                vec![Bytes::new()]
+            )
+            .text,
             r#"61-15["bar",{"_placeholder":true,"num":0}]"#
         );
         assert_eq!(Encoded::ack("/admin", 13, &[], vec![]).text, "3/admin,13[]");
@@ -554,7 +579,13 @@ mod tests {
 
     #[test]
     fn encoding_then_decoding_gives_the_packet_back() {
-        let sent = Encoded::event("/chat", "msg", &[raw(r#"{"z":1,"a":[true,null]}"#)], Some(5), vec![]);
+        let sent = Encoded::event(
+            "/chat",
+            "msg",
+            &[raw(r#"{"z":1,"a":[true,null]}"#)],
+            Some(5),
+            vec![],
+        );
         let back = decode(&sent.text).unwrap();
         assert_eq!(back.encode(), &*sent.text);
         assert_eq!(back.nsp, "/chat");
@@ -568,7 +599,10 @@ mod tests {
         assert!(decoder.text(head).unwrap().is_none());
         assert!(decoder.binary(Bytes::from_static(&[1])).unwrap().is_none());
         let done = decoder.binary(Bytes::from_static(&[2])).unwrap().unwrap();
-        assert_eq!(done.attachments, vec![Bytes::from_static(&[1]), Bytes::from_static(&[2])]);
+        assert_eq!(
+            done.attachments,
+            vec![Bytes::from_static(&[1]), Bytes::from_static(&[2])]
+        );
         // Ready for the next packet.
         assert!(decoder.text(r#"2["next"]"#).unwrap().is_some());
     }
@@ -576,19 +610,37 @@ mod tests {
     #[test]
     fn out_of_order_messages_are_decoder_errors() {
         let mut decoder = Decoder::new(10);
-        assert_eq!(decoder.binary(Bytes::new()).unwrap_err(), DecodeError::UnexpectedBinary);
-        decoder.text(r#"51-["m",{"_placeholder":true,"num":0}]"#).unwrap();
-        assert_eq!(decoder.text(r#"2["x"]"#).unwrap_err(), DecodeError::UnexpectedText);
+        assert_eq!(
+            decoder.binary(Bytes::new()).unwrap_err(),
+            DecodeError::UnexpectedBinary
+        );
+        decoder
+            .text(r#"51-["m",{"_placeholder":true,"num":0}]"#)
+            .unwrap();
+        assert_eq!(
+            decoder.text(r#"2["x"]"#).unwrap_err(),
+            DecodeError::UnexpectedText
+        );
     }
 
     #[test]
     fn placeholders_must_name_an_attachment() {
         let mut decoder = Decoder::new(10);
-        decoder.text(r#"51-["m",{"_placeholder":true,"num":1}]"#).unwrap();
-        assert_eq!(decoder.binary(Bytes::new()).unwrap_err(), DecodeError::IllegalAttachments);
+        decoder
+            .text(r#"51-["m",{"_placeholder":true,"num":1}]"#)
+            .unwrap();
+        assert_eq!(
+            decoder.binary(Bytes::new()).unwrap_err(),
+            DecodeError::IllegalAttachments
+        );
         let mut decoder = Decoder::new(10);
-        decoder.text(r#"51-["m",{"_placeholder":true,"num":-1}]"#).unwrap();
-        assert_eq!(decoder.binary(Bytes::new()).unwrap_err(), DecodeError::IllegalAttachments);
+        decoder
+            .text(r#"51-["m",{"_placeholder":true,"num":-1}]"#)
+            .unwrap();
+        assert_eq!(
+            decoder.binary(Bytes::new()).unwrap_err(),
+            DecodeError::IllegalAttachments
+        );
     }
 
     proptest::proptest! {

@@ -100,6 +100,9 @@ impl SocketIo {
     }
 }
 
+/// How long `on_connect` waits for the CONNECT answer to leave.
+const CONNECT_ANSWER_WAIT: Duration = Duration::from_secs(1);
+
 struct Server {
     config: SocketIoConfig,
     namespaces: HashMap<String, Arc<dyn Namespace>>,
@@ -259,7 +262,9 @@ impl Client {
                 };
                 let args = array_items(&data).map_err(|_| InvalidState)?;
                 if let Some(member) = self.sockets.get(&packet.nsp) {
-                    member.socket.resolve_ack(id, AckReply { args, attachments });
+                    member
+                        .socket
+                        .resolve_ack(id, AckReply { args, attachments });
                 }
                 Ok(())
             }
@@ -271,10 +276,11 @@ impl Client {
     async fn connect(&mut self, nsp: String, auth: Option<Box<RawValue>>) {
         let Some(namespace) = self.server.namespaces.get(&nsp).cloned() else {
             let refusal = ConnectError::message("Invalid namespace").into_data();
-            let _ = self
-                .conn
-                .sender
-                .send(outgoing(&Encoded::with_data(PacketKind::ConnectError, &nsp, refusal)));
+            let _ = self.conn.sender.send(outgoing(&Encoded::with_data(
+                PacketKind::ConnectError,
+                &nsp,
+                refusal,
+            )));
             return;
         };
         let auth = auth.unwrap_or_else(empty_object);
@@ -319,8 +325,10 @@ impl Client {
                 // reference server's "connection" handler does: what it
                 // emits then reaches the client after the answer, not in
                 // the same read (clients that take one message per read,
-                // like the official test suite, depend on it).
-                let _ = left.await;
+                // like the official test suite, depend on it). Only pacing
+                // hangs on it, not order, so the wait is bounded: a client
+                // flooding the session before any poll cannot stall it.
+                let _ = tokio::time::timeout(CONNECT_ANSWER_WAIT, left).await;
                 let mut member = Member {
                     socket,
                     handler: accepted.handler,

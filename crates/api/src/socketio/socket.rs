@@ -103,7 +103,10 @@ pub trait Namespace: Send + Sync + 'static {
     /// Answers a CONNECT: accept (the socket then exists, and
     /// [`SocketHandler::on_connect`] runs after the client has been told)
     /// or refuse with a CONNECT_ERROR.
-    fn connect(&self, request: ConnectRequest) -> BoxFuture<'static, Result<Accepted, ConnectError>>;
+    fn connect(
+        &self,
+        request: ConnectRequest,
+    ) -> BoxFuture<'static, Result<Accepted, ConnectError>>;
 }
 
 /// An EVENT (or BINARY_EVENT) from the client.
@@ -263,7 +266,13 @@ impl SocketHandle {
     /// # Errors
     /// As [`SocketHandle::send`].
     pub fn emit(&self, name: &str, args: &[Box<RawValue>]) -> Result<(), SendError> {
-        self.send(&Encoded::event(&self.inner.nsp, name, args, None, Vec::new()))
+        self.send(&Encoded::event(
+            &self.inner.nsp,
+            name,
+            args,
+            None,
+            Vec::new(),
+        ))
     }
 
     /// Emits event `name` with binary attachments, which `args` refer to by
@@ -276,12 +285,19 @@ impl SocketHandle {
         args: &[Box<RawValue>],
         attachments: Vec<Bytes>,
     ) -> Result<(), SendError> {
-        self.send(&Encoded::event(&self.inner.nsp, name, args, None, attachments))
+        self.send(&Encoded::event(
+            &self.inner.nsp,
+            name,
+            args,
+            None,
+            attachments,
+        ))
     }
 
     /// Emits event `name` and returns what the client acknowledges with.
     /// The receiver fails if the socket disconnects first; callers bound
-    /// the wait themselves.
+    /// the wait themselves, and wait outside [`SocketHandler::on_event`]
+    /// (the acknowledgement is read by the task that runs it).
     /// # Errors
     /// As [`SocketHandle::send`], and [`SendError::TooSlow`] when too many
     /// acknowledgements are awaited already.
@@ -293,14 +309,24 @@ impl SocketHandle {
         let id = self.inner.next_ack.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         {
-            let mut acks = self.inner.acks.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut acks = self
+                .inner
+                .acks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             acks.retain(|_, waiting| !waiting.is_closed());
             if acks.len() >= MAX_PENDING_ACKS {
                 return Err(SendError::TooSlow);
             }
             acks.insert(id, tx);
         }
-        let sent = self.send(&Encoded::event(&self.inner.nsp, name, args, Some(id), Vec::new()));
+        let sent = self.send(&Encoded::event(
+            &self.inner.nsp,
+            name,
+            args,
+            Some(id),
+            Vec::new(),
+        ));
         if let Err(e) = sent {
             self.inner
                 .acks
@@ -328,7 +354,12 @@ impl SocketHandle {
     /// Acknowledges the client's event `id` with `args`.
     /// # Errors
     /// As [`SocketHandle::send`].
-    pub fn ack(&self, id: u64, args: &[Box<RawValue>], attachments: Vec<Bytes>) -> Result<(), SendError> {
+    pub fn ack(
+        &self,
+        id: u64,
+        args: &[Box<RawValue>],
+        attachments: Vec<Bytes>,
+    ) -> Result<(), SendError> {
         self.send(&Encoded::ack(&self.inner.nsp, id, args, attachments))
     }
 

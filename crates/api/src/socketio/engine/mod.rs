@@ -437,9 +437,7 @@ impl Engine {
         match (transport, req.method()) {
             (Transport::WebSocket, _) => self.upgrade(&req, body, &session),
             (Transport::Polling, &Method::GET) => poll(&session).await,
-            (Transport::Polling, &Method::POST) => {
-                self.post(&req, body, &session).await
-            }
+            (Transport::Polling, &Method::POST) => self.post(&req, body, &session).await,
             (Transport::Polling, _) => reject(RequestError::BadRequest),
         }
     }
@@ -448,11 +446,12 @@ impl Engine {
     fn open(&self, req: &HttpRequest, body: web::Payload, transport: Transport) -> HttpResponse {
         let websocket = match transport {
             Transport::Polling => None,
-            Transport::WebSocket => match websocket::accept(req, body, self.shared.config.max_payload)
-            {
-                Ok(accepted) => Some(accepted),
-                Err(_) => return RequestError::BadRequest.upgrade_response(),
-            },
+            Transport::WebSocket => {
+                match websocket::accept(req, body, self.shared.config.max_payload) {
+                    Ok(accepted) => Some(accepted),
+                    Err(_) => return RequestError::BadRequest.upgrade_response(),
+                }
+            }
         };
         let sid = new_sid();
         let handshake = Arc::new(Handshake {
@@ -519,9 +518,10 @@ impl Engine {
     ) -> HttpResponse {
         match websocket::accept(req, body, self.shared.config.max_payload) {
             Ok((response, ws)) => {
-                if let Err(mpsc::error::TrySendError::Full(Command::Upgrade(ws))
-                | mpsc::error::TrySendError::Closed(Command::Upgrade(ws))) =
-                    session.commands.try_send(Command::Upgrade(ws))
+                if let Err(
+                    mpsc::error::TrySendError::Full(Command::Upgrade(ws))
+                    | mpsc::error::TrySendError::Closed(Command::Upgrade(ws)),
+                ) = session.commands.try_send(Command::Upgrade(ws))
                 {
                     actix_web::rt::spawn(ws.refuse());
                 }
@@ -560,7 +560,10 @@ impl Engine {
         let mut too_large = declared.is_some_and(|len| len > max);
         while !too_large && let Some(chunk) = body.next().await {
             let Ok(chunk) = chunk else {
-                let _ = session.commands.send(Command::Fail(CloseReason::TransportClose)).await;
+                let _ = session
+                    .commands
+                    .send(Command::Fail(CloseReason::TransportClose))
+                    .await;
                 return RequestError::BadRequest.response();
             };
             too_large = received.len() + chunk.len() > max;
@@ -569,7 +572,10 @@ impl Engine {
             }
         }
         if too_large {
-            let _ = session.commands.send(Command::Fail(CloseReason::TransportError)).await;
+            let _ = session
+                .commands
+                .send(Command::Fail(CloseReason::TransportError))
+                .await;
             return HttpResponse::PayloadTooLarge().finish();
         }
         // Engine.IO v4 sends binary as base64 text over polling, always.

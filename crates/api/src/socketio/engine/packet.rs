@@ -171,7 +171,10 @@ mod tests {
     #[test]
     fn text_packets_decode_by_their_type_digit() {
         assert_eq!(Packet::decode_text("4hello"), Ok(Packet::text("hello")));
-        assert_eq!(Packet::decode_text("2probe"), Ok(Packet::Ping("probe".into())));
+        assert_eq!(
+            Packet::decode_text("2probe"),
+            Ok(Packet::Ping("probe".into()))
+        );
         assert_eq!(Packet::decode_text("3"), Ok(Packet::Pong("".into())));
         assert_eq!(Packet::decode_text("1"), Ok(Packet::Close));
         assert_eq!(Packet::decode_text("5"), Ok(Packet::Upgrade));
@@ -182,10 +185,19 @@ mod tests {
     #[test]
     fn malformed_packets_are_errors() {
         assert_eq!(Packet::decode_text(""), Err(DecodeError::Empty));
-        assert_eq!(Packet::decode_text("abc"), Err(DecodeError::UnknownType('a')));
-        assert_eq!(Packet::decode_text("7x"), Err(DecodeError::UnknownType('7')));
+        assert_eq!(
+            Packet::decode_text("abc"),
+            Err(DecodeError::UnknownType('a'))
+        );
+        assert_eq!(
+            Packet::decode_text("7x"),
+            Err(DecodeError::UnknownType('7'))
+        );
         assert_eq!(Packet::decode_text("b!!!"), Err(DecodeError::Base64));
-        assert_eq!(Packet::decode_text("é4"), Err(DecodeError::UnknownType('é')));
+        assert_eq!(
+            Packet::decode_text("é4"),
+            Err(DecodeError::UnknownType('é'))
+        );
     }
 
     #[test]
@@ -193,7 +205,11 @@ mod tests {
         let packets = decode_payload(b"4hello\x1e2\x1e4world").unwrap();
         assert_eq!(
             packets,
-            vec![Packet::text("hello"), Packet::Ping("".into()), Packet::text("world")]
+            vec![
+                Packet::text("hello"),
+                Packet::Ping("".into()),
+                Packet::text("world")
+            ]
         );
     }
 
@@ -203,14 +219,20 @@ mod tests {
         let binary = Packet::Message(Payload::Binary(Bytes::from_static(&[1, 2, 3, 4])));
         assert_eq!(packets[1], binary);
         assert_eq!(encode_payload(&packets), "4hello\x1ebAQIDBA==");
-        assert_eq!(binary.to_frame(), Payload::Binary(Bytes::from_static(&[1, 2, 3, 4])));
+        assert_eq!(
+            binary.to_frame(),
+            Payload::Binary(Bytes::from_static(&[1, 2, 3, 4]))
+        );
         assert_eq!(Packet::text("hi").to_frame(), Payload::Text("4hi".into()));
     }
 
     #[test]
     fn a_body_with_one_bad_record_is_rejected_whole() {
         assert_eq!(decode_payload(b"4ok\x1e\x1e4ok"), Err(DecodeError::Empty));
-        assert_eq!(decode_payload(b"4ok\x1ex"), Err(DecodeError::UnknownType('x')));
+        assert_eq!(
+            decode_payload(b"4ok\x1ex"),
+            Err(DecodeError::UnknownType('x'))
+        );
         assert_eq!(decode_payload(&[b'4', 0xff, 0xfe]), Err(DecodeError::Utf8));
     }
 

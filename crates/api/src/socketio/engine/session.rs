@@ -15,9 +15,9 @@ use actix_ws::CloseCode;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until, timeout};
 
+use super::encode_payload;
 use super::websocket::{Frame, WebSocket};
 use super::{CloseReason, Control, Outgoing, Packet, Payload, RequestError, Shared};
-use super::encode_payload;
 
 /// What a request asks of its session.
 pub(super) enum Command {
@@ -212,7 +212,10 @@ impl Session {
                     Some(reply) => {
                         let (mut packets, sent) = self.drain();
                         packets.push(Packet::Close);
-                        if reply.send(PollReply::Payload(encode_payload(&packets))).is_ok() {
+                        if reply
+                            .send(PollReply::Payload(encode_payload(&packets)))
+                            .is_ok()
+                        {
                             notify(sent);
                         }
                         Err(CloseReason::ServerClose)
@@ -371,7 +374,10 @@ impl Session {
         if self.closing_by.is_some() {
             let (mut packets, sent) = self.drain();
             packets.push(Packet::Close);
-            if reply.send(PollReply::Payload(encode_payload(&packets))).is_ok() {
+            if reply
+                .send(PollReply::Payload(encode_payload(&packets)))
+                .is_ok()
+            {
                 notify(sent);
             }
             return Err(CloseReason::ServerClose);
@@ -554,6 +560,7 @@ impl Session {
     /// Ends the session: forgets it, tells the layer above, and closes the
     /// transports.
     async fn finish(mut self, reason: CloseReason) {
+        tracing::debug!(sid = %self.sid, ?reason, "engine.io session closing");
         *self
             .control
             .ended
@@ -585,7 +592,9 @@ impl Session {
             probe.ws.close(CloseCode::Normal).await;
         }
         match std::mem::replace(&mut self.active, Active::Polling { pending: None }) {
-            Active::Polling { pending: Some(reply) } => {
+            Active::Polling {
+                pending: Some(reply),
+            } => {
                 // The reference server ends a waiting poll with a noop when
                 // the client closed, and with `close` otherwise.
                 let last = if reason == CloseReason::ClientClose {
