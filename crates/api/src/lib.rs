@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod routes;
 pub mod schema;
 pub mod settings;
+pub mod socketio;
 pub mod startup;
 
 pub use settings::Settings;
