@@ -125,7 +125,7 @@ impl PgStore {
         user: UserId,
         emoji: &Emoji,
         on: bool,
-    ) -> impl Future<Output = Result<Toggled, RepoError>> + Send + 'static {
+    ) -> impl Future<Output = Result<Toggled, RepoError>> + Send + use<> {
         let answer = self.reactions.submit(Toggle::new(id, user, emoji, on));
         async move { answer.await.unwrap_or_else(|_| Err(reaction_writer_gone())) }
     }
