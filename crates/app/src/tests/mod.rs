@@ -10,6 +10,7 @@ mod history;
 mod members;
 mod memo;
 mod messages;
+mod reactions;
 mod search;
 mod workspaces;
 
