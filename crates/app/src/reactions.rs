@@ -127,7 +127,9 @@ impl Messages {
                 self.ports.notifier.publish(&event);
                 Ok(PostResult::recorded(event))
             }
-            Toggled::Unchanged(message) => Ok(PostResult {
+            // Nothing to publish: nothing changed, or another toggle of the
+            // same commit publishes the event recording it.
+            Toggled::Unchanged(message) | Toggled::Shared(message) => Ok(PostResult {
                 message,
                 event: None,
             }),

@@ -315,6 +315,13 @@ pub enum Toggled {
     /// It was already so (a reaction already there or already gone, a pin
     /// already set or already lifted): the message, unchanged.
     Unchanged(Message),
+    /// The message changed, in one commit with other callers' toggles of
+    /// it: the one event recording that commit went to one of them (as
+    /// `Made`), who publishes it, so this caller publishes nothing. The
+    /// message as that commit left it. (A commit whose toggles cancel out,
+    /// an add and its removal, records no event and answers every one of
+    /// them so.)
+    Shared(Message),
     /// The message is deleted: nothing changed.
     Deleted,
     /// Adding would pass a bound (distinct emoji per message, pins per room).
@@ -447,8 +454,11 @@ pub trait MessageRepository: Send + Sync {
 
     /// Add (`on`) or remove `user`'s reaction `emoji` on message `id`, and
     /// append `message.reactions` if that changed anything. Decided under
-    /// the message row's lock, so concurrent toggles keep counts exact.
-    /// `Full` when the message already holds the most distinct emoji.
+    /// the message row's lock, so concurrent toggles keep counts exact, as
+    /// if applied one at a time in the order they arrived. `Full` when the
+    /// message already holds the most distinct emoji. Concurrent toggles of
+    /// one message may share one commit and one event: `Made` for the one
+    /// caller who publishes it, `Shared` for the others.
     /// # Errors
     /// - `RepoError::NotFound` if the message does not exist.
     fn set_reaction(

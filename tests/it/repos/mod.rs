@@ -4,6 +4,7 @@
 mod channels;
 mod history;
 mod messages;
+mod reactions;
 mod schema;
 mod search;
 mod users;

@@ -26,6 +26,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::Bool;
 
 use super::group_commit::writer_gone;
+use super::reaction_commit::{Toggle, reaction_writer_gone};
 use super::rows::{MessageRow, NewEventRow, NewMessageRow, room_columns};
 use super::schema::{
     attachments, channels, conversations, idempotency_keys, message_events, message_mentions,
@@ -99,19 +100,20 @@ fn record_mentions(c: &mut PgConn, room: Room, id: i64, mentions: &[UserId]) -> 
     Ok(())
 }
 
-/// Rewrites message `id`'s reaction summary from its reactions: each emoji
-/// in order of first use, its count and its first reactors (NULL for none).
-fn summarise_reactions(c: &mut PgConn, id: i64) -> QueryResult<()> {
+/// Rewrites the reaction summary of each message of `ids` from its
+/// reactions: each emoji in order of first use, its count and its first
+/// reactors (NULL for none).
+pub(super) fn summarise_reactions(c: &mut PgConn, ids: &[i64]) -> QueryResult<()> {
     diesel::sql_query(format!(
-        "UPDATE messages SET reactions = ( \
+        "UPDATE messages m SET reactions = ( \
              SELECT jsonb_agg(jsonb_build_object('emoji', emoji, 'count', n, 'user_ids', to_jsonb(users)) \
                               ORDER BY first) \
              FROM (SELECT emoji, count(*) AS n, min(id) AS first, \
                           (array_agg(user_id ORDER BY id))[1:{MAX_REACTORS_LISTED}] AS users \
-                   FROM message_reactions WHERE message_id = $1 GROUP BY emoji) s \
-         ) WHERE id = $1"
+                   FROM message_reactions WHERE message_id = m.id GROUP BY emoji) s \
+         ) WHERE m.id = ANY($1)"
     ))
-    .bind::<diesel::sql_types::BigInt, _>(id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
     .execute(c)
     .map(|_| ())
 }
@@ -124,6 +126,18 @@ fn load_message(c: &mut PgConn, id: i64) -> QueryResult<Option<(MessageRow, Opti
         .select((MessageRow::as_select(), attachments::url.nullable()))
         .first(c)
         .optional()
+}
+
+/// The messages of `ids` with their attachments' URLs, in no order.
+pub(super) fn load_messages(
+    c: &mut PgConn,
+    ids: &[i64],
+) -> QueryResult<Vec<(MessageRow, Option<String>)>> {
+    messages::table
+        .left_join(attachments::table)
+        .filter(messages::id.eq_any(ids))
+        .select((MessageRow::as_select(), attachments::url.nullable()))
+        .load(c)
 }
 
 fn to_domain(rows: Vec<(MessageRow, Option<String>)>) -> Result<Vec<Message>, RepoError> {
@@ -523,37 +537,10 @@ impl MessageRepository for PgStore {
         emoji: &Emoji,
         on: bool,
     ) -> Result<Toggled, RepoError> {
-        let (id, user, emoji) = (id.get(), user.get(), emoji.as_str());
-        self.toggle_message(id, RoomEventKind::MessageReactions, |c| {
-            let mine = message_reactions::table.find((id, emoji, user));
-            if !on {
-                if diesel::delete(mine).execute(c)? == 0 {
-                    return Ok(Step::Unchanged);
-                }
-                summarise_reactions(c, id)?;
-                return Ok(Step::Changed);
-            }
-            if diesel::select(diesel::dsl::exists(mine)).get_result(c)? {
-                return Ok(Step::Unchanged);
-            }
-            let emoji_used: Vec<String> = message_reactions::table
-                .filter(message_reactions::message_id.eq(id))
-                .select(message_reactions::emoji)
-                .distinct()
-                .load(c)?;
-            if emoji_used.len() >= MAX_EMOJI_PER_MESSAGE && !emoji_used.iter().any(|e| e == emoji) {
-                return Ok(Step::Full);
-            }
-            diesel::insert_into(message_reactions::table)
-                .values((
-                    message_reactions::message_id.eq(id),
-                    message_reactions::emoji.eq(emoji),
-                    message_reactions::user_id.eq(user),
-                ))
-                .execute(c)?;
-            summarise_reactions(c, id)?;
-            Ok(Step::Changed)
-        })
+        self.reactions
+            .submit(Toggle::new(id, user, emoji, on))
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(reaction_writer_gone()))
     }
 
     fn set_pin(&self, id: MessageId, on: bool) -> Result<Toggled, RepoError> {
@@ -563,7 +550,7 @@ impl MessageRepository for PgStore {
         } else {
             RoomEventKind::MessageUnpinned
         };
-        self.toggle_message(id, event, |c| {
+        toggle_message(&mut self.conn()?, id, event, |c| {
             let (room_id, pinned_at): (Option<i64>, Option<DateTime<Utc>>) = messages::table
                 .find(id)
                 .select((messages::room_id, messages::pinned_at))
@@ -797,6 +784,48 @@ pub(super) fn post_single(
     }
 }
 
+/// Adds (`on`) or removes `user`'s reaction `emoji` on message `id` in a
+/// transaction of its own: what the reaction writer falls back to for each
+/// toggle of a batch that failed.
+pub(super) fn react_alone(c: &mut PgConn, toggle: &Toggle) -> Result<Toggled, RepoError> {
+    let (id, user, emoji, on) = (
+        toggle.message,
+        toggle.user,
+        toggle.emoji.as_str(),
+        toggle.on,
+    );
+    toggle_message(c, id, RoomEventKind::MessageReactions, |c| {
+        let mine = message_reactions::table.find((id, emoji, user));
+        if !on {
+            if diesel::delete(mine).execute(c)? == 0 {
+                return Ok(Step::Unchanged);
+            }
+            summarise_reactions(c, &[id])?;
+            return Ok(Step::Changed);
+        }
+        if diesel::select(diesel::dsl::exists(mine)).get_result(c)? {
+            return Ok(Step::Unchanged);
+        }
+        let emoji_used: Vec<String> = message_reactions::table
+            .filter(message_reactions::message_id.eq(id))
+            .select(message_reactions::emoji)
+            .distinct()
+            .load(c)?;
+        if emoji_used.len() >= MAX_EMOJI_PER_MESSAGE && !emoji_used.iter().any(|e| e == emoji) {
+            return Ok(Step::Full);
+        }
+        diesel::insert_into(message_reactions::table)
+            .values((
+                message_reactions::message_id.eq(id),
+                message_reactions::emoji.eq(emoji),
+                message_reactions::user_id.eq(user),
+            ))
+            .execute(c)?;
+        summarise_reactions(c, &[id])?;
+        Ok(Step::Changed)
+    })
+}
+
 /// What a toggle's change did, inside its transaction.
 enum Step {
     Changed,
@@ -817,62 +846,61 @@ impl From<DieselError> for Abort {
     }
 }
 
-impl PgStore {
-    /// Applies `change` (a reaction or a pin) to message `id` and appends its
-    /// `event`, in one transaction that takes the room's lock and then the
-    /// message row's (the order every message write takes them in). A
-    /// deleted message is not changed. When `change` changes nothing, or
-    /// finds a bound reached, the transaction (with its `seq`) rolls back.
-    fn toggle_message(
-        &self,
-        id: i64,
-        event: fn(Message) -> RoomEventKind,
-        change: impl FnOnce(&mut PgConn) -> QueryResult<Step>,
-    ) -> Result<Toggled, RepoError> {
-        let mut conn = self.conn()?;
-        let (row, url) = load_message(&mut conn, id)
-            .map_err(db_err("message"))?
-            .ok_or(RepoError::NotFound)?;
-        let room = row.into_domain(url)?.room;
-        let toggled = conn.transaction::<_, Abort, _>(|c| {
-            let (seq, _) = advance_room(c, room, false)?;
-            let deleted: Option<DateTime<Utc>> = messages::table
-                .find(id)
-                .select(messages::deleted_at)
-                .for_update()
-                .first(c)?;
-            if deleted.is_some() {
-                return Err(Abort::Deleted);
-            }
-            match change(c)? {
-                Step::Changed => {}
-                step => return Err(Abort::Step(step)),
-            }
-            let (row, url) = load_message(c, id)?.ok_or(DieselError::NotFound)?;
-            let message = row
-                .into_domain(url)
-                .map_err(|e| DieselError::DeserializationError(e.into()))?;
-            let payload = event(message);
-            diesel::insert_into(message_events::table)
-                .values(NewEventRow::new(room, seq, payload.name(), id, None))
-                .execute(c)?;
-            Ok(RoomEvent { seq, payload })
-        });
-        match toggled {
-            Ok(event) => Ok(Toggled::Made(event)),
-            Err(Abort::Deleted) => Ok(Toggled::Deleted),
-            Err(Abort::Step(Step::Full)) => Ok(Toggled::Full),
-            Err(Abort::Step(_)) => {
-                let (row, url) = load_message(&mut conn, id)
-                    .map_err(db_err("message"))?
-                    .ok_or(RepoError::NotFound)?;
-                Ok(Toggled::Unchanged(row.into_domain(url)?))
-            }
-            Err(Abort::Db(DieselError::NotFound)) => Err(RepoError::NotFound),
-            Err(Abort::Db(e)) => Err(db_err("change message")(e)),
+/// Applies `change` (a reaction or a pin) to message `id` and appends its
+/// `event`, in one transaction that takes the room's lock and then the
+/// message row's (the order every message write takes them in). A
+/// deleted message is not changed. When `change` changes nothing, or
+/// finds a bound reached, the transaction (with its `seq`) rolls back.
+fn toggle_message(
+    conn: &mut PgConn,
+    id: i64,
+    event: fn(Message) -> RoomEventKind,
+    change: impl FnOnce(&mut PgConn) -> QueryResult<Step>,
+) -> Result<Toggled, RepoError> {
+    let (row, url) = load_message(conn, id)
+        .map_err(db_err("message"))?
+        .ok_or(RepoError::NotFound)?;
+    let room = row.into_domain(url)?.room;
+    let toggled = conn.transaction::<_, Abort, _>(|c| {
+        let (seq, _) = advance_room(c, room, false)?;
+        let deleted: Option<DateTime<Utc>> = messages::table
+            .find(id)
+            .select(messages::deleted_at)
+            .for_update()
+            .first(c)?;
+        if deleted.is_some() {
+            return Err(Abort::Deleted);
         }
+        match change(c)? {
+            Step::Changed => {}
+            step => return Err(Abort::Step(step)),
+        }
+        let (row, url) = load_message(c, id)?.ok_or(DieselError::NotFound)?;
+        let message = row
+            .into_domain(url)
+            .map_err(|e| DieselError::DeserializationError(e.into()))?;
+        let payload = event(message);
+        diesel::insert_into(message_events::table)
+            .values(NewEventRow::new(room, seq, payload.name(), id, None))
+            .execute(c)?;
+        Ok(RoomEvent { seq, payload })
+    });
+    match toggled {
+        Ok(event) => Ok(Toggled::Made(event)),
+        Err(Abort::Deleted) => Ok(Toggled::Deleted),
+        Err(Abort::Step(Step::Full)) => Ok(Toggled::Full),
+        Err(Abort::Step(_)) => {
+            let (row, url) = load_message(conn, id)
+                .map_err(db_err("message"))?
+                .ok_or(RepoError::NotFound)?;
+            Ok(Toggled::Unchanged(row.into_domain(url)?))
+        }
+        Err(Abort::Db(DieselError::NotFound)) => Err(RepoError::NotFound),
+        Err(Abort::Db(e)) => Err(db_err("change message")(e)),
     }
+}
 
+impl PgStore {
     /// Applies `change` to message `id` and appends its `event` (built from
     /// the changed message), in one transaction that first takes the room's
     /// lock. `change` writes only a message that is not deleted, and says how

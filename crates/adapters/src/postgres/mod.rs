@@ -5,13 +5,15 @@
 //! in a blocking task), so blocking on a pooled connection here is fine. The
 //! two exceptions are made for async callers: plain posts go to the group
 //! commit's writer thread (`queue_post`), and history pages are read on the
-//! caller's runtime by the [`reader`] (`read_history`).
+//! caller's runtime by the [`reader`] (`read_history`). Reaction toggles go
+//! to a writer thread of their own, which commits them in batches too.
 
 mod channels;
 mod conversations;
 mod group_commit;
 mod messages;
 mod outage;
+mod reaction_commit;
 mod read_state;
 mod reader;
 mod rows;
@@ -44,6 +46,7 @@ type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 pub struct PgStore {
     pool: Arc<Connections>,
     group: Arc<group_commit::GroupCommit>,
+    reactions: Arc<reaction_commit::ReactionCommit>,
     /// Async history reads; `None` when the URL needs what only libpq does.
     reader: Option<Arc<reader::Reader>>,
 }
@@ -68,11 +71,14 @@ impl PgStore {
         );
         let group = group_commit::GroupCommit::start(Arc::clone(&pool))
             .context("starting the post writer")?;
+        let reactions = reaction_commit::ReactionCommit::start(Arc::clone(&pool))
+            .context("starting the reaction writer")?;
         let page_sql = messages::history_page_sql().context("rendering the history query")?;
         let reader = reader::Reader::new(url, connect_timeout, page_sql, Arc::clone(&pool));
         Ok(Self {
             pool,
             group: Arc::new(group),
+            reactions: Arc::new(reactions),
             reader: reader.map(Arc::new),
         })
     }

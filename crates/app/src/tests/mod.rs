@@ -10,6 +10,7 @@ mod history;
 mod members;
 mod memo;
 mod messages;
+mod reactions;
 mod read_state;
 mod search;
 mod workspaces;

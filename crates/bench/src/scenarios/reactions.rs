@@ -4,8 +4,9 @@
 //! did last.
 //!
 //! Target: ≥ 5,000 toggles/s, counts exact afterwards. Every toggle of one
-//! message takes its room's lock and its row's, so they queue on one row:
-//! the figure says how short that queue's turns are.
+//! message needs its room's lock and its row's; the store commits the
+//! toggles that queue for them in batches, so the figure says how many one
+//! commit carries and how cheaply a toggle reaches the queue.
 //!
 //! Each client owns one (user, emoji) pair: client `i` is user `i % users`
 //! reacting with `:b{i / users}:`. Afterwards the message's summary must
