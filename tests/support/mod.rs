@@ -42,6 +42,8 @@ pub fn test_settings(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
         ("CONCORD__AUTH__BCRYPT_COST", "4"),
         ("CONCORD__DATABASE__POOL_SIZE", "8"),
         ("CONCORD__REALTIME__BROKER", "local"),
+        // Tests that read metrics run `concord` as a process of its own.
+        ("CONCORD__METRICS__ENABLED", "false"),
     ]
     .iter()
     .chain(extra)

@@ -36,6 +36,8 @@ pub fn redis_url() -> String {
 /// A running `concord` process; killed when dropped.
 pub struct Node {
     pub address: String,
+    /// The metrics listener, when metrics are on.
+    pub metrics_address: Option<String>,
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
 }
@@ -52,6 +54,7 @@ impl Node {
             .env("CONCORD__SERVER__PORT", "0")
             .env("CONCORD__SERVER__WORKERS", "2")
             .env("CONCORD__AUTH__BCRYPT_COST", "4")
+            .env("CONCORD__METRICS__PORT", "0")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -63,17 +66,18 @@ impl Node {
         let log = Arc::new(Mutex::new(Vec::new()));
         let kept = Arc::clone(&log);
         let keep = move |line: &str| kept.lock().expect("log lines").push(line.to_owned());
-        let port = tokio::time::timeout(Duration::from_secs(30), async {
+        let (port, metrics_port) = tokio::time::timeout(Duration::from_secs(30), async {
             while let Some(line) = lines.next_line().await.expect("read the log") {
                 keep(&line);
                 if line.contains("Concord is listening") {
-                    return listening_port(&line);
+                    return (field(&line, "port"), field(&line, "metrics_port"));
                 }
             }
             panic!("concord exited before listening");
         })
         .await
         .expect("concord did not start within 30 s");
+        let port = port.expect("the listening line names the port");
         // Keep draining the log so the process never blocks on a full pipe.
         let kept = Arc::clone(&log);
         tokio::spawn(async move {
@@ -83,6 +87,7 @@ impl Node {
         });
         Self {
             address: format!("http://127.0.0.1:{port}"),
+            metrics_address: metrics_port.map(|port| format!("http://127.0.0.1:{port}")),
             child,
             log,
         }
@@ -114,13 +119,14 @@ impl Node {
     }
 }
 
-/// The port in the "Concord is listening" line, as text (`port=8080`) or JSON
-/// (`"port":8080`).
-fn listening_port(line: &str) -> u16 {
+/// A number field of the "Concord is listening" line, as text
+/// (`port=8080`) or JSON (`"port":8080`); `None` when absent.
+fn field(line: &str, name: &str) -> Option<u16> {
     if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
-        let port = json["port"].as_u64().expect("a port in the JSON line");
-        return u16::try_from(port).expect("a port number");
+        return json[name].as_u64().and_then(|n| u16::try_from(n).ok());
     }
-    let port = line.split("port=").nth(1).expect("port= in the line");
-    port.trim().parse::<u16>().expect("a port number")
+    let prefix = format!("{name}=");
+    line.split_whitespace()
+        .find_map(|word| word.strip_prefix(prefix.as_str()))
+        .and_then(|n| n.parse().ok())
 }

@@ -94,7 +94,9 @@ impl Limits {
     /// 429 when that address has tried credentials too often.
     pub fn sign_up(&self, client: IpAddr) -> Result<(), ApiError> {
         match &self.addresses {
-            Some(buckets) => buckets.take(&client).map_err(ApiError::rate_limited),
+            Some(buckets) => buckets
+                .take(&client)
+                .map_err(|wait| refused("address", wait)),
             None => Ok(()),
         }
     }
@@ -104,7 +106,7 @@ impl Limits {
     /// 429 when the user is over their limit.
     pub fn request(&self, user: UserId) -> Result<(), ApiError> {
         match &self.users {
-            Some(buckets) => buckets.take(&user).map_err(ApiError::rate_limited),
+            Some(buckets) => buckets.take(&user).map_err(|wait| refused("user", wait)),
             None => Ok(()),
         }
     }
@@ -128,10 +130,16 @@ impl Limits {
                         .collect::<String>()
                         .to_lowercase(),
                 ))
-                .map_err(ApiError::rate_limited),
+                .map_err(|wait| refused("sign_in", wait)),
             None => Ok(()),
         }
     }
+}
+
+/// A request over the `limit` it ran into, counted.
+fn refused(limit: &'static str, wait: Duration) -> ApiError {
+    metrics::counter!("concord_rate_limit_rejections_total", "limit" => limit).increment(1);
+    ApiError::rate_limited(wait)
 }
 
 #[cfg(test)]

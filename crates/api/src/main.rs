@@ -101,7 +101,15 @@ fn serve(settings: &Settings) -> anyhow::Result<()> {
     }
     actix_web::rt::System::new().block_on(async {
         let app = Application::build(settings)?;
-        tracing::info!(host = %settings.server.host, port = app.port(), "Concord is listening");
+        match app.metrics_port() {
+            Some(metrics_port) => tracing::info!(
+                host = %settings.server.host,
+                port = app.port(),
+                metrics_port,
+                "Concord is listening"
+            ),
+            None => tracing::info!(host = %settings.server.host, port = app.port(), "Concord is listening"),
+        }
         app.run_until_stopped().await?;
         Ok(())
     })

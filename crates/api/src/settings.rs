@@ -26,6 +26,18 @@ pub struct Settings {
     pub realtime: RealtimeSettings,
     pub rate_limit: RateLimitSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `GET /metrics` (Prometheus text) on a listener of its own.
+    pub enabled: bool,
+    /// Loopback by default: metrics are for the operator, not the public.
+    pub host: String,
+    /// 0 picks a free port (tests).
+    pub port: u16,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -27,6 +27,8 @@ use crate::settings::Settings;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener's server and port, when metrics are on.
+    metrics: Option<(Server, u16)>,
     // Declared after `server`, so it outlives it: the gateway's runtime stops
     // only once no handler can reach it.
     realtime: Realtime,
@@ -37,6 +39,7 @@ pub struct Application {
 #[derive(Clone)]
 pub struct StopHandle {
     server: actix_web::dev::ServerHandle,
+    metrics: Option<actix_web::dev::ServerHandle>,
     hub: Hub,
 }
 
@@ -46,7 +49,14 @@ impl StopHandle {
     /// connections are cut.
     pub fn stop(&self, graceful: bool) -> impl Future<Output = ()> + use<> {
         self.hub.shutdown();
-        self.server.stop(graceful)
+        let metrics = self.metrics.clone();
+        let server = self.server.stop(graceful);
+        async move {
+            server.await;
+            if let Some(metrics) = metrics {
+                metrics.stop(false).await;
+            }
+        }
     }
 }
 
@@ -122,6 +132,15 @@ impl Application {
         let listener = listen(&address)
             .with_context(|| format!("server.host, server.port: cannot listen on {address}"))?;
         let port = listener.local_addr()?.port();
+        let metrics = if settings.metrics.enabled {
+            let pool = store.clone();
+            let scrape = crate::metrics::Scrape {
+                pool: Arc::new(move || pool.pool_state()),
+            };
+            Some(serve_metrics(settings, scrape)?)
+        } else {
+            None
+        };
         let server = serve(
             listener,
             web::Data::new(chat),
@@ -132,6 +151,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics,
             realtime,
         })
     }
@@ -140,10 +160,16 @@ impl Application {
         self.port
     }
 
+    /// The metrics listener's port, when metrics are on.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
     /// A handle to stop the server from elsewhere (tests, signals).
     pub fn handle(&self) -> StopHandle {
         StopHandle {
             server: self.server.handle(),
+            metrics: self.metrics.as_ref().map(|(server, _)| server.handle()),
             hub: self.realtime.hub().clone(),
         }
     }
@@ -159,6 +185,9 @@ impl Application {
             tracing::info!("shutting down: closing WebSockets, draining requests");
             stop.stop(true).await;
         });
+        if let Some((metrics, _)) = self.metrics {
+            actix_web::rt::spawn(metrics);
+        }
         let served = self.server.await;
         drop(self.realtime);
         served
@@ -296,6 +325,31 @@ fn tidy(path: &str) -> Option<String> {
     Some(tidy)
 }
 
+/// The metrics listener: `GET /metrics` alone, on one worker, at
+/// `[metrics]`'s address (never the public one unless configured so).
+fn serve_metrics(
+    settings: &Settings,
+    scrape: crate::metrics::Scrape,
+) -> anyhow::Result<(Server, u16)> {
+    crate::metrics::recorder();
+    let address = format!("{}:{}", settings.metrics.host, settings.metrics.port);
+    let listener = listen(&address)
+        .with_context(|| format!("metrics.host, metrics.port: cannot listen on {address}"))?;
+    let port = listener.local_addr()?.port();
+    let scrape = web::Data::new(scrape);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(scrape.clone())
+            .configure(routes::configure_metrics)
+            .default_service(web::to(routes::not_found))
+    })
+    .disable_signals()
+    .workers(1)
+    .listen(listener)?
+    .run();
+    Ok((server, port))
+}
+
 fn serve(
     listener: TcpListener,
     chat: web::Data<Concord>,
@@ -311,6 +365,15 @@ fn serve(
                 service.call(req)
             })
             .wrap(TracingLogger::<RequestSpan>::new())
+            .wrap_fn(|req, service| {
+                let (method, started) = (req.method().clone(), std::time::Instant::now());
+                let answered = service.call(req);
+                async move {
+                    let res = answered.await?;
+                    crate::metrics::record_request(&res, &method, started);
+                    Ok(res)
+                }
+            })
             .app_data(chat.clone())
             .app_data(gateway.clone())
             .app_data(limits.clone())

@@ -4,5 +4,6 @@
 
 mod endpoints;
 mod errors;
+mod metrics;
 mod operations;
 mod rate_limits;

@@ -143,7 +143,9 @@ impl Writer {
             batch.extend(self.jobs.try_iter().take(MAX_BATCH - 1));
             // A panic fails this batch's posters (their replies are dropped:
             // `writer_gone`), not every post after it.
+            let (size, started) = (batch.len(), std::time::Instant::now());
             let written = panic::catch_unwind(AssertUnwindSafe(|| self.write(batch)));
+            super::record_batch("posts", size, started.elapsed());
             if written.is_err() {
                 tracing::error!("the post writer panicked; its batch failed");
             }

@@ -83,6 +83,12 @@ impl PgStore {
         })
     }
 
+    /// The pool's connections: in use, and idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let (open, idle) = self.pool.state();
+        (open.saturating_sub(idle), idle)
+    }
+
     /// A pooled connection; at once `Unavailable` while the database is down.
     fn conn(&self) -> Result<PgConn, RepoError> {
         self.pool.get()
@@ -135,6 +141,14 @@ impl StoreHealth for PgStore {
             .map(|_| ())
             .map_err(|e| RepoError::Unavailable(e.into()))
     }
+}
+
+/// One group-commit batch of `writer` (`posts` or `reactions`): how many
+/// writes it carried and how long it took, answers included.
+fn record_batch(writer: &'static str, size: usize, took: Duration) {
+    metrics::histogram!("concord_group_commit_batch_size", "writer" => writer).record(size as f64);
+    metrics::histogram!("concord_group_commit_seconds", "writer" => writer)
+        .record(took.as_secs_f64());
 }
 
 /// Creates the database named in `url` if needed and applies every pending

@@ -73,6 +73,20 @@ impl Connections {
 
     /// [`Self::get`], waiting at most `timeout`.
     pub(crate) fn get_within(self: &Arc<Self>, timeout: Duration) -> Result<PgConn, RepoError> {
+        let waiting = metrics::gauge!("concord_db_pool_waiting");
+        waiting.increment(1.0);
+        let got = self.wait_for_one(timeout);
+        waiting.decrement(1.0);
+        got
+    }
+
+    /// How many connections the pool holds, and how many of them are idle.
+    pub(crate) fn state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
+    fn wait_for_one(self: &Arc<Self>, timeout: Duration) -> Result<PgConn, RepoError> {
         let deadline = Instant::now() + timeout;
         loop {
             if self.is_down() {
@@ -84,6 +98,7 @@ impl Connections {
             match self.pool.get_timeout(WAIT_SLICE.min(left)) {
                 Ok(conn) => return Ok(conn),
                 Err(e) if Instant::now() >= deadline => {
+                    metrics::counter!("concord_db_pool_timeouts_total").increment(1);
                     self.fell();
                     return Err(RepoError::Unavailable(e.into()));
                 }

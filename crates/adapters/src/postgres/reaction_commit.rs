@@ -144,7 +144,9 @@ impl Writer {
             batch.extend(self.jobs.try_iter().take(MAX_BATCH - 1));
             // A panic fails this batch's callers (their replies are
             // dropped: `reaction_writer_gone`), not every toggle after it.
+            let (size, started) = (batch.len(), std::time::Instant::now());
             let written = panic::catch_unwind(AssertUnwindSafe(|| self.write(batch)));
+            super::record_batch("reactions", size, started.elapsed());
             if written.is_err() {
                 tracing::error!("the reaction writer panicked; its batch failed");
             }

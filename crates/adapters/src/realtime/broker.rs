@@ -229,6 +229,7 @@ impl ThisNode {
         let Some(signals) = decode(&self.id, payload) else {
             return;
         };
+        metrics::counter!("concord_broker_announcements_received_total").increment(1);
         for signal in signals {
             match signal {
                 Signal::Event { room_id, seq } => self.hub.notice(room_id, seq),
@@ -258,6 +259,23 @@ async fn gather(first: Signal, outbox: &mut mpsc::UnboundedReceiver<Signal>) -> 
         batch.push(signal);
     }
     batch
+}
+
+/// [`gather`], and when the batch's first signal was queued.
+async fn gather_timed(
+    first: Signal,
+    outbox: &mut mpsc::UnboundedReceiver<Signal>,
+) -> (Vec<Signal>, tokio::time::Instant) {
+    let since = tokio::time::Instant::now();
+    (gather(first, outbox).await, since)
+}
+
+/// One payload sent to the broker, `since` its first signal was taken:
+/// how far announcements lag behind the commits they report.
+fn announced(since: tokio::time::Instant) {
+    metrics::counter!("concord_broker_announcements_sent_total").increment(1);
+    metrics::histogram!("concord_broker_announce_lag_seconds")
+        .record(since.elapsed().as_secs_f64());
 }
 
 /// Reconnect delays: quick at first, never hammering a broker that is down.
@@ -326,6 +344,7 @@ pub(crate) async fn run(
                 return;
             }
             Ended::Lost(e) => {
+                metrics::counter!("concord_broker_reconnects_total").increment(1);
                 tracing::warn!(error = %e, "realtime: {name} broker connection lost; reconnecting")
             }
         }
@@ -376,10 +395,12 @@ async fn postgres_session(
             },
             signal = outbox.recv() => {
                 let Some(first) = signal else { return Ended::Closed };
-                for payload in encode(&node.id, gather(first, outbox).await) {
+                let (signals, lag) = gather_timed(first, outbox).await;
+                for payload in encode(&node.id, signals) {
                     if let Err(e) = client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await {
                         return Ended::Lost(e.to_string());
                     }
+                    announced(lag);
                 }
             }
         }
@@ -424,7 +445,8 @@ async fn redis_session(
             },
             signal = outbox.recv() => {
                 let Some(first) = signal else { return Ended::Closed };
-                for payload in encode(&node.id, gather(first, outbox).await) {
+                let (signals, lag) = gather_timed(first, outbox).await;
+                for payload in encode(&node.id, signals) {
                     let sent: Result<i64, _> = redis::cmd("PUBLISH")
                         .arg(CHANNEL)
                         .arg(payload)
@@ -433,6 +455,7 @@ async fn redis_session(
                     if let Err(e) = sent {
                         return lost(e);
                     }
+                    announced(lag);
                 }
             }
         }

@@ -129,12 +129,19 @@ impl Feed {
                     through = through.next();
                 }
                 // Subscribing again replaces the earlier subscription.
-                if ack.send(through).is_ok() {
-                    self.subscribers.insert((sub.conn.id(), sub.kind), sub);
+                if ack.send(through).is_ok()
+                    && self
+                        .subscribers
+                        .insert((sub.conn.id(), sub.kind), sub)
+                        .is_none()
+                {
+                    metrics::gauge!("concord_gateway_subscriptions").increment(1.0);
                 }
             }
             RoomInput::Unsubscribe { conn, kind } => {
-                self.subscribers.remove(&(conn, kind));
+                if self.subscribers.remove(&(conn, kind)).is_some() {
+                    metrics::gauge!("concord_gateway_subscriptions").decrement(1.0);
+                }
             }
             RoomInput::Recheck(change) => {
                 let mut told = HashSet::new();
@@ -279,6 +286,7 @@ impl Feed {
                     (*dialect, Arc::new(delivery))
                 })
                 .collect();
+            let (mut queued, mut dropped) = (0u64, 0u64);
             self.subscribers.retain(|_, s| {
                 if s.kind != topic.kind {
                     return true;
@@ -286,8 +294,18 @@ impl Feed {
                 let Some((_, delivery)) = deliveries.iter().find(|(d, _)| *d == s.dialect) else {
                     return true;
                 };
-                s.conn.offer(Outbound::Event(Arc::clone(delivery)))
+                let kept = s.conn.offer(Outbound::Event(Arc::clone(delivery)));
+                if kept {
+                    queued += 1;
+                } else {
+                    dropped += 1;
+                }
+                kept
             });
+            metrics::counter!("concord_gateway_events_delivered_total").increment(queued);
+            if dropped > 0 {
+                metrics::gauge!("concord_gateway_subscriptions").decrement(dropped as f64);
+            }
         }
     }
 

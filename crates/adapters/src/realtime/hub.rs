@@ -173,6 +173,9 @@ impl Connection {
             .compare_exchange(0, reason as u8, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
+            if reason == Stop::ResumeRequired {
+                metrics::counter!("concord_gateway_slow_consumer_closes_total").increment(1);
+            }
             self.stop.cancel();
         }
     }
@@ -304,12 +307,15 @@ impl Hub {
             stop_reason: AtomicU8::new(0),
         });
         lock(&self.inner.connections).insert(conn.id, conn.clone());
+        metrics::gauge!("concord_gateway_connections").increment(1.0);
         (conn, rx)
     }
 
     /// Forgets a connection and takes it off every room it followed.
     pub fn disconnect(&self, conn: &Connection, rooms: impl IntoIterator<Item = Topic>) {
-        lock(&self.inner.connections).remove(&conn.id);
+        if lock(&self.inner.connections).remove(&conn.id).is_some() {
+            metrics::gauge!("concord_gateway_connections").decrement(1.0);
+        }
         self.unfollow_user(conn);
         for topic in rooms {
             self.unsubscribe(conn, topic);

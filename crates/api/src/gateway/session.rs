@@ -659,6 +659,8 @@ impl Session {
                     return Err(End::Close(close::RESUME_REQUIRED, "Replay failed; resume"));
                 }
             };
+            metrics::counter!("concord_gateway_replayed_events_total")
+                .increment(frames.len() as u64);
             for frame in frames {
                 self.send(frame).await?;
             }

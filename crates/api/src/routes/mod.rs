@@ -296,8 +296,14 @@ fn configure_server_dialect(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/search").route(web::get().to(server::search::search_server_messages)));
 }
 
+/// The metrics listener's one route (`[metrics]` in the configuration).
+pub fn configure_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/metrics").route(web::get().to(system::metrics)));
+}
+
 /// Anything no route matched.
 pub async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    actix_web::HttpMessage::extensions_mut(&req).insert(crate::metrics::Unmatched);
     Err(ApiError::new(
         actix_web::http::StatusCode::NOT_FOUND,
         "Not found",

@@ -1,6 +1,6 @@
 //! Liveness, readiness and the OpenAPI document.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -28,6 +28,16 @@ pub async fn health() -> HttpResponse {
 pub async fn ready(chat: Chat) -> Result<HttpResponse, ApiError> {
     run(&chat, |s| s.ready()).await?;
     Ok(HttpResponse::Ok().json(StatusDto { status: "ok" }))
+}
+
+/// `GET /metrics` on the metrics listener: Prometheus text format.
+pub async fn metrics(scrape: web::Data<crate::metrics::Scrape>) -> HttpResponse {
+    let body = web::block(move || scrape.render())
+        .await
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
 }
 
 /// The OpenAPI 3.1 document of this API.
