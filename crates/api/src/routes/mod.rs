@@ -1,5 +1,6 @@
 //! Every route Concord serves, in one place.
 
+pub mod console;
 pub mod gateway;
 pub mod server;
 pub mod system;
@@ -25,6 +26,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     };
 
     cfg.service(web::resource("/health").route(web::get().to(system::health)))
+        // the browser console (a client of the workspace dialect)
+        .service(web::resource("/").route(web::get().to(console::console_page)))
+        .service(web::resource("/console/{file}").route(web::get().to(console::console_asset)))
         .service(web::resource("/ready").route(web::get().to(system::ready)))
         // realtime gateway (API.md section 5)
         .service(web::resource("/ws").route(web::get().to(gateway::connect)))
@@ -355,19 +359,26 @@ mod tests {
         paths
     }
 
-    /// `pattern` with each `{param}` given a value.
+    /// Parameters that are not ids, with a value their route serves.
+    const NAMED: [(&str, &str); 1] = [("file", "main.js")];
+
+    /// `pattern` with each `{param}` given a value: `1`, or its `NAMED` one.
     fn concrete(pattern: &str) -> String {
         let mut out = String::new();
-        let mut in_param = false;
+        let mut param: Option<String> = None;
         for c in pattern.chars() {
-            match c {
-                '{' => {
-                    in_param = true;
-                    out.push('1');
+            match (c, param.as_mut()) {
+                ('{', _) => param = Some(String::new()),
+                ('}', Some(name)) => {
+                    let value = NAMED
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map_or("1", |(_, v)| v);
+                    out.push_str(value);
+                    param = None;
                 }
-                '}' => in_param = false,
-                c if !in_param => out.push(c),
-                _ => {}
+                (c, Some(name)) => name.push(c),
+                (c, None) => out.push(c),
             }
         }
         out
