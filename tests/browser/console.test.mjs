@@ -22,6 +22,7 @@ const people = {};
 /** A browser context and page for a new person, signed up through the form. */
 async function signUp(username, first, last) {
   const context = await browser.newContext({ viewport: DESKTOP });
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   watchErrors(page, errors);
   page.on('dialog', (dialog) => dialog.accept());
@@ -199,5 +200,128 @@ describe('the console', { timeout: 180_000 }, () => {
     // And live again afterwards.
     await send(alice.page, 'Back online?');
     await message(bob.page, 'Back online?').waitFor();
+  });
+
+  it('counts unread messages and clears them on every device of the reader', async () => {
+    const { alice, bob } = people;
+    await alice.page.getByText('New conversation').click();
+    await alice.page.getByRole('checkbox', { name: 'Bob Builder' }).check();
+    await alice.page.locator('#new-dm-form').getByLabel('Topic').fill('Launch');
+    await alice.page.getByRole('button', { name: 'Start conversation' }).click();
+    await titled(alice.page, 'Launch');
+
+    // Bob on a second tab of the same browser: the same session.
+    const tab = await bob.context.newPage();
+    watchErrors(tab, errors);
+    await tab.goto(concord.base);
+    await live(tab);
+    for (const page of [bob.page, tab]) {
+      await page.getByRole('button', { name: 'Refresh lists' }).click();
+      await roomLink(page, 'Launch').waitFor();
+    }
+
+    await send(alice.page, 'Launch is on Friday, @bob');
+    for (const page of [bob.page, tab]) {
+      await roomLink(page, 'Launch.*1 unread, mentioning you').waitFor();
+    }
+    await send(alice.page, 'Bring snacks');
+    await roomLink(tab, 'Launch.*2 unread').waitFor();
+
+    // Reading on one tab clears the badge on the other, live.
+    await roomLink(bob.page, 'Launch').click();
+    await titled(bob.page, 'Launch');
+    await message(bob.page, 'Bring snacks').waitFor();
+    await until('the badge to clear on the other tab', async () =>
+      !/unread/.test(await roomLink(tab, 'Launch').textContent()));
+    await tab.close();
+  });
+
+  it('pages back through a long history as the reader scrolls up', async () => {
+    const { alice } = people;
+    const create = alice.page.locator('#new-channel-form');
+    await alice.page.getByText('New channel').click();
+    await create.getByLabel('Name').fill('history');
+    await create.getByRole('button', { name: 'Create channel' }).click();
+    await titled(alice.page, '# history');
+    const channelId = Number(await roomLink(alice.page, 'history').getAttribute('data-room'));
+    await roomLink(alice.page, 'general').click();
+    await titled(alice.page, '# general');
+
+    const token = await alice.page.evaluate(() => localStorage.getItem('concord.token'));
+    for (let i = 1; i <= 120; i += 1) {
+      const res = await fetch(`${concord.base}/api/channels/${channelId}/messages`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ content: `line ${i}` }),
+      });
+      assert.equal(res.status, 201);
+    }
+
+    await roomLink(alice.page, 'history').click();
+    await message(alice.page, 'line 120').waitFor();
+    // The newest page only, at the bottom.
+    assert.equal(await alice.page.locator('#timeline > li.message').count(), 50);
+    const scroller = alice.page.locator('#timeline-scroller');
+    await until('the first line after scrolling up', async () => {
+      await scroller.evaluate((el) => { el.scrollTop = 0; });
+      return (await texts(alice.page)).includes('line 1');
+    });
+    await alice.page.getByText('This is the very beginning of the room.').waitFor();
+    const expected = Array.from({ length: 120 }, (_, i) => `line ${i + 1}`);
+    assert.deepEqual(await texts(alice.page), expected);
+  });
+
+  it('works at phone width, by keyboard, in the same session', async () => {
+    const { bob } = people;
+    const context = await browser.newContext(PHONE);
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    watchErrors(page, errors);
+    await page.goto(concord.base);
+    const form = page.getByRole('form', { name: 'Sign in' });
+    await form.getByLabel('Email').fill('alice@example.com');
+    await form.getByLabel('Password').fill('pass-alice');
+    await form.getByLabel('Password').press('Enter');
+    await live(page);
+    await titled(page, '# general');
+
+    // On a fresh load the skip link is the first stop, and lands in the message box.
+    await page.reload();
+    await live(page);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to the message box');
+    await page.keyboard.press('Enter');
+    await until('the focus in the message box', () => page.evaluate(() => document.activeElement.id === 'composer-input'));
+
+    const nav = page.getByRole('navigation');
+    assert.equal(await nav.isVisible(), false, 'the rooms start folded away');
+    await page.getByRole('button', { name: 'Rooms' }).click();
+    await nav.waitFor();
+    await roomLink(page, 'Launch').click();
+    await titled(page, 'Launch');
+    await nav.waitFor({ state: 'hidden' });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+      'nothing wider than the screen');
+
+    // Picking a room puts the focus in its message box.
+    await until('the focus in the message box', () => page.evaluate(() => document.activeElement.id === 'composer-input'));
+    await page.keyboard.type('Sent from my phone');
+    await page.keyboard.press('Enter');
+    await message(bob.page, 'Sent from my phone').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'console-phone.png') });
+    await context.close();
+  });
+
+  it('looks like this on a desktop', async () => {
+    const { alice } = people;
+    await roomLink(alice.page, 'general').click();
+    await titled(alice.page, '# general');
+    await message(alice.page, 'Hello Bob').getByRole('button', { name: /1 reply/ }).click();
+    await alice.page.getByRole('complementary').locator('li.message').filter({ hasText: 'Glad to be here' }).waitFor();
+    await alice.page.screenshot({ path: join(SHOTS, 'console-desktop.png') });
+  });
+
+  it('raised no script error and no Content-Security-Policy violation', () => {
+    assert.deepEqual(errors, []);
   });
 });

@@ -398,10 +398,20 @@ async function boot() {
     await api.signOut().catch(() => {});
     endSession();
   });
+  // The skip link moves the focus without touching the address, which names the room.
+  document.querySelector('.skip-link').addEventListener('click', (event) => {
+    event.preventDefault();
+    byId('composer-input').focus();
+  });
   byId('menu-toggle').addEventListener('click', () => {
     setNavOpen(!document.body.classList.contains('nav-open'));
   });
-  window.addEventListener('hashchange', () => { route(); });
+  window.addEventListener('hashchange', async () => {
+    // A room the reader picked: their next step is to read or write in it.
+    const before = state.room?.id;
+    await route();
+    if (state.room && state.room.id !== before) byId('composer-input').focus();
+  });
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) markReadSoon();
   });

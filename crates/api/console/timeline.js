@@ -24,6 +24,7 @@ export function renderMessage(li, message, view) {
   clear(li);
   li.classList.toggle('deleted', message.deleted);
   li.classList.toggle('mine', message.user_id === view.me);
+  li.classList.toggle('mentions-me', !message.deleted && (message.mentions ?? []).includes(view.me));
   const author = view.nameOf(message.user_id);
   li.append(
     h('p', { class: 'meta' },
@@ -32,13 +33,18 @@ export function renderMessage(li, message, view) {
       message.edited_at && !message.deleted ? h('span', { class: 'edited' }, ' (edited)') : null),
     h('p', { class: 'content' }, message.content),
   );
-  const actions = h('div', { class: 'actions' });
   const replies = view.replies(message);
-  if (replies !== null && !message.parent_id) {
+  if (replies) {
+    li.append(h('button', {
+      type: 'button', class: 'thread-link', onclick: () => view.onReply(message),
+      'aria-label': `${plural(replies, 'reply', 'replies')}, open the thread`,
+    }, plural(replies, 'reply', 'replies')));
+  }
+  const actions = h('div', { class: 'actions' });
+  if (replies === 0 && !message.parent_id && !message.deleted) {
     actions.append(h('button', {
-      type: 'button', class: 'reply', onclick: () => view.onReply(message),
-      'aria-label': replies ? `${plural(replies, 'reply', 'replies')}, open the thread` : `Reply to ${author}`,
-    }, replies ? plural(replies, 'reply', 'replies') : 'Reply'));
+      type: 'button', onclick: () => view.onReply(message), 'aria-label': `Reply to ${author}`,
+    }, 'Reply'));
   }
   if (!message.deleted && message.user_id === view.me) {
     actions.append(h('button', { type: 'button', onclick: () => startEdit(li, view) }, 'Edit'));
