@@ -102,7 +102,9 @@ async function startSession(user, token) {
   gateway = new Gateway(`${scheme}://${window.location.host}/ws`, token, {
     onEvent,
     onStatus,
-    onReady: () => { refreshUnread(); },
+    // After a reconnect, rooms and read state may have changed while no
+    // topic could say so: read them again (the first time, route() does).
+    onReady: () => { if (state.workspace?.members) reloadRooms().catch(fail); },
     onUnauthorized: () => endSession('Your session has ended. Please sign in again.'),
     onGap: (topic) => {
       if (state.room && topic.startsWith(`chat:${state.room.id}:`)) timeline.open(state.room);
@@ -412,8 +414,11 @@ async function boot() {
     await route();
     if (state.room && state.room.id !== before) byId('composer-input').focus();
   });
+  // Back on the tab: no topic announces new workspaces or rooms, so look.
   document.addEventListener('visibilitychange', () => {
-    if (!document.hidden) markReadSoon();
+    if (document.hidden || !state.user) return;
+    markReadSoon();
+    loadWorkspaces().then(reloadRooms).catch(fail);
   });
 
   const token = localStorage.getItem(TOKEN_KEY);
