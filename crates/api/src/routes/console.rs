@@ -191,7 +191,7 @@ mod tests {
         test::call_service(&app, req.to_request()).await
     }
 
-    fn header<'a>(res: &'a actix_web::dev::ServiceResponse, name: header::HeaderName) -> &'a str {
+    fn header(res: &actix_web::dev::ServiceResponse, name: header::HeaderName) -> &str {
         res.headers().get(name).unwrap().to_str().unwrap()
     }
 
