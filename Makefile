@@ -13,9 +13,10 @@ build: ## Release build of the whole workspace
 run: ## Run the concord server against the dev database
 	scripts/dev-db.sh exec cargo run --release --bin concord
 
-test: ## All tests; integration tests create their own databases (and start Redis if needed)
+test: ## All tests, then the console's in Chromium; each creates its own databases (and starts Redis if needed)
 	cargo build --bin concord
 	scripts/dev-db.sh exec scripts/dev-redis.sh exec cargo test --workspace
+	scripts/dev-db.sh exec scripts/browser-tests.sh
 
 test-unit: ## Unit tests only, no database needed
 	cargo test --workspace --lib --bins

@@ -12,7 +12,14 @@ async fn an_unknown_route_is_a_404_in_the_envelope() {
     let app = spawn_app().await;
     let ada = app.sign_up("ada").await;
 
-    for path in ["/nope", "/api/nope", "/api/workspaces/1/nope", "/"] {
+    // `/` is the console's page, and its files are under `/console/`.
+    for path in [
+        "/nope",
+        "/api/nope",
+        "/api/workspaces/1/nope",
+        "/console",
+        "/console/nope.js",
+    ] {
         let (status, err) = app
             .send_raw(Method::GET, path, Some(&ada.token), None, vec![])
             .await;

@@ -1,5 +1,6 @@
 //! Every route Concord serves, in one place.
 
+pub mod console;
 pub mod docs;
 pub mod gateway;
 pub mod server;
@@ -26,6 +27,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     };
 
     cfg.service(web::resource("/health").route(web::get().to(system::health)))
+        // the browser console (a client of the workspace dialect)
+        .service(web::resource("/").route(web::get().to(console::console_page)))
+        .service(web::resource("/console/{file}").route(web::get().to(console::console_asset)))
         .service(web::resource("/ready").route(web::get().to(system::ready)))
         // realtime gateway (API.md section 5)
         .service(web::resource("/ws").route(web::get().to(gateway::connect)))
@@ -37,7 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::resource("/asyncapi.json").route(web::get().to(gateway::asyncapi_json)),
                 )
                 .service(web::resource("/docs").route(web::get().to(docs::page)))
-                .service(web::resource("/docs/{file}").route(web::get().to(docs::asset)))
+                .service(web::resource("/docs/{asset}").route(web::get().to(docs::asset)))
                 .service(web::resource("/users").route(web::post().to(session::sign_up)))
                 .service(web::resource("/users/{id}").route(web::get().to(session::get_user)))
                 .service(
@@ -325,7 +329,7 @@ mod tests {
     const NOT_IN_OPENAPI: [(&str, &str); 3] = [
         ("GET", "/ws"),
         ("GET", "/api/docs"),
-        ("GET", "/api/docs/{file}"),
+        ("GET", "/api/docs/{asset}"),
     ];
 
     const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -369,20 +373,22 @@ mod tests {
         paths
     }
 
-    /// `pattern` with each `{param}` given a value: an id, or for a file
-    /// one that exists.
+    /// Parameters that are not ids, with a value their route serves.
+    const NAMED: [(&str, &str); 2] = [("file", "main.js"), ("asset", "swagger-ui.css")];
+
+    /// `pattern` with each `{param}` given a value: `1`, or its `NAMED` one.
     fn concrete(pattern: &str) -> String {
         let mut out = String::new();
         let mut param: Option<String> = None;
         for c in pattern.chars() {
-            match (c, &mut param) {
+            match (c, param.as_mut()) {
                 ('{', _) => param = Some(String::new()),
                 ('}', Some(name)) => {
-                    out.push_str(if name == "file" {
-                        "swagger-ui.css"
-                    } else {
-                        "1"
-                    });
+                    let value = NAMED
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map_or("1", |(_, v)| v);
+                    out.push_str(value);
                     param = None;
                 }
                 (c, Some(name)) => name.push(c),
