@@ -3,6 +3,7 @@
 pub mod docs;
 pub mod gateway;
 pub mod server;
+pub mod socketio;
 pub mod system;
 pub mod workspace;
 
@@ -29,6 +30,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/ready").route(web::get().to(system::ready)))
         // realtime gateway (API.md section 5)
         .service(web::resource("/ws").route(web::get().to(gateway::connect)))
+        // Socket.IO (API.md section 6), before the `/api` scope takes its path
+        .service(
+            web::resource(socketio::PATHS)
+                .route(web::get().to(socketio::handle))
+                .route(web::post().to(socketio::handle)),
+        )
         // workspace dialect (seed 004)
         .service(
             web::scope("/api")
@@ -314,10 +321,15 @@ mod tests {
     use utoipa::OpenApi;
 
     /// Served but described elsewhere: the WebSocket gateway's contract is
-    /// the AsyncAPI document at `/api/asyncapi.json`; the API docs page is a
+    /// the AsyncAPI document at `/api/asyncapi.json` (Socket.IO's, the
+    /// protocol specifications and API.md section 6); the API docs page is a
     /// view of the OpenAPI document itself.
-    const NOT_IN_OPENAPI: [(&str, &str); 3] = [
+    const NOT_IN_OPENAPI: [(&str, &str); 7] = [
         ("GET", "/ws"),
+        ("GET", "/api/socket/io"),
+        ("POST", "/api/socket/io"),
+        ("GET", "/socket.io"),
+        ("POST", "/socket.io"),
         ("GET", "/api/docs"),
         ("GET", "/api/docs/{file}"),
     ];
