@@ -51,7 +51,11 @@ impl Gateway {
                 Err(e) => return Err(e),
             }
         }
-        for conversation in self.ports.conversations.conversations_of_user(actor, None)? {
+        for conversation in self
+            .ports
+            .conversations
+            .conversations_of_user(actor, None)?
+        {
             // A participant who left the workspace keeps the row, not access.
             let room = Room::Conversation(conversation.id);
             if self.may_read(actor, room)? {

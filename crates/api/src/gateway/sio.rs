@@ -91,7 +91,7 @@ impl Namespace for ChatNamespace {
                     ConnectError::message(r#"Unknown dialect: use "server" or "workspace""#)
                 })?,
             };
-            let token = token_of(&auth, &request).ok_or_else(|| auth_required())?;
+            let token = token_of(&auth, &request).ok_or_else(auth_required)?;
             let claims = {
                 let chat = chat.clone();
                 match chat.accounts.authenticate_from_memory(&token) {
