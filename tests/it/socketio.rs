@@ -152,3 +152,33 @@ async fn an_outsider_gets_nothing_and_anonymous_or_bad_tokens_are_refused() {
         assert!(events_of(&results, name).is_empty());
     }
 }
+
+#[tokio::test]
+async fn a_removed_member_stops_receiving_at_once_without_reconnecting() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = app.general_channel(team.ws, &team.owner).await;
+    // The guest's own workspace carries the sentinel.
+    let own = app.create_workspace(&team.guest, "Own").await;
+    let lobby = app.general_channel(own, &team.guest).await;
+    let sentinel = format!("chat:{lobby}:messages");
+    let clients = Peers::connect(
+        &app.address,
+        "/api/socket/io",
+        &[peer("guest", &team.guest, &sentinel)],
+    )
+    .await;
+    let before = post(&app, general, &team.owner, "still a member").await;
+    app.remove_member(team.ws, &team.owner, &team.guest).await;
+    post(&app, general, &team.owner, "after the removal").await;
+    let mark = post(&app, lobby, &team.guest, "sentinel").await;
+    let results = clients.results().await;
+    assert_eq!(
+        events_of(&results, "guest"),
+        &vec![
+            json!([format!("chat:{general}:messages"), before]),
+            json!([sentinel, mark]),
+        ],
+        "{results}"
+    );
+}

@@ -31,11 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // realtime gateway (API.md section 5)
         .service(web::resource("/ws").route(web::get().to(gateway::connect)))
         // Socket.IO (API.md section 6), before the `/api` scope takes its path
-        .service(
-            web::resource(socketio::PATHS)
-                .route(web::get().to(socketio::handle))
-                .route(web::post().to(socketio::handle)),
-        )
+        .service(socketio::resource(socketio::PATHS[0]))
+        .service(socketio::resource(socketio::PATHS[1]))
         // workspace dialect (seed 004)
         .service(
             web::scope("/api")

@@ -20,3 +20,10 @@ pub async fn handle(
 ) -> HttpResponse {
     socketio.handle(req, body).await
 }
+
+/// `GET` and `POST` of [`handle`] at `path`.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path)
+        .route(web::get().to(handle))
+        .route(web::post().to(handle))
+}
