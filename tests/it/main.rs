@@ -6,5 +6,6 @@
 mod gateway;
 mod repos;
 mod server;
+mod socketio;
 mod system;
 mod workspace;

@@ -8,6 +8,7 @@
 mod db;
 mod json;
 pub mod node;
+pub mod peer;
 pub mod server;
 pub mod ws;
 

@@ -18,10 +18,12 @@ use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, Trac
 
 use crate::error::envelope_fallback;
 use crate::extract::{MAX_BODY_BYTES, json_config, path_config};
-use crate::gateway::{DialectRenderer, Gateway};
+use crate::gateway::{ChatNamespace, DialectRenderer, Gateway};
 use crate::limits::Limits;
 use crate::routes;
 use crate::settings::Settings;
+use crate::socketio::engine::EngineConfig;
+use crate::socketio::{SocketIo, SocketIoConfig};
 
 /// A bound, not yet running, Concord server.
 pub struct Application {
@@ -128,6 +130,16 @@ impl Application {
             renderer,
             session: settings.session_config(),
         });
+        // Engine.IO's and Socket.IO's defaults (pingInterval 25 s,
+        // pingTimeout 20 s, maxPayload 1 MB), as the reference server's.
+        let socketio = web::Data::new(
+            SocketIo::builder(EngineConfig::default(), SocketIoConfig::default())
+                .namespace(
+                    "/",
+                    ChatNamespace::new(realtime.hub().clone(), chat.clone()),
+                )
+                .build(),
+        );
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = listen(&address)
             .with_context(|| format!("server.host, server.port: cannot listen on {address}"))?;
@@ -145,6 +157,7 @@ impl Application {
             listener,
             web::Data::new(chat),
             gateway,
+            socketio,
             web::Data::new(Limits::new(settings.limits_config())),
             settings.server.workers,
         )?;
@@ -354,6 +367,7 @@ fn serve(
     listener: TcpListener,
     chat: web::Data<Concord>,
     gateway: web::Data<Gateway>,
+    socketio: web::Data<SocketIo>,
     limits: web::Data<Limits>,
     workers: usize,
 ) -> anyhow::Result<Server> {
@@ -376,6 +390,7 @@ fn serve(
             })
             .app_data(chat.clone())
             .app_data(gateway.clone())
+            .app_data(socketio.clone())
             .app_data(limits.clone())
             .app_data(json_config())
             .app_data(path_config())

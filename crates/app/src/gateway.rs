@@ -36,6 +36,41 @@ impl Gateway {
         self.memo.room_grant(actor, room).is_some()
     }
 
+    /// Every room `actor` may read now, in every workspace they belong to:
+    /// the channels they may see, then their conversations (the Socket.IO
+    /// transport follows all of them at once).
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn readable_rooms(&self, actor: UserId) -> Result<Vec<RoomInfo>, ServiceError> {
+        let mut rooms: Vec<RoomId> = Vec::new();
+        for workspace in self.ports.workspaces.workspaces_of_user(actor)? {
+            match self.visible_channels(actor, workspace.id) {
+                Ok(channels) => rooms.extend(channels.into_iter().map(|c| RoomId::from(c.id))),
+                // Left the workspace between the two reads.
+                Err(ServiceError::Forbidden(_) | ServiceError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for conversation in self
+            .ports
+            .conversations
+            .conversations_of_user(actor, None)?
+        {
+            // A participant who left the workspace keeps the row, not access.
+            let room = Room::Conversation(conversation.id);
+            if self.may_read(actor, room)? {
+                rooms.push(room.id());
+            }
+        }
+        let mut infos = Vec::with_capacity(rooms.len());
+        for room_id in rooms {
+            if let Some(info) = self.ports.messages.room_info(room_id)? {
+                infos.push(info);
+            }
+        }
+        Ok(infos)
+    }
+
     /// Whether `actor` may still read `room`. Storage failures are errors, not
     /// a "no": a subscription is not dropped because the database blinked.
     pub fn may_read(&self, actor: UserId, room: Room) -> Result<bool, ServiceError> {

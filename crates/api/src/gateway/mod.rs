@@ -10,6 +10,7 @@
 mod protocol;
 mod render;
 mod session;
+mod sio;
 mod socket;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use concord_ports::EventLog;
 
 pub use render::DialectRenderer;
 pub use session::{SessionConfig, start};
+pub use sio::ChatNamespace;
 
 /// Everything a WebSocket session needs, built once at start.
 pub struct Gateway {

@@ -4,6 +4,7 @@ pub mod console;
 pub mod docs;
 pub mod gateway;
 pub mod server;
+pub mod socketio;
 pub mod system;
 pub mod workspace;
 
@@ -33,6 +34,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/ready").route(web::get().to(system::ready)))
         // realtime gateway (API.md section 5)
         .service(web::resource("/ws").route(web::get().to(gateway::connect)))
+        // Socket.IO (API.md section 6), before the `/api` scope takes its path
+        .service(socketio::resource(socketio::PATHS[0]))
+        .service(socketio::resource(socketio::PATHS[1]))
         // workspace dialect (seed 004)
         .service(
             web::scope("/api")
@@ -324,10 +328,15 @@ mod tests {
     use utoipa::OpenApi;
 
     /// Served but described elsewhere: the WebSocket gateway's contract is
-    /// the AsyncAPI document at `/api/asyncapi.json`; the API docs page is a
+    /// the AsyncAPI document at `/api/asyncapi.json` (Socket.IO's, the
+    /// protocol specifications and API.md section 6); the API docs page is a
     /// view of the OpenAPI document itself.
-    const NOT_IN_OPENAPI: [(&str, &str); 3] = [
+    const NOT_IN_OPENAPI: [(&str, &str); 7] = [
         ("GET", "/ws"),
+        ("GET", "/api/socket/io"),
+        ("POST", "/api/socket/io"),
+        ("GET", "/socket.io"),
+        ("POST", "/socket.io"),
         ("GET", "/api/docs"),
         ("GET", "/api/docs/{asset}"),
     ];

@@ -1,0 +1,115 @@
+//! Real `socket.io-client` 4.7.2 clients (`tests/peer/clients.js`), driven
+//! from Rust: the package is installed with `npm ci` on first use, from the
+//! committed lock file, so a clean clone needs only node and npm.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+
+fn peer_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peer")
+}
+
+/// Runs `npm ci` in `tests/peer` once per test run, unless a run of it
+/// already left the lock file's packages there.
+fn install() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let dir = peer_dir();
+        if dir
+            .join("node_modules/socket.io-client/package.json")
+            .exists()
+        {
+            return;
+        }
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm is needed for the Socket.IO tests");
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+    });
+}
+
+/// One client: its name in the results, its credentials and options.
+#[derive(Clone, Debug, Default)]
+pub struct Peer {
+    pub name: &'static str,
+    pub token: Option<String>,
+    pub dialect: Option<&'static str>,
+    /// `None` for the library's default (polling, then the upgrade).
+    pub transports: Option<Vec<&'static str>>,
+    /// The client stops listening once it got an event of this name.
+    pub until: Option<String>,
+}
+
+/// Clients running in one node process.
+pub struct Peers {
+    child: Child,
+    stdout: tokio::io::Lines<BufReader<ChildStdout>>,
+}
+
+impl Peers {
+    /// Starts `peers` against `address` at `path` and waits until every one
+    /// of them connected or was refused.
+    pub async fn connect(address: &str, path: &str, peers: &[Peer]) -> Self {
+        tokio::task::spawn_blocking(install)
+            .await
+            .expect("npm ci ran");
+        let clients: Vec<Value> = peers
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "token": p.token,
+                    "dialect": p.dialect,
+                    "transports": p.transports,
+                    "until": p.until,
+                })
+            })
+            .map(|mut v| {
+                // Absent, not null: the client would send `null` as a token.
+                v.as_object_mut().unwrap().retain(|_, v| !v.is_null());
+                v
+            })
+            .collect();
+        let spec = json!({
+            "url": address,
+            "path": path,
+            "timeoutMs": 10_000,
+            "clients": clients,
+        });
+        let mut child = Command::new("node")
+            .arg(peer_dir().join("clients.js"))
+            .arg(spec.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node is needed for the Socket.IO tests");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = tokio::time::timeout(Duration::from_secs(15), stdout.next_line())
+            .await
+            .expect("the clients settled in time")
+            .expect("read the clients' output");
+        assert_eq!(line.as_deref(), Some("ready"));
+        Self { child, stdout }
+    }
+
+    /// What each client saw, by name, once each got its `until` event (or
+    /// the script's 10 s ran out).
+    pub async fn results(mut self) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(15), self.stdout.next_line())
+            .await
+            .expect("the clients finished in time")
+            .expect("read the clients' output")
+            .expect("the clients' results");
+        let _ = self.child.wait().await;
+        serde_json::from_str(&line).expect("the results are JSON")
+    }
+}
