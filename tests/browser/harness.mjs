@@ -45,6 +45,7 @@ export async function startConcord() {
       CONCORD__SERVER__WORKERS: '2',
       CONCORD__AUTH__BCRYPT_COST: '4',
       CONCORD__REALTIME__BROKER: 'local',
+      CONCORD__METRICS__PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -56,7 +57,7 @@ export async function startConcord() {
     child.stdout.on('data', (chunk) => {
       log.write(chunk);
       buffered += chunk.toString();
-      const match = /Concord is listening.*port=(\d+)/.exec(buffered.replace(/\x1b\[[0-9;]*m/g, ''));
+      const match = /Concord is listening.*?\bport=(\d+)/.exec(buffered.replace(/\x1b\[[0-9;]*m/g, ''));
       if (match) {
         clearTimeout(timer);
         resolvePort(Number(match[1]));
