@@ -89,14 +89,14 @@ fn init_logging(settings: &Settings) {
 }
 
 fn serve(settings: &Settings) -> anyhow::Result<()> {
-    let broker = settings.broker();
-    if let Err(e) = broker.probe(PROBE_TIMEOUT) {
-        let key = broker_key(settings);
-        if settings.server.environment == Mode::Production {
-            anyhow::bail!("{key}: the realtime broker does not answer: {e:#}");
-        }
-        tracing::warn!(
-            "{key}: the realtime broker does not answer ({e:#}); retrying in the background"
+    // In development the broker's own task retries, and says so, in the
+    // background; production must not start without it.
+    if settings.server.environment == Mode::Production
+        && let Err(e) = settings.broker().probe(PROBE_TIMEOUT)
+    {
+        anyhow::bail!(
+            "{}: the realtime broker does not answer: {e:#}",
+            broker_key(settings)
         );
     }
     actix_web::rt::System::new().block_on(async {

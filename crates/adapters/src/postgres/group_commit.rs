@@ -28,7 +28,6 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
@@ -137,19 +136,10 @@ const FORGET_EVERY: Duration = Duration::from_secs(60);
 
 impl Writer {
     /// Writes batches until every store handle is dropped.
+    /// A panic fails one batch's posters (their replies are dropped:
+    /// `writer_gone`), not every post after it.
     fn run(self) {
-        while let Ok(first) = self.jobs.recv() {
-            let mut batch = vec![first];
-            batch.extend(self.jobs.try_iter().take(MAX_BATCH - 1));
-            // A panic fails this batch's posters (their replies are dropped:
-            // `writer_gone`), not every post after it.
-            let (size, started) = (batch.len(), std::time::Instant::now());
-            let written = panic::catch_unwind(AssertUnwindSafe(|| self.write(batch)));
-            super::record_batch("posts", size, started.elapsed());
-            if written.is_err() {
-                tracing::error!("the post writer panicked; its batch failed");
-            }
-        }
+        super::run_batches("posts", &self.jobs, MAX_BATCH, |batch| self.write(batch));
     }
 
     /// Writes `batch` in one statement and answers each poster: with its

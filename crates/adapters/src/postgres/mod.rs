@@ -143,12 +143,31 @@ impl StoreHealth for PgStore {
     }
 }
 
-/// One group-commit batch of `writer` (`posts` or `reactions`): how many
-/// writes it carried and how long it took, answers included.
-fn record_batch(writer: &'static str, size: usize, took: Duration) {
-    metrics::histogram!("concord_group_commit_batch_size", "writer" => writer).record(size as f64);
-    metrics::histogram!("concord_group_commit_seconds", "writer" => writer)
-        .record(took.as_secs_f64());
+/// A group-commit writer's loop (`writer` is `posts` or `reactions`):
+/// takes every job queued while it was busy, up to `max`, hands them to
+/// `write` as one batch, and records the batch's size and how long it took,
+/// answers included; until every sender is gone. A batch whose `write`
+/// panics fails alone: its callers' replies are dropped with it.
+fn run_batches<J>(
+    writer: &'static str,
+    jobs: &std::sync::mpsc::Receiver<J>,
+    max: usize,
+    write: impl Fn(Vec<J>),
+) {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter().take(max - 1));
+        let (size, started) = (batch.len(), std::time::Instant::now());
+        let written = catch_unwind(AssertUnwindSafe(|| write(batch)));
+        metrics::histogram!("concord_group_commit_batch_size", "writer" => writer)
+            .record(size as f64);
+        metrics::histogram!("concord_group_commit_seconds", "writer" => writer)
+            .record(started.elapsed().as_secs_f64());
+        if written.is_err() {
+            tracing::error!(writer, "a group-commit writer panicked; its batch failed");
+        }
+    }
 }
 
 /// Creates the database named in `url` if needed and applies every pending

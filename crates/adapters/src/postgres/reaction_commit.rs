@@ -25,7 +25,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
@@ -138,19 +137,12 @@ struct Writer {
 
 impl Writer {
     /// Applies batches until every store handle is dropped.
+    /// A panic fails one batch's callers (their replies are dropped:
+    /// `reaction_writer_gone`), not every toggle after it.
     fn run(self) {
-        while let Ok(first) = self.jobs.recv() {
-            let mut batch = vec![first];
-            batch.extend(self.jobs.try_iter().take(MAX_BATCH - 1));
-            // A panic fails this batch's callers (their replies are
-            // dropped: `reaction_writer_gone`), not every toggle after it.
-            let (size, started) = (batch.len(), std::time::Instant::now());
-            let written = panic::catch_unwind(AssertUnwindSafe(|| self.write(batch)));
-            super::record_batch("reactions", size, started.elapsed());
-            if written.is_err() {
-                tracing::error!("the reaction writer panicked; its batch failed");
-            }
-        }
+        super::run_batches("reactions", &self.jobs, MAX_BATCH, |batch| {
+            self.write(batch)
+        });
     }
 
     /// Applies `batch` in one transaction and answers each caller; when

@@ -425,7 +425,7 @@ impl Session {
             (ClientOp::Unsubscribe { topics }, Some(_)) => {
                 for raw in topics {
                     if let Some(topic) = UserTopic::parse(&raw) {
-                        if self.follows_user && user_topic_of(self.user()) == Some(topic) {
+                        if self.follows_user && self.user() == Some(topic.user_id) {
                             self.follows_user = false;
                             self.hub.unfollow_user(&self.conn);
                         }
@@ -731,11 +731,6 @@ impl Session {
         }
         Ok(())
     }
-}
-
-/// The user topic of whoever `user` is, if anyone.
-fn user_topic_of(user: Option<UserId>) -> Option<UserTopic> {
-    user.map(|user_id| UserTopic { user_id })
 }
 
 /// Runs a store call on the blocking pool.
