@@ -46,7 +46,7 @@ async fn unread_counts_fall_as_the_marker_moves_and_never_move_back_unforced() {
         ids
     };
     // The guest's own message is never unread for them.
-    app.send_message(&path, &team.guest, "mine").await;
+    let mine = id_of(&app.send_message(&path, &team.guest, "mine").await);
 
     let state = room_state(&app, team.ws, &team.guest, "channel_id", channel).await;
     assert_eq!(state["unread"], 3, "{state}");
@@ -85,6 +85,15 @@ async fn unread_counts_fall_as_the_marker_moves_and_never_move_back_unforced() {
     // The owner's markers are their own.
     let state = room_state(&app, team.ws, &team.owner, "channel_id", channel).await;
     assert_eq!(state["unread"], 1, "{state}");
+
+    // Deleting one's own message takes it off others' counts, and off
+    // nothing of one's own (it was never unread there).
+    app.delete_message(&channel_message_path(channel, mine), &team.guest)
+        .await;
+    let state = room_state(&app, team.ws, &team.guest, "channel_id", channel).await;
+    assert_eq!(state["unread"], 1, "{state}");
+    let state = room_state(&app, team.ws, &team.owner, "channel_id", channel).await;
+    assert_eq!(state["unread"], 0, "{state}");
 }
 
 #[tokio::test]

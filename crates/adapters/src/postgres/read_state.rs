@@ -4,12 +4,23 @@
 //! `room_pos` from its room's `posted` counter (in the statement that
 //! advances `last_seq`), and a marker remembers the `room_pos` of the
 //! message it is at. The messages after a marker number `posted −
-//! last_read_pos`; unread are those minus the deleted ones and the reader's
-//! own after the marker, each counted on an index that holds only such rows
-//! (deleted messages; the reader's messages in the room), and mentions are
-//! counted on `message_mentions`, which holds only mentions. Each count costs
-//! index probes bounded by deletions, own posts and mentions after the
-//! marker, never by the messages there.
+//! last_read_pos`; unread are those minus the ones others deleted and minus
+//! all of the reader's own after the marker, deleted or not, each counted
+//! on an index that holds only such rows (deleted messages; the reader's
+//! messages in the room), and mentions are counted on `message_mentions`,
+//! which holds only mentions. Each count costs index probes bounded by
+//! deletions, own posts and mentions after the marker, never by the
+//! messages there.
+//!
+//! The reader's own messages are counted whatever their state, so that the
+//! count reads `messages_author_room_idx` alone (an index-only scan).
+//! Counting only the live ones needs each row's `deleted_at`, which no
+//! index holds, and the generic plan then weighs the author index against the room index as equals wherever
+//! few people write (a room filled by one bot, or the benchmark's), picks
+//! the room index and filters every message after the marker, 10,000 of
+//! them for an unread room of the `unread` scenario: 7 ms a room instead of
+//! a microsecond. Own deleted messages are then left out of the deleted
+//! count instead, which reads deleted rows only.
 //!
 //! A room without a marker row for a user was empty when they gained access
 //! (a room they are given access to with messages in it gets a marker at its
@@ -78,10 +89,10 @@ SELECT r.room_id, r.is_channel, mk.last_read_id, \
     r.posted - COALESCE(mk.last_read_pos, 0) \
     - (SELECT count(*) FROM messages m \
        WHERE m.room_id = r.room_id AND m.id > COALESCE(mk.last_read_id, 0) \
-         AND m.deleted_at IS NOT NULL) \
+         AND m.deleted_at IS NOT NULL AND m.author_id <> $1) \
     - (SELECT count(*) FROM messages m \
-       WHERE m.author_id = $1 AND m.room_id = r.room_id AND m.id > COALESCE(mk.last_read_id, 0) \
-         AND m.deleted_at IS NULL) AS unread, \
+       WHERE m.author_id = $1 AND m.room_id = r.room_id AND m.id > COALESCE(mk.last_read_id, 0)) \
+    AS unread, \
     (SELECT count(*) FROM message_mentions mm JOIN messages m ON m.id = mm.message_id \
      WHERE mm.user_id = $1 AND mm.room_id = r.room_id AND mm.message_id > COALESCE(mk.last_read_id, 0) \
        AND m.deleted_at IS NULL AND m.author_id <> $1) AS mentions \
