@@ -384,7 +384,9 @@ fn serve(
                 let answered = service.call(req);
                 async move {
                     let res = answered.await?;
-                    crate::metrics::record_request(&res, &method, started);
+                    if crate::metrics::recording() {
+                        crate::metrics::record_request(&res, &method, started);
+                    }
                     Ok(res)
                 }
             })
