@@ -68,6 +68,15 @@ impl Response {
         }
         serde_json::from_slice(&self.body).with_context(|| format!("{what}: unexpected body"))
     }
+
+    /// Nothing, if the status is `expected`; otherwise an error quoting the
+    /// status and the body: a load generator's failed request, kept short.
+    pub fn expect(&self, expected: StatusCode) -> anyhow::Result<()> {
+        if self.status != expected {
+            bail!("{} {}", self.status, String::from_utf8_lossy(&self.body));
+        }
+        Ok(())
+    }
 }
 
 /// One keep-alive connection.

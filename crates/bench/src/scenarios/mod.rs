@@ -1,6 +1,7 @@
 //! The scenarios, one module each, and what they share: the run's context
 //! ([`Bench`]) and the HTTP drivers behind `post`, `history` and `login`:
-//! [`closed_loop`] and its paced twin [`open_loop`].
+//! [`closed_loop`] and its paced twin [`open_loop`]. The read scenarios'
+//! method, built on those two, is in [`reads`].
 
 pub mod around;
 pub mod baseline;
@@ -12,6 +13,7 @@ pub mod idle;
 pub mod login;
 pub mod post;
 pub mod reactions;
+pub mod reads;
 pub mod search;
 pub mod unread;
 
