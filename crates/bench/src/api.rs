@@ -157,6 +157,36 @@ impl Fixture {
         Ok(created.id)
     }
 
+    /// A workspace of the first user's own, `{kind} {tag}`, with `rooms`
+    /// public channels named `{kind}-{i}`: what a scenario reads across a
+    /// workspace then covers exactly these rooms (and its general channel,
+    /// empty). Returns the workspace and the channels.
+    pub async fn own_workspace(&self, kind: &str, rooms: usize) -> anyhow::Result<(i64, Vec<i64>)> {
+        let owner = &self.users[0].token;
+        let mut conn = Conn::open(&self.target).await?;
+        let body = json!({
+            "name": format!("{kind} {}", self.tag),
+            "description": format!("concord-bench {kind}"),
+        });
+        let workspace = conn
+            .post("/api/workspaces", Some(owner), body.to_string())
+            .await?
+            .json::<Created>(StatusCode::CREATED, "create workspace")?
+            .id;
+        let path = format!("/api/workspaces/{workspace}/channels");
+        let mut channels = Vec::with_capacity(rooms);
+        for i in 0..rooms {
+            let body = json!({ "name": format!("{kind}-{i}"), "private": false });
+            channels.push(
+                conn.post(&path, Some(owner), body.to_string())
+                    .await?
+                    .json::<Created>(StatusCode::CREATED, "create channel")?
+                    .id,
+            );
+        }
+        Ok((workspace, channels))
+    }
+
     /// Creates `count` channels named `{prefix}{i}`.
     pub async fn channels(&self, prefix: &str, count: usize) -> anyhow::Result<Vec<i64>> {
         let mut conn = Conn::open(&self.target).await?;

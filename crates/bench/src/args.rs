@@ -36,6 +36,9 @@ pub struct Args {
     pub bcrypt_cost: Option<u32>,
 
     /// Run only these scenarios (comma-separated), in the canonical order.
+    /// `sio-fanout` is `fanout` with Socket.IO subscribers (WebSocket
+    /// transport); its CPU-per-delivery ratio to `fanout` needs both in
+    /// the same run.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<Scenario>,
 
@@ -67,15 +70,15 @@ pub struct Args {
     #[arg(long, default_value_t = 100)]
     pub channels: usize,
 
-    /// WebSocket subscribers in `fanout` and `burst`.
+    /// WebSocket subscribers in `fanout`, `sio-fanout` and `burst`.
     #[arg(long, default_value_t = 1000)]
     pub subscribers: usize,
 
-    /// Posts per second in `fanout`.
+    /// Posts per second in `fanout` and `sio-fanout`.
     #[arg(long, default_value_t = 20.0)]
     pub fanout_rate: f64,
 
-    /// Seconds of posting in `fanout`.
+    /// Seconds of posting in `fanout` and `sio-fanout`.
     #[arg(long, default_value_t = 30.0)]
     pub fanout_duration: f64,
 
@@ -182,6 +185,8 @@ pub enum Scenario {
     Idle,
     Connect,
     Fanout,
+    #[serde(rename = "sio-fanout")]
+    SioFanout,
     Burst,
     Post,
     Baseline,
@@ -199,6 +204,7 @@ impl Scenario {
             Self::Idle => "idle",
             Self::Connect => "connect",
             Self::Fanout => "fanout",
+            Self::SioFanout => "sio-fanout",
             Self::Burst => "burst",
             Self::Post => "post",
             Self::Baseline => "baseline",
@@ -237,8 +243,18 @@ mod tests {
     }
 
     #[test]
+    fn socket_io_fanout_runs_right_after_fanout() {
+        let args = Args::parse_from(["concord-bench", "--only", "burst,sio-fanout,fanout"]);
+        assert_eq!(
+            args.scenarios(),
+            vec![Scenario::Fanout, Scenario::SioFanout, Scenario::Burst]
+        );
+        assert_eq!(Scenario::SioFanout.name(), "sio-fanout");
+    }
+
+    #[test]
     fn no_only_runs_everything() {
         let args = Args::parse_from(["concord-bench"]);
-        assert_eq!(args.scenarios().len(), 12);
+        assert_eq!(args.scenarios().len(), 13);
     }
 }

@@ -51,6 +51,22 @@ impl Db {
     pub async fn scalar(&self, query: &str) -> anyhow::Result<String> {
         self.run(&[query.to_owned()]).await
     }
+
+    /// One query's single value read as comma-separated ids, the way
+    /// `string_agg(id::text, ',')` gives them; empty (or NULL) is none.
+    pub async fn ids(&self, query: &str) -> anyhow::Result<Vec<i64>> {
+        let value = self.scalar(query).await?;
+        value
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().with_context(|| format!("id {s:?}")))
+            .collect()
+    }
+}
+
+/// `ids` as SQL list items: `1,2,3`.
+pub fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Runs `cmd` off the async runtime and returns its stdout, or its stderr as
@@ -103,6 +119,12 @@ fn version_of(path: &Path) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_lists_are_comma_separated() {
+        assert_eq!(id_list(&[3, 14, 15]), "3,14,15");
+        assert_eq!(id_list(&[]), "");
+    }
 
     #[test]
     fn versions_sort_numerically() {

@@ -4,7 +4,8 @@
 //! its post was sent.
 //!
 //! [`Crowd`] runs many such sockets at once, one task each, the way
-//! `fanout`, `burst`, `idle` and `connect` need them.
+//! `fanout`, `burst`, `idle` and `connect` need them; a crowd of
+//! Socket.IO sockets (`sio-fanout`) uses the client in `sio.rs` instead.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -19,18 +20,19 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async_with_config};
 
 use crate::api::bench_number;
 use crate::http::Target;
+use crate::sio;
 use crate::stats::Latencies;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long opening one socket (upgrade, identify, subscribe) may take.
-const OPEN_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a socket waits for the server's answer to its close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -42,7 +44,37 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// few hundred bytes; a larger one just takes more than one read.
 const READ_BUFFER_BYTES: usize = 4096;
 
-/// The topic a channel's new messages are published on.
+/// How the generator's sockets are set up: every frame is written as it is
+/// sent (the generator flushes each one anyway), and reads are small.
+pub(crate) fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+}
+
+/// Which realtime endpoint a crowd's sockets speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Concord's gateway at `/ws` (API.md section 5).
+    Gateway,
+    /// Socket.IO over WebSocket at `/api/socket/io` (API.md section 6).
+    SocketIo,
+}
+
+impl Protocol {
+    /// The figure that judges the order of each subscriber's deliveries:
+    /// `/ws` numbers a room's events, Socket.IO does not, so its order is
+    /// read from the posts' own numbers.
+    pub fn order_figure(self) -> &'static str {
+        match self {
+            Self::Gateway => "seq gaps or repeats",
+            Self::SocketIo => "deliveries repeated or out of order",
+        }
+    }
+}
+
+/// The topic a channel's new messages are published on (and the name of
+/// the Socket.IO event that carries them).
 pub fn topic(channel: i64) -> String {
     format!("chat:{channel}:messages")
 }
@@ -68,10 +100,11 @@ struct Frame<'a> {
     data: Option<EventData<'a>>,
 }
 
+/// The part of an event's message the benchmark reads.
 #[derive(Debug, Deserialize)]
-struct EventData<'a> {
+pub(crate) struct EventData<'a> {
     #[serde(borrow, default)]
-    content: Option<Cow<'a, str>>,
+    pub content: Option<Cow<'a, str>>,
 }
 
 /// An identified socket, subscribed to at most one topic.
@@ -91,12 +124,8 @@ impl Session {
     }
 
     async fn open_now(target: &Target, token: &str, topic: Option<&str>) -> anyhow::Result<Self> {
-        // Every frame is written as it is sent (the generator flushes each
-        // one anyway), and the last argument disables Nagle: frames are
-        // small and we time them.
-        let config = WebSocketConfig::default()
-            .read_buffer_size(READ_BUFFER_BYTES)
-            .write_buffer_size(0);
+        // The last argument disables Nagle: frames are small and we time them.
+        let config = socket_config();
         let (mut socket, _) = connect_async_with_config(target.ws_url(), Some(config), true)
             .await
             .context("WebSocket upgrade at /ws")?;
@@ -149,22 +178,14 @@ impl Session {
         while !*stop.borrow() {
             tokio::select! {
                 changed = stop.changed() => if changed.is_err() { break },
-                frame = self.socket.next() => match frame {
-                    Some(Ok(Message::Text(text))) => {
+                frame = self.socket.next() => match Read::from(frame) {
+                    Read::Text(text) => {
                         let at = Instant::now();
                         tally.on_text(&text, at, &topic, &mut next_seq, sends.as_deref(), &progress);
                     }
-                    Some(Ok(Message::Close(close))) => {
-                        tally.closed = Some(format!("closed by server: {close:?}"));
-                        return tally;
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => {
-                        tally.closed = Some(format!("socket error: {e}"));
-                        return tally;
-                    }
-                    None => {
-                        tally.closed = Some("socket ended".to_owned());
+                    Read::Other => {}
+                    Read::Ended(why) => {
+                        tally.closed = Some(why);
                         return tally;
                     }
                 },
@@ -184,14 +205,40 @@ impl Session {
     /// server closes the TCP connection first and keeps the TIME_WAIT entry:
     /// a run opens tens of thousands of sockets and the generator's
     /// ephemeral ports must not run out.
-    pub async fn close(mut self) {
-        let closing = async {
-            if self.socket.close(None).await.is_ok() {
-                while let Some(Ok(_)) = self.socket.next().await {}
-            }
-        };
-        let _timed_out = timeout(CLOSE_TIMEOUT, closing).await;
+    pub async fn close(self) {
+        close_socket(self.socket).await;
     }
+}
+
+/// What a listening socket read next.
+pub(crate) enum Read {
+    Text(Utf8Bytes),
+    /// A ping, a pong or a binary frame: nothing a listener reads.
+    Other,
+    /// The socket ended, and why, before the listener was told to stop.
+    Ended(String),
+}
+
+impl From<Option<Result<Message, WsError>>> for Read {
+    fn from(frame: Option<Result<Message, WsError>>) -> Self {
+        match frame {
+            Some(Ok(Message::Text(text))) => Self::Text(text),
+            Some(Ok(Message::Close(close))) => Self::Ended(format!("closed by server: {close:?}")),
+            Some(Ok(_)) => Self::Other,
+            Some(Err(e)) => Self::Ended(format!("socket error: {e}")),
+            None => Self::Ended("socket ended".to_owned()),
+        }
+    }
+}
+
+/// Closes with a close frame and waits (a while) for the server's side.
+pub(crate) async fn close_socket(mut socket: Socket) {
+    let closing = async {
+        if socket.close(None).await.is_ok() {
+            while let Some(Ok(_)) = socket.next().await {}
+        }
+    };
+    let _timed_out = timeout(CLOSE_TIMEOUT, closing).await;
 }
 
 /// Reads frames until one with `op`, skipping others (pongs, for instance).
@@ -277,7 +324,8 @@ pub struct Tally {
     pub delivered: u64,
     /// Post→delivery latency of each delivery whose send was logged.
     pub latencies: Latencies,
-    /// Events whose `seq` was not the previous one plus one.
+    /// Events out of order: on `/ws`, whose `seq` was not the previous one
+    /// plus one; on Socket.IO, whose post was not later than the previous.
     pub seq_errors: u64,
     pub first_seq_error: Option<String>,
     /// Frames that did not parse, or events on a topic we did not subscribe to.
@@ -322,17 +370,34 @@ impl Tally {
         if frame.kind.as_deref() != Some("message.created") {
             return;
         }
+        self.count_delivery(frame.data.as_ref(), at, sends, progress);
+    }
+
+    /// Counts one delivery of a created message and times it against its
+    /// post's send; returns the post's number.
+    pub(crate) fn count_delivery(
+        &mut self,
+        data: Option<&EventData<'_>>,
+        at: Instant,
+        sends: Option<&SendLog>,
+        progress: &AtomicU64,
+    ) -> Option<u64> {
         self.delivered += 1;
         progress.fetch_add(1, Ordering::Relaxed);
-        let n = frame
-            .data
-            .as_ref()
+        let n = data
             .and_then(|d| d.content.as_deref())
             .and_then(bench_number);
         if let Some(latency) = n.zip(sends).and_then(|(n, s)| s.since_sent(n, at)) {
             self.latencies.record(latency);
         }
+        n
     }
+}
+
+/// A socket of either protocol, open.
+enum Opened {
+    Gateway(Session),
+    SocketIo(sio::Session),
 }
 
 /// Many subscribed sockets, each listening in its own task.
@@ -351,8 +416,11 @@ pub struct Crowd {
 
 /// What to open.
 pub struct CrowdSpec<'a> {
+    pub protocol: Protocol,
     pub target: &'a Target,
     pub tokens: &'a [String],
+    /// What to subscribe to on `/ws`; on Socket.IO, which follows every
+    /// room its user may read, the events that count as deliveries.
     pub topic: Option<String>,
     pub count: usize,
     /// Sockets being opened at once.
@@ -372,6 +440,7 @@ impl Crowd {
         let tokens: Arc<[String]> = spec.tokens.into();
         let topic: Option<Arc<str>> = spec.topic.map(Into::into);
         let mut listeners = JoinSet::new();
+        let protocol = spec.protocol;
         for i in 0..spec.count {
             let (target, tokens, topic) = (spec.target.clone(), tokens.clone(), topic.clone());
             let (permits, opened_tx) = (permits.clone(), opened_tx.clone());
@@ -385,7 +454,14 @@ impl Crowd {
                 };
                 let started = Instant::now();
                 let token = &tokens[i % tokens.len()];
-                let opened = Session::open(&target, token, topic.as_deref()).await;
+                let opened = match protocol {
+                    Protocol::Gateway => Session::open(&target, token, topic.as_deref())
+                        .await
+                        .map(Opened::Gateway),
+                    Protocol::SocketIo => sio::Session::open(&target, token)
+                        .await
+                        .map(Opened::SocketIo),
+                };
                 drop(permit);
                 let report = match &opened {
                     Ok(_) => Ok(started.elapsed()),
@@ -396,7 +472,13 @@ impl Crowd {
                 let _ = opened_tx.send(report);
                 drop(opened_tx);
                 match opened {
-                    Ok(session) => session.listen(phase, sends, delivered, stop_rx).await,
+                    Ok(Opened::Gateway(session)) => {
+                        session.listen(phase, sends, delivered, stop_rx).await
+                    }
+                    Ok(Opened::SocketIo(session)) => {
+                        let counted = topic.as_deref().unwrap_or_default();
+                        session.listen(counted, sends, delivered, stop_rx).await
+                    }
                     Err(_) => Tally::default(),
                 }
             });

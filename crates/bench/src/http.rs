@@ -46,6 +46,14 @@ impl Target {
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.authority)
     }
+
+    /// Socket.IO's URL for a WebSocket-only client (Engine.IO v4).
+    pub fn sio_url(&self) -> String {
+        format!(
+            "ws://{}/api/socket/io/?EIO=4&transport=websocket",
+            self.authority
+        )
+    }
 }
 
 /// A response, read whole.
@@ -67,6 +75,15 @@ impl Response {
             );
         }
         serde_json::from_slice(&self.body).with_context(|| format!("{what}: unexpected body"))
+    }
+
+    /// Nothing, if the status is `expected`; otherwise an error quoting the
+    /// status and the body: a load generator's failed request, kept short.
+    pub fn expect(&self, expected: StatusCode) -> anyhow::Result<()> {
+        if self.status != expected {
+            bail!("{} {}", self.status, String::from_utf8_lossy(&self.body));
+        }
+        Ok(())
     }
 }
 
@@ -168,6 +185,10 @@ mod tests {
         let t = Target::parse("http://127.0.0.1:18080/").unwrap();
         assert_eq!(t.authority(), "127.0.0.1:18080");
         assert_eq!(t.ws_url(), "ws://127.0.0.1:18080/ws");
+        assert_eq!(
+            t.sio_url(),
+            "ws://127.0.0.1:18080/api/socket/io/?EIO=4&transport=websocket"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `concord-bench`: Concord's load generator. It drives a running Concord
-//! through its public HTTP API and WebSocket gateway, measures each scenario
-//! against its target, prints a table and writes `target/bench/latest.json`.
+//! through its public HTTP API, WebSocket gateway and Socket.IO endpoint,
+//! measures each scenario against its target, prints a table and writes
+//! `target/bench/latest.json`.
 //!
 //! `scripts/bench.sh` (`make bench`) builds Concord, starts it on a fresh
 //! database and runs this binary against it; run it by hand to point it at a
@@ -14,6 +15,7 @@ mod http;
 mod procfs;
 mod report;
 mod scenarios;
+mod sio;
 mod stats;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -73,13 +75,18 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     let mut report = Report::default();
     let mut post_rates = Vec::new();
+    let mut fanout_cost = None;
     for scenario in bench.args.scenarios() {
         eprintln!("bench: {} ...", scenario.name());
         let started = Instant::now();
         let outcome = match scenario {
             Scenario::Idle => idle::run(&bench).await,
             Scenario::Connect => connect::run(&bench).await,
-            Scenario::Fanout => fanout::run(&bench).await,
+            Scenario::Fanout => fanout::run(&bench).await.map(|(outcome, cost)| {
+                fanout_cost = cost;
+                outcome
+            }),
+            Scenario::SioFanout => fanout::run_socket_io(&bench, fanout_cost).await,
             Scenario::Burst => burst::run(&bench).await,
             Scenario::Post => post::run(&bench).await.map(|(outcome, rates)| {
                 post_rates = rates;

@@ -164,10 +164,10 @@ impl Report {
 
     /// The table, one figure per line.
     pub fn print(&self) {
-        let line = "-".repeat(135);
+        let line = "-".repeat(136);
         println!("\n{line}");
         println!(
-            "{:<9} {:<44} {:>17} {:>16} {:<6} {:>10} {:>10} {:>10}",
+            "{:<10} {:<44} {:>17} {:>16} {:<6} {:>10} {:>10} {:>10}",
             "scenario", "figure", "value", "target", "result", "server CPU", "bench CPU", "all CPU"
         );
         println!("{line}");
@@ -181,7 +181,7 @@ impl Report {
             let bench = f.cpu.map(|c| format!("{:.2} s", c.client));
             let machine = f.cpu.and_then(|c| c.machine).map(|s| format!("{s:.2} s"));
             println!(
-                "{:<9} {:<44} {:>17} {:>16} {:<6} {:>10} {:>10} {:>10}",
+                "{:<10} {:<44} {:>17} {:>16} {:<6} {:>10} {:>10} {:>10}",
                 f.scenario,
                 f.name,
                 format!("{} {}", format_value(f.value, f.unit), f.unit)

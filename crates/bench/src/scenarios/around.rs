@@ -15,10 +15,10 @@
 //! [`ANCHORS`] messages from that depth down, drawn at random.
 
 use anyhow::{Context, bail};
-use serde::Deserialize;
 
 use super::history::seed_room;
-use super::{Bench, Client, closed_loop, open_loop};
+use super::reads::{MessageIds, flat_out_then_paced, report_seeding};
+use super::{Bench, Client};
 use crate::api::messages_path;
 use crate::http::Conn;
 use crate::report::{Goal, Outcome};
@@ -31,16 +31,6 @@ const ANCHORS: u64 = 1_000;
 const VERIFY_EVERY: u64 = 16;
 
 const WINDOW: usize = 50;
-
-#[derive(Deserialize)]
-struct Message {
-    id: i64,
-}
-
-#[derive(Deserialize)]
-struct Window {
-    messages: Vec<Message>,
-}
 
 struct Reader {
     token: String,
@@ -56,16 +46,11 @@ impl Client for Reader {
         let anchor = self.anchors[self.rng.between(0, last) as usize];
         let path = format!("{}?around={anchor}&limit={WINDOW}", self.path);
         let response = conn.get(&path, Some(&self.token)).await?;
-        if response.status != 200 {
-            bail!(
-                "{} {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
+        response.expect(hyper::StatusCode::OK)?;
         self.sent += 1;
         if self.sent.is_multiple_of(VERIFY_EVERY) {
-            let window: Window = serde_json::from_slice(&response.body).context("around window")?;
+            let window: MessageIds =
+                serde_json::from_slice(&response.body).context("around window")?;
             if window.messages.len() != WINDOW || !window.messages.iter().any(|m| m.id == anchor) {
                 bail!(
                     "window around {anchor} has {} messages{}",
@@ -98,16 +83,13 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
             (seed_room(db, "around", channel, author, rows).await?, false)
         }
     };
-    let anchors: Vec<i64> = db
-        .scalar(&format!(
+    let anchors = db
+        .ids(&format!(
             "SELECT string_agg(id::text, ',') FROM (SELECT id FROM messages \
              WHERE room_id = {} ORDER BY id DESC OFFSET {depth} LIMIT {ANCHORS}) a",
             room.channel
         ))
-        .await?
-        .split(',')
-        .map(str::parse)
-        .collect::<Result<_, _>>()
+        .await
         .context("anchor ids")?;
     if anchors.len() as u64 != ANCHORS {
         bail!("found {} anchors at depth {depth}", anchors.len());
@@ -125,79 +107,18 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
             })
             .collect::<Vec<_>>()
     };
-    let mut saturated = closed_loop(bench, readers(), args.warmup, args.duration).await?;
-    let rate = args.around_rate;
-    let mut paced = open_loop(bench, readers(), rate, args.warmup, args.duration).await?;
-    let at_rate = std::mem::take(&mut paced.latencies).summary();
-    let flat_out = std::mem::take(&mut saturated.latencies).summary();
-    let (cpu, paced_cpu) = (Some(saturated.cpu), Some(paced.cpu));
-    outcome.figure(
-        "windows/s",
-        saturated.rate(),
-        "windows/s",
-        Goal::Reported,
-        cpu,
-    );
-    outcome.figure(
-        format!("p99 latency at {rate:.0} windows/s"),
-        at_rate.p99(),
-        "ms",
-        Goal::AtMost(3.0),
-        paced_cpu,
-    );
-    outcome.figure(
-        format!("p50 latency at {rate:.0} windows/s"),
-        at_rate.p50(),
-        "ms",
-        Goal::Reported,
-        paced_cpu,
-    );
-    outcome.figure(
-        format!("windows/s answered at {rate:.0} windows/s"),
-        paced.rate(),
-        "windows/s",
-        Goal::Reported,
-        paced_cpu,
-    );
-    outcome.figure(
-        "p99 latency flat out",
-        flat_out.p99(),
-        "ms",
-        Goal::Reported,
-        cpu,
-    );
-    outcome.figure(
-        "failed windows",
-        (saturated.failed + paced.failed) as f64,
-        "",
-        Goal::Exactly(0.0),
-        cpu,
-    );
+    let runs = flat_out_then_paced(bench, readers, args.around_rate).await?;
+    let p99 = Goal::AtMost(3.0);
+    runs.report_speed(&mut outcome, "", "windows/s", Goal::Reported, p99);
+    runs.report_failures(&mut outcome, "failed windows");
     outcome.figure("anchor depth", depth as f64, "", Goal::Reported, None);
     outcome.figure("room messages", room.rows as f64, "", Goal::Reported, None);
     if !reused {
-        outcome.figure(
-            "seeding time (INSERT)",
-            room.insert_seconds,
-            "s",
-            Goal::Reported,
-            None,
-        );
-        outcome.figure(
-            "seeding time (VACUUM ANALYZE)",
-            room.vacuum_seconds,
-            "s",
-            Goal::Reported,
-            None,
-        );
+        report_seeding(&mut outcome, room.insert_seconds, room.vacuum_seconds);
     }
     outcome.detail("room_seeded_by_history", reused);
     outcome.detail("clients", args.around_clients);
-    outcome.detail("paced_rate", rate);
-    outcome.detail("latency_at_rate", at_rate.json());
-    outcome.detail("latency_flat_out", flat_out.json());
-    if let Some(first) = saturated.first_failure.or(paced.first_failure) {
-        outcome.detail("first_failure", first);
-    }
+    outcome.detail("paced_rate", runs.rate);
+    runs.report_details(&mut outcome, "");
     Ok(outcome)
 }

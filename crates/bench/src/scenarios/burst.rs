@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::{Bench, PostTally, judge_deliveries, subscribers, take_latencies};
 use crate::api::{messages_path, post_body};
-use crate::gateway::SendLog;
+use crate::gateway::{Protocol, SendLog};
 use crate::http::Conn;
 use crate::report::{Goal, Outcome};
 
@@ -31,7 +31,7 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     let channel = bench.fixture.channels("burst", 1).await?[0];
     let size = args.burst_size.max(1);
     let sends = SendLog::new(args.bursts * size);
-    let crowd = subscribers(bench, channel, &sends).await?;
+    let crowd = subscribers(bench, channel, &sends, Protocol::Gateway).await?;
     outcome.detail("subscribers_opened", crowd.opened);
 
     let path = messages_path(channel);
@@ -104,7 +104,13 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
         cpu,
     );
     outcome.figure("failed posts", failed as f64, "", Goal::Exactly(0.0), None);
-    judge_deliveries(&mut outcome, &tallies, args.subscribers, ok);
+    judge_deliveries(
+        &mut outcome,
+        &tallies,
+        args.subscribers,
+        ok,
+        Protocol::Gateway,
+    );
     outcome.detail("bursts", args.bursts);
     outcome.detail("burst_size", size);
     outcome.detail("bursts_not_drained_within_10s", late_bursts);

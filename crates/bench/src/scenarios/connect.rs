@@ -9,7 +9,7 @@ use anyhow::bail;
 use tokio::time::Instant;
 
 use super::Bench;
-use crate::gateway::{Crowd, CrowdSpec, topic};
+use crate::gateway::{Crowd, CrowdSpec, Protocol, topic};
 use crate::procfs::listen_overflows;
 use crate::report::{Goal, Outcome};
 
@@ -22,6 +22,7 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     let meter = bench.cpu_meter();
     let started = Instant::now();
     let mut crowd = Crowd::gather(CrowdSpec {
+        protocol: Protocol::Gateway,
         target: &bench.target,
         tokens: &tokens,
         topic: Some(topic(channel)),

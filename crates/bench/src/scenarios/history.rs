@@ -19,7 +19,10 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use super::{Bench, Client, closed_loop, open_loop};
+use super::reads::{
+    flat_out_then_paced, insert_in_chunks, report_seeding, seeding_prelude, vacuum_messages,
+};
+use super::{Bench, Client};
 use crate::api::messages_path;
 use crate::db::Db;
 use crate::http::Conn;
@@ -57,13 +60,7 @@ impl Client for Pager {
         let before = self.rng.between(self.low, self.high);
         let path = format!("{}?before={before}&limit={PAGE}", self.path);
         let response = conn.get(&path, Some(&self.token)).await?;
-        if response.status != 200 {
-            bail!(
-                "{} {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
+        response.expect(hyper::StatusCode::OK)?;
         self.sent += 1;
         if self.sent.is_multiple_of(VERIFY_EVERY) {
             let page: Page = serde_json::from_slice(&response.body).context("history page")?;
@@ -104,91 +101,23 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     };
     // First as fast as the server answers, for its capacity; then at the
     // target's rate, for the latency a reader sees at that load.
-    let mut saturated = closed_loop(bench, pagers(), args.warmup, args.duration).await?;
-    let mut paced = open_loop(
-        bench,
-        pagers(),
-        args.history_rate,
-        args.warmup,
-        args.duration,
-    )
-    .await?;
-    let at_rate = std::mem::take(&mut paced.latencies).summary();
-    let flat_out = std::mem::take(&mut saturated.latencies).summary();
-    let (cpu, paced_cpu) = (Some(saturated.cpu), Some(paced.cpu));
-    let rate = args.history_rate;
-    outcome.figure(
-        "pages/s",
-        saturated.rate(),
-        "pages/s",
-        Goal::AtLeast(5_000.0),
-        cpu,
-    );
-    outcome.figure(
-        format!("p99 latency at {rate:.0} pages/s"),
-        at_rate.p99(),
-        "ms",
-        Goal::AtMost(3.0),
-        paced_cpu,
-    );
-    outcome.figure(
-        format!("p50 latency at {rate:.0} pages/s"),
-        at_rate.p50(),
-        "ms",
-        Goal::Reported,
-        paced_cpu,
-    );
-    outcome.figure(
-        format!("pages/s answered at {rate:.0} pages/s"),
-        paced.rate(),
-        "pages/s",
-        Goal::Reported,
-        paced_cpu,
-    );
-    outcome.figure(
-        "p99 latency flat out",
-        flat_out.p99(),
-        "ms",
-        Goal::Reported,
-        cpu,
-    );
+    let runs = flat_out_then_paced(bench, pagers, args.history_rate).await?;
+    let capacity = Goal::AtLeast(5_000.0);
+    runs.report_speed(&mut outcome, "", "pages/s", capacity, Goal::AtMost(3.0));
     outcome.figure(
         "p50 latency flat out",
-        flat_out.p50(),
+        runs.flat_out.p50(),
         "ms",
         Goal::Reported,
-        cpu,
+        runs.cpu(),
     );
-    outcome.figure(
-        "failed pages",
-        (saturated.failed + paced.failed) as f64,
-        "",
-        Goal::Exactly(0.0),
-        cpu,
-    );
+    runs.report_failures(&mut outcome, "failed pages");
     outcome.figure("seeded messages", rows as f64, "", Goal::Reported, None);
-    outcome.figure(
-        "seeding time (INSERT)",
-        room.insert_seconds,
-        "s",
-        Goal::Reported,
-        None,
-    );
-    outcome.figure(
-        "seeding time (VACUUM ANALYZE)",
-        room.vacuum_seconds,
-        "s",
-        Goal::Reported,
-        None,
-    );
+    report_seeding(&mut outcome, room.insert_seconds, room.vacuum_seconds);
     outcome.detail("clients", args.history_clients);
     outcome.detail("seeded_without_fk_triggers", room.without_fk_triggers);
-    outcome.detail("paced_rate", rate);
-    outcome.detail("latency_at_rate", at_rate.json());
-    outcome.detail("latency_flat_out", flat_out.json());
-    if let Some(first) = saturated.first_failure.or(paced.first_failure) {
-        outcome.detail("first_failure", first);
-    }
+    outcome.detail("paced_rate", runs.rate);
+    runs.report_details(&mut outcome, "");
     Ok(outcome)
 }
 
@@ -204,21 +133,6 @@ pub struct SeededRoom {
     pub without_fk_triggers: bool,
 }
 
-/// Whether the seeding connection may skip the per-row foreign-key triggers
-/// (the rooms and authors it writes are known to exist): a superuser may,
-/// which makes seeding 2.5 times faster.
-pub async fn seeding_prelude(db: &Db) -> anyhow::Result<Vec<String>> {
-    let superuser = db
-        .scalar("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        .await?
-        == "t";
-    Ok(if superuser {
-        vec!["SET session_replication_role = replica".to_owned()]
-    } else {
-        Vec::new()
-    })
-}
-
 /// Seeds `channel` with `rows` messages by `author` straight in SQL, in
 /// statements of [`SEED_CHUNK`] rows (progress is printed as `{label}: …`),
 /// sets its post counter to match, and vacuums.
@@ -232,37 +146,24 @@ pub async fn seed_room(
     let prelude = seeding_prelude(db).await?;
     eprintln!("{label}: seeding {rows} messages");
     let seeding = Instant::now();
-    let mut done = 0;
-    while done < rows {
-        let upto = (done + SEED_CHUNK).min(rows);
-        // Timestamps a tenth of a second apart, ending now, like a busy room.
-        let insert = format!(
+    // Timestamps a tenth of a second apart, ending now, like a busy room.
+    insert_in_chunks(db, label, &prelude, rows, SEED_CHUNK, |first, last| {
+        format!(
             "INSERT INTO messages (channel_id, author_id, content, created_at, room_pos) \
              SELECT {channel}, {author}, \
                     'history ' || g || ' the quick brown fox jumps over the lazy dog, as chat lines do', \
                     now() - make_interval(secs => ({rows} - g) / 10.0), g \
-             FROM generate_series({}, {upto}) AS g",
-            done + 1
-        );
-        db.run(&[prelude.clone(), vec![insert]].concat()).await?;
-        done = upto;
-        eprintln!(
-            "{label}: {done} rows after {:.0} s",
-            seeding.elapsed().as_secs_f64()
-        );
-    }
+             FROM generate_series({first}, {last}) AS g"
+        )
+    })
+    .await?;
     // The channel's post counter agrees with the positions just written.
     db.run(&[format!(
         "UPDATE channels SET posted = {rows} WHERE id = {channel}"
     )])
     .await?;
     let insert_seconds = seeding.elapsed().as_secs_f64();
-    // What autovacuum would have done to a table this size long ago: set hint
-    // bits and the visibility map, and give the planner statistics, so that
-    // reads do not pay for the bulk load.
-    let vacuuming = Instant::now();
-    db.run(&["VACUUM (ANALYZE) messages".to_owned()]).await?;
-    let vacuum_seconds = vacuuming.elapsed().as_secs_f64();
+    let vacuum_seconds = vacuum_messages(db).await?;
     let bounds = db
         .scalar(&format!(
             "SELECT min(id), max(id) FROM messages WHERE room_id = {channel}"

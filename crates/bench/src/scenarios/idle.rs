@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use tokio::time::sleep;
 
 use super::Bench;
-use crate::gateway::{Crowd, CrowdSpec, topic};
+use crate::gateway::{Crowd, CrowdSpec, Protocol, topic};
 use crate::procfs::Proc;
 use crate::report::{Goal, Outcome};
 
@@ -32,6 +32,7 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     let channel = bench.fixture.channels("idle", 1).await?[0];
     let tokens = bench.tokens();
     let spec = |count| CrowdSpec {
+        protocol: Protocol::Gateway,
         target: &bench.target,
         tokens: &tokens,
         topic: Some(topic(channel)),

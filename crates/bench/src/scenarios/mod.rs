@@ -1,6 +1,7 @@
 //! The scenarios, one module each, and what they share: the run's context
 //! ([`Bench`]) and the HTTP drivers behind `post`, `history` and `login`:
-//! [`closed_loop`] and its paced twin [`open_loop`].
+//! [`closed_loop`] and its paced twin [`open_loop`]. The read scenarios'
+//! method, built on those two, is in [`reads`].
 
 pub mod around;
 pub mod baseline;
@@ -12,6 +13,7 @@ pub mod idle;
 pub mod login;
 pub mod post;
 pub mod reactions;
+pub mod reads;
 pub mod search;
 pub mod unread;
 
@@ -26,7 +28,7 @@ use tokio::time::{Instant, sleep_until};
 use crate::api::Fixture;
 use crate::args::Args;
 use crate::db::Db;
-use crate::gateway::{Crowd, CrowdSpec, SendLog, Tally, topic};
+use crate::gateway::{Crowd, CrowdSpec, Protocol, SendLog, Tally, topic};
 use crate::http::{Conn, Response, Target};
 use crate::procfs::{CpuMeter, CpuUsed};
 use crate::report::{Goal, Outcome};
@@ -247,15 +249,17 @@ impl ClientRun {
     }
 }
 
-/// `args.subscribers` sockets subscribed to `channel`, each timing the
-/// posts `sends` logs; an error when not one could open.
+/// `args.subscribers` sockets of `protocol` subscribed to `channel`, each
+/// timing the posts `sends` logs; an error when not one could open.
 pub async fn subscribers(
     bench: &Bench,
     channel: i64,
     sends: &Arc<SendLog>,
+    protocol: Protocol,
 ) -> anyhow::Result<Crowd> {
     let tokens = bench.tokens();
     let crowd = Crowd::gather(CrowdSpec {
+        protocol,
         target: &bench.target,
         tokens: &tokens,
         topic: Some(topic(channel)),
@@ -316,12 +320,14 @@ pub fn take_latencies(tallies: &mut [Tally]) -> Latencies {
 }
 
 /// Adds the correctness figures of a crowd of subscribers that should each
-/// have received `expected_each` events: deliveries, seq order, sockets lost.
+/// have received `expected_each` events: deliveries, their order (judged as
+/// `protocol` allows), sockets lost.
 pub fn judge_deliveries(
     outcome: &mut Outcome,
     tallies: &[Tally],
     subscribers: usize,
     expected_each: u64,
+    protocol: Protocol,
 ) {
     let expected = expected_each * subscribers as u64;
     let delivered: u64 = tallies.iter().map(|t| t.delivered).sum();
@@ -348,7 +354,7 @@ pub fn judge_deliveries(
         None,
     );
     outcome.figure(
-        "seq gaps or repeats",
+        protocol.order_figure(),
         seq_errors as f64,
         "",
         Goal::Exactly(0.0),

@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use super::{Bench, Client, LoopRun, closed_loop};
 use crate::api::{messages_path, post_body};
+use crate::db::id_list;
 use crate::http::Conn;
 use crate::report::{Goal, Outcome};
 
@@ -51,13 +52,7 @@ impl Client for Poster {
                 key.as_deref(),
             )
             .await?;
-        if response.status != 201 {
-            anyhow::bail!(
-                "{} {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
+        response.expect(hyper::StatusCode::CREATED)?;
         Ok(())
     }
 }
@@ -189,10 +184,9 @@ async fn judge(
 }
 
 async fn stored_rows(bench: &Bench, channels: &[i64]) -> anyhow::Result<u64> {
-    let ids: Vec<String> = channels.iter().map(i64::to_string).collect();
     let query = format!(
         "SELECT count(*) FROM messages WHERE channel_id IN ({})",
-        ids.join(",")
+        id_list(channels)
     );
     Ok(bench.db()?.scalar(&query).await?.parse()?)
 }

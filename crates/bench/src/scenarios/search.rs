@@ -20,10 +20,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use serde::Deserialize;
 
-use super::history::seeding_prelude;
-use super::{Bench, Client, closed_loop, open_loop};
+use super::reads::{
+    MessageIds, flat_out_then_paced, insert_in_chunks, report_seeding, seeding_prelude,
+    vacuum_messages,
+};
+use super::{Bench, Client};
+use crate::db::id_list;
 use crate::http::Conn;
 use crate::report::{Goal, Outcome};
 
@@ -51,21 +54,6 @@ const VERIFY_EVERY: u64 = 8;
 /// The route's default page size.
 const PAGE: usize = 20;
 
-#[derive(Deserialize)]
-struct Created {
-    id: i64,
-}
-
-#[derive(Deserialize)]
-struct Message {
-    id: i64,
-}
-
-#[derive(Deserialize)]
-struct Found {
-    messages: Vec<Message>,
-}
-
 struct Searcher {
     token: String,
     path: String,
@@ -77,16 +65,11 @@ struct Searcher {
 impl Client for Searcher {
     async fn call(&mut self, conn: &mut Conn) -> anyhow::Result<()> {
         let response = conn.get(&self.path, Some(&self.token)).await?;
-        if response.status != 200 {
-            bail!(
-                "{} {}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
+        response.expect(hyper::StatusCode::OK)?;
         self.sent += 1;
         if self.sent.is_multiple_of(VERIFY_EVERY) {
-            let found: Found = serde_json::from_slice(&response.body).context("search page")?;
+            let found: MessageIds =
+                serde_json::from_slice(&response.body).context("search page")?;
             let ids: Vec<i64> = found.messages.iter().map(|m| m.id).collect();
             if ids != *self.expected {
                 bail!("{} answered {ids:?}, not {:?}", self.path, self.expected);
@@ -104,34 +87,8 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     let reader = &bench.fixture.users[0];
     let author = bench.fixture.user(1).id;
 
-    // A workspace of its own, so that a search covers exactly these rooms
-    // (and its general channel, empty).
-    let mut conn = Conn::open(&bench.target).await?;
-    let body = serde_json::json!({
-        "name": format!("search {}", bench.fixture.tag),
-        "description": "concord-bench search",
-    });
-    let workspace = conn
-        .post("/api/workspaces", Some(&reader.token), body.to_string())
-        .await?
-        .json::<Created>(hyper::StatusCode::CREATED, "create workspace")?
-        .id;
-    let mut channels = Vec::with_capacity(rooms);
-    for i in 0..rooms {
-        let body = serde_json::json!({ "name": format!("search-{i}"), "private": false });
-        let path = format!("/api/workspaces/{workspace}/channels");
-        channels.push(
-            conn.post(&path, Some(&reader.token), body.to_string())
-                .await?
-                .json::<Created>(hyper::StatusCode::CREATED, "create channel")?
-                .id,
-        );
-    }
-    let list = channels
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let (workspace, channels) = bench.fixture.own_workspace("search", rooms).await?;
+    let list = id_list(&channels);
 
     let prelude = seeding_prelude(db).await?;
     eprintln!("search: seeding {rows} messages over {rooms} rooms");
@@ -156,10 +113,8 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     .map(|k| format!("(ARRAY[{words}])[1 + (g * {k}::bigint) % {vocabulary}]"))
     .collect::<Vec<_>>()
     .join(" || ' ' || ");
-    let mut done = 0;
-    while done < rows {
-        let upto = (done + SEED_CHUNK).min(rows);
-        let insert = format!(
+    insert_in_chunks(db, "search", &prelude, rows, SEED_CHUNK, |first, last| {
+        format!(
             "INSERT INTO messages (channel_id, author_id, content, created_at, room_pos) \
              SELECT (ARRAY[{list}]::bigint[])[1 + g % {rooms}], {author}, \
                     'note ' || g || ' ' || {drawn} \
@@ -167,16 +122,10 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
                     || CASE WHEN g % {RARE_EVERY} = 7 THEN ' {RARE}' ELSE '' END, \
                     now() - make_interval(secs => ({rows} - g) / 10.0), \
                     (g - 1) / {rooms} + 1 \
-             FROM generate_series({}, {upto}) AS g",
-            done + 1
-        );
-        db.run(&[prelude.clone(), vec![insert]].concat()).await?;
-        done = upto;
-        eprintln!(
-            "search: {done} rows after {:.0} s",
-            seeding.elapsed().as_secs_f64()
-        );
-    }
+             FROM generate_series({first}, {last}) AS g"
+        )
+    })
+    .await?;
     // Each room's post counter agrees with the positions just written: room
     // i (0-based) got messages g = i, i + rooms, … (g ≥ 1).
     db.run(&[format!(
@@ -185,26 +134,20 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
     )])
     .await?;
     let insert_seconds = seeding.elapsed().as_secs_f64();
-    let vacuuming = Instant::now();
     // Also merges the search index's pending entries, as autovacuum would.
-    db.run(&["VACUUM (ANALYZE) messages".to_owned()]).await?;
-    let vacuum_seconds = vacuuming.elapsed().as_secs_f64();
+    let vacuum_seconds = vacuum_messages(db).await?;
 
     for (kind, word, target) in [("selective", RARE, 20.0), ("common", COMMON, 50.0)] {
         // What the first page must be, read straight from the table.
-        let expected: Vec<i64> = db
-            .scalar(&format!(
+        let expected = db
+            .ids(&format!(
                 "SELECT coalesce(string_agg(id::text, ',' ORDER BY id DESC), '') FROM \
                  (SELECT id FROM messages WHERE room_id = ANY(ARRAY[{list}]::bigint[]) \
                   AND deleted_at IS NULL \
                   AND to_tsvector('simple', content) @@ to_tsquery('simple', '{word}') \
                   ORDER BY id DESC LIMIT {PAGE}) p"
             ))
-            .await?
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::parse)
-            .collect::<Result<_, _>>()
+            .await
             .context("expected page")?;
         let matches = db
             .scalar(&format!(
@@ -224,77 +167,17 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Outcome> {
                 })
                 .collect::<Vec<_>>()
         };
-        let mut saturated = closed_loop(bench, searchers(), args.warmup, args.duration).await?;
-        let rate = args.search_rate;
-        let mut paced = open_loop(bench, searchers(), rate, args.warmup, args.duration).await?;
-        let at_rate = std::mem::take(&mut paced.latencies).summary();
-        let flat_out = std::mem::take(&mut saturated.latencies).summary();
-        let (cpu, paced_cpu) = (Some(saturated.cpu), Some(paced.cpu));
-        outcome.figure(
-            format!("{kind} word: searches/s"),
-            saturated.rate(),
-            "searches/s",
-            Goal::Reported,
-            cpu,
-        );
-        outcome.figure(
-            format!("{kind} word: p99 latency at {rate:.0} searches/s"),
-            at_rate.p99(),
-            "ms",
-            Goal::AtMost(target),
-            paced_cpu,
-        );
-        outcome.figure(
-            format!("{kind} word: p50 latency at {rate:.0} searches/s"),
-            at_rate.p50(),
-            "ms",
-            Goal::Reported,
-            paced_cpu,
-        );
-        outcome.figure(
-            format!("{kind} word: searches/s answered at {rate:.0} searches/s"),
-            paced.rate(),
-            "searches/s",
-            Goal::Reported,
-            paced_cpu,
-        );
-        outcome.figure(
-            format!("{kind} word: p99 latency flat out"),
-            flat_out.p99(),
-            "ms",
-            Goal::Reported,
-            cpu,
-        );
-        outcome.figure(
-            format!("{kind} word: failed or wrong pages"),
-            (saturated.failed + paced.failed) as f64,
-            "",
-            Goal::Exactly(0.0),
-            cpu,
-        );
+        let runs = flat_out_then_paced(bench, searchers, args.search_rate).await?;
+        let prefix = format!("{kind} word: ");
+        let p99 = Goal::AtMost(target);
+        runs.report_speed(&mut outcome, &prefix, "searches/s", Goal::Reported, p99);
+        runs.report_failures(&mut outcome, format!("{prefix}failed or wrong pages"));
         outcome.detail(&format!("{kind}_word"), word);
         outcome.detail(&format!("{kind}_matches"), matches);
-        outcome.detail(&format!("{kind}_latency_at_rate"), at_rate.json());
-        outcome.detail(&format!("{kind}_latency_flat_out"), flat_out.json());
-        if let Some(first) = saturated.first_failure.or(paced.first_failure) {
-            outcome.detail(&format!("{kind}_first_failure"), first);
-        }
+        runs.report_details(&mut outcome, &format!("{kind}_"));
     }
     outcome.figure("seeded messages", rows as f64, "", Goal::Reported, None);
-    outcome.figure(
-        "seeding time (INSERT)",
-        insert_seconds,
-        "s",
-        Goal::Reported,
-        None,
-    );
-    outcome.figure(
-        "seeding time (VACUUM ANALYZE)",
-        vacuum_seconds,
-        "s",
-        Goal::Reported,
-        None,
-    );
+    report_seeding(&mut outcome, insert_seconds, vacuum_seconds);
     outcome.detail("rooms", rooms);
     outcome.detail("clients", args.search_clients);
     outcome.detail("paced_rate", args.search_rate);
