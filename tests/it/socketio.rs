@@ -1,10 +1,13 @@
 //! Socket.IO (API.md section 6) through a real `socket.io-client` 4.7.2:
 //! every room a user may read, with no join call, in the dialect's HTTP
-//! JSON; nothing for anyone else.
+//! JSON; nothing for anyone else; rooms gained and lost while connected.
+
+use std::collections::HashMap;
 
 use concord_tests::peer::{Peer, Peers};
-use concord_tests::server::{crew, patch};
-use concord_tests::{TestApp, TestUser, channel_messages_path, id_of, spawn_app};
+use concord_tests::server::{crew, join, patch};
+use concord_tests::{TestApp, TestUser, channel_messages_path, dm_messages_path, id_of, spawn_app};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn events_of<'a>(results: &'a Value, name: &str) -> &'a Vec<Value> {
@@ -181,4 +184,151 @@ async fn a_removed_member_stops_receiving_at_once_without_reconnecting() {
         ],
         "{results}"
     );
+}
+
+/// Live clients, and the events each must have got by the end, in order.
+struct Watch {
+    clients: Peers,
+    expected: HashMap<&'static str, Vec<Value>>,
+}
+
+impl Watch {
+    async fn start(app: &TestApp, users: &[(&'static str, &TestUser)]) -> Self {
+        let peers: Vec<Peer> = users
+            .iter()
+            .map(|&(name, user)| Peer {
+                until: None,
+                ..peer(name, user, "")
+            })
+            .collect();
+        Self {
+            clients: Peers::connect_live(&app.address, "/api/socket/io", &peers).await,
+            expected: HashMap::new(),
+        }
+    }
+
+    /// Waits until `message`, posted in `room`, reached `client`.
+    async fn arrives(&mut self, client: &'static str, room: i64, message: &Value) {
+        let event = format!("chat:{room}:messages");
+        self.clients.wait_for(client, &event, message).await;
+        self.expected
+            .entry(client)
+            .or_default()
+            .push(json!([event, message]));
+    }
+
+    /// Posts in `lobby`, a room `client`'s socket already follows, as `user`
+    /// and waits until it arrived. The socket handles what the hub queues for
+    /// it in order, so by then it has applied every access change announced
+    /// before the post; and whatever was posted before it elsewhere and has
+    /// not arrived is not coming.
+    async fn barrier(&mut self, app: &TestApp, client: &'static str, user: &TestUser, lobby: i64) {
+        let mark = post(app, lobby, user, "barrier").await;
+        self.arrives(client, lobby, &mark).await;
+    }
+
+    /// Stops the clients and checks each got exactly what was expected.
+    async fn finish(self) {
+        let results = self.clients.finish().await;
+        for (client, expected) in &self.expected {
+            assert_eq!(events_of(&results, client), expected, "{client}: {results}");
+        }
+    }
+}
+
+/// The general channel of a workspace of `user`'s own.
+async fn own_lobby(app: &TestApp, user: &TestUser) -> i64 {
+    let own = app.create_workspace(user, "Own").await;
+    app.general_channel(own, user).await
+}
+
+#[tokio::test]
+async fn a_socket_follows_every_room_its_user_gains_without_reconnecting() {
+    let app = spawn_app().await;
+    let crew = crew(&app).await;
+    let (guest, outsider) = (&crew.guest, &crew.outsider);
+    let guest_lobby = own_lobby(&app, guest).await;
+    let outsider_lobby = own_lobby(&app, outsider).await;
+    let mut w = Watch::start(&app, &[("guest", guest), ("outsider", outsider)]).await;
+
+    // A public channel is created: the guest, a member, gains it; the
+    // outsider does not.
+    let fresh = app
+        .create_channel(crew.id, &crew.owner, "fresh", false)
+        .await;
+    w.barrier(&app, "guest", guest, guest_lobby).await;
+    let m = post(&app, fresh, &crew.owner, "a fresh channel").await;
+    w.arrives("guest", fresh, &m).await;
+    w.barrier(&app, "outsider", outsider, outsider_lobby).await;
+
+    // Added to a private channel, the guest gains it.
+    let secret = app
+        .create_channel(crew.id, &crew.owner, "secret", true)
+        .await;
+    let (status, body) = app
+        .post(
+            &format!("/api/channels/{secret}/users"),
+            &crew.owner.token,
+            json!({"user_id": guest.id}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {body}");
+    w.barrier(&app, "guest", guest, guest_lobby).await;
+    let m = post(&app, secret, &crew.owner, "a secret").await;
+    w.arrives("guest", secret, &m).await;
+
+    // A new 1:1 conversation (the server dialect's): the other side gains it.
+    let (status, dm) = app
+        .post(
+            &crew.with_server("/conversations"),
+            &crew.owner.token,
+            json!({"memberId": crew.member(guest)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{dm}");
+    let dm = id_of(&dm);
+    w.barrier(&app, "guest", guest, guest_lobby).await;
+    let m = app
+        .send_message(&dm_messages_path(dm), &crew.owner, "just us")
+        .await;
+    w.arrives("guest", dm, &m).await;
+
+    // Joining by invite, the outsider gains the server's public channels,
+    // and not its private ones, nor the conversation.
+    let later = app
+        .create_channel(crew.id, &crew.owner, "later", true)
+        .await;
+    let (status, body) = join(&app, crew.id, &crew.code, outsider).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    w.barrier(&app, "outsider", outsider, outsider_lobby).await;
+    let m = post(&app, crew.general, &crew.owner, "welcome").await;
+    w.arrives("guest", crew.general, &m).await;
+    w.arrives("outsider", crew.general, &m).await;
+    let m = post(&app, secret, &crew.owner, "still a secret").await;
+    w.arrives("guest", secret, &m).await;
+    let m = app
+        .send_message(&dm_messages_path(dm), &crew.owner, "still just us")
+        .await;
+    w.arrives("guest", dm, &m).await;
+    // Private, and neither of them was added: nobody here reads it.
+    post(&app, later, &crew.owner, "not yet").await;
+    w.barrier(&app, "guest", guest, guest_lobby).await;
+    w.barrier(&app, "outsider", outsider, outsider_lobby).await;
+
+    // A private channel made public: every member gains it.
+    let (status, body) = app
+        .put(
+            &format!("/api/channels/{later}"),
+            &crew.owner.token,
+            json!({"name": "later", "private": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    w.barrier(&app, "guest", guest, guest_lobby).await;
+    w.barrier(&app, "outsider", outsider, outsider_lobby).await;
+    let m = post(&app, later, &crew.owner, "now for everyone").await;
+    w.arrives("guest", later, &m).await;
+    w.arrives("outsider", later, &m).await;
+
+    w.finish().await;
 }

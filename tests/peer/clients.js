@@ -6,6 +6,10 @@
 // every event it receives until it has seen one named `until` (clients
 // without one just wait), or until timeoutMs. Then one JSON line goes to
 // stdout: { name: { connected, error, transport, upgraded, events: [[name, arg]] } }.
+//
+// With `live: true` in the spec, each event is also printed as it arrives, as
+// `event [client, name, arg]`, and the clients stop once stdin closes (or
+// at timeoutMs) rather than on `until`: the test drives them step by step.
 "use strict";
 
 const { io } = require("socket.io-client");
@@ -32,7 +36,7 @@ function settled() {
   pendingConnects -= 1;
   if (pendingConnects === 0) {
     process.stdout.write("ready\n");
-    if (pendingUntil === 0) finish();
+    if (pendingUntil === 0 && !spec.live) finish();
   }
 }
 
@@ -59,12 +63,20 @@ for (const c of spec.clients) {
   });
   socket.onAny((name, ...args) => {
     r.events.push([name, ...args]);
+    if (spec.live) {
+      process.stdout.write("event " + JSON.stringify([c.name, name, ...args]) + "\n");
+    }
     if (!seen && c.until && name === c.until) {
       seen = true;
       pendingUntil -= 1;
-      if (pendingUntil === 0 && pendingConnects === 0) finish();
+      if (pendingUntil === 0 && pendingConnects === 0 && !spec.live) finish();
     }
   });
+}
+
+if (spec.live) {
+  process.stdin.on("end", finish);
+  process.stdin.resume();
 }
 
 setTimeout(finish, spec.timeoutMs);

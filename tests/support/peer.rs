@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 fn peer_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peer")
@@ -52,12 +52,27 @@ pub struct Peer {
 pub struct Peers {
     child: Child,
     stdout: tokio::io::Lines<BufReader<ChildStdout>>,
+    /// Open while live clients run; closing it stops them.
+    stdin: Option<ChildStdin>,
+    /// Live clients' events so far, each `[client, name, arg]`.
+    seen: Vec<Value>,
 }
 
 impl Peers {
     /// Starts `peers` against `address` at `path` and waits until every one
     /// of them connected or was refused.
     pub async fn connect(address: &str, path: &str, peers: &[Peer]) -> Self {
+        Self::start(address, path, peers, false).await
+    }
+
+    /// [`Self::connect`], for clients the test follows as they go
+    /// ([`Self::wait_for`]) and stops itself ([`Self::finish`]); `until` is
+    /// ignored.
+    pub async fn connect_live(address: &str, path: &str, peers: &[Peer]) -> Self {
+        Self::start(address, path, peers, true).await
+    }
+
+    async fn start(address: &str, path: &str, peers: &[Peer], live: bool) -> Self {
         tokio::task::spawn_blocking(install)
             .await
             .expect("npm ci ran");
@@ -81,35 +96,83 @@ impl Peers {
         let spec = json!({
             "url": address,
             "path": path,
-            "timeoutMs": 10_000,
+            // A live run is a scenario of many steps, each waited for.
+            "timeoutMs": if live { 60_000 } else { 10_000 },
             "clients": clients,
+            "live": live,
         });
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        command
             .arg(peer_dir().join("clients.js"))
             .arg(spec.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        if live {
+            command.stdin(Stdio::piped());
+        }
+        let mut child = command
             .spawn()
             .expect("node is needed for the Socket.IO tests");
+        let stdin = child.stdin.take();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
         let line = tokio::time::timeout(Duration::from_secs(15), stdout.next_line())
             .await
             .expect("the clients settled in time")
             .expect("read the clients' output");
         assert_eq!(line.as_deref(), Some("ready"));
-        Self { child, stdout }
+        Self {
+            child,
+            stdout,
+            stdin,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits until live client `client` got event `name` carrying `message`
+    /// (matched by its `id`).
+    pub async fn wait_for(&mut self, client: &str, name: &str, message: &Value) {
+        let matches = |e: &Value| e[0] == client && e[1] == name && e[2]["id"] == message["id"];
+        while !self.seen.iter().any(matches) {
+            let line = tokio::time::timeout(Duration::from_secs(15), self.stdout.next_line())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "{client} got no {name} {message} in time; saw {:?}",
+                        self.seen
+                    )
+                })
+                .expect("read the clients' output")
+                .expect("the clients are still running");
+            let event = line
+                .strip_prefix("event ")
+                .unwrap_or_else(|| panic!("not an event: {line}"));
+            self.seen
+                .push(serde_json::from_str(event).expect("an event is JSON"));
+        }
+    }
+
+    /// Stops live clients and returns what each saw, as [`Self::results`].
+    pub async fn finish(mut self) -> Value {
+        drop(self.stdin.take());
+        self.results().await
     }
 
     /// What each client saw, by name, once each got its `until` event (or
-    /// the script's 10 s ran out).
+    /// the script's time ran out).
     pub async fn results(mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(15), self.stdout.next_line())
-            .await
-            .expect("the clients finished in time")
-            .expect("read the clients' output")
-            .expect("the clients' results");
-        let _ = self.child.wait().await;
-        serde_json::from_str(&line).expect("the results are JSON")
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(15), self.stdout.next_line())
+                .await
+                .expect("the clients finished in time")
+                .expect("read the clients' output")
+                .expect("the clients' results");
+            // A live client's events were already reported one by one.
+            if line.starts_with("event ") {
+                continue;
+            }
+            let _ = self.child.wait().await;
+            return serde_json::from_str(&line).expect("the results are JSON");
+        }
     }
 }

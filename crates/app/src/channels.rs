@@ -19,10 +19,15 @@ impl Channels {
     ) -> Result<Channel, ServiceError> {
         let (ws, me) = self.member_of(actor, workspace)?;
         permissions::create_channel(me.role, &ws)?;
-        self.ports
+        let channel = self
+            .ports
             .channels
             .create_channel(workspace, actor, &new)
-            .map_err(not_found(Missing::Workspace))
+            .map_err(not_found(Missing::Workspace))?;
+        // Public, every member gains it; private, its creator and the
+        // admins and owner do: either way members of the workspace.
+        self.announce(AccessChange::WorkspaceGained(workspace));
+        Ok(channel)
     }
 
     /// The channels of a workspace that `actor` may see.
@@ -57,8 +62,10 @@ impl Channels {
             .channels
             .update_channel(id, &patch)
             .map_err(not_found(Missing::Channel))?;
-        if updated.private != channel.private {
-            self.announce(AccessChange::Room(id.into()));
+        match (channel.private, updated.private) {
+            (false, true) => self.announce(AccessChange::Room(id.into())),
+            (true, false) => self.announce(AccessChange::WorkspaceGained(channel.workspace_id)),
+            _ => {}
         }
         Ok(updated)
     }
@@ -105,7 +112,12 @@ impl Channels {
                 RepoError::Duplicate => ServiceError::Conflict(Clash::ChannelMemberExists),
                 RepoError::NotFound => ServiceError::NotFound(Missing::Channel),
                 e => e.into(),
-            })
+            })?;
+        // Every member of the workspace reads a public channel already.
+        if channel.private {
+            self.announce(AccessChange::UserGained(user));
+        }
+        Ok(())
     }
 
     /// Remove `user` from a channel: its creator, the owner, admins, or the user themself.

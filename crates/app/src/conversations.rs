@@ -28,10 +28,13 @@ impl Conversations {
                 return Err(ServiceError::NotFound(Missing::WorkspaceMember));
             }
         }
-        self.ports
+        let conversation = self
+            .ports
             .conversations
             .create_conversation(workspace, actor, &new, None)
-            .map_err(not_found(Missing::WorkspaceMember))
+            .map_err(not_found(Missing::WorkspaceMember))?;
+        self.announce_participants(&conversation);
+        Ok(conversation)
     }
 
     /// The one 1:1 conversation between `actor` and `other` in `workspace`,
@@ -50,10 +53,22 @@ impl Conversations {
             return Err(ServiceError::NotFound(Missing::WorkspaceMember));
         }
         let new = NewConversation::new(actor, None, [other]);
-        self.ports
+        let conversation = self
+            .ports
             .conversations
             .create_conversation(workspace, actor, &new, Some(direct_key(actor, other)))
-            .map_err(not_found(Missing::WorkspaceMember))
+            .map_err(not_found(Missing::WorkspaceMember))?;
+        // Perhaps found rather than created: the store does not say, and a
+        // gain announced twice costs one re-read.
+        self.announce_participants(&conversation);
+        Ok(conversation)
+    }
+
+    /// Every participant of a new conversation gains it.
+    fn announce_participants(&self, conversation: &Conversation) {
+        for &user in &conversation.participants {
+            self.announce(AccessChange::UserGained(user));
+        }
     }
 
     /// The conversations `actor` takes part in, optionally in one workspace;

@@ -1,11 +1,19 @@
 //! What the realtime gateway asks of the domain: who may follow which room,
 //! and whose user topic.
 
-use concord_domain::{Room, RoomId, UserId, UserTopic, permissions};
+use concord_domain::{Room, RoomId, UserId, UserTopic, WorkspaceId, permissions};
 
 use concord_ports::RoomInfo;
 
 use crate::{Gateway, Missing, ServiceError};
+
+/// What a user may read now: the workspaces they belong to and every room
+/// they may read in them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Readable {
+    pub workspaces: Vec<WorkspaceId>,
+    pub rooms: Vec<RoomInfo>,
+}
 
 impl Gateway {
     /// The room behind a topic, if `actor` may read it now: the same rule as
@@ -38,14 +46,18 @@ impl Gateway {
 
     /// Every room `actor` may read now, in every workspace they belong to:
     /// the channels they may see, then their conversations (the Socket.IO
-    /// transport follows all of them at once).
+    /// transport follows all of them at once); and those workspaces.
     /// # Errors
     /// When the store cannot be read.
-    pub fn readable_rooms(&self, actor: UserId) -> Result<Vec<RoomInfo>, ServiceError> {
+    pub fn readable_rooms(&self, actor: UserId) -> Result<Readable, ServiceError> {
         let mut rooms: Vec<RoomId> = Vec::new();
+        let mut workspaces = Vec::new();
         for workspace in self.ports.workspaces.workspaces_of_user(actor)? {
             match self.visible_channels(actor, workspace.id) {
-                Ok(channels) => rooms.extend(channels.into_iter().map(|c| RoomId::from(c.id))),
+                Ok(channels) => {
+                    workspaces.push(workspace.id);
+                    rooms.extend(channels.into_iter().map(|c| RoomId::from(c.id)));
+                }
                 // Left the workspace between the two reads.
                 Err(ServiceError::Forbidden(_) | ServiceError::NotFound(_)) => {}
                 Err(e) => return Err(e),
@@ -68,7 +80,10 @@ impl Gateway {
                 infos.push(info);
             }
         }
-        Ok(infos)
+        Ok(Readable {
+            workspaces,
+            rooms: infos,
+        })
     }
 
     /// Whether `actor` may still read `room`. Storage failures are errors, not

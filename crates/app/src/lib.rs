@@ -37,6 +37,7 @@ use concord_ports::{
     StoreHealth, TokenIssuer, UserRepository, WorkspaceRepository,
 };
 
+pub use gateway::Readable;
 pub use messages::{PostResult, Thread};
 pub use search::SearchMessages;
 pub use servers::{Authored, ServerTarget, ServerView};

@@ -23,14 +23,17 @@ impl Members {
         let (_, me) = self.member_of(actor, id)?;
         permissions::add_member(me.role)?;
         self.user(user)?;
-        self.ports
+        let added = self
+            .ports
             .members
             .add_member(id, user, Role::Guest)
             .map_err(|e| match e {
                 RepoError::Duplicate => ServiceError::Conflict(Clash::MemberExists),
                 RepoError::NotFound => ServiceError::NotFound(Missing::User),
                 e => e.into(),
-            })
+            })?;
+        self.announce(AccessChange::UserGained(user));
+        Ok(added)
     }
 
     /// Remove `user` from the workspace: leaving when `user` is the caller,
@@ -80,7 +83,8 @@ impl Members {
             .filter(|ws| constant_time_eq(ws.invite_code.as_bytes(), code.as_str().as_bytes()))
             .ok_or(ServiceError::NotFound(Missing::InviteCode))?;
         match self.ports.members.add_member(workspace, actor, Role::Guest) {
-            Ok(_) | Err(RepoError::Duplicate) => {}
+            Ok(_) => self.announce(AccessChange::UserGained(actor)),
+            Err(RepoError::Duplicate) => {}
             Err(RepoError::NotFound) => return Err(ServiceError::NotFound(Missing::InviteCode)),
             Err(e) => return Err(e.into()),
         }

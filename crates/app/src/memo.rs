@@ -80,7 +80,11 @@ impl AccessMemo {
 
     /// Forgets every grant `change` may have shrunk, and makes grants read
     /// before now unstorable.
+    /// A gain forgets nothing: only grants are remembered.
     pub fn forget(&self, change: AccessChange) {
+        if change.is_gain() {
+            return;
+        }
         self.generation.fetch_add(1, Ordering::AcqRel);
         match change {
             AccessChange::User(user) => {
@@ -89,6 +93,8 @@ impl AccessMemo {
             }
             AccessChange::Room(id) => self.rooms.retain(|(_, room), _| room.id() != id),
             AccessChange::Workspace(ws) => self.rooms.retain(|_, g| g.workspace != ws),
+            // Returned above.
+            AccessChange::UserGained(_) | AccessChange::WorkspaceGained(_) => {}
         }
     }
 
@@ -190,6 +196,20 @@ mod tests {
         assert_eq!(memo.room_grant(ALICE, other), Some(grant()));
         memo.forget(AccessChange::Workspace(WS));
         assert_eq!(memo.room_grant(ALICE, other), None);
+    }
+
+    #[test]
+    fn a_gain_forgets_nothing_and_lets_a_concurrent_read_be_stored() {
+        let memo = AccessMemo::new(Duration::from_secs(60));
+        memo.remember_room(memo.generation(), ALICE, ROOM, grant());
+        memo.remember_token(memo.generation(), "a", ALICE);
+        let before = memo.generation();
+        memo.forget(AccessChange::UserGained(ALICE));
+        memo.forget(AccessChange::WorkspaceGained(WS));
+        assert_eq!(memo.room_grant(ALICE, ROOM), Some(grant()));
+        assert!(memo.token_unrevoked("a", ALICE));
+        memo.remember_room(before, BOB, ROOM, grant());
+        assert_eq!(memo.room_grant(BOB, ROOM), Some(grant()));
     }
 
     #[test]

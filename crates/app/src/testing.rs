@@ -24,6 +24,7 @@
 //! use concord_app::ServiceError;
 //! use concord_domain::channel::ChannelKind;
 //! use concord_domain::{ChannelName, NewChannel};
+//! use concord_ports::AccessChange;
 //!
 //! let random = || NewChannel {
 //!     name: ChannelName::parse("random").unwrap(),
@@ -39,13 +40,15 @@
 //! let refused = mocks.service().channels.create_channel(GUEST, WS, random());
 //! assert!(matches!(refused, Err(ServiceError::Forbidden(_))));
 //!
-//! // Members may: the channel is written once, with the guest as creator.
+//! // Members may: the channel is written once, with the guest as creator,
+//! // and announced to the workspace, whose members' live sockets gain it.
 //! let mut mocks = Mocks::with_workspace(true);
 //! mocks
 //!     .channels
 //!     .expect_create_channel()
 //!     .times(1)
 //!     .returning(|_, creator, _| Ok(channel(9, creator, false, false)));
+//! mocks.expect_announced(AccessChange::WorkspaceGained(WS));
 //! let created = mocks.service().channels.create_channel(GUEST, WS, random());
 //! assert_eq!(created.unwrap().creator_id, GUEST);
 //! ```

@@ -34,6 +34,7 @@ impl Workspaces {
             members_can_create_channels: true,
         };
         let ws = self.ports.workspaces.create_workspace(actor, &new)?;
+        self.announce(AccessChange::UserGained(actor));
         Ok((ws, owner))
     }
 
@@ -54,6 +55,7 @@ impl Workspaces {
             members_can_create_channels: false,
         };
         let ws = self.ports.workspaces.create_workspace(actor, &new)?;
+        self.announce(AccessChange::UserGained(actor));
         self.view_of(actor, ws)
     }
 

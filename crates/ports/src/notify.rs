@@ -9,8 +9,14 @@ use concord_domain::{RoomEvent, RoomId, UserId, WorkspaceId};
 
 use crate::RoomUnread;
 
-/// Whose read access may just have shrunk, so live subscriptions must be
-/// checked again.
+/// Whose read access changed, so live subscriptions must be checked again.
+///
+/// The first three may shrink access: every subscription they name is
+/// re-authorised, and remembered grants they touch are forgotten. The two
+/// `…Gained` ones only widen it (API.md section 6: a Socket.IO socket starts
+/// following a room its user gains without reconnecting): nothing is
+/// forgotten, nothing re-authorised, and only connections that follow every
+/// readable room look again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AccessChange {
     /// The user left or was removed from a workspace or channel, or lost a role.
@@ -19,6 +25,20 @@ pub enum AccessChange {
     Room(RoomId),
     /// A workspace and every room in it were deleted.
     Workspace(WorkspaceId),
+    /// The user may read rooms they could not before, and lost none: they
+    /// joined or created a workspace, were added to a private channel, or
+    /// take part in a new conversation.
+    UserGained(UserId),
+    /// Members of the workspace may read a room they could not before, and
+    /// lost none: a channel was created, or made public.
+    WorkspaceGained(WorkspaceId),
+}
+
+impl AccessChange {
+    /// Whether the change may only have widened access.
+    pub fn is_gain(self) -> bool {
+        matches!(self, Self::UserGained(_) | Self::WorkspaceGained(_))
+    }
 }
 
 /// Delivers committed facts to realtime subscribers, on this node and others.

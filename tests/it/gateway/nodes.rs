@@ -3,6 +3,7 @@
 //! Nodes are separate `concord` processes, killed with SIGKILL.
 
 use concord_tests::node::{Node, redis_url};
+use concord_tests::peer::{Peer, Peers};
 use concord_tests::ws::{WsClient, messages_topic};
 use concord_tests::{TestApp, TestUser, spawn_app};
 use reqwest::StatusCode;
@@ -233,4 +234,58 @@ async fn a_token_logged_out_on_one_node_is_refused_on_the_other_within_the_state
         lags[lags.len() * 99 / 100],
         lags[lags.len() - 1]
     );
+}
+
+/// A Socket.IO socket on one node gains a room its user was given through
+/// another: the gain crosses through the broker, no reconnect needed.
+#[tokio::test]
+async fn a_socket_gains_a_room_granted_through_another_node() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner").await;
+    let guest = app.sign_up("guest").await;
+    let ws = app.create_workspace(&owner, "Team").await;
+    app.add_member(ws, &owner, &guest).await;
+    let general = app.general_channel(ws, &owner).await;
+    let broker = [("CONCORD__REALTIME__BROKER", "postgres")];
+    let node_a = Node::start(&app.db.url, &broker).await;
+    let node_b = Node::start(&app.db.url, &broker).await;
+    let mut clients = Peers::connect_live(
+        &node_b.address,
+        "/api/socket/io",
+        &[Peer {
+            name: "guest",
+            token: Some(guest.token.clone()),
+            dialect: Some("workspace"),
+            ..Peer::default()
+        }],
+    )
+    .await;
+    let on_a = |path: String| app.client.post(format!("{}{path}", node_a.address));
+
+    let res = on_a(format!("/api/workspaces/{ws}/channels"))
+        .bearer_auth(&owner.token)
+        .json(&json!({"name": "secret", "private": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let secret = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let res = on_a(format!("/api/channels/{secret}/users"))
+        .bearer_auth(&owner.token)
+        .json(&json!({"user_id": guest.id}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    // Posted on A after the gain, so it reaches B after the gain's notice:
+    // once it arrived, the socket follows the channel.
+    let mark = post_on(&app, &node_a.address, general, &owner, "barrier").await;
+    clients
+        .wait_for("guest", &format!("chat:{general}:messages"), &mark)
+        .await;
+    let sent = post_on(&app, &node_a.address, secret, &owner, "for the guest").await;
+    clients
+        .wait_for("guest", &format!("chat:{secret}:messages"), &sent)
+        .await;
+    clients.finish().await;
 }

@@ -96,7 +96,7 @@ pub(crate) enum Signal {
 }
 
 /// Encodes `signals` as payloads of at most [`MAX_PAYLOAD`] bytes:
-/// `node|e:room:seq,u:user,r:room,w:workspace,m:user:c|v:room:read:last:unread:mentions`
+/// `node|e:room:seq,u:user,r:room,w:workspace,gu:user,gw:workspace,m:user:c|v:room:read:last:unread:mentions`
 /// (`c` a channel, `v` a conversation; a missing id is 0). Only the highest
 /// `seq` per room matters to a receiver, so events of one room collapse
 /// into one; read updates keep their order.
@@ -112,6 +112,10 @@ pub(crate) fn encode(node: &str, signals: Vec<Signal>) -> Vec<String> {
             Signal::Access(AccessChange::User(u)) => parts.push(format!("u:{}", u.get())),
             Signal::Access(AccessChange::Room(r)) => parts.push(format!("r:{r}")),
             Signal::Access(AccessChange::Workspace(w)) => parts.push(format!("w:{}", w.get())),
+            Signal::Access(AccessChange::UserGained(u)) => parts.push(format!("gu:{}", u.get())),
+            Signal::Access(AccessChange::WorkspaceGained(w)) => {
+                parts.push(format!("gw:{}", w.get()));
+            }
             Signal::Read { user, state } => parts.push(encode_read(user, &state)),
         }
     }
@@ -209,6 +213,8 @@ pub(crate) fn decode<'a>(
             ("u", None) => Signal::Access(AccessChange::User(UserId::new(a))),
             ("r", None) => Signal::Access(AccessChange::Room(RoomId::new(a))),
             ("w", None) => Signal::Access(AccessChange::Workspace(WorkspaceId::new(a))),
+            ("gu", None) => Signal::Access(AccessChange::UserGained(UserId::new(a))),
+            ("gw", None) => Signal::Access(AccessChange::WorkspaceGained(WorkspaceId::new(a))),
             _ => return None,
         };
         fields.next().is_none().then_some(signal)
@@ -515,6 +521,21 @@ mod tests {
                 event(1, 6),
             ]
         );
+    }
+
+    #[test]
+    fn access_changes_cross_nodes_in_order_gains_included() {
+        let sent: Vec<Signal> = [
+            AccessChange::UserGained(UserId::new(7)),
+            AccessChange::User(UserId::new(7)),
+            AccessChange::WorkspaceGained(WorkspaceId::new(3)),
+            AccessChange::Room(RoomId::new(4)),
+            AccessChange::Workspace(WorkspaceId::new(3)),
+        ]
+        .into_iter()
+        .map(Signal::Access)
+        .collect();
+        assert_eq!(all("b", &encode("a", sent.clone())), sent);
     }
 
     #[test]

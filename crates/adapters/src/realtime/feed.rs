@@ -566,6 +566,45 @@ mod tests {
         assert_eq!(personal(&mut laptop_queue), None, "unfollowed");
     }
 
+    #[tokio::test]
+    async fn a_gain_reaches_only_connections_that_follow_all_readable_rooms() {
+        use concord_domain::WorkspaceId;
+        let hub = hub(Arc::new(FakeLog::default()));
+        let connect = |who: i64, all: bool| {
+            let (conn, queue) = hub.connect();
+            conn.identify(UserId::new(who), Dialect::Server);
+            if all {
+                conn.follow_all_readable();
+            }
+            (conn, queue)
+        };
+        let (_sio, mut sio) = connect(7, true);
+        let (_ws, mut ws) = connect(7, false);
+        let (_other, mut other) = connect(8, true);
+        let recheck = |queue: &mut mpsc::Receiver<Outbound>| match queue.try_recv() {
+            Ok(Outbound::Recheck(change)) => Some(change),
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(_) => None,
+        };
+
+        let gained = AccessChange::UserGained(UserId::new(7));
+        hub.access_changed(gained);
+        assert_eq!(recheck(&mut sio), Some(gained));
+        assert_eq!(recheck(&mut ws), None, "a /ws connection gains nothing");
+        assert_eq!(recheck(&mut other), None, "another user's");
+
+        let opened = AccessChange::WorkspaceGained(WorkspaceId::new(3));
+        hub.access_changed(opened);
+        assert_eq!(recheck(&mut sio), Some(opened));
+        assert_eq!(recheck(&mut other), Some(opened));
+        assert_eq!(recheck(&mut ws), None, "a /ws connection gains nothing");
+
+        let lost = AccessChange::User(UserId::new(7));
+        hub.access_changed(lost);
+        assert_eq!(recheck(&mut sio), Some(lost));
+        assert_eq!(recheck(&mut ws), Some(lost), "a loss reaches every kind");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_event_ahead_of_its_predecessor_waits_for_it_and_both_go_out_in_order() {
         let log = Arc::new(FakeLog::default());

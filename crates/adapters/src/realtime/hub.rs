@@ -12,7 +12,7 @@
 //! [`Stop::ResumeRequired`], and the feed moves on.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -145,6 +145,9 @@ pub struct Connection {
     stop: CancellationToken,
     /// The first [`Stop`] as its discriminant; 0 while running.
     stop_reason: AtomicU8,
+    /// Follows every room its user may read (Socket.IO), so access gains
+    /// concern it.
+    follows_all: AtomicBool,
 }
 
 impl Connection {
@@ -185,6 +188,16 @@ impl Connection {
         // A second identify is refused by the session before it gets here.
         let _ = self.user.set(user);
         let _ = self.dialect.set(dialect);
+    }
+
+    /// Marks the connection as following every room its user may read, in
+    /// place of subscribing topic by topic: it is told of access gains.
+    pub fn follow_all_readable(&self) {
+        self.follows_all.store(true, Ordering::Release);
+    }
+
+    pub fn follows_all_readable(&self) -> bool {
+        self.follows_all.load(Ordering::Acquire)
     }
 
     pub fn user(&self) -> Option<UserId> {
@@ -305,6 +318,7 @@ impl Hub {
             queue,
             stop: CancellationToken::new(),
             stop_reason: AtomicU8::new(0),
+            follows_all: AtomicBool::new(false),
         });
         lock(&self.inner.connections).insert(conn.id, conn.clone());
         metrics::gauge!("concord_gateway_connections").increment(1.0);
@@ -478,6 +492,22 @@ impl Hub {
                     conn.offer(Outbound::Recheck(change));
                 }
             }
+            // A gain changes nothing for a connection that follows only
+            // what it subscribed to: it is re-authorised on subscribing.
+            AccessChange::UserGained(user) => {
+                for conn in lock(&self.inner.connections).values() {
+                    if conn.follows_all_readable() && conn.user() == Some(user) {
+                        conn.offer(Outbound::Recheck(change));
+                    }
+                }
+            }
+            AccessChange::WorkspaceGained(_) => {
+                for conn in lock(&self.inner.connections).values() {
+                    if conn.follows_all_readable() {
+                        conn.offer(Outbound::Recheck(change));
+                    }
+                }
+            }
         }
     }
 
@@ -525,11 +555,13 @@ impl Hub {
     }
 }
 
-/// The room an access change names, if it names one.
+/// Whether an access change may have ended a subscription to `room` of
+/// `workspace`: a gain never does.
 pub fn concerns(change: AccessChange, room: Room, workspace: WorkspaceId) -> bool {
     match change {
         AccessChange::User(_) => true,
         AccessChange::Room(id) => id == room.id(),
         AccessChange::Workspace(w) => w == workspace,
+        AccessChange::UserGained(_) | AccessChange::WorkspaceGained(_) => false,
     }
 }

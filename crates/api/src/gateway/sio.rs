@@ -11,16 +11,25 @@
 //! hub renders it once per dialect, as for `/ws`, and this reads its `data`
 //! back out of the frame).
 //!
-//! An access change re-reads the rooms the user may read: rooms lost stop
-//! at once, rooms gained start. A logout ends the socket.
+//! The socket follows what its user gains without reconnecting: the use
+//! cases announce gains as well as losses (`AccessChange::UserGained` when a
+//! user joins or creates a workspace, is added to a private channel or takes
+//! part in a new conversation; `AccessChange::WorkspaceGained` when a channel
+//! is created or made public), and the hub routes gains only to connections
+//! that follow every readable room, so `/ws` sessions never see them. An
+//! access change that may concern the socket re-reads the rooms the user may
+//! read: rooms lost stop at once, rooms gained start. One that cannot (a
+//! workspace-wide change in a workspace the user is not a member of) costs
+//! nothing: membership itself only comes with a change to the user, which
+//! re-reads everything, workspaces included. A logout ends the socket.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use concord_adapters::realtime::{Connection, Dialect, Hub, Outbound};
-use concord_app::{Concord, ServiceError};
-use concord_domain::{RoomId, Seq, Topic, TopicKind, UserId};
-use concord_ports::{AccessChange, Claims, RoomInfo};
+use concord_app::{Concord, Readable, ServiceError};
+use concord_domain::{RoomId, Seq, Topic, TopicKind, UserId, WorkspaceId};
+use concord_ports::{AccessChange, Claims};
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -111,12 +120,15 @@ impl Namespace for ChatNamespace {
             let user = claims.user_id;
             let (conn, queue) = hub.connect();
             conn.identify(user, dialect);
+            conn.follow_all_readable();
             let mut follower = Follower {
                 hub,
                 chat,
                 conn,
                 claims,
                 rooms: HashMap::new(),
+                workspaces: HashSet::new(),
+                current: false,
             };
             // Followed before the client is told it is connected: whatever
             // is posted after it hears so reaches it.
@@ -172,6 +184,11 @@ struct Follower {
     claims: Claims,
     /// Each followed room and the last `seq` sent from it, per topic kind.
     rooms: HashMap<RoomId, Delivered>,
+    /// The workspaces the user belonged to at the last re-read.
+    workspaces: HashSet<WorkspaceId>,
+    /// Whether the last re-read succeeded: until one does, `workspaces` may
+    /// miss one the user joined, and no change is skipped.
+    current: bool,
 }
 
 /// The last `seq` sent on each topic of a room: anything at or below it is
@@ -212,7 +229,13 @@ impl Follower {
     /// others.
     async fn follow_readable(&mut self) -> Result<(), ServiceError> {
         let (chat, user) = (self.chat.clone(), self.user());
-        let readable: Vec<RoomInfo> = blocking(move || chat.gateway.readable_rooms(user)).await?;
+        let read = blocking(move || chat.gateway.readable_rooms(user)).await;
+        self.current = read.is_ok();
+        let Readable {
+            workspaces,
+            rooms: readable,
+        } = read?;
+        self.workspaces = workspaces.into_iter().collect();
         let keep: HashSet<RoomId> = readable.iter().map(|i| i.room.id()).collect();
         let lost: Vec<RoomId> = self
             .rooms
@@ -310,10 +333,13 @@ impl Follower {
             .is_ok()
     }
 
-    /// Re-reads what the user may read after an access change. A revoked
-    /// token ends the socket; a store failure keeps what is followed (a
-    /// dropped read must not look like a revocation).
+    /// Re-reads what the user may read after an access change that may
+    /// concern them. A revoked token ends the socket; a store failure keeps
+    /// what is followed (a dropped read must not look like a revocation).
     async fn recheck(&mut self, socket: &SocketHandle, change: AccessChange) -> bool {
+        if !self.concerned_by(change) {
+            return true;
+        }
         if change == AccessChange::User(self.user()) {
             let (chat, claims) = (self.chat.clone(), self.claims.clone());
             if let Ok(false) = blocking(move || chat.accounts.still_signed_in(&claims)).await {
@@ -323,6 +349,20 @@ impl Follower {
         }
         let _ = self.follow_readable().await;
         true
+    }
+
+    /// Whether `change` may change what the socket should follow. The hub
+    /// routes a change to a user to that user's connections and one to a
+    /// room to its followers; one to a workspace reaches every connection,
+    /// and concerns only its members.
+    fn concerned_by(&self, change: AccessChange) -> bool {
+        match change {
+            AccessChange::User(user) | AccessChange::UserGained(user) => user == self.user(),
+            AccessChange::Room(room) => self.rooms.contains_key(&room),
+            AccessChange::Workspace(w) | AccessChange::WorkspaceGained(w) => {
+                !self.current || self.workspaces.contains(&w)
+            }
+        }
     }
 }
 

@@ -28,6 +28,7 @@ fn guests_create_channels_only_where_the_workspace_allows_it() {
         .expect_create_channel()
         .times(1)
         .returning(|_, u, _| Ok(channel(9, u, false, false)));
+    m.expect_announced(AccessChange::WorkspaceGained(WS));
     assert_eq!(
         m.service()
             .channels
@@ -177,4 +178,89 @@ fn removing_someone_from_a_channel_rechecks_their_subscriptions() {
         .channels
         .remove_from_channel(OWNER, CHANNEL, GUEST)
         .unwrap();
+}
+
+#[test]
+fn a_new_channel_public_or_private_is_announced_to_its_workspace() {
+    // Public, every member gains it; private, its creator and the admins.
+    for private in [false, true] {
+        let mut m = Mocks::with_workspace(true);
+        m.channels
+            .expect_create_channel()
+            .times(1)
+            .returning(move |_, u, _| Ok(channel(9, u, private, false)));
+        m.expect_announced(AccessChange::WorkspaceGained(WS));
+        m.service()
+            .channels
+            .create_channel(OWNER, WS, new_channel(private))
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_channel_made_public_is_a_gain_for_its_workspace_and_made_private_a_loss() {
+    let patch = |private| ChannelPatch {
+        private: Some(private),
+        ..Default::default()
+    };
+    // Private to public: every member of the workspace may read it now.
+    let mut m = with_channel(true);
+    m.channels
+        .expect_update_channel()
+        .times(1)
+        .returning(|_, _| Ok(channel(10, OWNER, false, false)));
+    m.expect_announced(AccessChange::WorkspaceGained(WS));
+    m.service()
+        .channels
+        .update_channel(OWNER, CHANNEL, patch(false))
+        .unwrap();
+
+    // Public to private: its subscribers are re-checked.
+    let mut m = with_channel(false);
+    m.channels
+        .expect_update_channel()
+        .times(1)
+        .returning(|_, _| Ok(channel(10, OWNER, true, false)));
+    m.expect_announced(AccessChange::Room(CHANNEL.into()));
+    m.service()
+        .channels
+        .update_channel(OWNER, CHANNEL, patch(true))
+        .unwrap();
+
+    // Privacy unchanged: nothing to announce.
+    let mut m = with_channel(false);
+    m.channels
+        .expect_update_channel()
+        .times(1)
+        .returning(|_, _| Ok(channel(10, OWNER, false, false)));
+    m.notifier.expect_access_changed().never();
+    m.service()
+        .channels
+        .update_channel(OWNER, CHANNEL, patch(false))
+        .unwrap();
+}
+
+#[test]
+fn adding_someone_to_a_private_channel_is_their_gain_and_to_a_public_one_nothing() {
+    for private in [true, false] {
+        let mut m = with_channel(private);
+        m.users
+            .expect_user_by_id()
+            .returning(|id| Ok(Some(user(id.get()))));
+        m.channels
+            .expect_add_channel_member()
+            .withf(|_, u| *u == GUEST)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        if private {
+            m.expect_announced(AccessChange::UserGained(GUEST));
+        } else {
+            // Every member of the workspace reads it already.
+            m.notifier.expect_access_changed().never();
+        }
+        m.service()
+            .channels
+            .add_to_channel(OWNER, CHANNEL, GUEST)
+            .unwrap();
+    }
 }

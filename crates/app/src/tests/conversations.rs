@@ -69,3 +69,44 @@ fn conversations_are_only_with_workspace_members() {
         ServiceError::NotFound(Missing::WorkspaceMember)
     ));
 }
+
+#[test]
+fn every_participant_of_a_new_conversation_gains_it() {
+    let mut m = Mocks::with_workspace(true);
+    m.conversations
+        .expect_create_conversation()
+        .withf(|_, _, _, key| key.is_none())
+        .times(1)
+        .returning(|_, _, _, _| Ok(conversation(&[OWNER, GUEST])));
+    m.expect_announced(AccessChange::UserGained(OWNER));
+    m.expect_announced(AccessChange::UserGained(GUEST));
+
+    let new = NewConversation::new(OWNER, None, [GUEST]);
+    m.service()
+        .conversations
+        .create_conversation(OWNER, WS, new)
+        .unwrap();
+}
+
+#[test]
+fn both_sides_of_a_direct_conversation_gain_it() {
+    let mut m = Mocks::with_workspace(true);
+    m.members
+        .expect_membership_by_id()
+        .returning(|id| Ok(Some(membership(id.get(), Role::Guest))));
+    m.members
+        .expect_members_with_users()
+        .returning(|_| Ok(vec![]));
+    m.conversations
+        .expect_create_conversation()
+        .withf(|_, _, _, key| key.is_some())
+        .times(1)
+        .returning(|_, _, _, _| Ok(conversation(&[OWNER, GUEST])));
+    m.expect_announced(AccessChange::UserGained(OWNER));
+    m.expect_announced(AccessChange::UserGained(GUEST));
+
+    m.service()
+        .conversations
+        .start_direct(OWNER, WS, concord_domain::MembershipId::new(GUEST.get()))
+        .unwrap();
+}

@@ -83,3 +83,21 @@ fn a_database_outage_surfaces_as_unavailable() {
         Err(ServiceError::Unavailable(_))
     ));
 }
+
+#[test]
+fn its_creator_gains_a_new_workspace() {
+    let mut m = Mocks::default();
+    m.users
+        .expect_user_by_id()
+        .returning(|id| Ok(Some(user(id.get()))));
+    m.workspaces
+        .expect_create_workspace()
+        .times(1)
+        .returning(|_, _| Ok(workspace(true)));
+    m.expect_announced(AccessChange::UserGained(OWNER));
+
+    m.service()
+        .workspaces
+        .create_workspace(OWNER, WorkspaceName::parse("Team").unwrap(), None, None)
+        .unwrap();
+}
