@@ -9,6 +9,7 @@
 
 mod protocol;
 mod render;
+mod replay;
 mod session;
 mod sio;
 mod socket;
