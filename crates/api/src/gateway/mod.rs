@@ -7,6 +7,7 @@
 //! replay a resuming client, through the [`EventLog`] port, and live events
 //! reach it from the hub (`concord_adapters::realtime`).
 
+mod offset;
 mod protocol;
 mod render;
 mod replay;
