@@ -1,17 +1,71 @@
 //! Socket.IO (API.md section 6) through a real `socket.io-client` 4.7.2:
 //! every room a user may read, with no join call, in the dialect's HTTP
-//! JSON; nothing for anyone else; rooms gained and lost while connected.
+//! JSON; nothing for anyone else; rooms gained and lost while connected;
+//! and connection-state recovery, on any node, from the event log.
 
 use std::collections::HashMap;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use concord_tests::node::Node;
 use concord_tests::peer::{Peer, Peers};
 use concord_tests::server::{crew, join, patch};
-use concord_tests::{TestApp, TestUser, channel_messages_path, dm_messages_path, id_of, spawn_app};
+use concord_tests::{
+    TestApp, TestUser, channel_message_path, channel_messages_path, dm_messages_path, id_of,
+    spawn_app, spawn_app_with,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn events_of<'a>(results: &'a Value, name: &str) -> &'a Vec<Value> {
-    results[name]["events"].as_array().unwrap()
+/// Every event client `name` received, as `[name, payload]`, once checked
+/// that each came with one more argument: its offset, a string.
+fn events_of(results: &Value, name: &str) -> Vec<Value> {
+    results[name]["events"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no events for {name}: {results}"))
+        .iter()
+        .map(|event| {
+            let args = event.as_array().unwrap();
+            assert_eq!(args.len(), 3, "name, payload, offset: {event}");
+            assert!(
+                args[2].as_str().is_some_and(|o| o.starts_with('1')),
+                "the offset: {event}"
+            );
+            json!([args[0], args[1]])
+        })
+        .collect()
+}
+
+/// The offset client `name`'s event number `index` came with.
+fn offset_of(results: &Value, name: &str, index: usize) -> String {
+    results[name]["events"][index][2]
+        .as_str()
+        .unwrap_or_else(|| panic!("no offset at {index}: {results}"))
+        .to_owned()
+}
+
+/// An offset as docs/decisions.md ("Socket.IO recovery") spells it, written
+/// here from that description: `1`, then base64url of three varints per room
+/// by rising id (id delta, messages `seq`, zigzag of updates minus messages).
+fn forged_offset(rooms: &[(i64, i64, i64)]) -> String {
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    let mut rooms = rooms.to_vec();
+    rooms.sort_unstable();
+    let (mut bytes, mut previous) = (Vec::new(), 0);
+    for (room, messages, updates) in rooms {
+        varint(&mut bytes, (room - previous) as u64);
+        varint(&mut bytes, messages as u64);
+        let diff = updates - messages;
+        varint(&mut bytes, ((diff << 1) ^ (diff >> 63)) as u64);
+        previous = room;
+    }
+    format!("1{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 fn peer(name: &'static str, user: &TestUser, until: &str) -> Peer {
@@ -56,7 +110,7 @@ async fn each_transport_gets_a_created_message_as_the_http_api_returns_it() {
             assert_eq!(results[name]["connected"], true, "{path} {name}: {results}");
             assert_eq!(
                 events_of(&results, name),
-                &vec![json!([event, sent])],
+                vec![json!([event, sent])],
                 "{path} {name}"
             );
         }
@@ -101,7 +155,7 @@ async fn edits_and_deletes_arrive_as_updates_in_the_server_dialect_by_default() 
     let results = clients.results().await;
     assert_eq!(
         events_of(&results, "guest"),
-        &vec![
+        vec![
             json!([update, edited]),
             json!([update, tombstone]),
             json!([format!("chat:{}:messages", crew.general), last]),
@@ -146,7 +200,7 @@ async fn an_outsider_gets_nothing_and_anonymous_or_bad_tokens_are_refused() {
     let results = clients.results().await;
     assert_eq!(
         events_of(&results, "outsider"),
-        &vec![json!([sentinel, mark])],
+        vec![json!([sentinel, mark])],
         "{results}"
     );
     for name in ["anonymous", "forged"] {
@@ -178,7 +232,7 @@ async fn a_removed_member_stops_receiving_at_once_without_reconnecting() {
     let results = clients.results().await;
     assert_eq!(
         events_of(&results, "guest"),
-        &vec![
+        vec![
             json!([format!("chat:{general}:messages"), before]),
             json!([sentinel, mark]),
         ],
@@ -231,7 +285,11 @@ impl Watch {
     async fn finish(self) {
         let results = self.clients.finish().await;
         for (client, expected) in &self.expected {
-            assert_eq!(events_of(&results, client), expected, "{client}: {results}");
+            assert_eq!(
+                &events_of(&results, client),
+                expected,
+                "{client}: {results}"
+            );
         }
     }
 }
@@ -331,4 +389,281 @@ async fn a_socket_follows_every_room_its_user_gains_without_reconnecting() {
     w.arrives("outsider", later, &m).await;
 
     w.finish().await;
+}
+
+/// Posts in `channel` as `by` on the node at `address`.
+async fn post_on(
+    app: &TestApp,
+    address: &str,
+    channel: i64,
+    by: &TestUser,
+    content: &str,
+) -> Value {
+    let res = app
+        .client
+        .post(format!("{address}{}", channel_messages_path(channel)))
+        .bearer_auth(&by.token)
+        .json(&json!({"content": content}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_dropped_client_recovers_what_it_missed_once_and_in_order_even_from_a_replayed_offset() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = app.general_channel(team.ws, &team.owner).await;
+    let side = app
+        .create_channel(team.ws, &team.owner, "side", false)
+        .await;
+    // Posted in only after the reconnect: the clients stop at it.
+    let random = app
+        .create_channel(team.ws, &team.owner, "random", false)
+        .await;
+    let (messages, updates) = (
+        format!("chat:{general}:messages"),
+        format!("chat:{general}:messages:update"),
+    );
+    let (side_messages, sentinel) = (
+        format!("chat:{side}:messages"),
+        format!("chat:{random}:messages"),
+    );
+    let names = ["websocket", "polling"];
+    let peers = [
+        Peer {
+            transports: Some(vec!["websocket"]),
+            ..peer(names[0], &team.guest, &sentinel)
+        },
+        Peer {
+            transports: Some(vec!["polling"]),
+            ..peer(names[1], &team.admin, &sentinel)
+        },
+    ];
+    let mut clients = Peers::connect(&app.address, "/api/socket/io", &peers).await;
+    let before = post(&app, general, &team.owner, "before the drop").await;
+    for name in names {
+        clients.drop_after(name, 1).await;
+    }
+    let away = post(&app, general, &team.owner, "while away").await;
+    let edited = app
+        .edit_message(
+            &channel_message_path(general, id_of(&before)),
+            &team.owner,
+            "edited while away",
+        )
+        .await;
+    let later = post(&app, general, &team.owner, "still away").await;
+    let aside = post(&app, side, &team.owner, "aside while away").await;
+    for name in names {
+        assert!(clients.reconnect(name, None).await, "{name} is recovered");
+    }
+    let live = post(&app, general, &team.owner, "live again").await;
+    let mark = post(&app, random, &team.owner, "sentinel").await;
+    let results = clients.results().await;
+    for name in names {
+        assert_eq!(results[name]["recovered"], true, "{results}");
+        // Nothing twice, nothing missing; the missed events room by room, in
+        // `seq` order within each, then the live ones.
+        assert_eq!(
+            events_of(&results, name),
+            vec![
+                json!([messages, before]),
+                json!([messages, away]),
+                json!([updates, edited]),
+                json!([messages, later]),
+                json!([side_messages, aside]),
+                json!([messages, live]),
+                json!([sentinel, mark]),
+            ],
+            "{name}: {results}"
+        );
+    }
+
+    // Dropped again right after the first replayed event: its offset names
+    // exactly what followed it, on either topic.
+    let pid = results["websocket"]["pid"].as_str().unwrap().to_owned();
+    let offset = offset_of(&results, "websocket", 1);
+    let clients = Peers::connect(
+        &app.address,
+        "/api/socket/io",
+        &[Peer {
+            transports: Some(vec!["websocket"]),
+            recover: Some((pid.clone(), offset)),
+            ..peer("again", &team.guest, &sentinel)
+        }],
+    )
+    .await;
+    let results = clients.results().await;
+    assert_eq!(results["again"]["recovered"], true, "{results}");
+    assert_eq!(results["again"]["pid"], pid.as_str());
+    assert_eq!(
+        events_of(&results, "again"),
+        vec![
+            json!([updates, edited]),
+            json!([messages, later]),
+            json!([messages, live]),
+            json!([side_messages, aside]),
+            json!([sentinel, mark]),
+        ],
+        "{results}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_recovers_on_another_node_from_the_log() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = app.general_channel(team.ws, &team.owner).await;
+    let random = app
+        .create_channel(team.ws, &team.owner, "random", false)
+        .await;
+    let node_b = Node::start(&app.db.url, &[]).await;
+    let messages = format!("chat:{general}:messages");
+    let sentinel = format!("chat:{random}:messages");
+    let mut clients = Peers::connect(
+        &app.address,
+        "/api/socket/io",
+        &[Peer {
+            transports: Some(vec!["websocket"]),
+            ..peer("guest", &team.guest, &sentinel)
+        }],
+    )
+    .await;
+    let before = post(&app, general, &team.owner, "on A").await;
+    clients.drop_after("guest", 1).await;
+    let missed = [
+        post(&app, general, &team.owner, "on A while away").await,
+        post_on(
+            &app,
+            &node_b.address,
+            general,
+            &team.owner,
+            "on B while away",
+        )
+        .await,
+    ];
+    assert!(
+        clients.reconnect("guest", Some(&node_b.address)).await,
+        "recovered on node B"
+    );
+    let mark = post_on(&app, &node_b.address, random, &team.owner, "sentinel").await;
+    let results = clients.results().await;
+    assert_eq!(
+        events_of(&results, "guest"),
+        vec![
+            json!([messages, before]),
+            json!([messages, missed[0]]),
+            json!([messages, missed[1]]),
+            json!([sentinel, mark]),
+        ],
+        "{results}"
+    );
+}
+
+#[tokio::test]
+async fn a_forged_offset_replays_only_readable_rooms_and_garbage_is_no_recovery() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = app.general_channel(team.ws, &team.owner).await;
+    let random = app
+        .create_channel(team.ws, &team.owner, "random", false)
+        .await;
+    let elsewhere = app.create_workspace(&team.outsider, "Elsewhere").await;
+    let lobby = app.general_channel(elsewhere, &team.outsider).await;
+    post(&app, lobby, &team.outsider, "not for the team").await;
+    let history = [
+        post(&app, general, &team.owner, "one").await,
+        post(&app, general, &team.owner, "two").await,
+    ];
+    let messages = format!("chat:{general}:messages");
+    let sentinel = format!("chat:{random}:messages");
+    // From the start of both rooms' logs; the guest may read only general.
+    let forged = forged_offset(&[(lobby, 0, 0), (general, 0, 0)]);
+    let clients = Peers::connect(
+        &app.address,
+        "/api/socket/io",
+        &[
+            Peer {
+                recover: Some(("forged-pid".into(), forged)),
+                ..peer("forged", &team.guest, &sentinel)
+            },
+            Peer {
+                recover: Some(("garbage-pid".into(), "1%%not-base64%%".into())),
+                ..peer("garbage", &team.guest, &sentinel)
+            },
+            Peer {
+                recover: Some(("future-pid".into(), "9AAAA".into())),
+                ..peer("future", &team.guest, &sentinel)
+            },
+        ],
+    )
+    .await;
+    let mark = post(&app, random, &team.owner, "sentinel").await;
+    let results = clients.results().await;
+    assert_eq!(results["forged"]["recovered"], true, "{results}");
+    assert_eq!(
+        events_of(&results, "forged"),
+        vec![
+            json!([messages, history[0]]),
+            json!([messages, history[1]]),
+            json!([sentinel, mark]),
+        ],
+        "{results}"
+    );
+    for (name, pid) in [("garbage", "garbage-pid"), ("future", "future-pid")] {
+        assert_eq!(results[name]["connected"], true, "{results}");
+        assert_eq!(results[name]["recovered"], false, "{results}");
+        let new_pid = results[name]["pid"].as_str().unwrap();
+        assert!(!new_pid.is_empty() && new_pid != pid, "{results}");
+        assert_eq!(
+            events_of(&results, name),
+            vec![json!([sentinel, mark])],
+            "{name}: {results}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_too_far_behind_is_not_recovered_and_starts_afresh() {
+    let app = spawn_app_with(&[("CONCORD__REALTIME__MAX_REPLAY", "2")]).await;
+    let team = app.team().await;
+    let general = app.general_channel(team.ws, &team.owner).await;
+    let random = app
+        .create_channel(team.ws, &team.owner, "random", false)
+        .await;
+    let messages = format!("chat:{general}:messages");
+    let sentinel = format!("chat:{random}:messages");
+    let mut clients = Peers::connect(
+        &app.address,
+        "/api/socket/io",
+        &[Peer {
+            transports: Some(vec!["websocket"]),
+            ..peer("guest", &team.guest, &sentinel)
+        }],
+    )
+    .await;
+    let before = post(&app, general, &team.owner, "before").await;
+    clients.drop_after("guest", 1).await;
+    for content in ["away 1", "away 2", "away 3"] {
+        post(&app, general, &team.owner, content).await;
+    }
+    assert!(
+        !clients.reconnect("guest", None).await,
+        "three events behind, two may be replayed"
+    );
+    let live = post(&app, general, &team.owner, "live").await;
+    let mark = post(&app, random, &team.owner, "sentinel").await;
+    let results = clients.results().await;
+    assert_eq!(
+        events_of(&results, "guest"),
+        vec![
+            json!([messages, before]),
+            json!([messages, live]),
+            json!([sentinel, mark]),
+        ],
+        "{results}"
+    );
 }

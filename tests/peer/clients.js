@@ -1,17 +1,31 @@
 // Socket.IO clients for the end-to-end tests (tests/it/socketio.rs).
 //
 // argv[2] is JSON: { url, path, timeoutMs, clients: [{ name, token?, dialect?,
-// transports?, until? }] }. Every client connects; once each has connected
-// or been refused, "ready" is printed on its own line. Each then records
-// every event it receives until it has seen one named `until` (clients
-// without one just wait), or until timeoutMs. Then one JSON line goes to
-// stdout: { name: { connected, error, transport, upgraded, events: [[name, arg]] } }.
+// transports?, until?, recover? }] }. Every client connects; once each has
+// connected or been refused, "ready" is printed on its own line. Each then
+// records every event it receives until it has seen one named `until`
+// (clients without one just wait), or until timeoutMs. Then one JSON line
+// goes to stdout: { name: { connected, error, transport, upgraded, recovered,
+// pid, events: [[name, ...args]] } }.
 //
 // With `live: true` in the spec, each event is also printed as it arrives, as
-// `event [client, name, arg]`, and the clients stop once stdin closes (or
+// `event [client, name, ...args]`, and the clients stop once stdin closes (or
 // at timeoutMs) rather than on `until`: the test drives them step by step.
+//
+// `recover: { pid, offset }` starts a client as one that reconnects with
+// connection-state recovery would: the library sends them in its CONNECT.
+//
+// Meanwhile stdin takes commands, one JSON object a line, each answered
+// with one JSON line on stdout:
+// - { op: "drop", name, after }: once the client has `after` events, close
+//   its transport as a network failure would, without the library's own
+//   reconnection; answers { dropped: name } once it is disconnected.
+// - { op: "reconnect", name, url? }: reconnect it (to `url`, say another
+//   node), the library sending its pid and the offset of the last event it
+//   got; answers { reconnected: name, recovered } once connected.
 "use strict";
 
+const readline = require("node:readline");
 const { io } = require("socket.io-client");
 
 const spec = JSON.parse(process.argv[2]);
@@ -26,10 +40,16 @@ function finish() {
   for (const c of spec.clients) {
     const r = results[c.name];
     r.transport = r.socket.io.engine ? r.socket.io.engine.transport.name : null;
+    r.pid = r.socket._pid === undefined ? null : r.socket._pid;
     r.socket.close();
     delete r.socket;
+    delete r.waiting;
   }
   process.stdout.write(JSON.stringify(results) + "\n", () => process.exit(0));
+}
+
+function answer(line) {
+  process.stdout.write(JSON.stringify(line) + "\n");
 }
 
 function settled() {
@@ -44,27 +64,62 @@ for (const c of spec.clients) {
   const auth = {};
   if (c.token !== undefined) auth.token = c.token;
   if (c.dialect !== undefined) auth.dialect = c.dialect;
-  const options = { path: spec.path, auth, reconnection: false, forceNew: true };
+  const options = {
+    path: spec.path,
+    auth,
+    reconnection: false,
+    forceNew: true,
+    autoConnect: false,
+  };
   if (c.transports) options.transports = c.transports;
   const socket = io(spec.url, options);
-  const r = { socket, connected: false, error: null, upgraded: false, events: [] };
+  if (c.recover) {
+    socket._pid = c.recover.pid;
+    socket._lastOffset = c.recover.offset;
+  }
+  const r = {
+    socket,
+    connected: false,
+    error: null,
+    upgraded: false,
+    recovered: null,
+    events: [],
+    waiting: null,
+  };
   results[c.name] = r;
   let seen = false;
-  socket.io.engine.on("upgrade", () => {
-    r.upgraded = true;
-  });
+  let first = true;
+  const watchUpgrade = () =>
+    socket.io.engine.on("upgrade", () => {
+      r.upgraded = true;
+    });
+  socket.io.on("open", watchUpgrade);
   socket.on("connect", () => {
     r.connected = true;
-    settled();
+    r.recovered = socket.recovered === true;
+    if (first) {
+      first = false;
+      settled();
+    } else {
+      answer({ reconnected: c.name, recovered: r.recovered });
+    }
   });
   socket.on("connect_error", (err) => {
     r.error = err.message;
-    settled();
+    if (first) {
+      first = false;
+      settled();
+    }
   });
   socket.onAny((name, ...args) => {
     r.events.push([name, ...args]);
     if (spec.live) {
       process.stdout.write("event " + JSON.stringify([c.name, name, ...args]) + "\n");
+    }
+    if (r.waiting && r.events.length >= r.waiting.after) {
+      const waiting = r.waiting;
+      r.waiting = null;
+      waiting.then();
     }
     if (!seen && c.until && name === c.until) {
       seen = true;
@@ -72,11 +127,33 @@ for (const c of spec.clients) {
       if (pendingUntil === 0 && pendingConnects === 0 && !spec.live) finish();
     }
   });
+  socket.connect();
 }
 
 if (spec.live) {
   process.stdin.on("end", finish);
   process.stdin.resume();
 }
+
+function drop(r, name) {
+  r.socket.once("disconnect", () => answer({ dropped: name }));
+  r.socket.io.reconnection(false);
+  r.socket.io.engine.close();
+}
+
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  const command = JSON.parse(line);
+  const r = results[command.name];
+  if (command.op === "drop") {
+    if (r.events.length >= command.after) {
+      drop(r, command.name);
+    } else {
+      r.waiting = { after: command.after, then: () => drop(r, command.name) };
+    }
+  } else if (command.op === "reconnect") {
+    if (command.url) r.socket.io.uri = command.url;
+    r.socket.connect();
+  }
+});
 
 setTimeout(finish, spec.timeoutMs);

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 fn peer_dir() -> PathBuf {
@@ -46,6 +46,9 @@ pub struct Peer {
     pub transports: Option<Vec<&'static str>>,
     /// The client stops listening once it got an event of this name.
     pub until: Option<String>,
+    /// `pid` and `offset` to connect with, as the library does when it
+    /// reconnects with connection-state recovery.
+    pub recover: Option<(String, String)>,
 }
 
 /// Clients running in one node process.
@@ -85,6 +88,10 @@ impl Peers {
                     "dialect": p.dialect,
                     "transports": p.transports,
                     "until": p.until,
+                    "recover": p.recover.as_ref().map(|(pid, offset)| json!({
+                        "pid": pid,
+                        "offset": offset,
+                    })),
                 })
             })
             .map(|mut v| {
@@ -105,12 +112,10 @@ impl Peers {
         command
             .arg(peer_dir().join("clients.js"))
             .arg(spec.to_string())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
-        if live {
-            command.stdin(Stdio::piped());
-        }
         let mut child = command
             .spawn()
             .expect("node is needed for the Socket.IO tests");
@@ -156,6 +161,47 @@ impl Peers {
     pub async fn finish(mut self) -> Value {
         drop(self.stdin.take());
         self.results().await
+    }
+
+    /// Sends one command to the clients (`tests/peer/clients.js` lists
+    /// them) and returns its answer.
+    async fn command(&mut self, command: Value) -> Value {
+        let line = format!("{command}\n");
+        self.stdin
+            .as_mut()
+            .expect("the clients' stdin is open")
+            .write_all(line.as_bytes())
+            .await
+            .expect("write to the clients");
+        let answer = tokio::time::timeout(Duration::from_secs(15), self.stdout.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("no answer in time to {command}"))
+            .expect("read the clients' output")
+            .expect("the clients' answer");
+        serde_json::from_str(&answer).expect("the answer is JSON")
+    }
+
+    /// Once client `name` has received `after` events, cuts its transport
+    /// as a network failure would (the library does not reconnect on its
+    /// own), and waits until it knows it is disconnected.
+    pub async fn drop_after(&mut self, name: &str, after: usize) {
+        let answer = self
+            .command(json!({"op": "drop", "name": name, "after": after}))
+            .await;
+        assert_eq!(answer, json!({"dropped": name}));
+    }
+
+    /// Reconnects client `name`, to `address` when given (another node),
+    /// with the `pid` and offset the library kept; returns whether the
+    /// server recovered it (`socket.recovered`).
+    pub async fn reconnect(&mut self, name: &str, address: Option<&str>) -> bool {
+        let answer = self
+            .command(json!({"op": "reconnect", "name": name, "url": address}))
+            .await;
+        assert_eq!(answer["reconnected"], name, "{answer}");
+        answer["recovered"]
+            .as_bool()
+            .expect("recovered is a boolean")
     }
 
     /// What each client saw, by name, once each got its `until` event (or

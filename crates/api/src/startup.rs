@@ -134,10 +134,7 @@ impl Application {
         // pingTimeout 20 s, maxPayload 1 MB), as the reference server's.
         let socketio = web::Data::new(
             SocketIo::builder(EngineConfig::default(), SocketIoConfig::default())
-                .namespace(
-                    "/",
-                    ChatNamespace::new(realtime.hub().clone(), chat.clone()),
-                )
+                .namespace("/", ChatNamespace::new(&gateway))
                 .build(),
         );
         let address = format!("{}:{}", settings.server.host, settings.server.port);

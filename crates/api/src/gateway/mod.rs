@@ -5,10 +5,14 @@
 //! A session owns no rule: who may follow a room is asked of the use
 //! cases (the same check as reading its history). It reads the event log, to
 //! replay a resuming client, through the [`EventLog`] port, and live events
-//! reach it from the hub (`concord_adapters::realtime`).
+//! reach it from the hub (`concord_adapters::realtime`). Socket.IO's
+//! namespace (`sio`) shares the hub, the renderer and the replay (`replay`),
+//! and recovers clients from a self-contained offset (`offset`).
 
+mod offset;
 mod protocol;
 mod render;
+mod replay;
 mod session;
 mod sio;
 mod socket;

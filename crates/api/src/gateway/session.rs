@@ -12,15 +12,16 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
-use concord_adapters::realtime::{Connection, Dialect, Hub, Outbound, Renderer, Stop, concerns};
+use concord_adapters::realtime::{Connection, Dialect, Hub, Outbound, Stop, concerns};
 use concord_app::{Concord, ServiceError};
-use concord_domain::{Room, RoomEvent, RoomId, Seq, Topic, UserId, UserTopic, WorkspaceId};
-use concord_ports::{AccessChange, Claims, EventLog, MAX_EVENTS_PER_READ};
+use concord_domain::{Room, Seq, Topic, UserId, UserTopic, WorkspaceId};
+use concord_ports::{AccessChange, Claims, EventLog};
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::protocol::{self, ClientOp, close};
+use super::replay::{Replay, ReplayBudget, Resume, Source};
 use super::socket::{self, Outlet};
 use super::{DialectRenderer, Gateway};
 
@@ -120,55 +121,6 @@ struct Subscription {
     workspace: WorkspaceId,
     /// The last `seq` sent on this topic; anything at or below is a duplicate.
     delivered: Seq,
-}
-
-/// What one topic still needs from the log after subscribing with `since`.
-struct Resume {
-    topic: Topic,
-    since: Seq,
-    until: Seq,
-}
-
-impl Resume {
-    fn wants(&self, event: &RoomEvent) -> bool {
-        self.topic.carries(event) && self.since < event.seq && event.seq <= self.until
-    }
-}
-
-/// What one `subscribe` frame may still replay. A room's topics replay as
-/// one run, so a room is charged once, for its longest.
-struct ReplayBudget {
-    left: i64,
-    charged: HashMap<RoomId, i64>,
-}
-
-impl ReplayBudget {
-    fn new(max: u32) -> Self {
-        Self {
-            left: i64::from(max),
-            charged: HashMap::new(),
-        }
-    }
-
-    /// Takes what replaying `events` of room `room_id` adds to the run, if
-    /// the budget still has it.
-    fn take(&mut self, room_id: RoomId, events: i64) -> bool {
-        let charged = self.charged.get(&room_id).copied().unwrap_or(0);
-        let extra = (events - charged).max(0);
-        if extra > self.left {
-            return false;
-        }
-        self.left -= extra;
-        self.charged.insert(room_id, charged.max(events));
-        true
-    }
-}
-
-/// The topics of one room to replay together.
-struct Replay {
-    room: Room,
-    workspace: WorkspaceId,
-    topics: Vec<Resume>,
 }
 
 struct Session {
@@ -624,52 +576,24 @@ impl Session {
     /// Sends each topic's events in its `(since, until]` from the room's
     /// log, all topics of the room in one run, in `seq` order.
     async fn replay(&mut self, replay: Replay) -> Result<(), End> {
-        let dialect = self.conn.dialect();
-        let Replay {
-            room,
-            workspace,
-            topics,
-        } = replay;
-        let topics = Arc::new(topics);
-        let mut after = topics.iter().map(|t| t.since).min().unwrap_or_default();
-        let until = topics.iter().map(|t| t.until).max().unwrap_or_default();
-        while after < until {
-            let (log, renderer, topics) = (
-                Arc::clone(&self.log),
-                Arc::clone(&self.renderer),
-                topics.clone(),
-            );
-            let page = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                let events: Vec<RoomEvent> = log
-                    .events_after(room.id(), after, MAX_EVENTS_PER_READ)?
-                    .into_iter()
-                    .filter(|e| e.seq <= until)
-                    .collect();
-                let wanted: Vec<&RoomEvent> = events
-                    .iter()
-                    .filter(|e| topics.iter().any(|t| t.wants(e)))
-                    .collect();
-                let frames = renderer.frames(&wanted, workspace, dialect)?;
-                Ok((events.last().map(|e| e.seq), frames))
-            })
-            .await;
-            let (last, frames) = match page {
-                Ok(Ok(page)) => page,
-                Ok(Err(_)) | Err(_) => {
+        let mut pages = replay.pages(Source {
+            log: Arc::clone(&self.log),
+            renderer: Arc::clone(&self.renderer),
+            dialect: self.conn.dialect(),
+        });
+        loop {
+            match pages.next().await {
+                Ok(Some(page)) => {
+                    for replayed in page {
+                        self.send(replayed.frame).await?;
+                    }
+                }
+                Ok(None) => return Ok(()),
+                Err(_) => {
                     return Err(End::Close(close::RESUME_REQUIRED, "Replay failed; resume"));
                 }
-            };
-            metrics::counter!("concord_gateway_replayed_events_total")
-                .increment(frames.len() as u64);
-            for frame in frames {
-                self.send(frame).await?;
-            }
-            match last {
-                Some(seq) => after = seq,
-                None => break,
             }
         }
-        Ok(())
     }
 
     async fn on_outbound(&mut self, out: Outbound) -> Result<(), End> {
@@ -742,34 +666,4 @@ async fn blocking<T: Send + 'static>(
             "blocking task: {e}"
         )))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ROOM_1: RoomId = RoomId::new(1);
-    const ROOM_2: RoomId = RoomId::new(2);
-    const ROOM_3: RoomId = RoomId::new(3);
-
-    #[test]
-    fn a_subscribe_frame_replays_at_most_its_budget_and_a_room_pays_once() {
-        let mut budget = ReplayBudget::new(10);
-        assert!(budget.take(ROOM_1, 6), "within the budget");
-        assert!(
-            budget.take(ROOM_1, 6),
-            "the room's other topic shares its run"
-        );
-        assert!(
-            budget.take(ROOM_1, 8),
-            "only the two more events are charged"
-        );
-        assert!(!budget.take(ROOM_2, 3), "two left, three asked");
-        assert!(budget.take(ROOM_2, 2));
-        assert!(budget.take(ROOM_3, 0), "nothing to replay costs nothing");
-        assert!(
-            !ReplayBudget::new(10).take(ROOM_1, 11),
-            "one topic alone too far behind"
-        );
-    }
 }

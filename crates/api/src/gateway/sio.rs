@@ -22,23 +22,44 @@
 //! workspace-wide change in a workspace the user is not a member of) costs
 //! nothing: membership itself only comes with a change to the user, which
 //! re-reads everything, workspaces included. A logout ends the socket.
+//!
+//! Connection-state recovery (socket.io-client 4.6 and later) is always on.
+//! The CONNECT answer carries a `pid`, and every event a second argument:
+//! its offset ([`super::offset`]), the last `seq` sent on each topic of
+//! every followed room, which the client keeps and sends back, with the
+//! `pid`, when it reconnects. The offset is all a node needs, so any node
+//! recovers the client: it follows every room the user may read now, and
+//! for each room the offset names replays each topic's events after the
+//! offset's `seq` from the log (as `/ws` replays `since`), then live events
+//! with the duplicates dropped. Rooms gained meanwhile start at their
+//! current position; rooms the offset names that the user may no longer
+//! read are never replayed. The answer repeats the client's `pid` (so
+//! `socket.recovered` is true) unless a room was further behind than
+//! `realtime.max_replay` events, all rooms together: that room starts at
+//! its current position and the answer carries a new `pid`. A client that
+//! received no event before the drop has no offset, and is not recovered.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use concord_adapters::realtime::{Connection, Dialect, Hub, Outbound};
 use concord_app::{Concord, Readable, ServiceError};
 use concord_domain::{RoomId, Seq, Topic, TopicKind, UserId, WorkspaceId};
-use concord_ports::{AccessChange, Claims};
+use concord_ports::{AccessChange, Claims, EventLog, RoomInfo};
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::offset::{self, Mark};
+use super::replay::{Replay, ReplayBudget, Resume, Source};
+use super::{DialectRenderer, Gateway};
 use crate::socketio::{
     Accepted, ConnectError, ConnectRequest, DisconnectReason, Namespace, SocketHandle,
-    SocketHandler,
+    SocketHandler, arg,
 };
 
 /// What a refused CONNECT says, whatever was wrong with the credentials.
@@ -48,12 +69,49 @@ const AUTH_REQUIRED: &str = "Authentication required";
 pub struct ChatNamespace {
     hub: Hub,
     chat: Concord,
+    log: Arc<dyn EventLog>,
+    renderer: Arc<DialectRenderer>,
+    /// Most events one recovery may replay, all rooms together.
+    max_replay: u32,
 }
 
 impl ChatNamespace {
-    pub fn new(hub: Hub, chat: Concord) -> Self {
-        Self { hub, chat }
+    /// The namespace on `gateway`'s hub, use cases and log, replaying at
+    /// most `/ws`'s `max_replay` events per recovery.
+    pub fn new(gateway: &Gateway) -> Self {
+        Self {
+            hub: gateway.hub.clone(),
+            chat: gateway.chat.clone(),
+            log: Arc::clone(&gateway.log),
+            renderer: Arc::clone(&gateway.renderer),
+            max_replay: gateway.session.max_replay,
+        }
     }
+}
+
+/// The longest `pid` a client may present for recovery.
+const MAX_PID_LEN: usize = 64;
+
+/// A new private id: 128 random bits, URL-safe.
+fn new_pid() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+/// The `pid` and decoded offset of a reconnecting client, when both look
+/// like this namespace's. Nothing is kept per `pid`: it only tells the
+/// client whether it was recovered.
+fn recovery_of(request: &ConnectRequest) -> Option<(String, Vec<Mark>)> {
+    let recovery = request.recovery.as_ref()?;
+    let pid = &recovery.pid;
+    let plausible = !pid.is_empty()
+        && pid.len() <= MAX_PID_LEN
+        && pid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !plausible {
+        return None;
+    }
+    Some((pid.clone(), offset::decode(&recovery.offset)?))
 }
 
 /// The CONNECT payload's fields this namespace reads.
@@ -92,6 +150,8 @@ impl Namespace for ChatNamespace {
         request: ConnectRequest,
     ) -> BoxFuture<'static, Result<Accepted, ConnectError>> {
         let (hub, chat) = (self.hub.clone(), self.chat.clone());
+        let (log, renderer) = (Arc::clone(&self.log), Arc::clone(&self.renderer));
+        let max_replay = self.max_replay;
         Box::pin(async move {
             let auth: Auth = serde_json::from_str(request.auth.get()).unwrap_or_default();
             let dialect = match auth.dialect.as_deref() {
@@ -126,25 +186,51 @@ impl Namespace for ChatNamespace {
                 chat,
                 conn,
                 claims,
-                rooms: HashMap::new(),
+                rooms: BTreeMap::new(),
                 workspaces: HashSet::new(),
                 current: false,
             };
             // Followed before the client is told it is connected: whatever
             // is posted after it hears so reaches it.
-            if let Err(e) = follower.follow_readable().await {
-                follower.leave();
-                return Err(match e {
-                    ServiceError::Unavailable(_) | ServiceError::Unexpected(_) => {
-                        ConnectError::message("Service unavailable; reconnect shortly")
-                    }
-                    _ => auth_required(),
-                });
-            }
-            Ok(Accepted::new(ChatSocket {
-                start: Some((follower, queue)),
+            let recovery = recovery_of(&request);
+            let followed = match &recovery {
+                None => follower.follow_readable().await.map(|()| None),
+                Some((_, marks)) => follower
+                    .follow_recovering(marks, max_replay)
+                    .await
+                    .map(Some),
+            };
+            let recovering = match followed {
+                Ok(recovering) => recovering,
+                Err(e) => {
+                    follower.leave();
+                    return Err(match e {
+                        ServiceError::Unavailable(_) | ServiceError::Unexpected(_) => {
+                            ConnectError::message("Service unavailable; reconnect shortly")
+                        }
+                        _ => auth_required(),
+                    });
+                }
+            };
+            let (replays, pid) = match (recovering, recovery) {
+                (Some((replays, true)), Some((pid, _))) => (replays, pid),
+                (Some((replays, _)), _) => (replays, new_pid()),
+                (None, _) => (Vec::new(), new_pid()),
+            };
+            let catch_up = CatchUp {
+                source: Source {
+                    log,
+                    renderer,
+                    dialect,
+                },
+                replays,
+            };
+            let mut accepted = Accepted::new(ChatSocket {
+                start: Some((follower, queue, catch_up)),
                 stop: CancellationToken::new(),
-            }))
+            });
+            accepted.pid = Some(pid);
+            Ok(accepted)
         })
     }
 }
@@ -156,21 +242,33 @@ fn auth_required() -> ConnectError {
 /// One socket's handler: starts the pump once the client knows it is
 /// connected, stops it when the socket goes.
 struct ChatSocket {
-    start: Option<(Follower, mpsc::Receiver<Outbound>)>,
+    start: Option<(Follower, mpsc::Receiver<Outbound>, CatchUp)>,
     stop: CancellationToken,
+}
+
+/// What a recovered socket replays from the log before its live events.
+struct CatchUp {
+    source: Source,
+    replays: Vec<Replay>,
 }
 
 impl SocketHandler for ChatSocket {
     fn on_connect(&mut self, socket: &SocketHandle) {
-        if let Some((follower, queue)) = self.start.take() {
+        if let Some((mut follower, queue, catch_up)) = self.start.take() {
             let (socket, stop) = (socket.clone(), self.stop.clone());
-            actix_web::rt::spawn(follower.pump(socket, queue, stop));
+            actix_web::rt::spawn(async move {
+                if follower.catch_up(&socket, catch_up, &stop).await {
+                    follower.pump(socket, queue, stop).await;
+                } else {
+                    follower.leave();
+                }
+            });
         }
     }
 
     fn on_disconnect(&mut self, _socket: &SocketHandle, _reason: DisconnectReason) {
         self.stop.cancel();
-        if let Some((follower, _)) = self.start.take() {
+        if let Some((follower, _, _)) = self.start.take() {
             follower.leave();
         }
     }
@@ -182,8 +280,9 @@ struct Follower {
     chat: Concord,
     conn: Arc<Connection>,
     claims: Claims,
-    /// Each followed room and the last `seq` sent from it, per topic kind.
-    rooms: HashMap<RoomId, Delivered>,
+    /// Each followed room and the last `seq` sent from it, per topic kind,
+    /// by room id (the order offsets list them in).
+    rooms: BTreeMap<RoomId, Delivered>,
     /// The workspaces the user belonged to at the last re-read.
     workspaces: HashSet<WorkspaceId>,
     /// Whether the last re-read succeeded: until one does, `workspaces` may
@@ -228,14 +327,23 @@ impl Follower {
     /// follows the new ones (waiting until their feeds have them), drops the
     /// others.
     async fn follow_readable(&mut self) -> Result<(), ServiceError> {
+        let readable = self.readable_rooms().await?;
+        self.follow_only(readable).await;
+        Ok(())
+    }
+
+    /// The rooms the user may read now, noting their workspaces.
+    async fn readable_rooms(&mut self) -> Result<Vec<RoomInfo>, ServiceError> {
         let (chat, user) = (self.chat.clone(), self.user());
         let read = blocking(move || chat.gateway.readable_rooms(user)).await;
         self.current = read.is_ok();
-        let Readable {
-            workspaces,
-            rooms: readable,
-        } = read?;
+        let Readable { workspaces, rooms } = read?;
         self.workspaces = workspaces.into_iter().collect();
+        Ok(rooms)
+    }
+
+    /// Follows the rooms of `readable` not yet followed, and no others.
+    async fn follow_only(&mut self, readable: Vec<RoomInfo>) {
         let keep: HashSet<RoomId> = readable.iter().map(|i| i.room.id()).collect();
         let lost: Vec<RoomId> = self
             .rooms
@@ -269,7 +377,125 @@ impl Follower {
                 *seq = (*seq).max(position);
             }
         }
-        Ok(())
+    }
+
+    /// [`Follower::follow_readable`] for a client recovering with the
+    /// offset `marks`: plans the replay of each topic of every room the
+    /// offset names and the user may read now, from the offset's `seq` up
+    /// to the room's latest (the later of the feed's position and the
+    /// store's), and leaves each such topic's last `seq` sent at the
+    /// offset's until it is replayed, so that the offset of every replayed
+    /// event is exact. Returns the replays and whether the recovery is
+    /// whole: not when a room was further behind than `max_replay` (it
+    /// starts at its position, as a room gained meanwhile does).
+    async fn follow_recovering(
+        &mut self,
+        marks: &[Mark],
+        max_replay: u32,
+    ) -> Result<(Vec<Replay>, bool), ServiceError> {
+        let readable = self.readable_rooms().await?;
+        let infos: HashMap<RoomId, RoomInfo> = readable
+            .iter()
+            .map(|info| (info.room.id(), *info))
+            .collect();
+        self.follow_only(readable).await;
+        let mut budget = ReplayBudget::new(max_replay);
+        let mut replays = Vec::new();
+        let mut whole = true;
+        for mark in marks {
+            // Not readable now: never replayed.
+            let (Some(info), Some(delivered)) =
+                (infos.get(&mark.room), self.rooms.get_mut(&mark.room))
+            else {
+                continue;
+            };
+            let topics: Vec<Resume> = [
+                (TopicKind::Messages, mark.messages),
+                (TopicKind::Updates, mark.updates),
+            ]
+            .into_iter()
+            .map(|(kind, since)| {
+                let until = (*delivered.of(kind)).max(info.last_seq);
+                Resume {
+                    topic: Topic {
+                        room_id: mark.room,
+                        kind,
+                    },
+                    // An offset past the room's latest is forged, or from
+                    // a log since cut short: nothing to replay.
+                    since: since.min(until),
+                    until,
+                }
+            })
+            .collect();
+            let behind = topics
+                .iter()
+                .map(|t| t.until.since(t.since))
+                .max()
+                .unwrap_or(0);
+            if !budget.take(mark.room, behind) {
+                whole = false;
+                continue;
+            }
+            for resume in &topics {
+                *delivered.of(resume.topic.kind) = resume.since;
+            }
+            replays.push(Replay {
+                room: info.room,
+                workspace: info.workspace_id,
+                topics,
+            });
+        }
+        Ok((replays, whole))
+    }
+
+    /// Emits what `catch_up` replays, room by room, and then counts each
+    /// replayed topic as sent up to its end. Returns whether the socket is
+    /// still worth sending to; a log that cannot be read closes the
+    /// connection, for the client to recover again with the offset it has.
+    async fn catch_up(
+        &mut self,
+        socket: &SocketHandle,
+        catch_up: CatchUp,
+        stop: &CancellationToken,
+    ) -> bool {
+        for replay in catch_up.replays {
+            let ends: Vec<(Topic, Seq)> =
+                replay.topics.iter().map(|t| (t.topic, t.until)).collect();
+            let mut pages = replay.pages(catch_up.source.clone());
+            loop {
+                if stop.is_cancelled() {
+                    return false;
+                }
+                if self.conn.stopped().is_cancelled() {
+                    // Too slow for the hub meanwhile: as in `pump`.
+                    socket.close_connection();
+                    return false;
+                }
+                match pages.next().await {
+                    Ok(Some(page)) => {
+                        for event in page {
+                            if !self.emit(socket, event.topic, event.seq, &event.frame) {
+                                return false;
+                            }
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "socket.io recovery: replay failed");
+                        socket.close_connection();
+                        return false;
+                    }
+                }
+            }
+            for (topic, until) in ends {
+                if let Some(delivered) = self.rooms.get_mut(&topic.room_id) {
+                    let seq = delivered.of(topic.kind);
+                    *seq = (*seq).max(until);
+                }
+            }
+        }
+        true
     }
 
     /// Takes the connection off the hub.
@@ -328,9 +554,22 @@ impl Follower {
         let Ok(frame) = serde_json::from_str::<Frame<'_>>(frame) else {
             return true;
         };
+        let Ok(offset) = arg(&self.offset()) else {
+            return true;
+        };
         socket
-            .emit(&topic.to_string(), &[frame.data.to_owned()])
+            .emit(&topic.to_string(), &[frame.data.to_owned(), offset])
             .is_ok()
+    }
+
+    /// The offset of what has been sent so far, for the client to recover
+    /// with.
+    fn offset(&self) -> String {
+        offset::encode(self.rooms.iter().map(|(room, delivered)| Mark {
+            room: *room,
+            messages: delivered.messages,
+            updates: delivered.updates,
+        }))
     }
 
     /// Re-reads what the user may read after an access change that may
