@@ -3,7 +3,10 @@
 //! `socket.io-client` expects.
 //!
 //! A socket authenticates in its CONNECT (`auth.token`), or with the
-//! bearer token or `?token=` of the session's first request. Once
+//! bearer token or `?token=` of the session's first request, or, when
+//! `[socketio] cookie_auth` is on, its `concord_token` cookie if its
+//! `Origin` is allowed. A user has at most `max_sessions_per_user` sockets
+//! connected on a node at once. Once
 //! connected it follows both topics of every room its user may read, in
 //! every workspace, with no join call: each event arrives as
 //! `chat:{roomId}:messages` or `chat:{roomId}:messages:update`, its one
@@ -17,6 +20,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use actix_web::http::header::{self, HeaderMap};
 use concord_adapters::realtime::{Connection, Dialect, Hub, Outbound};
 use concord_app::{Concord, ServiceError};
 use concord_domain::{RoomId, Seq, Topic, TopicKind, UserId};
@@ -27,6 +31,7 @@ use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::limits::{Slot, Slots};
 use crate::socketio::{
     Accepted, ConnectError, ConnectRequest, DisconnectReason, Namespace, SocketHandle,
     SocketHandler,
@@ -35,15 +40,41 @@ use crate::socketio::{
 /// What a refused CONNECT says, whatever was wrong with the credentials.
 const AUTH_REQUIRED: &str = "Authentication required";
 
+/// What a CONNECT over `max_sessions_per_user` is refused with.
+const TOO_MANY: &str = "Too many connections";
+/// The cookie cookie auth reads.
+const COOKIE_NAME: &str = "concord_token";
+
+/// What `[socketio]` sets for the namespace.
+#[derive(Clone, Debug, Default)]
+pub struct SioOptions {
+    /// Sockets one user may have connected at once; 0 is no cap.
+    pub max_sessions_per_user: usize,
+    /// Origins (lowercase, no trailing `/`) whose requests' `concord_token`
+    /// cookie counts as credentials; none turns cookie auth off.
+    pub cookie_origins: Vec<String>,
+}
+
 /// The main namespace, `/`.
 pub struct ChatNamespace {
     hub: Hub,
     chat: Concord,
+    cookie_origins: Arc<[String]>,
+    users: Arc<Slots<UserId>>,
 }
 
 impl ChatNamespace {
     pub fn new(hub: Hub, chat: Concord) -> Self {
-        Self { hub, chat }
+        Self::with_options(hub, chat, SioOptions::default())
+    }
+
+    pub fn with_options(hub: Hub, chat: Concord, options: SioOptions) -> Self {
+        Self {
+            hub,
+            chat,
+            cookie_origins: options.cookie_origins.into(),
+            users: Arc::new(Slots::new(options.max_sessions_per_user)),
+        }
     }
 }
 
@@ -55,8 +86,9 @@ struct Auth {
 }
 
 /// The credentials of a CONNECT, the first found winning: `auth.token`, the
-/// first request's `Authorization: Bearer`, its `?token=`.
-fn token_of(auth: &Auth, request: &ConnectRequest) -> Option<String> {
+/// first request's `Authorization: Bearer`, its `?token=`, its
+/// `concord_token` cookie (see [`cookie_token`]).
+fn token_of(auth: &Auth, request: &ConnectRequest, cookie_origins: &[String]) -> Option<String> {
     if let Some(token) = auth.token.as_deref().filter(|t| !t.is_empty()) {
         return Some(token.to_owned());
     }
@@ -69,12 +101,37 @@ fn token_of(auth: &Auth, request: &ConnectRequest) -> Option<String> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned())
         .filter(|t| !t.is_empty());
-    bearer.or_else(|| {
-        request
-            .handshake
-            .query_param("token")
-            .filter(|t| !t.is_empty())
-    })
+    bearer
+        .or_else(|| {
+            request
+                .handshake
+                .query_param("token")
+                .filter(|t| !t.is_empty())
+        })
+        .or_else(|| cookie_token(&request.handshake.headers, cookie_origins))
+}
+
+/// The `concord_token` cookie, when cookie auth is on (`origins` is not
+/// empty) and the request's `Origin` is one of `origins`: a page of another
+/// site cannot have a browser's cookie connect for it. No `Origin`, no
+/// cookie.
+fn cookie_token(headers: &HeaderMap, origins: &[String]) -> Option<String> {
+    if origins.is_empty() {
+        return None;
+    }
+    let origin = headers.get(header::ORIGIN)?.to_str().ok()?;
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    if !origins.contains(&origin) {
+        return None;
+    }
+    headers
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim().trim_matches('"').to_owned())
+        .filter(|t| !t.is_empty())
 }
 
 impl Namespace for ChatNamespace {
@@ -83,6 +140,7 @@ impl Namespace for ChatNamespace {
         request: ConnectRequest,
     ) -> BoxFuture<'static, Result<Accepted, ConnectError>> {
         let (hub, chat) = (self.hub.clone(), self.chat.clone());
+        let (origins, users) = (Arc::clone(&self.cookie_origins), Arc::clone(&self.users));
         Box::pin(async move {
             let auth: Auth = serde_json::from_str(request.auth.get()).unwrap_or_default();
             let dialect = match auth.dialect.as_deref() {
@@ -91,7 +149,7 @@ impl Namespace for ChatNamespace {
                     ConnectError::message(r#"Unknown dialect: use "server" or "workspace""#)
                 })?,
             };
-            let token = token_of(&auth, &request).ok_or_else(auth_required)?;
+            let token = token_of(&auth, &request, &origins).ok_or_else(auth_required)?;
             let claims = {
                 let chat = chat.clone();
                 match chat.accounts.authenticate_from_memory(&token) {
@@ -109,6 +167,9 @@ impl Namespace for ChatNamespace {
                 Err(_) => return Err(auth_required()),
             };
             let user = claims.user_id;
+            let slot = users
+                .take(user)
+                .ok_or_else(|| ConnectError::message(TOO_MANY))?;
             let (conn, queue) = hub.connect();
             conn.identify(user, dialect);
             let mut follower = Follower {
@@ -132,6 +193,7 @@ impl Namespace for ChatNamespace {
             Ok(Accepted::new(ChatSocket {
                 start: Some((follower, queue)),
                 stop: CancellationToken::new(),
+                _slot: slot,
             }))
         })
     }
@@ -146,6 +208,8 @@ fn auth_required() -> ConnectError {
 struct ChatSocket {
     start: Option<(Follower, mpsc::Receiver<Outbound>)>,
     stop: CancellationToken,
+    /// The socket's place among its user's, given back when it goes.
+    _slot: Slot,
 }
 
 impl SocketHandler for ChatSocket {
@@ -335,4 +399,65 @@ async fn blocking<T: Send + 'static>(
             "blocking task: {e}"
         )))
     })
+}
+
+#[cfg(test)]
+mod cookie_tests {
+    use actix_web::http::header::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name.clone(), HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    const ALLOWED: &str = "https://chat.example.com";
+
+    #[test]
+    fn a_cookie_counts_only_from_an_allowed_origin_while_cookie_auth_is_on() {
+        let on = [ALLOWED.to_owned()];
+        let cookie = (header::COOKIE, "theme=dark; concord_token=abc.def; x=1");
+        let from = |origin| headers(&[(header::ORIGIN, origin), cookie.clone()]);
+        assert_eq!(
+            cookie_token(&from("https://chat.example.com"), &on).as_deref(),
+            Some("abc.def")
+        );
+        assert_eq!(
+            cookie_token(&from("HTTPS://Chat.Example.com/"), &on).as_deref(),
+            Some("abc.def")
+        );
+        for foreign in [
+            "https://evil.example",
+            "null",
+            "https://chat.example.com:8443",
+        ] {
+            assert_eq!(cookie_token(&from(foreign), &on), None, "{foreign}");
+        }
+        assert_eq!(
+            cookie_token(&headers(std::slice::from_ref(&cookie)), &on),
+            None,
+            "no Origin"
+        );
+        assert_eq!(cookie_token(&from(ALLOWED), &[]), None, "cookie auth off");
+    }
+
+    #[test]
+    fn only_the_concord_token_cookie_is_read_from_any_cookie_header() {
+        let on = [ALLOWED.to_owned()];
+        let map = headers(&[
+            (header::ORIGIN, ALLOWED),
+            (header::COOKIE, "a=1"),
+            (header::COOKIE, "concord_token=\"quoted\""),
+        ]);
+        assert_eq!(cookie_token(&map, &on).as_deref(), Some("quoted"));
+        let map = headers(&[
+            (header::ORIGIN, ALLOWED),
+            (header::COOKIE, "xconcord_token=1; concord_token="),
+        ]);
+        assert_eq!(cookie_token(&map, &on), None);
+    }
 }

@@ -18,6 +18,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use super::encode_payload;
 use super::websocket::{Frame, WebSocket};
 use super::{CloseReason, Control, Outgoing, Packet, Payload, RequestError, Shared};
+use crate::limits::Slot;
 
 /// What a request asks of its session.
 pub(super) enum Command {
@@ -89,6 +90,9 @@ pub(super) struct Session {
     /// A server close over polling, waiting until then for a poll to carry
     /// what is left and the `close` packet.
     closing_by: Option<Instant>,
+    /// The session's place in its client address's cap, given back when
+    /// the task ends.
+    _address: Slot,
 }
 
 impl Session {
@@ -99,6 +103,7 @@ impl Session {
         outgoing: mpsc::Receiver<Outgoing>,
         incoming: mpsc::Sender<Payload>,
         control: Arc<Control>,
+        address: Slot,
     ) -> Self {
         Self {
             shared,
@@ -113,6 +118,7 @@ impl Session {
             next_ping: None,
             pong_by: None,
             closing_by: None,
+            _address: address,
         }
     }
 
