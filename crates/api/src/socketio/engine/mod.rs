@@ -13,6 +13,12 @@
 //! closed rather than buffered for ([`CloseReason::TooSlow`]); incoming
 //! bodies and frames are limited to `maxPayload`. A client address may
 //! hold at most [`EngineConfig::max_sessions_per_address`] sessions at once.
+//!
+//! Metrics: `concord_socketio_sessions{transport}` (open sessions by their
+//! transport now), `concord_socketio_upgrades_total`,
+//! `concord_socketio_slow_closes_total` and
+//! `concord_socketio_sessions_refused_total` (handshakes over the address
+//! cap).
 
 mod packet;
 mod session;
@@ -82,6 +88,16 @@ impl Default for EngineConfig {
 pub enum Transport {
     Polling,
     WebSocket,
+}
+
+impl Transport {
+    /// The protocol's name for it, as in `?transport=`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Polling => "polling",
+            Self::WebSocket => "websocket",
+        }
+    }
 }
 
 /// The request that opened a session, as the layer above may want it
@@ -463,6 +479,8 @@ impl Engine {
             .peer_addr()
             .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
         let Some(slot) = self.shared.addresses.take(address) else {
+            metrics::counter!("concord_socketio_sessions_refused_total", "limit" => "address")
+                .increment(1);
             return match transport {
                 Transport::Polling => RequestError::TooManySessions.response(),
                 Transport::WebSocket => RequestError::TooManySessions.upgrade_response(),

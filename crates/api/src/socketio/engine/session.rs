@@ -17,7 +17,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use super::encode_payload;
 use super::websocket::{Frame, WebSocket};
-use super::{CloseReason, Control, Outgoing, Packet, Payload, RequestError, Shared};
+use super::{CloseReason, Control, Outgoing, Packet, Payload, RequestError, Shared, Transport};
 use crate::limits::Slot;
 
 /// What a request asks of its session.
@@ -122,6 +122,13 @@ impl Session {
         }
     }
 
+    fn transport(&self) -> Transport {
+        match self.active {
+            Active::Polling { .. } => Transport::Polling,
+            Active::WebSocket(_) => Transport::WebSocket,
+        }
+    }
+
     /// Serves the session to its end. `ws` is the WebSocket of a session
     /// opened over one; the `open` packet goes there (a polling session's
     /// went in the handshake's answer).
@@ -135,6 +142,8 @@ impl Session {
             }
             self.active = Active::WebSocket(ws);
         }
+        metrics::gauge!("concord_socketio_sessions", "transport" => self.transport().name())
+            .increment(1.0);
         let reason = match ended {
             Some(reason) => reason,
             None => self.serve().await,
@@ -471,6 +480,11 @@ impl Session {
                     let _ = reply.send(PollReply::Payload(encode_payload([&Packet::Noop])));
                 }
                 self.active = Active::WebSocket(probe.ws);
+                metrics::counter!("concord_socketio_upgrades_total").increment(1);
+                metrics::gauge!("concord_socketio_sessions", "transport" => "polling")
+                    .decrement(1.0);
+                metrics::gauge!("concord_socketio_sessions", "transport" => "websocket")
+                    .increment(1.0);
                 // Engine packets that were waiting for a poll go first.
                 for packet in std::mem::take(&mut self.waiting) {
                     self.write(packet.to_frame()).await?;
@@ -567,6 +581,11 @@ impl Session {
     /// transports.
     async fn finish(mut self, reason: CloseReason) {
         tracing::debug!(sid = %self.sid, ?reason, "engine.io session closing");
+        metrics::gauge!("concord_socketio_sessions", "transport" => self.transport().name())
+            .decrement(1.0);
+        if reason == CloseReason::TooSlow {
+            metrics::counter!("concord_socketio_slow_closes_total").increment(1);
+        }
         *self
             .control
             .ended
