@@ -7,5 +7,6 @@ mod gateway;
 mod repos;
 mod server;
 mod socketio;
+mod socketio_ops;
 mod system;
 mod workspace;

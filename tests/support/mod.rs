@@ -6,6 +6,7 @@
 )]
 
 mod db;
+pub mod eio;
 mod json;
 pub mod node;
 pub mod peer;

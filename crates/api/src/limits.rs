@@ -6,11 +6,16 @@
 //!
 //! Both are token buckets (GCRA, from `governor`): a burst, then a steady
 //! refill. They are per node, in memory.
+//!
+//! [`Slots`] caps what lives at once rather than how often: Socket.IO
+//! sessions per client address and sockets per user.
 
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use concord_domain::UserId;
@@ -142,6 +147,74 @@ fn refused(limit: &'static str, wait: Duration) -> ApiError {
     ApiError::rate_limited(wait)
 }
 
+/// At most `max` live things per key (0: no cap): each holds a [`Slot`],
+/// which gives its place back when dropped, however its holder ends.
+pub struct Slots<K: Hash + Eq + Clone + Send + 'static> {
+    max: usize,
+    taken: Arc<Mutex<HashMap<K, usize>>>,
+}
+
+impl<K: Hash + Eq + Clone + Send + 'static> Slots<K> {
+    pub fn new(max: usize) -> Self {
+        Self {
+            max,
+            taken: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// A slot for `key`, or `None` when `key` holds `max` already.
+    pub fn take(&self, key: K) -> Option<Slot> {
+        if self.max == 0 {
+            return Some(Slot(None));
+        }
+        {
+            let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+            let count = taken.entry(key.clone()).or_insert(0);
+            if *count >= self.max {
+                return None;
+            }
+            *count += 1;
+        }
+        let taken = Arc::clone(&self.taken);
+        Some(Slot(Some(Box::new(move || {
+            let mut taken = taken.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(count) = taken.get_mut(&key) {
+                *count -= 1;
+                if *count == 0 {
+                    taken.remove(&key);
+                }
+            }
+        }))))
+    }
+
+    /// Slots `key` holds now.
+    pub fn held(&self, key: &K) -> usize {
+        self.taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// One place in [`Slots`], given back on drop.
+pub struct Slot(Option<Box<dyn FnOnce() + Send>>);
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Slot")
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(give_back) = self.0.take() {
+            give_back();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
@@ -240,5 +313,29 @@ mod tests {
         }
         assert!(limits.sign_in(AWAY, "a3@example.com").is_ok());
         assert!(limits.sign_up(AWAY).is_ok());
+    }
+
+    #[test]
+    fn slots_cap_each_key_and_come_back_when_dropped() {
+        let slots = Slots::new(2);
+        let first = slots.take(HOME).unwrap();
+        let second = slots.take(HOME).unwrap();
+        assert!(slots.take(HOME).is_none(), "a third slot for one key");
+        let away = slots.take(AWAY);
+        assert!(away.is_some(), "another key has its own slots");
+        drop(first);
+        assert_eq!(slots.held(&HOME), 1);
+        let third = slots.take(HOME);
+        assert!(third.is_some(), "a dropped slot is free again");
+        drop((second, third, away));
+        assert_eq!((slots.held(&HOME), slots.held(&AWAY)), (0, 0));
+        assert!(slots.taken.lock().unwrap().is_empty(), "no key is kept");
+    }
+
+    #[test]
+    fn zero_slots_mean_no_cap() {
+        let slots = Slots::new(0);
+        let held: Vec<Slot> = (0..100).map(|_| slots.take(HOME).unwrap()).collect();
+        assert_eq!(held.len(), 100);
     }
 }

@@ -9,8 +9,10 @@ use concord_adapters::realtime::{Broker, HubConfig};
 use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
-use crate::gateway::SessionConfig;
+use crate::gateway::{SessionConfig, SioOptions};
 use crate::limits::LimitsConfig;
+use crate::socketio::SocketIoConfig;
+use crate::socketio::engine::EngineConfig;
 
 /// The secret shipped in `config/default.toml`, fit only for development.
 pub const DEV_JWT_SECRET: &str = "concord-development-secret-change-me-in-production";
@@ -27,6 +29,33 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub socketio: SocketIoSettings,
+}
+
+/// Socket.IO at `/api/socket/io` and `/socket.io` (API.md section 6).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocketIoSettings {
+    /// How often the server pings (Engine.IO's `pingInterval`).
+    pub ping_interval_ms: u64,
+    /// How long a client has to answer a ping (`pingTimeout`).
+    pub ping_timeout_ms: u64,
+    /// Largest POST body or WebSocket message accepted (`maxPayload`).
+    pub max_payload_bytes: usize,
+    /// A connection with no namespace connected by then is closed.
+    pub connect_timeout_ms: u64,
+    /// Messages a session may have waiting before it counts as too slow
+    /// and is closed.
+    pub queue_capacity: usize,
+    /// Sockets one user may have connected on a node at once; 0 is no cap.
+    pub max_sessions_per_user: usize,
+    /// Engine.IO sessions one client address may have open on a node at
+    /// once; 0 is no cap.
+    pub max_sessions_per_address: usize,
+    /// Accept a `concord_token` cookie as the last resort for credentials,
+    /// from a first request whose `Origin` is in `cookie_origins`.
+    pub cookie_auth: bool,
+    pub cookie_origins: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -197,6 +226,8 @@ impl Settings {
                     .prefix_separator("__")
                     .separator("__")
                     .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("socketio.cookie_origins")
                     .source(Some(
                         vars.clone()
                             .into_iter()
@@ -281,6 +312,41 @@ impl Settings {
             && !self.database.url.starts_with("postgresql://")
         {
             bail!("invalid configuration: database.url must be a postgres:// URL");
+        }
+        self.validate_socketio()
+    }
+
+    fn validate_socketio(&self) -> anyhow::Result<()> {
+        let sio = &self.socketio;
+        for (key, ms) in [
+            ("ping_interval_ms", sio.ping_interval_ms),
+            ("ping_timeout_ms", sio.ping_timeout_ms),
+            ("connect_timeout_ms", sio.connect_timeout_ms),
+        ] {
+            if ms < 100 {
+                bail!("invalid configuration: socketio.{key} must be at least 100, got {ms}");
+            }
+        }
+        if sio.max_payload_bytes < 1024 {
+            bail!(
+                "invalid configuration: socketio.max_payload_bytes must be at least 1024, got {}",
+                sio.max_payload_bytes
+            );
+        }
+        if sio.queue_capacity == 0 {
+            bail!("invalid configuration: socketio.queue_capacity must be positive");
+        }
+        if let Some(bad) = sio.cookie_origins.iter().find(|o| !is_origin(o)) {
+            bail!(
+                "invalid configuration: socketio.cookie_origins: {bad:?} is not an origin like \
+                 \"https://chat.example.com\" (scheme and host, an optional port, no path)"
+            );
+        }
+        if sio.cookie_auth && sio.cookie_origins.is_empty() {
+            bail!(
+                "invalid configuration: socketio.cookie_origins must list at least one origin \
+                 while socketio.cookie_auth is on"
+            );
         }
         Ok(())
     }
@@ -367,6 +433,43 @@ impl Settings {
         }
     }
 
+    /// The Engine.IO side of `[socketio]`.
+    pub fn engine_config(&self) -> EngineConfig {
+        let sio = &self.socketio;
+        EngineConfig {
+            ping_interval: Duration::from_millis(sio.ping_interval_ms),
+            ping_timeout: Duration::from_millis(sio.ping_timeout_ms),
+            max_payload: sio.max_payload_bytes,
+            outgoing_capacity: sio.queue_capacity,
+            max_sessions_per_address: sio.max_sessions_per_address,
+            ..EngineConfig::default()
+        }
+    }
+
+    /// The Socket.IO side of `[socketio]`.
+    pub fn socketio_config(&self) -> SocketIoConfig {
+        SocketIoConfig {
+            connect_timeout: Duration::from_millis(self.socketio.connect_timeout_ms),
+            ..SocketIoConfig::default()
+        }
+    }
+
+    /// What Concord's namespace needs of `[socketio]`.
+    pub fn sio_options(&self) -> SioOptions {
+        let sio = &self.socketio;
+        SioOptions {
+            max_sessions_per_user: sio.max_sessions_per_user,
+            cookie_origins: if sio.cookie_auth {
+                sio.cookie_origins
+                    .iter()
+                    .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
     pub fn session_config(&self) -> SessionConfig {
         SessionConfig {
             heartbeat_interval: Duration::from_millis(self.realtime.heartbeat_interval_ms),
@@ -376,6 +479,22 @@ impl Settings {
             max_replay: self.realtime.max_replay,
         }
     }
+}
+
+/// Whether `raw` is an origin as browsers send it: `http` or `https`, a
+/// host, an optional port, nothing after (a trailing `/` is forgiven).
+fn is_origin(raw: &str) -> bool {
+    let Some(rest) = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.strip_suffix('/').unwrap_or(rest);
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }
 
 /// `url` with the password of its user info, if any, as `***`.
@@ -560,6 +679,127 @@ mod tests {
             ("not a url", "not a url"),
         ] {
             assert_eq!(mask_password(url), masked);
+        }
+    }
+
+    #[test]
+    fn socketio_defaults_are_the_reference_servers() {
+        let s = Settings::from_env(env(&[])).unwrap();
+        let engine = s.engine_config();
+        let defaults = EngineConfig::default();
+        assert_eq!(engine.ping_interval, defaults.ping_interval);
+        assert_eq!(engine.ping_timeout, defaults.ping_timeout);
+        assert_eq!(engine.max_payload, defaults.max_payload);
+        assert_eq!(engine.outgoing_capacity, defaults.outgoing_capacity);
+        assert_eq!(engine.max_sessions_per_address, 0);
+        assert_eq!(
+            s.socketio_config().connect_timeout,
+            SocketIoConfig::default().connect_timeout
+        );
+        let options = s.sio_options();
+        assert_eq!(options.max_sessions_per_user, 0);
+        assert!(options.cookie_origins.is_empty(), "cookie auth is off");
+    }
+
+    #[test]
+    fn socketio_settings_come_from_the_environment() {
+        let s = Settings::from_env(env(&[
+            ("CONCORD__SOCKETIO__PING_INTERVAL_MS", "1000"),
+            ("CONCORD__SOCKETIO__CONNECT_TIMEOUT_MS", "500"),
+            ("CONCORD__SOCKETIO__MAX_SESSIONS_PER_USER", "3"),
+            ("CONCORD__SOCKETIO__COOKIE_AUTH", "true"),
+            (
+                "CONCORD__SOCKETIO__COOKIE_ORIGINS",
+                "https://Chat.example.com/,http://localhost:5173",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(s.engine_config().ping_interval, Duration::from_secs(1));
+        assert_eq!(
+            s.socketio_config().connect_timeout,
+            Duration::from_millis(500)
+        );
+        let options = s.sio_options();
+        assert_eq!(options.max_sessions_per_user, 3);
+        assert_eq!(
+            options.cookie_origins,
+            ["https://chat.example.com", "http://localhost:5173"]
+        );
+        let lines = s.effective().join("\n");
+        assert!(lines.contains("socketio.cookie_auth = true"), "{lines}");
+        assert!(
+            lines.contains("socketio.max_sessions_per_address = 0"),
+            "{lines}"
+        );
+        // Listed origins are ignored while cookie auth is off.
+        let s = Settings::from_env(env(&[(
+            "CONCORD__SOCKETIO__COOKIE_ORIGINS",
+            "https://chat.example.com",
+        )]))
+        .unwrap();
+        assert!(s.sio_options().cookie_origins.is_empty());
+    }
+
+    #[test]
+    fn a_bad_socketio_setting_names_its_key() {
+        for (pairs, key) in [
+            (
+                &[("CONCORD__SOCKETIO__PING_TIMEOUT_MS", "10")][..],
+                "socketio.ping_timeout_ms",
+            ),
+            (
+                &[("CONCORD__SOCKETIO__MAX_PAYLOAD_BYTES", "12")][..],
+                "socketio.max_payload_bytes",
+            ),
+            (
+                &[("CONCORD__SOCKETIO__QUEUE_CAPACITY", "0")][..],
+                "socketio.queue_capacity",
+            ),
+            (
+                &[("CONCORD__SOCKETIO__COOKIE_AUTH", "true")][..],
+                "socketio.cookie_origins",
+            ),
+            (
+                &[
+                    ("CONCORD__SOCKETIO__COOKIE_AUTH", "true"),
+                    ("CONCORD__SOCKETIO__COOKIE_ORIGINS", "chat.example.com"),
+                ][..],
+                "socketio.cookie_origins",
+            ),
+            (
+                &[(
+                    "CONCORD__SOCKETIO__COOKIE_ORIGINS",
+                    "https://chat.example.com/app",
+                )][..],
+                "socketio.cookie_origins",
+            ),
+        ] {
+            let err = format!("{:#}", Settings::from_env(env(pairs)).unwrap_err());
+            assert!(err.contains(key), "{key} not named: {err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        for good in [
+            "https://chat.example.com",
+            "http://localhost:5173",
+            "https://chat.example.com/",
+            "http://[::1]:8080",
+        ] {
+            assert!(is_origin(good), "{good}");
+        }
+        for bad in [
+            "",
+            "chat.example.com",
+            "https://",
+            "ftp://chat.example.com",
+            "https://chat.example.com/app",
+            "https://chat.example.com?x",
+            "*",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
         }
     }
 

@@ -22,8 +22,7 @@ use crate::gateway::{ChatNamespace, DialectRenderer, Gateway};
 use crate::limits::Limits;
 use crate::routes;
 use crate::settings::Settings;
-use crate::socketio::engine::EngineConfig;
-use crate::socketio::{SocketIo, SocketIoConfig};
+use crate::socketio::SocketIo;
 
 /// A bound, not yet running, Concord server.
 pub struct Application {
@@ -130,11 +129,10 @@ impl Application {
             renderer,
             session: settings.session_config(),
         });
-        // Engine.IO's and Socket.IO's defaults (pingInterval 25 s,
-        // pingTimeout 20 s, maxPayload 1 MB), as the reference server's.
+        // `[socketio]`: the reference server's defaults unless configured.
         let socketio = web::Data::new(
-            SocketIo::builder(EngineConfig::default(), SocketIoConfig::default())
-                .namespace("/", ChatNamespace::new(&gateway))
+            SocketIo::builder(settings.engine_config(), settings.socketio_config())
+                .namespace("/", ChatNamespace::new(&gateway, settings.sio_options()))
                 .build(),
         );
         let address = format!("{}:{}", settings.server.host, settings.server.port);

@@ -1,7 +1,10 @@
 //! `GET /metrics` on its own listener: Prometheus text, counters that move by
 //! exactly what was done, and nothing of it on the public port.
 
+use std::time::Duration;
+
 use concord_tests::TestDb;
+use concord_tests::eio::{Polling, next_text, upgrade};
 use concord_tests::node::Node;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -133,10 +136,9 @@ async fn counters_move_by_exactly_what_was_done() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn posts_and_gateway_deliveries_are_counted() {
-    let db = TestDb::new();
-    let node = Node::start(&db.url, &[]).await;
+/// A user with a workspace on `node`: a client, the user's token and the
+/// workspace's general channel.
+async fn poster(node: &Node) -> (reqwest::Client, String, i64) {
     let client = reqwest::Client::new();
     let res = client
         .post(format!("{}/api/users", node.address))
@@ -182,6 +184,14 @@ async fn posts_and_gateway_deliveries_are_counted() {
         .and_then(|c| c.iter().find(|c| c["name"] == "general"))
         .and_then(|c| c["id"].as_i64())
         .unwrap_or_else(|| panic!("no general channel: {channels}"));
+    (client, token, channel)
+}
+
+#[tokio::test]
+async fn posts_and_gateway_deliveries_are_counted() {
+    let db = TestDb::new();
+    let node = Node::start(&db.url, &[]).await;
+    let (client, token, channel) = poster(&node).await;
     let (mut ws, _) =
         concord_tests::ws::WsClient::identified(&node.address, &token, "workspace").await;
     ws.subscribe_ok(&concord_tests::ws::messages_topic(channel))
@@ -223,4 +233,73 @@ async fn posts_and_gateway_deliveries_are_counted() {
         1.0,
         "{after}"
     );
+}
+
+#[tokio::test]
+async fn socketio_sessions_connects_and_events_are_counted() {
+    let db = TestDb::new();
+    let node = Node::start(&db.url, &[("CONCORD__SOCKETIO__QUEUE_CAPACITY", "3")]).await;
+    let (client, token, channel) = poster(&node).await;
+    let auth = json!({"token": token});
+    let before = scrape(&node).await;
+
+    // One socket connects over polling and upgrades; one is refused; one
+    // connects and never polls again.
+    let upgraded = Polling::open(&node.address, "", &[]).await;
+    assert!(upgraded.connect(Some(&auth)).await.starts_with("40{"));
+    let mut ws = upgrade(&node.address, &upgraded.sid).await;
+    let refused = Polling::open(&node.address, "", &[]).await;
+    assert_eq!(
+        refused.connect(None).await,
+        r#"44{"message":"Authentication required"}"#
+    );
+    let slow = Polling::open(&node.address, "", &[]).await;
+    assert!(slow.connect(Some(&auth)).await.starts_with("40{"));
+
+    // Four events: all four reach the WebSocket; the slow one's queue of
+    // three takes three and the fourth closes it.
+    for n in 0..4 {
+        let res = client
+            .post(format!("{}/api/channels/{channel}/messages", node.address))
+            .bearer_auth(&token)
+            .json(&json!({"content": format!("counted {n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    for _ in 0..4 {
+        let frame = next_text(&mut ws).await;
+        assert!(frame.starts_with("42[\"chat:"), "{frame}");
+    }
+    let slow_closes = "concord_socketio_slow_closes_total";
+    let mut after = scrape(&node).await;
+    for _ in 0..50 {
+        if sample(&after, slow_closes) - sample(&before, slow_closes) >= 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = scrape(&node).await;
+    }
+
+    for (series, moved) in [
+        (r#"concord_socketio_connects_total{result="accepted"}"#, 2.0),
+        (r#"concord_socketio_connects_total{result="refused"}"#, 1.0),
+        ("concord_socketio_upgrades_total", 1.0),
+        ("concord_socketio_events_emitted_total", 7.0),
+        (slow_closes, 1.0),
+    ] {
+        assert_eq!(
+            sample(&after, series) - sample(&before, series),
+            moved,
+            "{series}:\n{after}"
+        );
+    }
+    // Open now: the refused one still polling, the upgraded one.
+    for (series, open) in [
+        (r#"concord_socketio_sessions{transport="polling"}"#, 1.0),
+        (r#"concord_socketio_sessions{transport="websocket"}"#, 1.0),
+    ] {
+        assert_eq!(sample(&after, series), open, "{series}:\n{after}");
+    }
 }

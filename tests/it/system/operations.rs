@@ -83,6 +83,19 @@ async fn check_config_prints_the_effective_settings_with_secrets_masked() {
         "{stdout}"
     );
     assert!(stdout.contains("configuration OK"), "{stdout}");
+    for line in [
+        "socketio.ping_interval_ms = 25000",
+        "socketio.ping_timeout_ms = 20000",
+        "socketio.max_payload_bytes = 1000000",
+        "socketio.connect_timeout_ms = 45000",
+        "socketio.queue_capacity = 1024",
+        "socketio.max_sessions_per_user = 0",
+        "socketio.max_sessions_per_address = 0",
+        "socketio.cookie_auth = false",
+        "socketio.cookie_origins = []",
+    ] {
+        assert!(stdout.contains(line), "{line} missing:\n{stdout}");
+    }
 }
 
 /// A bad setting stops the binary with one line on stderr that names the
@@ -134,6 +147,18 @@ async fn a_bad_setting_is_one_line_naming_its_key() {
             ],
             "realtime.redis_url",
             1,
+        ),
+        (
+            &["check-config"][..],
+            vec![database, ("CONCORD__SOCKETIO__COOKIE_AUTH", "true")],
+            "socketio.cookie_origins",
+            2,
+        ),
+        (
+            &[][..],
+            vec![database, ("CONCORD__SOCKETIO__PING_INTERVAL_MS", "5")],
+            "socketio.ping_interval_ms",
+            2,
         ),
         (
             &["migrate"][..],

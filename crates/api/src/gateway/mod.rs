@@ -25,7 +25,7 @@ use concord_ports::EventLog;
 
 pub use render::DialectRenderer;
 pub use session::{SessionConfig, start};
-pub use sio::ChatNamespace;
+pub use sio::{ChatNamespace, SioOptions};
 
 /// Everything a WebSocket session needs, built once at start.
 pub struct Gateway {

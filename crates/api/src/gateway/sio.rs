@@ -3,7 +3,10 @@
 //! `socket.io-client` expects.
 //!
 //! A socket authenticates in its CONNECT (`auth.token`), or with the
-//! bearer token or `?token=` of the session's first request. Once
+//! bearer token or `?token=` of the session's first request, or, when
+//! `[socketio] cookie_auth` is on, its `concord_token` cookie if its
+//! `Origin` is allowed. A user has at most `max_sessions_per_user` sockets
+//! connected on a node at once. Once
 //! connected it follows both topics of every room its user may read, in
 //! every workspace, with no join call: each event arrives as
 //! `chat:{roomId}:messages` or `chat:{roomId}:messages:update`, its one
@@ -42,6 +45,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use actix_web::http::header::{self, HeaderMap};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use concord_adapters::realtime::{Connection, Dialect, Hub, Outbound};
@@ -57,6 +61,7 @@ use tokio_util::sync::CancellationToken;
 use super::offset::{self, Mark};
 use super::replay::{Replay, ReplayBudget, Resume, Source};
 use super::{DialectRenderer, Gateway};
+use crate::limits::{Slot, Slots};
 use crate::socketio::{
     Accepted, ConnectError, ConnectRequest, DisconnectReason, Namespace, SocketHandle,
     SocketHandler, arg,
@@ -64,6 +69,21 @@ use crate::socketio::{
 
 /// What a refused CONNECT says, whatever was wrong with the credentials.
 const AUTH_REQUIRED: &str = "Authentication required";
+
+/// What a CONNECT over `max_sessions_per_user` is refused with.
+const TOO_MANY: &str = "Too many connections";
+/// The cookie cookie auth reads.
+const COOKIE_NAME: &str = "concord_token";
+
+/// What `[socketio]` sets for the namespace.
+#[derive(Clone, Debug, Default)]
+pub struct SioOptions {
+    /// Sockets one user may have connected at once; 0 is no cap.
+    pub max_sessions_per_user: usize,
+    /// Origins (lowercase, no trailing `/`) whose requests' `concord_token`
+    /// cookie counts as credentials; none turns cookie auth off.
+    pub cookie_origins: Vec<String>,
+}
 
 /// The main namespace, `/`.
 pub struct ChatNamespace {
@@ -73,18 +93,23 @@ pub struct ChatNamespace {
     renderer: Arc<DialectRenderer>,
     /// Most events one recovery may replay, all rooms together.
     max_replay: u32,
+    cookie_origins: Arc<[String]>,
+    users: Arc<Slots<UserId>>,
 }
 
 impl ChatNamespace {
     /// The namespace on `gateway`'s hub, use cases and log, replaying at
-    /// most `/ws`'s `max_replay` events per recovery.
-    pub fn new(gateway: &Gateway) -> Self {
+    /// most `/ws`'s `max_replay` events per recovery, as `[socketio]`'s
+    /// `options` say.
+    pub fn new(gateway: &Gateway, options: SioOptions) -> Self {
         Self {
             hub: gateway.hub.clone(),
             chat: gateway.chat.clone(),
             log: Arc::clone(&gateway.log),
             renderer: Arc::clone(&gateway.renderer),
             max_replay: gateway.session.max_replay,
+            cookie_origins: options.cookie_origins.into(),
+            users: Arc::new(Slots::new(options.max_sessions_per_user)),
         }
     }
 }
@@ -122,8 +147,9 @@ struct Auth {
 }
 
 /// The credentials of a CONNECT, the first found winning: `auth.token`, the
-/// first request's `Authorization: Bearer`, its `?token=`.
-fn token_of(auth: &Auth, request: &ConnectRequest) -> Option<String> {
+/// first request's `Authorization: Bearer`, its `?token=`, its
+/// `concord_token` cookie (see [`cookie_token`]).
+fn token_of(auth: &Auth, request: &ConnectRequest, cookie_origins: &[String]) -> Option<String> {
     if let Some(token) = auth.token.as_deref().filter(|t| !t.is_empty()) {
         return Some(token.to_owned());
     }
@@ -136,12 +162,37 @@ fn token_of(auth: &Auth, request: &ConnectRequest) -> Option<String> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned())
         .filter(|t| !t.is_empty());
-    bearer.or_else(|| {
-        request
-            .handshake
-            .query_param("token")
-            .filter(|t| !t.is_empty())
-    })
+    bearer
+        .or_else(|| {
+            request
+                .handshake
+                .query_param("token")
+                .filter(|t| !t.is_empty())
+        })
+        .or_else(|| cookie_token(&request.handshake.headers, cookie_origins))
+}
+
+/// The `concord_token` cookie, when cookie auth is on (`origins` is not
+/// empty) and the request's `Origin` is one of `origins`: a page of another
+/// site cannot have a browser's cookie connect for it. No `Origin`, no
+/// cookie.
+fn cookie_token(headers: &HeaderMap, origins: &[String]) -> Option<String> {
+    if origins.is_empty() {
+        return None;
+    }
+    let origin = headers.get(header::ORIGIN)?.to_str().ok()?;
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    if !origins.contains(&origin) {
+        return None;
+    }
+    headers
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim().trim_matches('"').to_owned())
+        .filter(|t| !t.is_empty())
 }
 
 impl Namespace for ChatNamespace {
@@ -152,6 +203,7 @@ impl Namespace for ChatNamespace {
         let (hub, chat) = (self.hub.clone(), self.chat.clone());
         let (log, renderer) = (Arc::clone(&self.log), Arc::clone(&self.renderer));
         let max_replay = self.max_replay;
+        let (origins, users) = (Arc::clone(&self.cookie_origins), Arc::clone(&self.users));
         Box::pin(async move {
             let auth: Auth = serde_json::from_str(request.auth.get()).unwrap_or_default();
             let dialect = match auth.dialect.as_deref() {
@@ -160,7 +212,7 @@ impl Namespace for ChatNamespace {
                     ConnectError::message(r#"Unknown dialect: use "server" or "workspace""#)
                 })?,
             };
-            let token = token_of(&auth, &request).ok_or_else(auth_required)?;
+            let token = token_of(&auth, &request, &origins).ok_or_else(auth_required)?;
             let claims = {
                 let chat = chat.clone();
                 match chat.accounts.authenticate_from_memory(&token) {
@@ -178,6 +230,9 @@ impl Namespace for ChatNamespace {
                 Err(_) => return Err(auth_required()),
             };
             let user = claims.user_id;
+            let slot = users
+                .take(user)
+                .ok_or_else(|| ConnectError::message(TOO_MANY))?;
             let (conn, queue) = hub.connect();
             conn.identify(user, dialect);
             conn.follow_all_readable();
@@ -228,6 +283,7 @@ impl Namespace for ChatNamespace {
             let mut accepted = Accepted::new(ChatSocket {
                 start: Some((follower, queue, catch_up)),
                 stop: CancellationToken::new(),
+                _slot: slot,
             });
             accepted.pid = Some(pid);
             Ok(accepted)
@@ -244,6 +300,8 @@ fn auth_required() -> ConnectError {
 struct ChatSocket {
     start: Option<(Follower, mpsc::Receiver<Outbound>, CatchUp)>,
     stop: CancellationToken,
+    /// The socket's place among its user's, given back when it goes.
+    _slot: Slot,
 }
 
 /// What a recovered socket replays from the log before its live events.
@@ -614,4 +672,65 @@ async fn blocking<T: Send + 'static>(
             "blocking task: {e}"
         )))
     })
+}
+
+#[cfg(test)]
+mod cookie_tests {
+    use actix_web::http::header::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name.clone(), HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    const ALLOWED: &str = "https://chat.example.com";
+
+    #[test]
+    fn a_cookie_counts_only_from_an_allowed_origin_while_cookie_auth_is_on() {
+        let on = [ALLOWED.to_owned()];
+        let cookie = (header::COOKIE, "theme=dark; concord_token=abc.def; x=1");
+        let from = |origin| headers(&[(header::ORIGIN, origin), cookie.clone()]);
+        assert_eq!(
+            cookie_token(&from("https://chat.example.com"), &on).as_deref(),
+            Some("abc.def")
+        );
+        assert_eq!(
+            cookie_token(&from("HTTPS://Chat.Example.com/"), &on).as_deref(),
+            Some("abc.def")
+        );
+        for foreign in [
+            "https://evil.example",
+            "null",
+            "https://chat.example.com:8443",
+        ] {
+            assert_eq!(cookie_token(&from(foreign), &on), None, "{foreign}");
+        }
+        assert_eq!(
+            cookie_token(&headers(std::slice::from_ref(&cookie)), &on),
+            None,
+            "no Origin"
+        );
+        assert_eq!(cookie_token(&from(ALLOWED), &[]), None, "cookie auth off");
+    }
+
+    #[test]
+    fn only_the_concord_token_cookie_is_read_from_any_cookie_header() {
+        let on = [ALLOWED.to_owned()];
+        let map = headers(&[
+            (header::ORIGIN, ALLOWED),
+            (header::COOKIE, "a=1"),
+            (header::COOKIE, "concord_token=\"quoted\""),
+        ]);
+        assert_eq!(cookie_token(&map, &on).as_deref(), Some("quoted"));
+        let map = headers(&[
+            (header::ORIGIN, ALLOWED),
+            (header::COOKIE, "xconcord_token=1; concord_token="),
+        ]);
+        assert_eq!(cookie_token(&map, &on), None);
+    }
 }

@@ -5,6 +5,9 @@
 //! hands events and acks to the connected sockets' handlers, one packet at
 //! a time. Sockets send on their own ([`SocketHandle`]); nothing they send
 //! passes through this task.
+//!
+//! CONNECTs answered are counted in
+//! `concord_socketio_connects_total{result="accepted"|"refused"}`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -275,6 +278,7 @@ impl Client {
     /// Answers a CONNECT: unknown namespace, refused, or connected.
     async fn connect(&mut self, nsp: String, auth: Option<Box<RawValue>>) {
         let Some(namespace) = self.server.namespaces.get(&nsp).cloned() else {
+            count_connect("refused");
             let refusal = ConnectError::message("Invalid namespace").into_data();
             let _ = self.conn.sender.send(outgoing(&Encoded::with_data(
                 PacketKind::ConnectError,
@@ -298,6 +302,7 @@ impl Client {
         };
         match namespace.connect(request).await {
             Ok(accepted) => {
+                count_connect("accepted");
                 #[derive(Serialize)]
                 struct Connected<'a> {
                     sid: &'a str,
@@ -337,6 +342,7 @@ impl Client {
                 self.sockets.insert(nsp, member);
             }
             Err(refusal) => {
+                count_connect("refused");
                 let _ = self.conn.sender.send(outgoing(&Encoded::with_data(
                     PacketKind::ConnectError,
                     &nsp,
@@ -345,6 +351,11 @@ impl Client {
             }
         }
     }
+}
+
+/// One CONNECT answered: `accepted` or `refused`.
+fn count_connect(result: &'static str) {
+    metrics::counter!("concord_socketio_connects_total", "result" => result).increment(1);
 }
 
 fn outgoing(packet: &Encoded) -> super::engine::Outgoing {

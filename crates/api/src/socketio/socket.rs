@@ -241,12 +241,20 @@ impl SocketHandle {
         self.inner.leaving.load(Ordering::Acquire)
     }
 
-    /// Sends an already encoded packet (one encoding, many sockets). It must
-    /// have been encoded for this socket's namespace.
+    /// Sends an already encoded event (one encoding, many sockets),
+    /// counted in `concord_socketio_events_emitted_total`. It must have
+    /// been encoded for this socket's namespace.
     /// # Errors
     /// When the socket is not connected, or its client is too slow (which
     /// closes the connection).
     pub fn send(&self, packet: &Encoded) -> Result<(), SendError> {
+        self.send_connected(packet)?;
+        metrics::counter!("concord_socketio_events_emitted_total").increment(1);
+        Ok(())
+    }
+
+    /// Sends a packet if the socket is connected.
+    fn send_connected(&self, packet: &Encoded) -> Result<(), SendError> {
         if !self.is_connected() {
             return Err(SendError::Closed);
         }
@@ -360,7 +368,7 @@ impl SocketHandle {
         args: &[Box<RawValue>],
         attachments: Vec<Bytes>,
     ) -> Result<(), SendError> {
-        self.send(&Encoded::ack(&self.inner.nsp, id, args, attachments))
+        self.send_connected(&Encoded::ack(&self.inner.nsp, id, args, attachments))
     }
 
     /// Takes the socket out of its namespace: the client gets DISCONNECT

@@ -11,14 +11,21 @@
 //! A session's memory is bounded: outgoing messages wait in a queue of
 //! [`EngineConfig::outgoing_capacity`], and a client that lets it fill is
 //! closed rather than buffered for ([`CloseReason::TooSlow`]); incoming
-//! bodies and frames are limited to `maxPayload`.
+//! bodies and frames are limited to `maxPayload`. A client address may
+//! hold at most [`EngineConfig::max_sessions_per_address`] sessions at once.
+//!
+//! Metrics: `concord_socketio_sessions{transport}` (open sessions by their
+//! transport now), `concord_socketio_upgrades_total`,
+//! `concord_socketio_slow_closes_total` and
+//! `concord_socketio_sessions_refused_total` (handshakes over the address
+//! cap).
 
 mod packet;
 mod session;
 mod websocket;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -35,6 +42,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 pub use packet::{DecodeError, Packet, Payload, decode_payload, encode_payload};
+
+use crate::limits::Slots;
 
 use session::{Command, PollReply, PostReply, Session};
 
@@ -54,6 +63,10 @@ pub struct EngineConfig {
     pub outgoing_capacity: usize,
     /// Whether polling sessions may upgrade to WebSocket.
     pub allow_upgrades: bool,
+    /// Sessions one client address may have open at once; 0 is no cap. A
+    /// handshake over it gets 403 `{"code":4,"message":"Too many sessions
+    /// from this address"}`.
+    pub max_sessions_per_address: usize,
 }
 
 impl Default for EngineConfig {
@@ -65,6 +78,7 @@ impl Default for EngineConfig {
             upgrade_timeout: Duration::from_millis(10_000),
             outgoing_capacity: 1024,
             allow_upgrades: true,
+            max_sessions_per_address: 0,
         }
     }
 }
@@ -74,6 +88,16 @@ impl Default for EngineConfig {
 pub enum Transport {
     Polling,
     WebSocket,
+}
+
+impl Transport {
+    /// The protocol's name for it, as in `?transport=`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Polling => "polling",
+            Self::WebSocket => "websocket",
+        }
+    }
 }
 
 /// The request that opened a session, as the layer above may want it
@@ -248,6 +272,9 @@ pub enum RequestError {
     BadRequest,
     Forbidden,
     UnsupportedProtocolVersion,
+    /// A handshake over [`EngineConfig::max_sessions_per_address`]: the
+    /// reference's Forbidden, with a message saying why.
+    TooManySessions,
 }
 
 impl RequestError {
@@ -258,7 +285,7 @@ impl RequestError {
             Self::UnknownSid => 1,
             Self::BadHandshakeMethod => 2,
             Self::BadRequest => 3,
-            Self::Forbidden => 4,
+            Self::Forbidden | Self::TooManySessions => 4,
             Self::UnsupportedProtocolVersion => 5,
         }
     }
@@ -271,11 +298,12 @@ impl RequestError {
             Self::BadRequest => "Bad request",
             Self::Forbidden => "Forbidden",
             Self::UnsupportedProtocolVersion => "Unsupported protocol version",
+            Self::TooManySessions => "Too many sessions from this address",
         }
     }
 
     fn status(self) -> StatusCode {
-        if self == Self::Forbidden {
+        if matches!(self, Self::Forbidden | Self::TooManySessions) {
             StatusCode::FORBIDDEN
         } else {
             StatusCode::BAD_REQUEST
@@ -317,6 +345,8 @@ struct SessionHandle {
 struct Shared {
     config: EngineConfig,
     sessions: Mutex<HashMap<Arc<str>, SessionHandle>>,
+    /// Sessions per client address, within `max_sessions_per_address`.
+    addresses: Slots<IpAddr>,
     on_connection: OnConnection,
 }
 
@@ -381,6 +411,7 @@ impl Engine {
     pub fn new(config: EngineConfig, on_connection: OnConnection) -> Self {
         Self {
             shared: Arc::new(Shared {
+                addresses: Slots::new(config.max_sessions_per_address),
                 config,
                 sessions: Mutex::new(HashMap::new()),
                 on_connection,
@@ -444,6 +475,17 @@ impl Engine {
 
     /// Starts a session: its task, and the layer above's connection.
     fn open(&self, req: &HttpRequest, body: web::Payload, transport: Transport) -> HttpResponse {
+        let address = req
+            .peer_addr()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+        let Some(slot) = self.shared.addresses.take(address) else {
+            metrics::counter!("concord_socketio_sessions_refused_total", "limit" => "address")
+                .increment(1);
+            return match transport {
+                Transport::Polling => RequestError::TooManySessions.response(),
+                Transport::WebSocket => RequestError::TooManySessions.upgrade_response(),
+            };
+        };
         let websocket = match transport {
             Transport::Polling => None,
             Transport::WebSocket => {
@@ -493,6 +535,7 @@ impl Engine {
             outgoing,
             incoming_tx,
             Arc::clone(&control),
+            slot,
         );
         actix_web::rt::spawn(session.run(ws, open));
         (self.shared.on_connection)(Connection {
@@ -693,6 +736,44 @@ mod tests {
             panic!("not an open packet");
         };
         assert!(json.contains(r#""upgrades":[]"#));
+    }
+
+    #[test]
+    fn a_full_queue_closes_the_session_as_too_slow_instead_of_buffering() {
+        let (queue, mut outgoing) = mpsc::channel(2);
+        let control = Arc::new(Control::default());
+        let sender = Sender {
+            queue,
+            control: Arc::clone(&control),
+        };
+        let message = || Outgoing::new(Payload::Text("42[\"e\"]".into()));
+        assert_eq!(sender.send(message()), Ok(()));
+        assert_eq!(sender.send(message()), Ok(()));
+        assert!(!sender.is_closed());
+        assert_eq!(sender.send(message()), Err(SendError::TooSlow));
+        assert!(sender.is_closed());
+        assert_eq!(control.requested(), Some(CloseReason::TooSlow));
+        // Nothing more is taken once closing, and no more than the
+        // capacity was ever held.
+        assert_eq!(sender.send(message()), Err(SendError::Closed));
+        let mut held = 0;
+        while outgoing.try_recv().is_ok() {
+            held += 1;
+        }
+        assert_eq!(held, 2);
+    }
+
+    #[test]
+    fn too_many_sessions_is_the_reference_forbidden_with_a_reason() {
+        assert_eq!(RequestError::TooManySessions.code(), 4);
+        assert_eq!(
+            RequestError::TooManySessions.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            RequestError::TooManySessions.message(),
+            "Too many sessions from this address"
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use super::encode_payload;
 use super::websocket::{Frame, WebSocket};
-use super::{CloseReason, Control, Outgoing, Packet, Payload, RequestError, Shared};
+use super::{CloseReason, Control, Outgoing, Packet, Payload, RequestError, Shared, Transport};
+use crate::limits::Slot;
 
 /// What a request asks of its session.
 pub(super) enum Command {
@@ -89,6 +90,9 @@ pub(super) struct Session {
     /// A server close over polling, waiting until then for a poll to carry
     /// what is left and the `close` packet.
     closing_by: Option<Instant>,
+    /// The session's place in its client address's cap, given back when
+    /// the task ends.
+    _address: Slot,
 }
 
 impl Session {
@@ -99,6 +103,7 @@ impl Session {
         outgoing: mpsc::Receiver<Outgoing>,
         incoming: mpsc::Sender<Payload>,
         control: Arc<Control>,
+        address: Slot,
     ) -> Self {
         Self {
             shared,
@@ -113,6 +118,14 @@ impl Session {
             next_ping: None,
             pong_by: None,
             closing_by: None,
+            _address: address,
+        }
+    }
+
+    fn transport(&self) -> Transport {
+        match self.active {
+            Active::Polling { .. } => Transport::Polling,
+            Active::WebSocket(_) => Transport::WebSocket,
         }
     }
 
@@ -129,6 +142,8 @@ impl Session {
             }
             self.active = Active::WebSocket(ws);
         }
+        metrics::gauge!("concord_socketio_sessions", "transport" => self.transport().name())
+            .increment(1.0);
         let reason = match ended {
             Some(reason) => reason,
             None => self.serve().await,
@@ -465,6 +480,11 @@ impl Session {
                     let _ = reply.send(PollReply::Payload(encode_payload([&Packet::Noop])));
                 }
                 self.active = Active::WebSocket(probe.ws);
+                metrics::counter!("concord_socketio_upgrades_total").increment(1);
+                metrics::gauge!("concord_socketio_sessions", "transport" => "polling")
+                    .decrement(1.0);
+                metrics::gauge!("concord_socketio_sessions", "transport" => "websocket")
+                    .increment(1.0);
                 // Engine packets that were waiting for a poll go first.
                 for packet in std::mem::take(&mut self.waiting) {
                     self.write(packet.to_frame()).await?;
@@ -561,6 +581,11 @@ impl Session {
     /// transports.
     async fn finish(mut self, reason: CloseReason) {
         tracing::debug!(sid = %self.sid, ?reason, "engine.io session closing");
+        metrics::gauge!("concord_socketio_sessions", "transport" => self.transport().name())
+            .decrement(1.0);
+        if reason == CloseReason::TooSlow {
+            metrics::counter!("concord_socketio_slow_closes_total").increment(1);
+        }
         *self
             .control
             .ended
