@@ -60,7 +60,15 @@ struct Probe {
     /// `2probe` was answered; the client may now send `upgrade`.
     probed: bool,
     deadline: Instant,
+    /// When a poll held during the upgrade ends with a noop.
+    noop_at: Option<Instant>,
 }
+
+/// How long a poll that arrives during an upgrade is held before it ends
+/// with a noop: the reference server's check interval. Held, not answered
+/// at once, so that a poll racing the client's `upgrade` packet sees the
+/// upgrade (and its 400) rather than a noop from the polling that is over.
+const UPGRADE_NOOP_AFTER: Duration = Duration::from_millis(100);
 
 /// What woke the session.
 enum Step {
@@ -179,6 +187,7 @@ impl Session {
             self.next_ping,
             self.pong_by,
             self.probe.as_ref().map(|p| p.deadline),
+            self.probe.as_ref().and_then(|p| p.noop_at),
             self.closing_by,
         ]
         .into_iter()
@@ -264,6 +273,16 @@ impl Session {
         {
             probe.ws.close(CloseCode::Normal).await;
         }
+        if let Some(probe) = self.probe.as_mut()
+            && probe.noop_at.is_some_and(|at| at <= now)
+        {
+            probe.noop_at = None;
+            if let Active::Polling { pending } = &mut self.active
+                && let Some(reply) = pending.take()
+            {
+                let _ = reply.send(PollReply::Payload(encode_payload([&Packet::Noop])));
+            }
+        }
         if let Some(at) = self.next_ping.filter(|at| *at <= now) {
             // Counted from when the ping was due, not from when this task
             // got to it: the client's side of the contract does the same.
@@ -304,11 +323,12 @@ impl Session {
     fn answer_poll(&mut self, reply: oneshot::Sender<PollReply>) {
         let (packets, sent) = self.drain();
         if packets.is_empty() {
-            if self.probe.as_ref().is_some_and(|p| p.probed) {
+            if let Some(probe) = self.probe.as_mut().filter(|p| p.probed) {
                 // Upgrading: the client waits for this poll to end before it
-                // completes the upgrade.
-                let _ = reply.send(PollReply::Payload(encode_payload([&Packet::Noop])));
-            } else if let Active::Polling { pending } = &mut self.active {
+                // completes the upgrade; it ends soon with a noop.
+                probe.noop_at = Some(Instant::now() + UPGRADE_NOOP_AFTER);
+            }
+            if let Active::Polling { pending } = &mut self.active {
                 *pending = Some(reply);
             }
             return;
@@ -362,6 +382,7 @@ impl Session {
                     self.probe = Some(Probe {
                         ws,
                         probed: false,
+                        noop_at: None,
                         deadline,
                     });
                 }
@@ -474,10 +495,12 @@ impl Session {
                 Ok(())
             }
             Some(Packet::Upgrade) if probe.probed => {
+                // The poll that was waiting at the probe ended then; one
+                // held now came after it, and polling is over.
                 if let Active::Polling { pending } = &mut self.active
                     && let Some(reply) = pending.take()
                 {
-                    let _ = reply.send(PollReply::Payload(encode_payload([&Packet::Noop])));
+                    let _ = reply.send(PollReply::Error(RequestError::BadRequest));
                 }
                 self.active = Active::WebSocket(probe.ws);
                 metrics::counter!("concord_socketio_upgrades_total").increment(1);
