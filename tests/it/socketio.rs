@@ -667,3 +667,67 @@ async fn a_client_too_far_behind_is_not_recovered_and_starts_afresh() {
         "{results}"
     );
 }
+
+#[tokio::test]
+async fn a_dm_reaches_both_participants_and_nobody_else() {
+    let app = spawn_app().await;
+    let crew = crew(&app).await;
+    // Between the guest and the moderator. The owner and the admin, who may
+    // read every private channel of the server, are not in it.
+    let (status, conversation) = app
+        .post(
+            &crew.with_server("/conversations"),
+            &crew.guest.token,
+            json!({"memberId": crew.member(&crew.moderator)}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {conversation}");
+    let dm = id_of(&conversation);
+    let messages = format!("chat:{dm}:messages");
+    // Posted after the DM in a room all four read: each stops at it, so
+    // whatever of the DM has not reached a socket by then is not coming.
+    let sentinel = format!("chat:{}:messages", crew.general);
+    let users = [
+        ("guest", &crew.guest),
+        ("moderator", &crew.moderator),
+        ("owner", &crew.owner),
+        ("admin", &crew.admin),
+    ];
+    let peers: Vec<Peer> = users
+        .iter()
+        .map(|&(name, user)| Peer {
+            name,
+            token: Some(user.token.clone()),
+            // The server dialect, by default.
+            dialect: None,
+            until: Some(sentinel.clone()),
+            ..Peer::default()
+        })
+        .collect();
+    let clients = Peers::connect(&app.address, "/api/socket/io", &peers).await;
+    let (status, sent) = app
+        .post(
+            &format!("/socket/direct-messages?conversationId={dm}"),
+            &crew.moderator.token,
+            json!({"content": "just us"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["conversationId"], dm, "{sent}");
+    let mark = crew.send(&app, crew.general, &crew.owner, "sentinel").await;
+    let results = clients.results().await;
+    for (name, _) in &users[..2] {
+        assert_eq!(
+            events_of(&results, name),
+            vec![json!([messages, sent]), json!([sentinel, mark])],
+            "{name}: {results}"
+        );
+    }
+    for (name, _) in &users[2..] {
+        assert_eq!(
+            events_of(&results, name),
+            vec![json!([sentinel, mark])],
+            "{name}: {results}"
+        );
+    }
+}
