@@ -667,3 +667,131 @@ async fn a_client_too_far_behind_is_not_recovered_and_starts_afresh() {
         "{results}"
     );
 }
+
+#[tokio::test]
+async fn a_dm_reaches_both_participants_and_nobody_else() {
+    let app = spawn_app().await;
+    let crew = crew(&app).await;
+    // Between the guest and the moderator. The owner and the admin, who may
+    // read every private channel of the server, are not in it.
+    let (status, conversation) = app
+        .post(
+            &crew.with_server("/conversations"),
+            &crew.guest.token,
+            json!({"memberId": crew.member(&crew.moderator)}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {conversation}");
+    let dm = id_of(&conversation);
+    let messages = format!("chat:{dm}:messages");
+    // Posted after the DM in a room all four read: each stops at it, so
+    // whatever of the DM has not reached a socket by then is not coming.
+    let sentinel = format!("chat:{}:messages", crew.general);
+    let users = [
+        ("guest", &crew.guest),
+        ("moderator", &crew.moderator),
+        ("owner", &crew.owner),
+        ("admin", &crew.admin),
+    ];
+    let peers: Vec<Peer> = users
+        .iter()
+        .map(|&(name, user)| Peer {
+            name,
+            token: Some(user.token.clone()),
+            // The server dialect, by default.
+            dialect: None,
+            until: Some(sentinel.clone()),
+            ..Peer::default()
+        })
+        .collect();
+    let clients = Peers::connect(&app.address, "/api/socket/io", &peers).await;
+    let (status, sent) = app
+        .post(
+            &format!("/socket/direct-messages?conversationId={dm}"),
+            &crew.moderator.token,
+            json!({"content": "just us"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["conversationId"], dm, "{sent}");
+    let mark = crew.send(&app, crew.general, &crew.owner, "sentinel").await;
+    let results = clients.results().await;
+    for (name, _) in &users[..2] {
+        assert_eq!(
+            events_of(&results, name),
+            vec![json!([messages, sent]), json!([sentinel, mark])],
+            "{name}: {results}"
+        );
+    }
+    for (name, _) in &users[2..] {
+        assert_eq!(
+            events_of(&results, name),
+            vec![json!([sentinel, mark])],
+            "{name}: {results}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fifty_posts_during_the_upgrade_arrive_exactly_once_and_in_order() {
+    let app = spawn_app().await;
+    let team = app.team().await;
+    let general = app.general_channel(team.ws, &team.owner).await;
+    let random = app
+        .create_channel(team.ws, &team.owner, "random", false)
+        .await;
+    let messages = format!("chat:{general}:messages");
+    // Posted after the fifty: a client stops at it, so anything repeated
+    // late would be seen too.
+    let sentinel = format!("chat:{random}:messages");
+    let upgrading = |name| Peer {
+        // The library's default: polling, then the upgrade.
+        transports: None,
+        until_upgraded: true,
+        ..peer(name, &team.guest, &sentinel)
+    };
+    let clients = Peers::connect(
+        &app.address,
+        "/api/socket/io",
+        &[
+            // As the library does it: the probe starts as soon as the
+            // session opens, and the posts start once it connected. Here,
+            // on one machine, the upgrade is usually over by then.
+            upgrading("default"),
+            // The same upgrade, started only once five posts arrived over
+            // polling, and completed only after five more arrived once the
+            // probe was answered: it happens while the others are posted.
+            Peer {
+                upgrade_after: Some(5),
+                hold_upgrade: Some(5),
+                ..upgrading("delayed")
+            },
+        ],
+    )
+    .await;
+    let mut expected = Vec::new();
+    for n in 1..=50 {
+        let sent = post(&app, general, &team.owner, &format!("post {n}")).await;
+        expected.push(json!([messages, sent]));
+    }
+    let mark = post(&app, random, &team.owner, "sentinel").await;
+    expected.push(json!([sentinel, mark]));
+    let results = clients.results().await;
+    for name in ["default", "delayed"] {
+        assert_eq!(events_of(&results, name), expected, "{name}: {results}");
+        assert_eq!(results[name]["upgraded"], true, "{name}: {results}");
+        assert_eq!(results[name]["transport"], "websocket", "{name}: {results}");
+    }
+    // Some posts came over polling before the probe, some while the server
+    // held both transports, the others over the WebSocket.
+    let count = |key: &str| {
+        results["delayed"][key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{key}: {results}"))
+    };
+    let (at_probe, before) = (count("eventsAtProbe"), count("eventsBeforeUpgrade"));
+    assert!(
+        5 <= at_probe && at_probe + 5 <= before && before < 50,
+        "{at_probe} at the probe, {before} before the upgrade"
+    );
+}

@@ -1,12 +1,27 @@
 // Socket.IO clients for the end-to-end tests (tests/it/socketio.rs).
 //
 // argv[2] is JSON: { url, path, timeoutMs, clients: [{ name, token?, dialect?,
-// transports?, until?, recover? }] }. Every client connects; once each has
-// connected or been refused, "ready" is printed on its own line. Each then
-// records every event it receives until it has seen one named `until`
-// (clients without one just wait), or until timeoutMs. Then one JSON line
-// goes to stdout: { name: { connected, error, transport, upgraded, recovered,
-// pid, events: [[name, ...args]] } }.
+// transports?, until?, untilUpgraded?, upgradeAfter?, holdUpgrade?,
+// recover? }] }. Every client connects; once each has connected or been
+// refused, "ready" is printed on its own line. Each then records every event
+// it receives until it has seen one named `until` (and, with `untilUpgraded:
+// true`, has also completed its upgrade to WebSocket), clients without one
+// just wait, or until timeoutMs. Then one JSON line goes to stdout: { name: {
+// connected, error, transport, upgraded, eventsAtProbe, eventsBeforeUpgrade,
+// recovered, pid, events: [[name, ...args]] } }, `eventsAtProbe` and
+// `eventsBeforeUpgrade` being how many events the client had when the server
+// answered its upgrade probe and when its upgrade completed (null if it never
+// did).
+//
+// `upgradeAfter: n` holds the library's own upgrade back until the client
+// has `n` events: it connects with `upgrade: false`, then starts the very
+// probe the library would have started at once (ping "probe", pause polling,
+// "upgrade"), so that the upgrade happens while events flow. `holdUpgrade: m`
+// keeps polling going after the probe's answer until `m` more events came,
+// before pausing it and sending "upgrade", as a slow client would: those
+// events flow while the server holds both transports. Both use the
+// engine's `probe` and the polling transport's `pause` (engine.io-client
+// 6.5, as the lock file pins it).
 //
 // With `live: true` in the spec, each event is also printed as it arrives, as
 // `event [client, name, ...args]`, and the clients stop once stdin closes (or
@@ -44,6 +59,7 @@ function finish() {
     r.socket.close();
     delete r.socket;
     delete r.waiting;
+    delete r.held;
   }
   process.stdout.write(JSON.stringify(results) + "\n", () => process.exit(0));
 }
@@ -72,6 +88,7 @@ for (const c of spec.clients) {
     autoConnect: false,
   };
   if (c.transports) options.transports = c.transports;
+  if (c.upgradeAfter !== undefined) options.upgrade = false;
   const socket = io(spec.url, options);
   if (c.recover) {
     socket._pid = c.recover.pid;
@@ -82,17 +99,50 @@ for (const c of spec.clients) {
     connected: false,
     error: null,
     upgraded: false,
+    eventsAtProbe: null,
+    eventsBeforeUpgrade: null,
     recovered: null,
     events: [],
     waiting: null,
+    held: null,
   };
   results[c.name] = r;
   let seen = false;
   let first = true;
-  const watchUpgrade = () =>
-    socket.io.engine.on("upgrade", () => {
-      r.upgraded = true;
+  // Lets a held upgrade go on once enough events came.
+  const release = () => {
+    if (r.held && r.events.length >= r.held.after) {
+      const held = r.held;
+      r.held = null;
+      held.then();
+    }
+  };
+  // Once it saw `until` (and upgraded, if it must).
+  const done = () => {
+    pendingUntil -= 1;
+    if (pendingUntil === 0 && pendingConnects === 0 && !spec.live) finish();
+  };
+  const watchUpgrade = () => {
+    const engine = socket.io.engine;
+    // Emitted once the probe is answered, just before polling is paused.
+    engine.on("upgrading", () => {
+      r.eventsAtProbe = r.events.length;
+      if (c.holdUpgrade) {
+        const polling = engine.transport;
+        const pause = polling.pause.bind(polling);
+        const after = r.events.length + c.holdUpgrade;
+        polling.pause = (then) => {
+          r.held = { after, then: () => pause(then) };
+          release();
+        };
+      }
     });
+    engine.on("upgrade", () => {
+      r.upgraded = true;
+      r.eventsBeforeUpgrade = r.events.length;
+      if (seen && c.untilUpgraded) done();
+    });
+  };
   socket.io.on("open", watchUpgrade);
   socket.on("connect", () => {
     r.connected = true;
@@ -121,10 +171,13 @@ for (const c of spec.clients) {
       r.waiting = null;
       waiting.then();
     }
+    release();
+    if (c.upgradeAfter === r.events.length) {
+      socket.io.engine.probe("websocket");
+    }
     if (!seen && c.until && name === c.until) {
       seen = true;
-      pendingUntil -= 1;
-      if (pendingUntil === 0 && pendingConnects === 0 && !spec.live) finish();
+      if (!c.untilUpgraded || r.upgraded) done();
     }
   });
   socket.connect();

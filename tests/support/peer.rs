@@ -46,6 +46,15 @@ pub struct Peer {
     pub transports: Option<Vec<&'static str>>,
     /// The client stops listening once it got an event of this name.
     pub until: Option<String>,
+    /// With `until`: the client stops only once it also completed its
+    /// upgrade to WebSocket.
+    pub until_upgraded: bool,
+    /// The upgrade probe starts only once the client has this many events,
+    /// rather than as soon as it opened (`tests/peer/clients.js`).
+    pub upgrade_after: Option<usize>,
+    /// How many more events the client takes over polling once its upgrade
+    /// probe was answered, before it pauses polling and upgrades.
+    pub hold_upgrade: Option<usize>,
     /// `pid` and `offset` to connect with, as the library does when it
     /// reconnects with connection-state recovery.
     pub recover: Option<(String, String)>,
@@ -88,6 +97,9 @@ impl Peers {
                     "dialect": p.dialect,
                     "transports": p.transports,
                     "until": p.until,
+                    "untilUpgraded": p.until_upgraded,
+                    "upgradeAfter": p.upgrade_after,
+                    "holdUpgrade": p.hold_upgrade,
                     "recover": p.recover.as_ref().map(|(pid, offset)| json!({
                         "pid": pid,
                         "offset": offset,
