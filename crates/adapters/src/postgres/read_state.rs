@@ -125,7 +125,7 @@ impl Query for UnreadQuery {
 impl QueryFragment<Pg> for UnreadQuery {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         // Diesel numbers binds in the order they are pushed, so each `$n`
-        // of the text becomes a bind of its own (`$1` four of them).
+        // of the text becomes a bind of its own (`$1` five of them).
         let mut rest = UNREAD_SQL;
         while let Some(at) = rest.find('$') {
             out.push_sql(&rest[..at]);
@@ -308,9 +308,9 @@ mod tests {
         };
         assert!(QueryFragment::<Pg>::is_safe_to_cache_prepared(&query, &Pg).unwrap());
         let sql = diesel::debug_query::<Pg, _>(&query).to_string();
-        assert!(sql.contains("ANY($4::bigint[])"), "{sql}");
         assert!(sql.contains("ANY($5::bigint[])"), "{sql}");
-        assert!(sql.contains("k.user_id = $6 "), "{sql}");
-        assert!(sql.contains("binds: [7, 7, 7, [1, 2], [3], 7]"), "{sql}");
+        assert!(sql.contains("ANY($6::bigint[])"), "{sql}");
+        assert!(sql.contains("k.user_id = $7 "), "{sql}");
+        assert!(sql.contains("binds: [7, 7, 7, 7, [1, 2], [3], 7]"), "{sql}");
     }
 }
