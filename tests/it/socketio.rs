@@ -391,26 +391,6 @@ async fn a_socket_follows_every_room_its_user_gains_without_reconnecting() {
     w.finish().await;
 }
 
-/// Posts in `channel` as `by` on the node at `address`.
-async fn post_on(
-    app: &TestApp,
-    address: &str,
-    channel: i64,
-    by: &TestUser,
-    content: &str,
-) -> Value {
-    let res = app
-        .client
-        .post(format!("{address}{}", channel_messages_path(channel)))
-        .bearer_auth(&by.token)
-        .json(&json!({"content": content}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_dropped_client_recovers_what_it_missed_once_and_in_order_even_from_a_replayed_offset() {
     let app = spawn_app().await;
@@ -536,20 +516,16 @@ async fn a_client_recovers_on_another_node_from_the_log() {
     clients.drop_after("guest", 1).await;
     let missed = [
         post(&app, general, &team.owner, "on A while away").await,
-        post_on(
-            &app,
-            &node_b.address,
-            general,
-            &team.owner,
-            "on B while away",
-        )
-        .await,
+        app.send_message_on(&node_b.address, general, &team.owner, "on B while away")
+            .await,
     ];
     assert!(
         clients.reconnect("guest", Some(&node_b.address)).await,
         "recovered on node B"
     );
-    let mark = post_on(&app, &node_b.address, random, &team.owner, "sentinel").await;
+    let mark = app
+        .send_message_on(&node_b.address, random, &team.owner, "sentinel")
+        .await;
     let results = clients.results().await;
     assert_eq!(
         events_of(&results, "guest"),

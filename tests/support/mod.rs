@@ -498,6 +498,28 @@ impl TestApp {
         body
     }
 
+    /// Posts `content` to `channel` as `by` on the node at `address` (another
+    /// server on this app's database) rather than on this app; returns the
+    /// message (201 asserted).
+    pub async fn send_message_on(
+        &self,
+        address: &str,
+        channel: i64,
+        by: &TestUser,
+        content: &str,
+    ) -> Value {
+        let res = self
+            .client
+            .post(format!("{address}{}", channel_messages_path(channel)))
+            .bearer_auth(&by.token)
+            .json(&json!({"content": content}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.unwrap()
+    }
+
     /// `PUT message_path` with `content` as `by`; returns the edited message
     /// (200 asserted).
     pub async fn edit_message(&self, message_path: &str, by: &TestUser, content: &str) -> Value {

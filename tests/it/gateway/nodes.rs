@@ -4,30 +4,10 @@
 
 use concord_tests::node::{Node, redis_url};
 use concord_tests::peer::{Peer, Peers};
+use concord_tests::spawn_app;
 use concord_tests::ws::{WsClient, messages_topic};
-use concord_tests::{TestApp, TestUser, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// Posts `content` to `channel` on the node at `address`.
-async fn post_on(
-    app: &TestApp,
-    address: &str,
-    channel: i64,
-    by: &TestUser,
-    content: &str,
-) -> Value {
-    let res = app
-        .client
-        .post(format!("{address}/api/channels/{channel}/messages"))
-        .bearer_auth(&by.token)
-        .json(&json!({"content": content}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json().await.unwrap()
-}
 
 fn contents(events: &[Value]) -> Vec<&str> {
     events
@@ -53,8 +33,12 @@ async fn events_cross_nodes_and_survive_a_node_crash(broker: &[(&str, &str)]) {
     let start = on_a.subscribe_ok(&topic).await;
     on_b.subscribe_ok(&topic).await;
 
-    let from_b = post_on(&app, &node_b.address, general, &owner, "posted on B").await;
-    let from_a = post_on(&app, &node_a.address, general, &owner, "posted on A").await;
+    let from_b = app
+        .send_message_on(&node_b.address, general, &owner, "posted on B")
+        .await;
+    let from_a = app
+        .send_message_on(&node_a.address, general, &owner, "posted on A")
+        .await;
     let seen_on_a = on_a.events(2).await;
     let seen_on_b = on_b.events(2).await;
     for seen in [&seen_on_a, &seen_on_b] {
@@ -67,8 +51,10 @@ async fn events_cross_nodes_and_survive_a_node_crash(broker: &[(&str, &str)]) {
     // Node A dies; the client was at `start + 2` and reconnects to B.
     node_a.kill().await;
     let last_seen = seen_on_a[1]["seq"].as_i64().unwrap();
-    post_on(&app, &node_b.address, general, &owner, "while away 1").await;
-    post_on(&app, &node_b.address, general, &owner, "while away 2").await;
+    app.send_message_on(&node_b.address, general, &owner, "while away 1")
+        .await;
+    app.send_message_on(&node_b.address, general, &owner, "while away 2")
+        .await;
     let (mut resumed, _) = WsClient::identified(&node_b.address, &owner.token, "workspace").await;
     let replies = resumed
         .subscribe(&[&topic], Some(json!({ topic.clone(): last_seen })))
@@ -76,7 +62,8 @@ async fn events_cross_nodes_and_survive_a_node_crash(broker: &[(&str, &str)]) {
     assert_eq!(replies[0]["seq"], last_seen + 2, "{}", replies[0]);
     let missed = resumed.events(2).await;
     assert_eq!(contents(&missed), ["while away 1", "while away 2"]);
-    post_on(&app, &node_b.address, general, &owner, "live again").await;
+    app.send_message_on(&node_b.address, general, &owner, "live again")
+        .await;
     let live = resumed.event().await;
     assert_eq!(live["data"]["content"], "live again");
     assert_eq!(live["seq"], last_seen + 3);
@@ -114,7 +101,9 @@ async fn a_node_cut_off_from_its_broker_still_delivers_from_the_log() {
     let (mut on_a, _) = WsClient::identified(&node_a.address, &owner.token, "workspace").await;
     let start = on_a.subscribe_ok(&topic).await;
 
-    let sent = post_on(&app, &node_b.address, general, &owner, "lost in transit").await;
+    let sent = app
+        .send_message_on(&node_b.address, general, &owner, "lost in transit")
+        .await;
 
     let event = on_a.event().await;
     assert_eq!(event["data"], sent);
@@ -136,7 +125,8 @@ async fn a_member_removed_on_one_node_is_refused_on_the_other() {
     let remember_long = [("CONCORD__AUTH__ACCESS_CACHE_MS", "600000")];
     let node_a = Node::start(&app.db.url, &remember_long).await;
     let node_b = Node::start(&app.db.url, &remember_long).await;
-    post_on(&app, &node_b.address, general, &guest, "remember me").await;
+    app.send_message_on(&node_b.address, general, &guest, "remember me")
+        .await;
 
     let res = app
         .client
@@ -279,11 +269,15 @@ async fn a_socket_gains_a_room_granted_through_another_node() {
     assert!(res.status().is_success(), "{}", res.status());
     // Posted on A after the gain, so it reaches B after the gain's notice:
     // once it arrived, the socket follows the channel.
-    let mark = post_on(&app, &node_a.address, general, &owner, "barrier").await;
+    let mark = app
+        .send_message_on(&node_a.address, general, &owner, "barrier")
+        .await;
     clients
         .wait_for("guest", &format!("chat:{general}:messages"), &mark)
         .await;
-    let sent = post_on(&app, &node_a.address, secret, &owner, "for the guest").await;
+    let sent = app
+        .send_message_on(&node_a.address, secret, &owner, "for the guest")
+        .await;
     clients
         .wait_for("guest", &format!("chat:{secret}:messages"), &sent)
         .await;
