@@ -26,6 +26,8 @@ const state = {
   nameOf,
 };
 let unread = new UnreadCounts(0);
+/** The skip link was used before a room was open. */
+let focusComposerOnOpen = false;
 let gateway = null;
 const names = new Map();
 
@@ -238,6 +240,10 @@ async function openRoom(room) {
   byId('room-topic').textContent = channel ? channel.topic ?? channel.description ?? '' : 'Direct message';
   byId('composer-label').textContent = `Message ${title}`;
   byId('composer').hidden = false;
+  if (focusComposerOnOpen) {
+    focusComposerOnOpen = false;
+    byId('composer-input').focus();
+  }
   document.title = `${title} · Concord`;
   setNavOpen(false);
   renderSidebar();
@@ -401,9 +407,11 @@ async function boot() {
     endSession();
   });
   // The skip link moves the focus without touching the address, which names the room.
+  // Used while the room is still loading, it takes effect once the room opens.
   document.querySelector('.skip-link').addEventListener('click', (event) => {
     event.preventDefault();
-    byId('composer-input').focus();
+    if (byId('composer').hidden) focusComposerOnOpen = true;
+    else byId('composer-input').focus();
   });
   byId('menu-toggle').addEventListener('click', () => {
     setNavOpen(!document.body.classList.contains('nav-open'));

@@ -94,11 +94,17 @@ export class Sidebar {
     this.channels.replaceChildren(...state.channels.map((c) => link(c.id, c.name, c.private ? '🔒 ' : '# ')));
     this.dms.replaceChildren(...state.dms.map((dm) => link(dm.id, conversationName(dm, state.user.id, state.nameOf), '@ ')));
 
+    // The rooms are drawn again on every badge change; the people being
+    // picked for a new conversation keep their ticks through it.
     const people = byId('new-dm-people');
+    const ticked = new Set([...people.querySelectorAll('input[name="user"]:checked')].map((el) => el.value));
     const others = state.members.filter((m) => m.id !== state.user.id);
     people.replaceChildren(...(others.length
-      ? others.map((m) => h('label', { class: 'check' },
-        h('input', { type: 'checkbox', name: 'user', value: m.id }), ` ${m.name}`))
+      ? others.map((m) => {
+        const box = h('input', { type: 'checkbox', name: 'user', value: m.id });
+        box.checked = ticked.has(String(m.id));
+        return h('label', { class: 'check' }, box, ` ${m.name}`);
+      })
       : [h('p', { class: 'hint' }, 'Add members to the workspace first.')]));
     const myRole = state.members.find((m) => m.id === state.user.id)?.role;
     byId('add-member').hidden = !['owner', 'admin'].includes(myRole);
