@@ -97,14 +97,12 @@ pub struct Unmatched;
 /// and statuses are three digits.
 pub fn record_request<B>(res: &ServiceResponse<B>, method: &Method, started: Instant) {
     let req = res.request();
-    let unmatched = req.extensions().contains::<Unmatched>();
-    let mut route = String::new();
-    if unmatched {
-        route.push_str("unmatched");
+    let route = if req.extensions().contains::<Unmatched>() {
+        "unmatched".to_owned()
     } else {
         let params: Vec<(&str, &str)> = req.match_info().iter().collect();
-        write_route_template(&mut route, req.path(), &params);
-    }
+        route_template(req.path(), &params)
+    };
     let (method, status) = (method_label(method), res.status().as_u16());
     let elapsed = started.elapsed().as_secs_f64();
     thread_local! {
@@ -154,13 +152,6 @@ fn method_label(method: &Method) -> &'static str {
 /// right (parameters follow the static words that name them), becomes
 /// `{name}`. Cheaper than asking the router to match the path again.
 pub fn route_template(path: &str, params: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    write_route_template(&mut out, path, params);
-    out
-}
-
-/// [`route_template`] into `out`.
-fn write_route_template(out: &mut String, path: &str, params: &[(&str, &str)]) {
     // The parameter each segment stands for, if any, counted from the right.
     let mut names: Vec<Option<&str>> = vec![None; path.split('/').count()];
     let mut pending = params.iter().rev().peekable();
@@ -173,7 +164,7 @@ fn write_route_template(out: &mut String, path: &str, params: &[(&str, &str)]) {
             pending.next();
         }
     }
-    out.reserve(path.len() + 16);
+    let mut out = String::with_capacity(path.len() + 16);
     for (i, (segment, name)) in path.split('/').zip(names.iter().rev()).enumerate() {
         if i > 0 {
             out.push('/');
@@ -187,6 +178,7 @@ fn write_route_template(out: &mut String, path: &str, params: &[(&str, &str)]) {
             None => out.push_str(segment),
         }
     }
+    out
 }
 
 #[cfg(test)]
