@@ -11,7 +11,7 @@ use concord_tests::node::Node;
 use concord_tests::peer::{Peer, Peers};
 use concord_tests::server::{crew, join, patch};
 use concord_tests::{
-    TestApp, TestUser, channel_message_path, channel_messages_path, dm_messages_path, id_of,
+    Team, TestApp, TestUser, channel_message_path, channel_messages_path, dm_messages_path, id_of,
     spawn_app, spawn_app_with,
 };
 use reqwest::StatusCode;
@@ -76,6 +76,16 @@ fn peer(name: &'static str, user: &TestUser, until: &str) -> Peer {
         until: Some(until.to_owned()),
         ..Peer::default()
     }
+}
+
+/// A team, its general channel, and a public channel `random` beside it.
+async fn team_with_random(app: &TestApp) -> (Team, i64, i64) {
+    let team = app.team().await;
+    let general = app.general_channel(team.ws, &team.owner).await;
+    let random = app
+        .create_channel(team.ws, &team.owner, "random", false)
+        .await;
+    (team, general, random)
 }
 
 /// Posts in `channel` as `by` once the clients are connected, and returns
@@ -495,11 +505,7 @@ async fn a_dropped_client_recovers_what_it_missed_once_and_in_order_even_from_a_
 #[tokio::test]
 async fn a_client_recovers_on_another_node_from_the_log() {
     let app = spawn_app().await;
-    let team = app.team().await;
-    let general = app.general_channel(team.ws, &team.owner).await;
-    let random = app
-        .create_channel(team.ws, &team.owner, "random", false)
-        .await;
+    let (team, general, random) = team_with_random(&app).await;
     let node_b = Node::start(&app.db.url, &[]).await;
     let messages = format!("chat:{general}:messages");
     let sentinel = format!("chat:{random}:messages");
@@ -542,11 +548,7 @@ async fn a_client_recovers_on_another_node_from_the_log() {
 #[tokio::test]
 async fn a_forged_offset_replays_only_readable_rooms_and_garbage_is_no_recovery() {
     let app = spawn_app().await;
-    let team = app.team().await;
-    let general = app.general_channel(team.ws, &team.owner).await;
-    let random = app
-        .create_channel(team.ws, &team.owner, "random", false)
-        .await;
+    let (team, general, random) = team_with_random(&app).await;
     let elsewhere = app.create_workspace(&team.outsider, "Elsewhere").await;
     let lobby = app.general_channel(elsewhere, &team.outsider).await;
     post(&app, lobby, &team.outsider, "not for the team").await;
@@ -605,11 +607,7 @@ async fn a_forged_offset_replays_only_readable_rooms_and_garbage_is_no_recovery(
 #[tokio::test]
 async fn a_client_too_far_behind_is_not_recovered_and_starts_afresh() {
     let app = spawn_app_with(&[("CONCORD__REALTIME__MAX_REPLAY", "2")]).await;
-    let team = app.team().await;
-    let general = app.general_channel(team.ws, &team.owner).await;
-    let random = app
-        .create_channel(team.ws, &team.owner, "random", false)
-        .await;
+    let (team, general, random) = team_with_random(&app).await;
     let messages = format!("chat:{general}:messages");
     let sentinel = format!("chat:{random}:messages");
     let mut clients = Peers::connect(
@@ -711,11 +709,7 @@ async fn a_dm_reaches_both_participants_and_nobody_else() {
 #[tokio::test]
 async fn fifty_posts_during_the_upgrade_arrive_exactly_once_and_in_order() {
     let app = spawn_app().await;
-    let team = app.team().await;
-    let general = app.general_channel(team.ws, &team.owner).await;
-    let random = app
-        .create_channel(team.ws, &team.owner, "random", false)
-        .await;
+    let (team, general, random) = team_with_random(&app).await;
     let messages = format!("chat:{general}:messages");
     // Posted after the fifty: a client stops at it, so anything repeated
     // late would be seen too.
